@@ -1,0 +1,262 @@
+"""Name normalisation for search and deduplication, in Arabic and Latin script.
+
+Three views of a name, from strict to loose:
+
+    normalize("محمّد عبد الرحمن الحلبى")  -> "محمد عبدالرحمن الحلبي"   (spelling folded in-script)
+    skeleton("Mohamad Abdulrahman Halabi") -> "MHMD BDRHMN HLB"          (cross-script key)
+    skeleton("محمّد عبد الرحمن الحلبى")    -> "MHMD BDRHMN HLB"
+
+The skeleton keeps what both scripts write: consonants. Arabic letters map to Latin consonant
+classes (ح/ه -> H, ق/ك -> K, ص/س -> S, ط/ت -> T, ض/د -> D, ظ/ز -> Z, and the digraph letters
+ث خ ذ ش غ -> TH KH DH SH GH spelled as two classes, exactly as Latin writes them); Latin is
+reduced to the same classes (q/c/k -> K, ch -> SH, g -> J but gh -> GH, p -> B, v -> F). Vowels,
+alef, ع and hamza are dropped; و/ي and w/y count only at the start of a word; doubled classes
+collapse (Hassan = حسن); a final H (ة, ه, -ah, -eh, ح) is dropped unless it ends a digraph.
+The article (al-, el-, ال, ash-sh…) is dropped; compounds (عبد ال…, Abdul…, أبو…, …الدين,
+…eddine) are one token, with the article inside kept only before a "moon" letter, the way it
+is pronounced and therefore transliterated (Abdulkarim, but Abdurrahman).
+"""
+
+import re
+import unicodedata
+
+from rapidfuzz import fuzz
+
+_ARABIC_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
+_ARABIC_DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
+_ARABIC_FOLD = str.maketrans({"ٱ": "ا", "ة": "ه", "ى": "ي", "ـ": None, "ک": "ك", "ی": "ي"})
+_APOSTROPHES = "'’‘`ʿʾ´"
+_ARABIC_RE = re.compile("[\u0600-\u06ff]")
+_LATIN_RE = re.compile("[a-z]")
+
+_ARTICLES = {"al", "el", "il", "ul", "ال"}
+_SUN_ARTICLES = re.compile(r"^[aeiu](sh|th|dh|[tdrzsnl])$")
+_ABD = {"abd", "abdul", "abdel", "abdal", "abdoul", "abdu", "abdo", "abdol", "abdil", "عبد"}
+_ABU = {"abu", "abou", "abo", "ابو"}
+_DIN = {"din", "dine", "deen", "الدين", "eddin", "eddine", "uddin", "iddin", "addin"}
+_ALLAH = {"allah", "alla", "ullah", "ulla", "الله"}
+
+_AR_CLASSES = {
+    "ب": "B", "ت": "T", "ث": "TH", "ج": "J", "ح": "H", "خ": "KH", "د": "D", "ذ": "DH",
+    "ر": "R", "ز": "Z", "س": "S", "ش": "SH", "ص": "S", "ض": "D", "ط": "T", "ظ": "Z",
+    "غ": "GH", "ف": "F", "ق": "K", "ك": "K", "ل": "L", "م": "M", "ن": "N", "ه": "H",
+    "پ": "B", "چ": "SH", "ڤ": "F", "گ": "J",
+}  # fmt: skip
+_AR_SUN = set("تثدذرزسشصضطظلن")
+_AR_ARTICLE_EXCEPTIONS = {"الياس", "الهام", "الفت", "الماس"}
+_LATIN_CLASSES = {"q": "K", "c": "K", "k": "K", "p": "B", "v": "F", "x": "KS", "g": "J"}
+_LATIN_DIGITS = {"2": "K", "5": "KH", "6": "T", "7": "H", "8": "GH"}
+_LATIN_SUN = set("tdrzsnl")
+_LATIN_ARTICLE_EXCEPTIONS = {"elias", "elyas", "elham", "almas", "alhan", "elie"}
+_LATIN_ABBREVIATIONS = {"mhd": "mohammed", "mohd": "mohammed", "muhd": "mohammed"}
+_DIGRAPH_ENDS = set("STDKG")
+_DIN_SUFFIX = re.compile(r"^(?P<pre>.{2,}?)(?:[aeiou]?[ld])?d(?:ee|i|e|y)ne?$")
+
+
+def _fold_chars(text: str) -> str:
+    """Apply Unicode and per-script character folding, keeping letters, digits and spaces."""
+    text = text.translate(_ARABIC_DIGITS).translate(_ARABIC_FOLD)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower().replace("ß", "ss")
+    for mark in _APOSTROPHES:
+        text = text.replace(mark, "")
+    return "".join(c if c.isalnum() else " " for c in text)
+
+
+def _is_sun_article(token: str, following: str) -> bool:
+    """Tell whether token is an assimilated article such as ash- before 'shami'."""
+    match = _SUN_ARTICLES.match(token)
+    return bool(match) and following.startswith(match.group(1))
+
+
+def _join_compounds(tokens: list[str]) -> list[str]:
+    """Join articles and compound-name parts to the token they belong to."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        rest = tokens[i + 1 :]
+        if token in _ABD | _ABU and rest:
+            if len(rest) > 1 and (rest[0] in _ARTICLES or _is_sun_article(rest[0], rest[1])):
+                token, i = token + rest[0] + rest[1], i + 2
+            else:
+                token, i = token + rest[0], i + 1
+        elif rest and (token in _ARTICLES or _is_sun_article(token, rest[0])):
+            if rest[0] in _DIN and out:
+                out[-1] += token + rest[0]
+                i += 2
+                continue
+            token, i = ("ال" if token == "ال" else "al") + rest[0], i + 1
+        elif out and (token in _DIN or token in _ALLAH):
+            out[-1] += token
+            i += 1
+            continue
+        out.append(token)
+        i += 1
+    return out
+
+
+def normalize(text: str | None) -> str:
+    """Fold a name's spelling within its script and join compound names into one token."""
+    if not text:
+        return ""
+    return " ".join(_join_compounds(_fold_chars(text).split()))
+
+
+def _arabic_plain(token: str) -> str:
+    """Map a normalised Arabic token to consonant classes."""
+    out = []
+    for i, char in enumerate(token):
+        if char in "وي":
+            out.append(("W" if char == "و" else "Y") if i == 0 else "")
+        else:
+            out.append(_AR_CLASSES.get(char, char if char.isdigit() else ""))
+    return "".join(out)
+
+
+def _latin_plain(token: str) -> str:
+    """Map a normalised Latin token to consonant classes."""
+    token = _LATIN_ABBREVIATIONS.get(token, token)
+    token = token.replace("dj", "j").replace("ch", "sh").replace("ph", "f").replace("ck", "k")
+    out = []
+    for i, char in enumerate(token):
+        if char in "aeiou3":
+            continue
+        if char in "wy":
+            out.append(char.upper() if i == 0 else "")
+        elif char == "g" and token[i + 1 : i + 2] == "h":
+            out.append("G")
+        elif char in _LATIN_DIGITS:
+            out.append(_LATIN_DIGITS[char])
+        else:
+            out.append(_LATIN_CLASSES.get(char, char.upper()))
+    return "".join(out)
+
+
+def _arabic_token(token: str) -> str:
+    """Return the consonant classes of one Arabic token, handling article and compounds."""
+    if token.startswith("عبد") and len(token) > 3:
+        rest = token[3:]
+        if rest.startswith("ال") and len(rest) > 2:
+            return "BD" + ("" if rest[2] in _AR_SUN else "L") + _arabic_token(rest[2:])
+        return "BD" + _arabic_token(rest)
+    if token.endswith("الدين") and len(token) > 6:
+        return _finish(_arabic_token(token[:-5])) + "DN"
+    if token.startswith("ال") and len(token) > 3 and token not in _AR_ARTICLE_EXCEPTIONS:
+        return _arabic_token(token[2:])
+    return _arabic_plain(token)
+
+
+def _latin_token(token: str) -> str:
+    """Return the consonant classes of one Latin token, handling article and compounds."""
+    if token.startswith("abd") and len(token) > 3:
+        rest = token[3:].lstrip("aeiou")
+        if rest[:1] == "l" and rest[1:2] in _LATIN_SUN:
+            rest = rest[1:]
+        return "BD" + _latin_token(rest) if rest else "BD"
+    din = _DIN_SUFFIX.match(token) if len(token) >= 6 else None
+    if din:
+        return _finish(_latin_token(din.group("pre"))) + "DN"
+    if token[:2] in ("al", "el") and len(token) > 4 and token not in _LATIN_ARTICLE_EXCEPTIONS:
+        if _latin_plain(token[2:]):
+            return _latin_token(token[2:])
+    return _latin_plain(token)
+
+
+def _finish(classes: str) -> str:
+    """Collapse doubled classes and drop a final H that does not end a digraph."""
+    collapsed = re.sub(r"(.)\1+", r"\1", classes)
+    if len(collapsed) > 1 and collapsed[-1] == "H" and collapsed[-2] not in _DIGRAPH_ENDS:
+        collapsed = collapsed[:-1]
+    return collapsed
+
+
+def _token_skeleton(token: str) -> str:
+    """Return the skeleton of one normalised token in either script."""
+    if _ARABIC_RE.search(token):
+        return _finish(_arabic_token(token))
+    return _finish(_latin_token(token))
+
+
+def skeleton(text: str | None) -> str:
+    """Return the cross-script consonant key of a name, one uppercase group per token."""
+    return " ".join(s for s in map(_token_skeleton, normalize(text).split()) if s)
+
+
+def name_tokens(text: str | None) -> list[str]:
+    """Return the skeleton tokens of a name, for an index."""
+    return skeleton(text).split()
+
+
+def _script(text: str) -> str:
+    """Return 'arabic', 'latin', 'mixed' or '' for a normalised name."""
+    arabic, latin = bool(_ARABIC_RE.search(text)), bool(_LATIN_RE.search(text))
+    return "mixed" if arabic and latin else "arabic" if arabic else "latin" if latin else ""
+
+
+def _strip_article(token: str) -> str:
+    """Drop a leading article from a normalised token for in-script comparison."""
+    for article in ("ال", "al", "el"):
+        if token.startswith(article) and len(token) > len(article) + 2:
+            return token[len(article) :]
+    return token
+
+
+_VOWEL_FOLD = [("ou", "u"), ("oo", "u"), ("ee", "i"), ("o", "u"), ("e", "a")]
+
+
+def _latin_form(token: str) -> str:
+    """Return a Latin token with vowels folded to a/i/u and doubled letters collapsed."""
+    token = _strip_article(_LATIN_ABBREVIATIONS.get(token, token))
+    token = token[:1] + token[1:].replace("y", "i")
+    token = re.sub(r"(.)\1+", r"\1", token)
+    for old, new in _VOWEL_FOLD:
+        token = token.replace(old, new)
+    return token.replace("i", "a")
+
+
+def similarity(a: str | None, b: str | None) -> float:
+    """Return a 0..1 similarity of two names in any script."""
+    norm_a, norm_b = normalize(a), normalize(b)
+    skel_a, skel_b = skeleton(a), skeleton(b)
+    if not skel_a or not skel_b:
+        return 0.0
+    skel_score = fuzz.token_sort_ratio(skel_a, skel_b) / 100
+    script_a, script_b = _script(norm_a), _script(norm_b)
+    if script_a != script_b or script_a == "mixed":
+        return skel_score
+    if script_a == "arabic":
+        form_a = " ".join(map(_strip_article, norm_a.split()))
+        form_b = " ".join(map(_strip_article, norm_b.split()))
+        return fuzz.token_sort_ratio(form_a, form_b) / 100
+    form_a = " ".join(map(_latin_form, norm_a.split()))
+    form_b = " ".join(map(_latin_form, norm_b.split()))
+    return 0.5 * skel_score + 0.5 * fuzz.token_sort_ratio(form_a, form_b) / 100
+
+
+_COUNTRY_CODES = ("963", "961", "90")
+
+
+def normalize_phone(text: str | None) -> str:
+    """Return a phone number as international digits (9639XXXXXXXX), or '' if none."""
+    if not text:
+        return ""
+    text = text.translate(_ARABIC_DIGITS).strip()
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        return ""
+    if text.startswith("+"):
+        pass
+    elif digits.startswith("00"):
+        digits = digits[2:]
+    elif digits.startswith("05") and len(digits) == 11:
+        digits = "90" + digits[1:]
+    elif digits.startswith("0"):
+        digits = "963" + digits.lstrip("0")
+    elif digits.startswith("9") and len(digits) == 9:
+        digits = "963" + digits
+    for code in _COUNTRY_CODES:
+        if digits.startswith(code + "0"):
+            return code + digits[len(code) :].lstrip("0")
+    return digits
