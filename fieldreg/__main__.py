@@ -1,0 +1,3 @@
+from fieldreg.cli import cli
+
+cli()

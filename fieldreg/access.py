@@ -1,0 +1,118 @@
+"""Who may do what: the one permission table, the login check and CSRF, for every route.
+
+Each view declares its permission with ``@requires("...")`` (or ``@public``); a request is
+let through only when the signed-in user's (or API token's) role holds that permission.
+A test walks ``app.url_map`` and fails on any route that declares nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+
+from flask import abort, current_app, g, redirect, request, url_for
+
+from fieldreg import auth
+from fieldreg.audit import current_device
+from fieldreg.db import get_db
+
+ALL = {"registrar", "medic", "coordinator", "analyst", "admin"}
+STATION_STAFF = {"registrar", "medic", "coordinator", "admin"}
+PERMISSIONS: dict[str, set[str]] = {
+    "household:create": {"registrar", "coordinator", "admin"},
+    "household:read": ALL,
+    "household:update": {"registrar", "coordinator", "admin"},
+    "person:read": ALL,
+    "search": ALL,
+    "tags:print": STATION_STAFF,
+    "stats:read": ALL,
+    "users:manage": {"coordinator", "admin"},
+    "audit:read": {"coordinator", "admin"},
+}
+SESSION_COOKIE = "fr_session"
+CSRF_COOKIE = "fr_csrf"
+
+
+def allowed(role: str | None, permission: str) -> bool:
+    """Tell whether a role holds a permission."""
+    return role in PERMISSIONS[permission]
+
+
+def public(view):
+    """Mark a view as open without login (login page, health check)."""
+    view.permission = None
+    return view
+
+
+def requires(permission: str):
+    """Declare the permission a view needs; refuse everyone else."""
+    if permission not in PERMISSIONS:
+        raise KeyError(permission)
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            user = g.get("user")
+            if user is None:
+                if _wants_json():
+                    abort(401)
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if not allowed(user["role"], permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.permission = permission
+        return wrapped
+
+    return decorate
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.authorization is not None
+
+
+def load_user() -> None:
+    """Find the request's user from a bearer token or a session cookie."""
+    g.user, g.csrf = None, None
+    current_device.set(request.headers.get("X-Device-Id", request.remote_addr)[:64])
+    if request.authorization and request.authorization.type == "bearer":
+        g.user = auth.token_user(get_db(), request.authorization.token or "")
+        if g.user is None:
+            abort(401)
+        g.via_token = True
+        return
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        row = auth.session_user(get_db(), secret, current_app.config["SESSION_IDLE_MINUTES"])
+        if row:
+            g.user = {"id": row["id"], "username": row["username"], "role": row["role"]}
+            g.csrf = row["csrf"]
+
+
+def csrf_token() -> str:
+    """Return the CSRF token to put in forms (the session's, or a pre-login cookie's)."""
+    if g.get("csrf"):
+        return g.csrf
+    if "new_csrf" not in g:
+        g.new_csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    return g.new_csrf
+
+
+def check_csrf() -> None:
+    """Refuse a form post whose CSRF token does not match (API token clients are exempt)."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or g.get("via_token"):
+        return
+    expected = g.get("csrf") or request.cookies.get(CSRF_COOKIE)
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        abort(400, description="The form expired or came from elsewhere (CSRF). Reload and retry.")
+
+
+def set_csrf_cookie(response):
+    """Give an anonymous visitor the CSRF cookie its forms were rendered with."""
+    if g.get("new_csrf") and not g.get("csrf"):
+        response.set_cookie(
+            CSRF_COOKIE, g.new_csrf, httponly=True, samesite="Strict", secure=request.is_secure
+        )
+    return response

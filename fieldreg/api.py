@@ -1,0 +1,145 @@
+"""The JSON API under /api/v1, described by /api/v1/openapi.json (flask-smorest).
+
+Views parse, call a domain operation, and answer; errors come out in the one shape
+``{"error", "fields"}`` (errors_http).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, abort, g
+from flask_smorest import Api, Blueprint
+
+from fieldreg import audit, codes, qr, records, search_index, stats
+from fieldreg.access import requires
+from fieldreg.db import get_db, write
+from fieldreg.errors import InvalidCode
+from fieldreg.schemas import (
+    HouseholdSchema,
+    HouseholdUpdateSchema,
+    PersonSchema,
+    PersonUpdateSchema,
+    SearchArgsSchema,
+    SearchResultSchema,
+    StatsSchema,
+)
+
+blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Station records")
+
+
+class FieldRegApi(Api):
+    """flask-smorest's Api, leaving error handling to errors_http (one shape for all)."""
+
+    def _register_error_handlers(self):
+        """Keep the app's own handlers."""
+
+
+def actor() -> str | None:
+    """Return the name of who is acting, for the audit log."""
+    return g.user["username"] if g.get("user") else None
+
+
+def valid_code(text: str) -> str:
+    """Return the code in display form, or answer 400 'not a valid code'."""
+    code = codes.parse(text)
+    if code is None:
+        raise InvalidCode("Not a valid code.", {"code": ["Not a valid code (check the typing)."]})
+    return code
+
+
+def log_view(tbl: str, record_id: str) -> None:
+    """Record in the audit log that someone saw a record."""
+    db = get_db()
+    with write(db):
+        audit.log(db, actor(), "view", tbl, record_id)
+
+
+@blp.route("/households", methods=["POST"])
+@requires("household:create")
+@blp.arguments(HouseholdSchema)
+@blp.response(201, HouseholdSchema)
+def create_household(data):
+    """Register a household; the same client_id again returns the first one."""
+    household, created = records.create_household(get_db(), data, actor())
+    return household, (201 if created else 200)
+
+
+@blp.route("/households/<code>", methods=["GET"])
+@requires("household:read")
+@blp.response(200, HouseholdSchema)
+def get_household(code):
+    """Return a household and its members."""
+    household = records.get_household(get_db(), valid_code(code))
+    log_view("households", household["id"])
+    return household
+
+
+@blp.route("/households/<code>", methods=["PATCH"])
+@requires("household:update")
+@blp.arguments(HouseholdUpdateSchema(partial=True))
+@blp.response(200, HouseholdSchema)
+def update_household(data, code):
+    """Correct a household's fields."""
+    return records.update_household(get_db(), valid_code(code), data, actor())
+
+
+@blp.route("/households/<code>/members", methods=["POST"])
+@requires("household:update")
+@blp.arguments(PersonSchema)
+@blp.response(201, PersonSchema)
+def add_member(data, code):
+    """Add a person to a household."""
+    return records.add_member(get_db(), valid_code(code), data, actor())
+
+
+@blp.route("/people/<code>", methods=["GET"])
+@requires("person:read")
+@blp.response(200, PersonSchema)
+def get_person(code):
+    """Return a person."""
+    person = records.get_person(get_db(), valid_code(code))
+    log_view("people", person["id"])
+    return person
+
+
+@blp.route("/people/<code>", methods=["PATCH"])
+@requires("household:update")
+@blp.arguments(PersonUpdateSchema(partial=True))
+@blp.response(200, PersonSchema)
+def update_person(data, code):
+    """Correct a person's fields."""
+    return records.update_person(get_db(), valid_code(code), data, actor())
+
+
+@blp.route("/search", methods=["GET"])
+@requires("search")
+@blp.arguments(SearchArgsSchema, location="query")
+@blp.response(200, SearchResultSchema)
+def search(args):
+    """Find people by code, phone or name (any script)."""
+    return {"query": args["q"], "results": search_index.search(get_db(), args["q"], args["limit"])}
+
+
+@blp.route("/tags/<code>.<any(svg, png):fmt>", methods=["GET"])
+@requires("tags:print")
+def tag(code, fmt):
+    """Return the QR tag of a code: the code only, never a name."""
+    code = valid_code(code)
+    if not qr.is_issued(get_db(), code):
+        abort(404, description="This code was never issued here.")
+    body, mimetype = qr.render(code, fmt)
+    return Response(body, mimetype=mimetype, headers={"Cache-Control": "private, max-age=86400"})
+
+
+@blp.route("/stats", methods=["GET"])
+@requires("stats:read")
+@blp.response(200, StatsSchema)
+def get_stats():
+    """Return the station's figures."""
+    return stats.station_stats(get_db())
+
+
+def init(app: Flask) -> None:
+    """Mount the API and its OpenAPI document."""
+    api = FieldRegApi(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.register_blueprint(blp)

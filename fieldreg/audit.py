@@ -1,0 +1,47 @@
+"""The audit log: who saw or changed what, when, from which device. Append-only by design:
+this module has no update or delete path, and nothing else writes the table."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+
+from sqlite_utils import Database
+
+# Set by the web layer for each request, so domain operations need not know about HTTP.
+current_device: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_device", default=None
+)
+
+
+def log(
+    db: Database,
+    actor: str | None,
+    action: str,
+    tbl: str | None = None,
+    record_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one entry to the audit log."""
+    db.execute(
+        "insert into audit (at, actor, action, tbl, record_id, device, detail) "
+        "values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            actor,
+            action,
+            tbl,
+            record_id,
+            current_device.get(),
+            detail,
+        ],
+    )
+
+
+def entries(db: Database, limit: int = 200, **filters: str) -> list[dict]:
+    """Return the latest audit entries, newest first, filtered by exact column values."""
+    allowed = {"actor", "action", "tbl", "record_id", "device"}
+    clauses = [f"{k} = ?" for k in filters if k in allowed and filters[k]]
+    params = [filters[k] for k in filters if k in allowed and filters[k]]
+    where = ("where " + " and ".join(clauses)) if clauses else ""
+    return list(db.query(f"select * from audit {where} order by id desc limit ?", [*params, limit]))

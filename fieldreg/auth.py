@@ -1,0 +1,215 @@
+"""Users, PINs, sessions and API tokens. The only writer of users, sessions and api_tokens.
+
+PINs are hashed with argon2. A session or token is a random secret given to the client once;
+only its SHA-256 is stored, so a copied database does not log anyone in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlite_utils import Database
+
+from fieldreg import audit
+from fieldreg.config import ROLES
+from fieldreg.db import write
+from fieldreg.errors import Conflict, DomainError, NotFound
+from fieldreg.records import new_id
+
+HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+MAX_FAILURES = 5
+LOCK_MINUTES = 5
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_pin(pin: str) -> None:
+    """Refuse a PIN that is not 4 to 12 digits."""
+    if not (isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 12):
+        raise DomainError("A PIN is 4 to 12 digits.", {"pin": ["4 to 12 digits."]})
+
+
+def add_user(db: Database, username: str, role: str, pin: str, actor: str | None = None) -> dict:
+    """Create a user with a role and a PIN."""
+    username = (username or "").strip()
+    if (
+        not username
+        or len(username) > 40
+        or not username.replace("_", "").replace(".", "").isalnum()
+    ):
+        raise DomainError("A user name is 1-40 letters or digits.", {"username": ["Invalid."]})
+    if role not in ROLES:
+        raise DomainError(f"Unknown role {role!r}.", {"role": [f"One of: {', '.join(ROLES)}."]})
+    check_pin(pin)
+    with write(db):
+        if list(db.query("select 1 from users where username = ?", [username])):
+            raise Conflict("This user name is taken.", {"username": ["Taken."]})
+        user = {
+            "id": new_id(),
+            "username": username,
+            "role": role,
+            "pin_hash": HASHER.hash(pin),
+            "created_at": _now().isoformat(timespec="seconds"),
+        }
+        db.table("users").insert(user)
+        audit.log(db, actor, "user_add", "users", user["id"], f"{username}:{role}")
+    return user
+
+
+def has_users(db: Database) -> bool:
+    """Tell whether any user exists (no user yet means the station needs setting up)."""
+    return bool(list(db.query("select 1 from users limit 1")))
+
+
+def list_users(db: Database) -> list[dict]:
+    """Return the users without their PIN hashes."""
+    return list(
+        db.query("select id, username, role, disabled, locked_until from users order by username")
+    )
+
+
+def login(db: Database, username: str, pin: str, device: str | None = None) -> dict | None:
+    """Check a user name and PIN; return the user or None, counting failures and locking."""
+    rows = list(db.query("select * from users where username = ?", [(username or "").strip()]))
+    user = rows[0] if rows else None
+    now = _now()
+    if user is None or user["disabled"]:
+        with write(db):
+            audit.log(
+                db, username[:40] if username else None, "login_failed", detail="unknown user"
+            )
+        return None
+    if user["locked_until"] and dt.datetime.fromisoformat(user["locked_until"]) > now:
+        with write(db):
+            audit.log(db, user["username"], "login_failed", "users", user["id"], "locked")
+        return None
+    try:
+        HASHER.verify(user["pin_hash"], pin or "")
+    except (VerificationError, InvalidHashError):
+        _count_failure(db, user, now)
+        return None
+    with write(db):
+        db.execute(
+            "update users set failed_logins = 0, locked_until = null where id = ?", [user["id"]]
+        )
+        audit.log(db, user["username"], "login", "users", user["id"])
+    return user
+
+
+def _count_failure(db: Database, user: dict, now: dt.datetime) -> None:
+    failures = user["failed_logins"] + 1
+    locked = None
+    if failures >= MAX_FAILURES:
+        minutes = LOCK_MINUTES * 2 ** (failures - MAX_FAILURES)
+        locked = (now + dt.timedelta(minutes=min(minutes, 24 * 60))).isoformat()
+    with write(db):
+        db.execute(
+            "update users set failed_logins = ?, locked_until = ? where id = ?",
+            [failures, locked, user["id"]],
+        )
+        audit.log(db, user["username"], "login_failed", "users", user["id"], "wrong pin")
+
+
+def start_session(db: Database, user: dict, device: str | None = None) -> tuple[str, str]:
+    """Open a session for a user; return its secret and CSRF token."""
+    secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    stamp = _now().isoformat(timespec="seconds")
+    with write(db):
+        db.table("sessions").insert(
+            {
+                "id_hash": _digest(secret),
+                "user_id": user["id"],
+                "csrf": csrf,
+                "created_at": stamp,
+                "last_seen": stamp,
+                "device": device,
+            }
+        )
+    return secret, csrf
+
+
+def session_user(db: Database, secret: str, idle_minutes: int) -> dict | None:
+    """Return the user and CSRF token of a live session, ending it if it sat idle too long."""
+    rows = list(
+        db.query(
+            "select s.id_hash, s.csrf, s.last_seen, u.id, u.username, u.role, u.disabled "
+            "from sessions s join users u on u.id = s.user_id where s.id_hash = ?",
+            [_digest(secret)],
+        )
+    )
+    if not rows or rows[0]["disabled"]:
+        return None
+    row, now = rows[0], _now()
+    if now - dt.datetime.fromisoformat(row["last_seen"]) > dt.timedelta(minutes=idle_minutes):
+        end_session(db, secret)
+        return None
+    if now - dt.datetime.fromisoformat(row["last_seen"]) > dt.timedelta(minutes=1):
+        with write(db):
+            db.execute(
+                "update sessions set last_seen = ? where id_hash = ?",
+                [now.isoformat(timespec="seconds"), row["id_hash"]],
+            )
+    return row
+
+
+def end_session(db: Database, secret: str) -> None:
+    """End a session (logout)."""
+    with write(db):
+        db.execute("delete from sessions where id_hash = ?", [_digest(secret)])
+
+
+def create_token(db: Database, name: str, role: str = "admin", actor: str | None = None) -> str:
+    """Create an API token; return the secret, which is shown once and stored only hashed."""
+    if role not in ROLES:
+        raise DomainError(f"Unknown role {role!r}.", {"role": [f"One of: {', '.join(ROLES)}."]})
+    if not name or len(name) > 80:
+        raise DomainError("A token needs a name of at most 80 characters.", {"name": ["Invalid."]})
+    secret = "frt_" + secrets.token_urlsafe(32)
+    with write(db):
+        token_id = new_id()
+        db.table("api_tokens").insert(
+            {
+                "id": token_id,
+                "name": name,
+                "token_hash": _digest(secret),
+                "role": role,
+                "created_at": _now().isoformat(timespec="seconds"),
+            }
+        )
+        audit.log(db, actor, "token_create", "api_tokens", token_id, name)
+    return secret
+
+
+def token_user(db: Database, secret: str) -> dict | None:
+    """Return the identity behind a bearer token, or None if unknown or revoked."""
+    rows = list(
+        db.query(
+            "select id, name, role from api_tokens where token_hash = ? and revoked_at is null",
+            [_digest(secret)],
+        )
+    )
+    if not rows:
+        return None
+    return {"id": rows[0]["id"], "username": "token:" + rows[0]["name"], "role": rows[0]["role"]}
+
+
+def revoke_token(db: Database, token_id: str, actor: str | None = None) -> None:
+    """Revoke an API token."""
+    with write(db):
+        cur = db.execute(
+            "update api_tokens set revoked_at = ? where id = ? and revoked_at is null",
+            [_now().isoformat(timespec="seconds"), token_id],
+        )
+        if cur.rowcount == 0:
+            raise NotFound("No active token has this id.")
+        audit.log(db, actor, "token_revoke", "api_tokens", token_id)

@@ -1,0 +1,146 @@
+"""The command line: ``python -m fieldreg --help``. Every command takes ``--data DIR``."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import click
+
+from fieldreg import auth, db
+from fieldreg.config import ROLES, default_data_dir
+from fieldreg.errors import DomainError
+
+
+class Context:
+    """What every command needs: the data folder, created and migrated on first use."""
+
+    def __init__(self, data: Path):
+        self.data = data
+
+    def open(self):
+        """Open the data folder's database (creating and migrating it if new)."""
+        return db.connect(db.prepare(self.data))
+
+
+@click.group()
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="FIELDREG_DATA",
+    default=None,
+    help="Data folder (default: $FIELDREG_DATA or ./data).",
+)
+@click.pass_context
+def cli(ctx: click.Context, data: Path | None) -> None:
+    """FieldReg: register evacuees at a station, sync to HQ, deduplicate."""
+    ctx.obj = Context((data or default_data_dir()).resolve())
+
+
+def _fail(exc: DomainError) -> None:
+    raise click.ClickException(exc.message)
+
+
+@cli.command()
+@click.option("--code", help="Station code: three characters, unique among stations.")
+@click.option("--name", help="Station name.")
+@click.pass_obj
+def init(obj: Context, code: str | None, name: str | None) -> None:
+    """Create the data folder (if new) and set the station's code and name."""
+    from fieldreg import codes
+
+    database = obj.open()
+    with db.write(database):
+        if code:
+            code = code.strip().upper()
+            if not codes.is_valid_prefix(code):
+                raise click.BadParameter(
+                    f"three characters from {codes.ALPHABET}", param_hint="--code"
+                )
+            if list(database.query("select 1 from households limit 1")):
+                raise click.ClickException("Records exist already: the station code cannot change.")
+            db.set_setting(database, "station_code", code)
+        if name:
+            db.set_setting(database, "station_name", name.strip()[:100])
+    click.echo(f"Station {db.setting(database, 'station_code')} in {obj.data}")
+
+
+@cli.command()
+@click.option("--role", type=click.Choice(["station", "hq"]), default="station", show_default=True)
+@click.option("--host", default="0.0.0.0", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.pass_obj
+def serve(obj: Context, role: str, host: str, port: int, threads: int) -> None:
+    """Serve the station (or HQ) to the browsers on this network."""
+    import waitress
+
+    from fieldreg import create_app
+
+    app = create_app({"DATA": str(obj.data), "ROLE": role})
+    click.echo(f"FieldReg {role} serving {obj.data}")
+    for address in lan_addresses(host, port):
+        click.echo(f"  open {address}")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="fieldreg")
+
+
+def lan_addresses(host: str, port: int) -> list[str]:
+    """List the URLs tablets can use to reach this laptop."""
+    urls = [f"http://127.0.0.1:{port}"]
+    if host not in ("0.0.0.0", "::"):
+        return [f"http://{host}:{port}"]
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        for ip in sorted({info[4][0] for info in infos}):
+            if not ip.startswith("127."):
+                urls.append(f"http://{ip}:{port}")
+    except OSError:
+        pass
+    return urls
+
+
+@cli.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--pin", required=True, help="4 to 12 digits.")
+@click.pass_obj
+def users_add(obj: Context, name: str, role: str, pin: str) -> None:
+    """Add a user with a role and a PIN."""
+    try:
+        auth.add_user(obj.open(), name, role, pin, actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"User {name} ({role}) added.")
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(obj: Context) -> None:
+    """List users and their roles."""
+    for user in auth.list_users(obj.open()):
+        flag = "\tdisabled" if user["disabled"] else ""
+        click.echo(f"{user['username']}\t{user['role']}{flag}")
+
+
+@cli.group()
+def tokens() -> None:
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.pass_obj
+def tokens_create(obj: Context, name: str, role: str) -> None:
+    """Create an API token; the token is printed on the last line, once."""
+    try:
+        secret = auth.create_token(obj.open(), name, role, actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Token {name} ({role}). Keep it secret; it is not shown again:")
+    click.echo(secret)

@@ -1,0 +1,28 @@
+"""Settings and their defaults; every one can be set as FIELDREG_<NAME> in the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROLES = ("registrar", "medic", "coordinator", "analyst", "admin")
+
+
+def default_data_dir() -> Path:
+    """Return the data folder from FIELDREG_DATA, or ./data."""
+    return Path(os.environ.get("FIELDREG_DATA", "data")).resolve()
+
+
+DEFAULTS = {
+    "ROLE": "station",  # station | hq
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "SESSION_IDLE_MINUTES": 720,
+    "SEARCH_LIMIT": 20,
+    "API_TITLE": "FieldReg",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "BABEL_DEFAULT_LOCALE": "en",
+    "JSON_SORT_KEYS": False,
+}

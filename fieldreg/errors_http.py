@@ -1,0 +1,69 @@
+"""One error shape: JSON ``{"error", "fields"}`` for the API, an HTML page for people."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from fieldreg.errors import DomainError
+
+
+def wants_json() -> bool:
+    """Tell whether the client should get JSON (API paths and bearer clients)."""
+    return request.path.startswith("/api/") or request.authorization is not None
+
+
+def _fields_from(error: HTTPException) -> dict:
+    """Pull the per-field messages that webargs/marshmallow attached to an error."""
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or {}
+    out: dict = {}
+    for location in messages.values():
+        if isinstance(location, dict):
+            out.update(location)
+        elif isinstance(location, list):
+            out.setdefault("_body", []).extend(location)
+    return out
+
+
+def render_error(status: int, message: str, fields: dict | None = None):
+    """Answer an error in the shape the client expects."""
+    if wants_json():
+        return jsonify({"error": message, "fields": fields or {}}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def handle_http(error: HTTPException):
+    """Turn any HTTP error (404, 405, 413, 422 from validation...) into the one shape."""
+    fields = _fields_from(error)
+    message = error.description or error.name
+    if error.code == 422:
+        message = "Some fields are not valid."
+    if fields.get("_body") and fields.get("_body") == ["Invalid JSON body."]:
+        message = "The request body is not valid JSON."
+    response = render_error(error.code or 400, message, fields)
+    if error.code == 401 and wants_json():
+        response[0].headers["WWW-Authenticate"] = 'Bearer realm="fieldreg"'
+    return response
+
+
+def handle_domain(error: DomainError):
+    """Answer a refused domain operation."""
+    return render_error(error.status, error.message, error.fields)
+
+
+def handle_unexpected(error: Exception):
+    """Never show a stack trace: log it, answer a plain 500."""
+    if isinstance(error, HTTPException):
+        return handle_http(error)
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s", request.path)
+    return render_error(500, InternalServerError.description)
+
+
+def init(app: Flask) -> None:
+    """Install the error handlers."""
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(DomainError, handle_domain)
+    app.register_error_handler(Exception, handle_unexpected)

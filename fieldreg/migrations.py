@@ -1,0 +1,72 @@
+"""Numbered migrations, applied at start-up. Never edit one that has landed: add the next."""
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("fieldreg")
+
+
+@migrations()
+def m001_core(db):
+    """Create settings, users, sessions, tokens, households, people, codes, changes, audit."""
+    db.executescript(
+        """
+        create table settings (key text primary key, value text);
+        create table users (
+            id text primary key, username text not null unique collate nocase,
+            role text not null, pin_hash text not null, created_at text not null,
+            disabled integer not null default 0, failed_logins integer not null default 0,
+            locked_until text
+        );
+        create table sessions (
+            id_hash text primary key, user_id text not null references users(id),
+            csrf text not null, created_at text not null, last_seen text not null,
+            device text
+        );
+        create table api_tokens (
+            id text primary key, name text not null, token_hash text not null unique,
+            role text not null, created_at text not null, revoked_at text
+        );
+        create table households (
+            id text primary key, code text not null unique, client_id text unique,
+            client_hash text, station text not null,
+            arrived_at text, transport text, vehicle_ref text,
+            origin_district text, origin_neighbourhood text,
+            destination_kind text, destination_name text, destination_place text,
+            phone text, phone_norm text, vulnerabilities text not null default '[]',
+            consent_share integer not null default 0, notes text,
+            status text not null default 'present',
+            created_at text not null, updated_at text not null, created_by text,
+            deleted integer not null default 0
+        );
+        create index households_phone on households(phone_norm);
+        create table people (
+            id text primary key, code text not null unique,
+            household_id text not null references households(id), position integer not null,
+            given_name text, father_name text, mother_name text, family_name text,
+            sex text, age_years integer, age_estimated integer not null default 0,
+            date_of_birth text, relationship text, vulnerabilities text not null default '[]',
+            status text not null default 'present',
+            created_at text not null, updated_at text not null,
+            deleted integer not null default 0
+        );
+        create index people_household on people(household_id, position);
+        create virtual table people_search using fts5(
+            person_id unindexed, keys, prefix = '2 3'
+        );
+        create table codes (
+            code text primary key, seq integer not null, kind text not null,
+            record_id text, issued_at text not null, bound_at text
+        );
+        create table changes (
+            site text not null, seq integer not null, hlc text not null,
+            tbl text not null, record_id text not null, op text not null, data text not null,
+            primary key (site, seq)
+        );
+        create index changes_record on changes(tbl, record_id);
+        create table audit (
+            id integer primary key autoincrement, at text not null, actor text,
+            action text not null, tbl text, record_id text, device text, detail text
+        );
+        create index audit_record on audit(tbl, record_id);
+        """
+    )

@@ -1,0 +1,262 @@
+"""Households and people: the only writers of their tables, each write also in the change log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+import uuid6
+from sqlite_utils import Database
+
+from fieldreg import audit, search_index, tags
+from fieldreg.db import setting, write
+from fieldreg.errors import Conflict, NotFound
+from sync import changelog, names
+
+HOUSEHOLD_NESTED = {
+    "arrival": {"at": "arrived_at", "transport": "transport", "vehicle_ref": "vehicle_ref"},
+    "origin": {"district": "origin_district", "neighbourhood": "origin_neighbourhood"},
+    "destination": {
+        "kind": "destination_kind",
+        "name": "destination_name",
+        "place": "destination_place",
+    },
+}
+HOUSEHOLD_PLAIN = ("phone", "consent_share", "notes")
+PERSON_FIELDS = (
+    "given_name",
+    "father_name",
+    "mother_name",
+    "family_name",
+    "sex",
+    "age_years",
+    "age_estimated",
+    "date_of_birth",
+    "relationship",
+)
+
+
+def new_id() -> str:
+    """Make a record id: a UUIDv7, sortable by creation time, unique without coordination."""
+    return str(uuid6.uuid7())
+
+
+def _plain(value: Any) -> Any:
+    """Turn dates and booleans into what SQLite and JSON store."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def household_columns(data: dict) -> dict:
+    """Flatten a loaded household (its nested arrival, origin, destination) into columns."""
+    row: dict[str, Any] = {}
+    for part, mapping in HOUSEHOLD_NESTED.items():
+        for key, column in mapping.items():
+            if key in data.get(part, {}):
+                row[column] = _plain(data[part][key])
+    for key in HOUSEHOLD_PLAIN:
+        if key in data:
+            row[key] = _plain(data[key])
+    if "phone" in row:
+        row["phone_norm"] = names.normalize_phone(row["phone"]) or None
+    if "vulnerabilities" in data:
+        row["vulnerabilities"] = json.dumps(sorted(set(data["vulnerabilities"])))
+    return row
+
+
+def person_columns(data: dict) -> dict:
+    """Pick the stored columns of a loaded person."""
+    row = {key: _plain(data[key]) for key in PERSON_FIELDS if key in data}
+    if "vulnerabilities" in data:
+        row["vulnerabilities"] = json.dumps(sorted(set(data["vulnerabilities"])))
+    return row
+
+
+def _hash(data: dict) -> str:
+    """Fingerprint a request body, to tell a faithful retry from a different record."""
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _existing_for_client(db: Database, client_id: str, digest: str) -> dict | None:
+    """Return the household already made for this client id, or raise on different content."""
+    rows = list(db.query("select * from households where client_id = ?", [client_id]))
+    if not rows:
+        return None
+    if rows[0]["client_hash"] != digest:
+        raise Conflict(
+            "This client id was already used for a different household.",
+            {"client_id": ["Already used with other content."]},
+        )
+    return rows[0]
+
+
+def create_household(db: Database, data: dict, actor: str | None) -> tuple[dict, bool]:
+    """Register a household with its members; return it and whether it is new."""
+    client_id = str(data["client_id"]) if data.get("client_id") else None
+    digest = _hash(data)
+    with write(db):
+        if client_id and (existing := _existing_for_client(db, client_id, digest)):
+            return get_household(db, existing["code"]), False
+        hh_id = new_id()
+        code = _code_for(db, data.get("tag_code"), "household", hh_id)
+        stamp = tags.now()
+        row = {
+            **household_columns(data),
+            "id": hh_id,
+            "code": code,
+            "client_id": client_id,
+            "client_hash": digest if client_id else None,
+            "station": setting(db, "station_code"),
+            "created_at": stamp,
+            "updated_at": stamp,
+            "created_by": actor,
+        }
+        row.setdefault("arrived_at", stamp)
+        db.table("households").insert(row)
+        changelog.record(db, "households", hh_id, "upsert", _synced(row))
+        for position, member in enumerate(data["members"]):
+            _insert_person(db, hh_id, code, position, member, stamp)
+        audit.log(db, actor, "create", "households", hh_id)
+    return get_household(db, code), True
+
+
+def _synced(row: dict) -> dict:
+    """Drop the columns that are local bookkeeping, not part of the shared record."""
+    return {k: v for k, v in row.items() if k not in ("client_hash", "phone_norm")}
+
+
+def _code_for(db: Database, tag_code: str | None, kind: str, record_id: str) -> str:
+    """Bind a pre-printed tag if one was given, otherwise issue a fresh code."""
+    if tag_code:
+        return tags.bind_preprinted(db, tag_code, kind, record_id)
+    code = tags.issue(db, kind)[0]
+    tags.assign(db, code, kind, record_id)
+    return code
+
+
+def _insert_person(db: Database, hh_id: str, hh_code: str, position: int, member: dict, stamp: str):
+    """Insert one member of a household, its search keys and its change."""
+    person_id = str(member["id"]) if member.get("id") else new_id()
+    row = {
+        **person_columns(member),
+        "id": person_id,
+        "code": _code_for(db, member.get("tag_code"), "person", person_id),
+        "household_id": hh_id,
+        "position": position,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    if list(db.query("select 1 from people where id = ?", [person_id])):
+        raise Conflict("A person with this id already exists.", {"members": ["Duplicate id."]})
+    db.table("people").insert(row)
+    search_index.index_person(db, row)
+    changelog.record(db, "people", person_id, "upsert", row)
+    return row
+
+
+def add_member(db: Database, hh_code: str, member: dict, actor: str | None) -> dict:
+    """Add a person to an existing household."""
+    with write(db):
+        hh = _household_row(db, hh_code)
+        position = next(
+            db.query("select count(*) n from people where household_id = ?", [hh["id"]])
+        )
+        row = _insert_person(db, hh["id"], hh["code"], position["n"], member, tags.now())
+        audit.log(db, actor, "add_member", "people", row["id"])
+    return get_person(db, row["code"])
+
+
+def update_household(db: Database, code: str, data: dict, actor: str | None) -> dict:
+    """Correct a household's fields; only the fields sent change."""
+    changes = household_columns(data)
+    with write(db):
+        hh = _household_row(db, code)
+        if changes:
+            changes["updated_at"] = tags.now()
+            db.table("households").update(hh["id"], changes)
+            changelog.record(db, "households", hh["id"], "upsert", _synced(changes))
+            audit.log(db, actor, "update", "households", hh["id"], ",".join(sorted(changes)))
+    return get_household(db, hh["code"])
+
+
+def update_person(db: Database, code: str, data: dict, actor: str | None) -> dict:
+    """Correct a person's fields; only the fields sent change."""
+    changes = person_columns(data)
+    with write(db):
+        person = _person_row(db, code)
+        if changes:
+            changes["updated_at"] = tags.now()
+            db.table("people").update(person["id"], changes)
+            search_index.index_person(db, {**person, **changes})
+            changelog.record(db, "people", person["id"], "upsert", changes)
+            audit.log(db, actor, "update", "people", person["id"], ",".join(sorted(changes)))
+    return get_person(db, person["code"])
+
+
+def _household_row(db: Database, code: str) -> dict:
+    rows = list(db.query("select * from households where code = ? and deleted = 0", [code]))
+    if not rows:
+        raise NotFound("No household has this code.")
+    return rows[0]
+
+
+def _person_row(db: Database, code: str) -> dict:
+    rows = list(db.query("select * from people where code = ? and deleted = 0", [code]))
+    if not rows:
+        raise NotFound("No person has this code.")
+    return rows[0]
+
+
+def household_view(hh: dict, members: list[dict]) -> dict:
+    """Shape a household row and its member rows like HouseholdSchema."""
+    nested = {
+        part: {key: hh[column] for key, column in mapping.items()}
+        for part, mapping in HOUSEHOLD_NESTED.items()
+    }
+    if nested["arrival"]["at"]:
+        nested["arrival"]["at"] = dt.datetime.fromisoformat(nested["arrival"]["at"])
+    return {
+        **{k: hh[k] for k in ("id", "code", "client_id", "station", "status", "created_at")},
+        **{k: hh[k] for k in ("updated_at", "phone", "notes")},
+        **nested,
+        "consent_share": bool(hh["consent_share"]),
+        "vulnerabilities": json.loads(hh["vulnerabilities"]),
+        "members": [person_view(m, hh["code"]) for m in members],
+    }
+
+
+def person_view(person: dict, hh_code: str) -> dict:
+    """Shape a person row like PersonSchema."""
+    view = {k: person[k] for k in ("id", "code", "status", "created_at", "updated_at")}
+    view.update({k: person[k] for k in PERSON_FIELDS})
+    view["age_estimated"] = bool(person["age_estimated"])
+    if view["date_of_birth"]:
+        view["date_of_birth"] = dt.date.fromisoformat(view["date_of_birth"])
+    view["vulnerabilities"] = json.loads(person["vulnerabilities"])
+    view["household_code"] = hh_code
+    return view
+
+
+def get_household(db: Database, code: str) -> dict:
+    """Return a household with its members, by code."""
+    hh = _household_row(db, code)
+    members = list(
+        db.query(
+            "select * from people where household_id = ? and deleted = 0 order by position",
+            [hh["id"]],
+        )
+    )
+    return household_view(hh, members)
+
+
+def get_person(db: Database, code: str) -> dict:
+    """Return a person, by code."""
+    person = _person_row(db, code)
+    hh = next(db.query("select code from households where id = ?", [person["household_id"]]))
+    return person_view(person, hh["code"])

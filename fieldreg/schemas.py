@@ -1,0 +1,232 @@
+"""Marshmallow schemas: the one description of each record, for forms, API, exports and sync."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+SEXES = ("female", "male", "unknown")
+RELATIONSHIPS = (
+    "head",
+    "spouse",
+    "child",
+    "parent",
+    "sibling",
+    "grandchild",
+    "grandparent",
+    "other_relative",
+    "unrelated",
+)
+TRANSPORTS = ("bus", "ambulance", "private_car", "pickup", "on_foot", "other")
+DESTINATION_KINDS = ("camp", "host_family", "hospital", "unknown")
+VULNERABILITIES = (
+    "unaccompanied_child",
+    "separated_child",
+    "older_person_alone",
+    "pregnant_lactating",
+    "disability",
+    "female_headed_household",
+    "serious_medical_condition",
+)
+MAX_MEMBERS = 40
+NAME = validate.Length(max=100)
+SHORT = validate.Length(max=200)
+
+
+def _text(**kwargs) -> fields.String:
+    """Return an optional, length-limited text field."""
+    return fields.String(allow_none=True, validate=kwargs.pop("validate", SHORT), **kwargs)
+
+
+class StrippedSchema(Schema):
+    """Strip surrounding white space from every string and treat empty strings as missing."""
+
+    @pre_load
+    def strip_strings(self, data, **_kwargs):
+        """Trim strings so that '  ' is the same as nothing."""
+        if not isinstance(data, dict):
+            return data
+        out = {}
+        for key, value in data.items():
+            if isinstance(value, str):
+                value = value.strip()
+                if value == "":
+                    continue
+            out[key] = value
+        return out
+
+
+class PersonSchema(StrippedSchema):
+    """A person: a member of a household."""
+
+    id = fields.UUID(load_default=None)
+    code = fields.String(dump_only=True)
+    household_code = fields.String(dump_only=True)
+    tag_code = fields.String(load_only=True, validate=validate.Length(max=20))
+    given_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    father_name = _text(validate=NAME)
+    mother_name = _text(validate=NAME)
+    family_name = _text(validate=NAME)
+    sex = fields.String(load_default="unknown", validate=validate.OneOf(SEXES))
+    age_years = fields.Integer(allow_none=True, strict=False, validate=validate.Range(0, 120))
+    age_estimated = fields.Boolean(load_default=False)
+    date_of_birth = fields.Date(allow_none=True)
+    relationship = fields.String(allow_none=True, validate=validate.OneOf(RELATIONSHIPS))
+    vulnerabilities = fields.List(
+        fields.String(validate=validate.OneOf(VULNERABILITIES)),
+        load_default=list,
+        validate=validate.Length(max=len(VULNERABILITIES)),
+    )
+    status = fields.String(dump_only=True)
+    created_at = fields.String(dump_only=True)
+    updated_at = fields.String(dump_only=True)
+
+    @validates_schema
+    def check_birth(self, data, **_kwargs):
+        """Refuse a date of birth in the future or before 1900."""
+        dob = data.get("date_of_birth")
+        if dob and not dt.date(1900, 1, 1) <= dob <= dt.date.today():
+            raise ValidationError("Date of birth must be between 1900 and today.", "date_of_birth")
+
+
+class ArrivalSchema(StrippedSchema):
+    """How and when a household arrived."""
+
+    at = fields.DateTime(allow_none=True)
+    transport = fields.String(allow_none=True, validate=validate.OneOf(TRANSPORTS))
+    vehicle_ref = _text(validate=validate.Length(max=60))
+
+
+class OriginSchema(StrippedSchema):
+    """Where a household comes from."""
+
+    district = _text(validate=NAME)
+    neighbourhood = _text(validate=NAME)
+
+
+class DestinationSchema(StrippedSchema):
+    """Where a household intends to go."""
+
+    kind = fields.String(load_default="unknown", validate=validate.OneOf(DESTINATION_KINDS))
+    name = _text(validate=NAME)
+    place = _text(validate=NAME)
+
+
+class HouseholdSchema(StrippedSchema):
+    """A household and its members, as registered on arrival."""
+
+    id = fields.UUID(dump_only=True)
+    code = fields.String(dump_only=True)
+    client_id = fields.UUID(allow_none=True)
+    tag_code = fields.String(load_only=True, validate=validate.Length(max=20))
+    station = fields.String(dump_only=True)
+    members = fields.List(
+        fields.Nested(PersonSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_MEMBERS),
+    )
+    arrival = fields.Nested(ArrivalSchema, load_default=dict)
+    origin = fields.Nested(OriginSchema, load_default=dict)
+    destination = fields.Nested(DestinationSchema, load_default=dict)
+    phone = _text(validate=validate.Length(max=40))
+    vulnerabilities = fields.List(
+        fields.String(validate=validate.OneOf(VULNERABILITIES)),
+        load_default=list,
+        validate=validate.Length(max=len(VULNERABILITIES)),
+    )
+    consent_share = fields.Boolean(load_default=False)
+    notes = _text(validate=validate.Length(max=2000))
+    status = fields.String(dump_only=True)
+    created_at = fields.String(dump_only=True)
+    updated_at = fields.String(dump_only=True)
+
+    @pre_load
+    def accept_plain_places(self, data, **_kwargs):
+        """Take ``"origin": "Aleppo"`` as the district and a plain destination as its name."""
+        if isinstance(data, dict):
+            if isinstance(data.get("origin"), str):
+                data = {**data, "origin": {"district": data["origin"]}}
+            if isinstance(data.get("destination"), str):
+                data = {**data, "destination": {"name": data["destination"]}}
+        return data
+
+    @validates_schema
+    def check_phone(self, data, **_kwargs):
+        """Refuse a phone number with letters in it."""
+        phone = data.get("phone")
+        if phone and not all(ch.isdigit() or ch in "+-() ./" for ch in phone):
+            raise ValidationError("A phone number has digits, spaces and + only.", "phone")
+
+
+class HouseholdUpdateSchema(HouseholdSchema):
+    """The household fields that can be corrected after registration (not its members)."""
+
+    class Meta:
+        exclude = ("members", "client_id", "tag_code")
+
+
+class PersonUpdateSchema(PersonSchema):
+    """The person fields that can be corrected."""
+
+    class Meta:
+        exclude = ("id", "tag_code")
+
+
+class SearchArgsSchema(Schema):
+    """Query string of a search."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class SearchHitSchema(Schema):
+    """One search result: a person and the household they belong to."""
+
+    kind = fields.String()
+    code = fields.String()
+    household_code = fields.String()
+    name = fields.String()
+    sex = fields.String()
+    age_years = fields.Integer(allow_none=True)
+    score = fields.Float()
+
+
+class SearchResultSchema(Schema):
+    """The answer to a search."""
+
+    query = fields.String()
+    results = fields.List(fields.Nested(SearchHitSchema))
+
+
+class StatsSchema(Schema):
+    """Station figures."""
+
+    station = fields.String()
+    households = fields.Integer()
+    people = fields.Integer()
+    present = fields.Integer()
+    by_sex = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_age_group = fields.Dict(keys=fields.String(), values=fields.Dict())
+    by_transport = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_destination = fields.Dict(keys=fields.String(), values=fields.Integer())
+    vulnerabilities = fields.Dict(keys=fields.String(), values=fields.Integer())
+    arrivals_per_hour = fields.List(fields.Dict())
+
+
+class ErrorSchema(Schema):
+    """Every API error: a message and, for invalid input, the fields at fault."""
+
+    error = fields.String()
+    fields_ = fields.Dict(data_key="fields")

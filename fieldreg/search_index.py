@@ -1,0 +1,108 @@
+"""Find people by code, phone or name in any script. Owns the ``people_search`` index.
+
+Names are indexed by their cross-script skeleton tokens (sync.names), so "محمد الحلبي",
+"محمّد الحلبى" and "Mohamad Halabi" share keys. The index narrows to candidates; rapidfuzz
+(through names.similarity) ranks them.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from fieldreg import codes
+from sync import names
+
+NAME_PARTS = ("given_name", "father_name", "mother_name", "family_name")
+MAX_CANDIDATES = 400
+
+
+def full_name(person: dict) -> str:
+    """Return the name as a registrar reads it: given, father's, family."""
+    parts = (person.get("given_name"), person.get("father_name"), person.get("family_name"))
+    return " ".join(p for p in parts if p)
+
+
+def index_person(db: Database, person: dict) -> None:
+    """(Re)write the search keys of one person."""
+    keys = sorted({tok for part in NAME_PARTS for tok in names.name_tokens(person.get(part))})
+    db.execute("delete from people_search where person_id = ?", [person["id"]])
+    db.execute(
+        "insert into people_search (person_id, keys) values (?, ?)", [person["id"], " ".join(keys)]
+    )
+
+
+def _hit(row: dict, score: float) -> dict:
+    return {
+        "kind": "person",
+        "code": row["code"],
+        "household_code": row["household_code"],
+        "name": full_name(row),
+        "sex": row["sex"],
+        "age_years": row["age_years"],
+        "score": round(score, 3),
+    }
+
+
+PERSON_SELECT = (
+    "select p.*, h.code as household_code, h.phone as phone from people p "
+    "join households h on h.id = p.household_id where p.deleted = 0 "
+)
+
+
+def by_code(db: Database, code: str) -> list[dict]:
+    """Find the person or household with this exact code."""
+    rows = list(
+        db.query(PERSON_SELECT + "and (p.code = ? or h.code = ?) order by p.position", [code, code])
+    )
+    return [_hit(r, 1.0) for r in rows]
+
+
+def by_phone(db: Database, phone: str, limit: int) -> list[dict]:
+    """Find the members of households with this phone number."""
+    rows = db.query(
+        PERSON_SELECT + "and h.phone_norm = ? order by p.position limit ?", [phone, limit]
+    )
+    return [_hit(r, 1.0) for r in rows]
+
+
+def by_name(db: Database, text: str, limit: int) -> list[dict]:
+    """Find people whose names sound like ``text``, best first."""
+    tokens = names.name_tokens(text)
+    if not tokens:
+        return []
+    match = " ".join(f'"{tok}"*' for tok in tokens)
+    rows = _candidates(db, match)
+    if not rows and len(tokens) > 1:
+        rows = _candidates(db, " OR ".join(f'"{tok}"*' for tok in tokens))
+    scored = [(names.similarity(text, _name_for_query(r, len(tokens))), r) for r in rows]
+    scored.sort(key=lambda pair: -pair[0])
+    return [_hit(r, score) for score, r in scored[:limit]]
+
+
+def _name_for_query(row: dict, n_tokens: int) -> str:
+    """Compare a short query with the given and family name, a longer one with the chain."""
+    if n_tokens <= 2:
+        return " ".join(p for p in (row["given_name"], row["family_name"]) if p)
+    return full_name(row)
+
+
+def _candidates(db: Database, match: str) -> list[dict]:
+    return list(
+        db.query(
+            PERSON_SELECT
+            + "and p.id in (select person_id from people_search where keys match ? limit ?)",
+            [match, MAX_CANDIDATES],
+        )
+    )
+
+
+def search(db: Database, text: str, limit: int = 20) -> list[dict]:
+    """Search by code, phone number or name, whichever ``text`` looks like."""
+    text = text.strip()
+    if codes.looks_like_code(text):
+        code = codes.parse(text)
+        return by_code(db, code) if code else []
+    digits = sum(ch.isdigit() for ch in text)
+    if digits >= 6 and digits >= len(text.replace(" ", "")) - 2:
+        return by_phone(db, names.normalize_phone(text), limit)
+    return by_name(db, text, limit)

@@ -1,0 +1,74 @@
+"""Issue human codes and bind pre-printed tags. Owns the ``codes`` table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlite_utils import Database
+
+from fieldreg import codes
+from fieldreg.db import set_setting, setting
+from fieldreg.errors import Conflict, InvalidCode, NotFound
+
+MAX_SHEET = 500
+
+
+def now() -> str:
+    """Return the current UTC time as ISO text."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def issue(db: Database, kind: str, count: int = 1) -> list[str]:
+    """Reserve ``count`` fresh codes of this station; call inside a write."""
+    prefix = setting(db, "station_code")
+    start = int(setting(db, "code_seq", "0"))
+    if start + count > codes.MAX_SEQ:
+        raise Conflict("This station has used all its codes.")
+    set_setting(db, "code_seq", str(start + count))
+    issued = [codes.make_code(prefix, seq) for seq in range(start + 1, start + count + 1)]
+    stamp = now()
+    db.conn.executemany(
+        "insert into codes (code, seq, kind, issued_at) values (?, ?, ?, ?)",
+        [(code, start + 1 + i, kind, stamp) for i, code in enumerate(issued)],
+    )
+    return issued
+
+
+def assign(db: Database, code: str, kind: str, record_id: str) -> None:
+    """Record that a freshly issued code now names a record."""
+    db.execute(
+        "update codes set kind = ?, record_id = ?, bound_at = ? where code = ?",
+        [kind, record_id, now(), code],
+    )
+
+
+def bind_preprinted(db: Database, text: str, kind: str, record_id: str) -> str:
+    """Bind a pre-printed, still unbound code to a record, and return it."""
+    code = codes.parse(text)
+    if code is None:
+        raise InvalidCode("Not a valid code.", {"tag_code": ["Not a valid code."]})
+    rows = list(db.query("select kind, record_id from codes where code = ?", [code]))
+    if not rows:
+        raise NotFound("This tag was not printed at this station.", {"tag_code": ["Unknown tag."]})
+    if rows[0]["record_id"] is not None or rows[0]["kind"] != "free":
+        raise Conflict("This tag is already bound.", {"tag_code": ["Tag already in use."]})
+    assign(db, code, kind, record_id)
+    return code
+
+
+def lookup(db: Database, text: str) -> tuple[str, str | None, str | None]:
+    """Return ``(code, kind, record_id)`` for a typed or scanned code."""
+    code = codes.parse(text)
+    if code is None:
+        raise InvalidCode("Not a valid code.", {"code": ["Not a valid code."]})
+    rows = list(db.query("select kind, record_id from codes where code = ?", [code]))
+    if not rows:
+        return code, None, None
+    return code, rows[0]["kind"], rows[0]["record_id"]
+
+
+def free_codes(db: Database) -> list[dict]:
+    """Return the pre-printed codes not yet bound, oldest first."""
+    return list(
+        db.query("select code, issued_at from codes where kind = 'free' order by seq limit 1000")
+    )

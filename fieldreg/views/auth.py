@@ -1,0 +1,106 @@
+"""Login, logout, and the first start's set-up page (served to the laptop itself only)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from fieldreg import auth, codes
+from fieldreg.access import SESSION_COOKIE, public
+from fieldreg.db import get_db, set_setting, write
+from fieldreg.errors import DomainError
+
+bp = Blueprint("auth", __name__)
+LOCAL_ADDRESSES = {"127.0.0.1", "::1"}
+
+
+def _safe_next(target: str | None) -> str:
+    """Follow ?next= only to a path on this site."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlparse(target).netloc
+    ):
+        return target
+    return url_for("register.home")
+
+
+def _open_session(user: dict):
+    secret, _csrf = auth.start_session(get_db(), user, request.headers.get("X-Device-Id"))
+    response = redirect(_safe_next(request.args.get("next")))
+    response.set_cookie(
+        SESSION_COOKIE, secret, httponly=True, samesite="Strict", secure=request.is_secure
+    )
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    """Sign in with user name and PIN."""
+    if not auth.has_users(get_db()):
+        return redirect(url_for("auth.setup"))
+    error = None
+    if request.method == "POST":
+        user = auth.login(get_db(), request.form.get("username", ""), request.form.get("pin", ""))
+        if user:
+            return _open_session(user)
+        error = _("Wrong user name or PIN, or the account is locked.")
+    status = 401 if error else 200
+    return render_template("auth/login.html", error=error), status
+
+
+@bp.post("/logout")
+@public
+def logout():
+    """End the session."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        auth.end_session(get_db(), secret)
+    response = redirect(url_for("auth.login"))
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+@public
+def setup():
+    """Create the station and its first coordinator, once, from the laptop itself."""
+    db = get_db()
+    if auth.has_users(db):
+        return redirect(url_for("auth.login"))
+    if request.remote_addr not in LOCAL_ADDRESSES:
+        abort(403, description=_("Set-up is only possible on the station laptop itself."))
+    errors: dict = {}
+    if request.method == "POST":
+        form = request.form
+        code = form.get("station_code", "").strip().upper()
+        if not codes.is_valid_prefix(code):
+            errors["station_code"] = [_("Three characters from %(a)s.", a=codes.ALPHABET)]
+        if not errors:
+            try:
+                user = _create_station(db, form, code)
+                return _open_session(user)
+            except DomainError as exc:
+                errors.update(exc.fields or {"_": [exc.message]})
+    return render_template("auth/setup.html", errors=errors, form=request.form), (
+        400 if errors else 200
+    )
+
+
+def _create_station(db, form, code: str) -> dict:
+    """Store the station's name and code, then add the first coordinator."""
+    with write(db):
+        if not list(db.query("select 1 from households limit 1")):
+            set_setting(db, "station_code", code)
+        set_setting(db, "station_name", form.get("station_name", "").strip()[:100])
+    return auth.add_user(db, form.get("username", ""), "coordinator", form.get("pin", ""), "setup")
+
+
+@bp.app_context_processor
+def inject_user():
+    """Make the user available to every template."""
+    return {"current_user": g.get("user")}

@@ -1,0 +1,243 @@
+"""Registrar pages: register a household, see and correct it, search, scan, print tags."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from fieldreg import audit, codes, forms, records, schemas, search_index, tags
+from fieldreg.access import requires
+from fieldreg.db import get_db, setting, write
+from fieldreg.errors import DomainError
+
+bp = Blueprint("register", __name__)
+
+
+def actor() -> str | None:
+    """Return who is acting, for the audit log."""
+    return g.user["username"] if g.get("user") else None
+
+
+def render_form(values: MultiDict, errors: dict, blocks: list[int], status: int = 200):
+    """Show the registration form with what was typed and the messages beside the fields."""
+    return render_template(
+        "register/form.html",
+        values=values,
+        errors=errors,
+        blocks=blocks,
+        schemas=schemas,
+        prefix=forms.prefix,
+        empty=MultiDict(),
+    ), status
+
+
+@bp.get("/")
+@requires("search")
+def home():
+    """Send each role to where its work starts."""
+    return redirect(
+        url_for("register.register") if allowed_register() else url_for("register.search")
+    )
+
+
+def allowed_register() -> bool:
+    from fieldreg.access import allowed
+
+    return allowed(g.user["role"], "household:create")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@requires("household:create")
+def register():
+    """Register a household with its members (or add a member block without JavaScript)."""
+    if request.method == "GET":
+        return render_form(MultiDict(), {}, [0])
+    data, blocks = forms.household_from_form(request.form)
+    if request.form.get("action") == "add_member":
+        return render_form(request.form, {}, forms.member_indices(request.form) + [max(blocks) + 1])
+    try:
+        loaded = schemas.HouseholdSchema().load(data)
+        household, _new = records.create_household(get_db(), loaded, actor())
+    except ValidationError as exc:
+        errors = forms.errors_for_form(exc.messages, blocks)
+        return render_form(request.form, errors, forms.member_indices(request.form), 400)
+    except DomainError as exc:
+        errors = forms.errors_for_form(exc.fields, blocks) or {"_": [exc.message]}
+        return render_form(request.form, errors, forms.member_indices(request.form), exc.status)
+    return redirect(url_for("register.household", code=household["code"], saved=1))
+
+
+def _view(kind: str, code: str) -> dict:
+    """Load a household or person by a typed code, auditing the view; 404 page if unknown."""
+    code = codes.parse(code) or abort(404, description=_("Not a valid code."))
+    db = get_db()
+    record = (
+        records.get_household(db, code) if kind == "households" else records.get_person(db, code)
+    )
+    with write(db):
+        audit.log(db, actor(), "view", kind, record["id"])
+    return record
+
+
+@bp.get("/households/<code>")
+@requires("household:read")
+def household(code):
+    """Show a household, its members and their tags."""
+    return render_template(
+        "register/household.html", hh=_view("households", code), saved=request.args.get("saved")
+    )
+
+
+@bp.get("/households/<code>/card")
+@requires("tags:print")
+def card(code):
+    """Print the household card (A6) with every member's code."""
+    return render_template("register/card.html", hh=_view("households", code))
+
+
+@bp.get("/households/<code>/wristbands")
+@requires("tags:print")
+def wristbands(code):
+    """Print a wristband label for each member."""
+    return render_template("register/wristbands.html", hh=_view("households", code))
+
+
+@bp.route("/households/<code>/edit", methods=["GET", "POST"])
+@requires("household:update")
+def edit_household(code):
+    """Correct a household's arrival, origin, destination, phone, needs and notes."""
+    hh = _view("households", code)
+    errors: dict = {}
+    if request.method == "POST":
+        data, _blocks = forms.household_from_form(request.form)
+        data.pop("members", None)
+        data.pop("tag_code", None)
+        data.pop("client_id", None)
+        try:
+            loaded = schemas.HouseholdUpdateSchema().load(data)
+            records.update_household(get_db(), hh["code"], loaded, actor())
+            return redirect(url_for("register.household", code=hh["code"]))
+        except ValidationError as exc:
+            errors = forms.errors_for_form(exc.messages, [0])
+    return render_template(
+        "register/edit_household.html", hh=hh, errors=errors, values=request.form, schemas=schemas
+    ), (400 if errors else 200)
+
+
+@bp.route("/households/<code>/members/new", methods=["GET", "POST"])
+@requires("household:update")
+def add_member(code):
+    """Add a person to a registered household."""
+    hh = _view("households", code)
+    return _person_form(hh, None, request.form)
+
+
+@bp.get("/people/<code>")
+@requires("person:read")
+def person(code):
+    """Show a person."""
+    return render_template("register/person.html", person=_view("people", code))
+
+
+@bp.route("/people/<code>/edit", methods=["GET", "POST"])
+@requires("household:update")
+def edit_person(code):
+    """Correct a person's names, sex, age or relationship."""
+    person = _view("people", code)
+    hh = records.get_household(get_db(), person["household_code"])
+    return _person_form(hh, person, request.form)
+
+
+def _person_form(hh: dict, person: dict | None, form: MultiDict):
+    """Show and handle the one-person form (new member, or correction)."""
+    errors: dict = {}
+    if request.method == "POST":
+        data = forms.person_from_form(form, "")
+        try:
+            if person is None:
+                loaded = schemas.PersonSchema().load(data)
+                saved = records.add_member(get_db(), hh["code"], loaded, actor())
+            else:
+                data.pop("tag_code", None)
+                loaded = schemas.PersonUpdateSchema().load(data)
+                saved = records.update_person(get_db(), person["code"], loaded, actor())
+            return redirect(url_for("register.household", code=saved["household_code"]))
+        except ValidationError as exc:
+            errors = exc.messages
+        except DomainError as exc:
+            errors = exc.fields or {"_": [exc.message]}
+    values = form if form else MultiDict(_person_values(person))
+    return render_template(
+        "register/person_form.html",
+        hh=hh,
+        person=person,
+        values=values,
+        errors=errors,
+        schemas=schemas,
+    ), (400 if errors else 200)
+
+
+def _person_values(person: dict | None) -> dict:
+    if not person:
+        return {}
+    values = {
+        k: ("" if person[k] is None else str(person[k])) for k in forms.PERSON_INPUTS if k in person
+    }
+    if person.get("age_estimated"):
+        values["age_estimated"] = "on"
+    return values
+
+
+@bp.get("/search")
+@requires("search")
+def search():
+    """Find a household or person by code, phone or name."""
+    q = request.args.get("q", "").strip()[:200]
+    results = search_index.search(get_db(), q, 50) if q else []
+    return render_template("register/search.html", q=q, results=results)
+
+
+@bp.get("/scan")
+@requires("search")
+def scan():
+    """Open the record a scanned or typed code belongs to."""
+    text = request.args.get("code", "").strip()[:40]
+    try:
+        code, kind, _record = tags.lookup(get_db(), text)
+    except DomainError:
+        return render_template(
+            "register/search.html",
+            q=text,
+            results=[],
+            error=_("“%(code)s” is not a valid code.", code=text),
+        ), 400
+    if kind == "household":
+        return redirect(url_for("register.household", code=code))
+    if kind == "person":
+        return redirect(url_for("register.person", code=code))
+    message = _("This tag is not bound to anyone yet.") if kind == "free" else _("Unknown code.")
+    return render_template("register/search.html", q=text, results=[], error=message), 404
+
+
+@bp.route("/tags/sheet", methods=["GET", "POST"])
+@requires("tags:print")
+def tag_sheet():
+    """Print a sheet of fresh codes to bind to households at registration."""
+    db = get_db()
+    issued: list[str] = []
+    if request.method == "POST":
+        count = request.form.get("count", "24")
+        count = int(count) if count.isdigit() else 0
+        if not 1 <= count <= tags.MAX_SHEET:
+            abort(400, description=_("Between 1 and %(n)s codes.", n=tags.MAX_SHEET))
+        with write(db):
+            issued = tags.issue(db, "free", count)
+            audit.log(db, actor(), "tags_issue", "codes", None, str(count))
+    return render_template(
+        "register/sheet.html",
+        issued=issued,
+        free=tags.free_codes(db),
+        station=setting(db, "station_code"),
+    )
