@@ -168,6 +168,20 @@ def end_session(db: Database, secret: str) -> None:
         db.execute("delete from sessions where id_hash = ?", [_digest(secret)])
 
 
+def end_all_sessions(db: Database, actor: str | None = None) -> int:
+    """End every session (the station is being locked); return how many there were."""
+    with write(db):
+        count = db.execute("delete from sessions").rowcount
+        audit.log(db, actor, "lock", detail=f"{count} sessions ended")
+    return count
+
+
+def end_user_sessions(db: Database, user_id: str) -> None:
+    """End every session of one user (disabled, or PIN changed)."""
+    with write(db):
+        db.execute("delete from sessions where user_id = ?", [user_id])
+
+
 def create_token(db: Database, name: str, role: str = "admin", actor: str | None = None) -> str:
     """Create an API token; return the secret, which is shown once and stored only hashed."""
     if role not in ROLES:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fieldreg import auth, db
+from fieldreg import auth, db, keyring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -20,7 +20,20 @@ class Context:
 
     def open(self):
         """Open the data folder's database (creating and migrating it if new)."""
+        if not keyring.is_unlocked(self.data):
+            self.unlock()
         return db.connect(db.prepare(self.data))
+
+    def unlock(self) -> None:
+        """Ask for the passphrase (FIELDREG_PASSPHRASE was not set) and unlock the folder."""
+        new = keyring.is_new(self.data)
+        if new:
+            click.echo(f"{self.data} is new: choose the passphrase that will encrypt it.", err=True)
+        passphrase = click.prompt("Passphrase", hide_input=True, confirmation_prompt=new, err=True)
+        try:
+            db.unlock(self.data, passphrase)
+        except keyring.WrongPassphrase as exc:
+            raise click.ClickException(f"Cannot unlock {self.data}: {exc}.") from exc
 
 
 @click.group()
@@ -79,6 +92,8 @@ def serve(obj: Context, role: str, host: str, port: int, threads: int) -> None:
 
     app = create_app({"DATA": str(obj.data), "ROLE": role})
     click.echo(f"FieldReg {role} serving {obj.data}")
+    if not keyring.is_unlocked(obj.data):
+        click.echo(f"  locked: unlock it at http://127.0.0.1:{port}/unlock on this laptop")
     for address in lan_addresses(host, port):
         click.echo(f"  open {address}")
     waitress.serve(app, host=host, port=port, threads=threads, ident="fieldreg")
@@ -144,3 +159,31 @@ def tokens_create(obj: Context, name: str, role: str) -> None:
         _fail(exc)
     click.echo(f"Token {name} ({role}). Keep it secret; it is not shown again:")
     click.echo(secret)
+
+
+@cli.command()
+@click.pass_obj
+def rekey(obj: Context) -> None:
+    """Change the passphrase: re-encrypt the database under a new one (and a new salt).
+
+    The current passphrase comes from FIELDREG_PASSPHRASE or a prompt, the new one from
+    FIELDREG_NEW_PASSPHRASE or a prompt. Stop the server first.
+    """
+    import os
+
+    old = os.environ.get(keyring.ENV_PASSPHRASE) or click.prompt(
+        "Current passphrase", hide_input=True, err=True
+    )
+    new = os.environ.get("FIELDREG_NEW_PASSPHRASE") or click.prompt(
+        "New passphrase", hide_input=True, confirmation_prompt=True, err=True
+    )
+    try:
+        db.rekey(obj.data, old, new)
+    except keyring.WrongPassphrase as exc:
+        raise click.ClickException(f"Passphrase not changed: {exc}.") from exc
+    database = db.connect(obj.data / db.DB_NAME)
+    with db.write(database):
+        from fieldreg import audit
+
+        audit.log(database, "cli", "rekey")
+    click.echo("Passphrase changed. Give the new one to whoever unlocks this station.")
