@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 from fieldreg import access, config, db, keyring, security
 
@@ -57,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(security.set_headers)
     app.jinja_env.globals["csrf_token"] = access.csrf_token
     app.jinja_env.globals["allowed"] = access.allowed
+    app.jinja_env.globals["get_locale"] = get_locale
     _register_blueprints(app)
     return app
 
