@@ -65,7 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
     from fieldreg.views import auth as auth_views
-    from fieldreg.views import health, register, station
+    from fieldreg.views import admin, health, register, station
 
     errors_http.init(app)
     station.init(app)
@@ -73,3 +73,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
+    app.register_blueprint(admin.bp)

@@ -143,3 +143,6 @@ def init(app: Flask) -> None:
     api = FieldRegApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(blp)
+    from fieldreg import api_admin
+
+    api.register_blueprint(api_admin.blp)

@@ -138,7 +138,6 @@ def encrypt_if_plain(path: Path, key: bytes) -> None:
     tmp = path.with_suffix(".encrypting")
     tmp.unlink(missing_ok=True)
     conn = sqlcipher.connect(str(path), isolation_level=None)
-    conn.execute("pragma key = ''")
     conn.execute("pragma wal_checkpoint(truncate)")
     conn.execute(f"attach database ? as enc key \"x'{key.hex()}'\"", [str(tmp)])
     conn.execute("select sqlcipher_export('enc')")

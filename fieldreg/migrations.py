@@ -70,3 +70,17 @@ def m001_core(db):
         create index audit_record on audit(tbl, record_id);
         """
     )
+
+
+@migrations()
+def m010_login_attempts(db):
+    """Count failed logins per client address, for the growing delay (issue 3)."""
+    db.executescript(
+        """
+        create table if not exists login_attempts (
+            address text primary key, failures integer not null default 0,
+            last_at text not null, blocked_until text
+        );
+        create index if not exists audit_actor on audit(actor, at);
+        """
+    )

@@ -78,8 +78,13 @@ def test_set_passphrase_then_lock_and_unlock(locked_env):
     assert client.post("/unlock", data=form).headers["Location"].endswith("/login")
     assert (locked_env / "fieldreg.db").exists()
     # the first coordinator, then "lock now"
-    setup = {"station_name": "S", "station_code": "ABC", "username": "coord", "pin": PIN,
-             "csrf_token": csrf_of(client)}
+    setup = {
+        "station_name": "S",
+        "station_code": "ABC",
+        "username": "coord",
+        "pin": PIN,
+        "csrf_token": csrf_of(client),
+    }
     assert client.post("/setup", data=setup).status_code == 302
     csrf = page_csrf(client, "/search")
     assert client.post("/lock", data={"csrf_token": csrf}).headers["Location"].endswith("/unlock")

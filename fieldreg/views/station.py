@@ -61,8 +61,9 @@ def unlock():
         if error is None:
             return redirect(url_for("auth.login"))
     status = 400 if error else 200
-    return render_template("station/unlock.html", new=new, error=error,
-                           minimum=keyring.MIN_PASSPHRASE), status
+    return render_template(
+        "station/unlock.html", new=new, error=error, minimum=keyring.MIN_PASSPHRASE
+    ), status
 
 
 def _unlock_with(folder: Path, new: bool) -> str | None:
