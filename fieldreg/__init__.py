@@ -59,13 +59,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["allowed"] = access.allowed
     app.jinja_env.globals["get_locale"] = get_locale
     _register_blueprints(app)
+    if app.config.get("_prepared"):
+        from fieldreg.views.station import run_retention
+
+        run_retention(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
-    from fieldreg.views import auth as auth_views
     from fieldreg.views import admin, health, register, station
+    from fieldreg.views import auth as auth_views
 
     errors_http.init(app)
     station.init(app)

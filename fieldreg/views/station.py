@@ -6,18 +6,20 @@ the unlock page, ``/healthz`` and static files; everything else waits for the pa
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from fieldreg import audit, auth, db, keyring
+from fieldreg import audit, auth, db, keyring, subject
 from fieldreg.access import public, requires
 from fieldreg.errors_http import render_error, wants_json
 
 bp = Blueprint("station", __name__)
 LOCAL_ADDRESSES = {"127.0.0.1", "::1"}
 OPEN_WHEN_LOCKED = {"station.unlock", "health.healthz", "static"}
+RETENTION_EVERY = 3600.0  # seconds between two retention runs of a serving process
 
 
 def data_dir() -> Path:
@@ -31,6 +33,7 @@ def gate():
         if not current_app.config.get("_prepared"):
             db.prepare(data_dir())
             current_app.config["_prepared"] = True
+        run_retention(current_app)
         return None
     g.locked = True
     if request.endpoint in OPEN_WHEN_LOCKED:
@@ -38,6 +41,20 @@ def gate():
     if wants_json():
         return render_error(503, "The station is locked.")
     return redirect(url_for("station.unlock"))
+
+
+def run_retention(app, now: float | None = None) -> int:
+    """Erase closed records past the retention period, at most once an hour."""
+    days = int(app.config.get("RETENTION_DAYS") or 0)
+    now = time.monotonic() if now is None else now
+    if days <= 0 or now - app.config.get("_retention_ran", -RETENTION_EVERY) < RETENTION_EVERY:
+        return 0
+    app.config["_retention_ran"] = now
+    database = db.connect(Path(app.config["DATABASE"]))
+    try:
+        return subject.purge_closed(database, days)
+    finally:
+        database.close()
 
 
 def locked_error(_exc: keyring.Locked):
