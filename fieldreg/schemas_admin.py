@@ -80,6 +80,7 @@ class HeldSchema(Schema):
     person = fields.Nested(PersonSchema)
     household = fields.Nested(HouseholdSchema)
     audit = fields.List(fields.Dict())
+    other = fields.Dict(keys=fields.String(), metadata={"description": "Data of other areas."})
 
 
 class ErasedSchema(Schema):

@@ -79,9 +79,8 @@ def everything(db: Database, code: str, actor: str | None) -> dict:
         "person": person_view,
         "household": household,
         "audit": _audit_about(db, person),
+        "other": {name: collect(db, person) for name, collect, _erase in PROVIDERS},
     }
-    for name, collect, _erase in PROVIDERS:
-        held[name] = collect(db, person)
     with write(db):
         audit.log(db, actor, "subject_access", "people", person["id"])
     return held
