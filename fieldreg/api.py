@@ -53,6 +53,13 @@ def log_view(tbl: str, record_id: str) -> None:
         audit.log(db, actor(), "view", tbl, record_id)
 
 
+def log_search(found: int) -> None:
+    """Record that someone searched (how many people were shown, never the query: a name)."""
+    db = get_db()
+    with write(db):
+        audit.log(db, actor(), "search", "people", None, f"{found} results")
+
+
 @blp.route("/households", methods=["POST"])
 @requires("household:create")
 @blp.arguments(HouseholdSchema)
@@ -116,7 +123,9 @@ def update_person(data, code):
 @blp.response(200, SearchResultSchema)
 def search(args):
     """Find people by code, phone or name (any script)."""
-    return {"query": args["q"], "results": search_index.search(get_db(), args["q"], args["limit"])}
+    results = search_index.search(get_db(), args["q"], args["limit"])
+    log_search(len(results))
+    return {"query": args["q"], "results": results}
 
 
 @blp.route("/tags/<code>.<any(svg, png):fmt>", methods=["GET"])

@@ -17,9 +17,12 @@ def test_views_changes_logins_and_user_changes_are_recorded(client, auth_actions
     auth_actions.user("registrar", "rami")
     client.post("/login", data={"username": "rami", "pin": "9999", "csrf_token": csrf_of(client)})
     auth_actions.login("registrar", "rami")
+    client.get("/search?q=Zainab")
     entries = client.get("/api/v1/audit", headers=coordinator).get_json()["entries"]
     actions = {e["action"] for e in entries}
     assert {"create", "view", "login", "login_failed", "user_add", "token_create"} <= actions
+    searched = next(e for e in entries if e["action"] == "search")
+    assert searched["actor"] == "rami" and "Zainab" not in str(searched)
     view = next(e for e in entries if e["action"] == "view")
     assert view["actor"] == "token:t-coordinator" and view["record_id"] == hh["id"]
     assert view["device"] and view["at"]

@@ -164,3 +164,33 @@ def test_backup_copy_is_encrypted_and_readable(client, api, data_dir, db):
 
 def db_connect(path):
     return db.connect(path)
+
+
+def test_live_server_starts_locked_and_unlocks_over_http(tmp_path):
+    """A real `serve` without FIELDREG_PASSPHRASE: locked until the laptop types it."""
+    import os
+    import re
+
+    import httpx
+
+    from tests.conftest import LiveServer
+
+    env = {k: v for k, v in os.environ.items() if k != "FIELDREG_PASSPHRASE"}
+    server = LiveServer(tmp_path / "live")
+    server.env = {**env, "PYTHONPATH": server.env["PYTHONPATH"]}
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as http:
+            assert http.get("/healthz").status_code == 200
+            assert http.get("/api/v1/stats").status_code == 503
+            assert http.get("/search").headers["location"].endswith("/unlock")
+            page = http.get("/unlock").text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            form = {"passphrase": "typed on the laptop", "confirm": "typed on the laptop",
+                    "csrf_token": csrf}
+            assert http.post("/unlock", data=form).headers["location"].endswith("/login")
+            assert http.get("/login").headers["location"].endswith("/setup")
+    finally:
+        server.stop()
+    assert (tmp_path / "live" / "fieldreg.db").exists()
+    assert not keyring.is_new(tmp_path / "live")
