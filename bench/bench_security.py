@@ -58,7 +58,9 @@ def main() -> dict:
     figures["read_plain_ms"] = 1000 * _timed(lambda: _read(plain), 20)
     enc.close()
     plain.close()
-    figures["connect_enc_ms"] = 1000 * _timed(lambda: db.connect(folder / "enc.db", key).close(), 50)
+    figures["connect_enc_ms"] = 1000 * _timed(
+        lambda: db.connect(folder / "enc.db", key).close(), 50
+    )
     figures["connect_plain_ms"] = 1000 * _timed(lambda: _plain(folder / "plain.db").close(), 50)
     for name, value in figures.items():
         print(f"{name:18} {value:10.3f}")

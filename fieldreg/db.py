@@ -95,7 +95,7 @@ def prepare(data_dir: str | Path) -> Path:
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / DB_NAME
-    key = keyring.key_for(path)
+    key = keyring.key_for(path, create=True)
     encrypt_if_plain(path, key)
     db = connect(path, key)
     try:

@@ -84,12 +84,20 @@ def derive(passphrase: str, params: dict) -> bytes:
     )
 
 
-def key_for(path: str | Path) -> bytes:
-    """Return the key of the data folder holding ``path``, or raise Locked."""
+def key_for(path: str | Path, create: bool = False) -> bytes:
+    """Return the key of the data folder holding ``path``, or raise Locked.
+
+    A file outside any data folder (a temporary copy, say) gets the key held last, so that
+    what the station writes elsewhere is encrypted too; ``create`` makes a new data folder's
+    salt instead (``db.prepare``).
+    """
     folder = _home(path)
     with _lock:
         if folder in _keys:
             return _keys[folder]
+        has_salt = (folder / SALT_FILE).exists()
+        if not has_salt and not create and _keys:
+            return next(reversed(_keys.values()))
         passphrase = os.environ.get(ENV_PASSPHRASE)
         if not passphrase or folder in _locked_by_hand:
             raise Locked(str(folder))
@@ -101,7 +109,7 @@ def key_for(path: str | Path) -> bytes:
 def is_unlocked(folder: str | Path) -> bool:
     """Tell whether the folder's key is available (in memory, or from the environment)."""
     try:
-        key_for(Path(folder) / "x")
+        key_for(Path(folder) / "x", create=True)
     except Locked:
         return False
     return True
@@ -111,6 +119,7 @@ def remember(folder: str | Path, key: bytes) -> None:
     """Hold a verified key for a folder."""
     folder = Path(folder).resolve()
     with _lock:
+        _keys.pop(folder, None)  # re-inserted last: the most recent key
         _keys[folder] = key
         _locked_by_hand.discard(folder)
 

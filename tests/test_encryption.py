@@ -186,11 +186,27 @@ def test_live_server_starts_locked_and_unlocks_over_http(tmp_path):
             assert http.get("/search").headers["location"].endswith("/unlock")
             page = http.get("/unlock").text
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-            form = {"passphrase": "typed on the laptop", "confirm": "typed on the laptop",
-                    "csrf_token": csrf}
+            form = {
+                "passphrase": "typed on the laptop",
+                "confirm": "typed on the laptop",
+                "csrf_token": csrf,
+            }
             assert http.post("/unlock", data=form).headers["location"].endswith("/login")
             assert http.get("/login").headers["location"].endswith("/setup")
     finally:
         server.stop()
     assert (tmp_path / "live" / "fieldreg.db").exists()
     assert not keyring.is_new(tmp_path / "live")
+
+
+def test_a_file_outside_the_data_folder_is_encrypted_with_the_held_key(app, data_dir, tmp_path):
+    key = keyring.key_for(data_dir / "fieldreg.db")
+    outside = tmp_path / "elsewhere" / "copy.db"
+    outside.parent.mkdir()
+    copy = db.connect(outside)
+    copy.execute("create table t (name text)")
+    copy.execute("insert into t values (?)", [SECRET_NAMES[0]])
+    copy.close()
+    assert SECRET_NAMES[0].encode() not in outside.read_bytes()
+    assert not (outside.parent / keyring.SALT_FILE).exists()
+    assert db.verify_key(outside, key)
