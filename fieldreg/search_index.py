@@ -7,6 +7,8 @@ Names are indexed by their cross-script skeleton tokens (sync.names), so "محم
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlite_utils import Database
 
 from fieldreg import codes
@@ -16,6 +18,12 @@ NAME_PARTS = ("given_name", "father_name", "mother_name", "family_name")
 MAX_CANDIDATES = 400
 
 
+@lru_cache(maxsize=100_000)
+def _tokens(name: str | None) -> tuple[str, ...]:
+    """Return a name's skeleton tokens; given names repeat a lot, so remember them."""
+    return tuple(names.name_tokens(name))
+
+
 def full_name(person: dict) -> str:
     """Return the name as a registrar reads it: given, father's, family."""
     parts = (person.get("given_name"), person.get("father_name"), person.get("family_name"))
@@ -23,11 +31,21 @@ def full_name(person: dict) -> str:
 
 
 def index_person(db: Database, person: dict) -> None:
-    """(Re)write the search keys of one person."""
-    keys = sorted({tok for part in NAME_PARTS for tok in names.name_tokens(person.get(part))})
-    db.execute("delete from people_search where person_id = ?", [person["id"]])
+    """(Re)write the search keys of one person (the index row shares the person's rowid)."""
+    keys = sorted({tok for part in NAME_PARTS for tok in _tokens(person.get(part))})
+    rowid = next(db.query("select rowid from people where id = ?", [person["id"]]))["rowid"]
+    db.execute("delete from people_search where rowid = ?", [rowid])
     db.execute(
-        "insert into people_search (person_id, keys) values (?, ?)", [person["id"], " ".join(keys)]
+        "insert into people_search (rowid, person_id, keys) values (?, ?, ?)",
+        [rowid, person["id"], " ".join(keys)],
+    )
+
+
+def unindex_person(db: Database, person_id: str) -> None:
+    """Remove a person from the search index (erasure, deletion)."""
+    db.execute(
+        "delete from people_search where rowid = (select rowid from people where id = ?)",
+        [person_id],
     )
 
 
@@ -90,7 +108,7 @@ def _candidates(db: Database, match: str) -> list[dict]:
     return list(
         db.query(
             PERSON_SELECT
-            + "and p.id in (select person_id from people_search where keys match ? limit ?)",
+            + "and p.rowid in (select rowid from people_search where keys match ? limit ?)",
             [match, MAX_CANDIDATES],
         )
     )
