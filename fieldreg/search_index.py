@@ -49,7 +49,7 @@ def unindex_person(db: Database, person_id: str) -> None:
     )
 
 
-def _hit(row: dict, score: float) -> dict:
+def hit(row: dict, score: float) -> dict:
     return {
         "kind": "person",
         "code": row["code"],
@@ -72,7 +72,7 @@ def by_code(db: Database, code: str) -> list[dict]:
     rows = list(
         db.query(PERSON_SELECT + "and (p.code = ? or h.code = ?) order by p.position", [code, code])
     )
-    return [_hit(r, 1.0) for r in rows]
+    return [hit(r, 1.0) for r in rows]
 
 
 def by_phone(db: Database, phone: str, limit: int) -> list[dict]:
@@ -80,7 +80,7 @@ def by_phone(db: Database, phone: str, limit: int) -> list[dict]:
     rows = db.query(
         PERSON_SELECT + "and h.phone_norm = ? order by p.position limit ?", [phone, limit]
     )
-    return [_hit(r, 1.0) for r in rows]
+    return [hit(r, 1.0) for r in rows]
 
 
 def by_name(db: Database, text: str, limit: int) -> list[dict]:
@@ -89,12 +89,12 @@ def by_name(db: Database, text: str, limit: int) -> list[dict]:
     if not tokens:
         return []
     match = " ".join(f'"{tok}"*' for tok in tokens)
-    rows = _candidates(db, match)
+    rows = candidates(db, match)
     if not rows and len(tokens) > 1:
-        rows = _candidates(db, " OR ".join(f'"{tok}"*' for tok in tokens))
+        rows = candidates(db, " OR ".join(f'"{tok}"*' for tok in tokens))
     scored = [(names.similarity(text, _name_for_query(r, len(tokens))), r) for r in rows]
     scored.sort(key=lambda pair: -pair[0])
-    return [_hit(r, score) for score, r in scored[:limit]]
+    return [hit(r, score) for score, r in scored[:limit]]
 
 
 def _name_for_query(row: dict, n_tokens: int) -> str:
@@ -104,7 +104,7 @@ def _name_for_query(row: dict, n_tokens: int) -> str:
     return full_name(row)
 
 
-def _candidates(db: Database, match: str) -> list[dict]:
+def candidates(db: Database, match: str) -> list[dict]:
     return list(
         db.query(
             PERSON_SELECT
