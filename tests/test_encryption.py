@@ -210,3 +210,14 @@ def test_a_file_outside_the_data_folder_is_encrypted_with_the_held_key(app, data
     assert SECRET_NAMES[0].encode() not in outside.read_bytes()
     assert not (outside.parent / keyring.SALT_FILE).exists()
     assert db.verify_key(outside, key)
+
+
+def test_command_line_asks_for_the_passphrase_when_locked(runner, data_dir, monkeypatch):
+    monkeypatch.delenv("FIELDREG_PASSPHRASE")
+    keyring.lock(data_dir)
+    wrong = runner.invoke("users", "list", input="not it\n")
+    assert wrong.exit_code == 1 and "Cannot unlock" in wrong.output
+    right = runner.invoke(
+        "users", "add", "nour", "--role", "medic", "--pin", "1357", input=PASSPHRASE + "\n"
+    )
+    assert right.exit_code == 0 and "added" in right.output

@@ -226,3 +226,22 @@ def test_revoked_token_no_longer_works(client, auth_actions):
     token_id = listed[0]["id"]
     assert client.delete(f"/api/v1/tokens/{token_id}", headers=headers).status_code == 204
     assert client.get("/api/v1/stats", headers=headers).status_code == 401
+
+
+def test_a_coordinator_cannot_create_or_disable_an_admin(client, auth_actions, db):
+    auth_actions.user("admin", "root")
+    auth_actions.login("coordinator")
+    csrf = auth_actions.csrf()
+    made = client.post(
+        "/admin/users", data={"username": "boss", "role": "admin", "pin": PIN, "csrf_token": csrf}
+    )
+    assert made.status_code == 403
+    root = next(db.query("select id from users where username = 'root'"))["id"]
+    disabled = client.post(f"/admin/users/{root}/disable", data={"csrf_token": csrf})
+    assert disabled.status_code == 403
+    ok = client.post(
+        "/admin/users",
+        data={"username": "reg2", "role": "registrar", "pin": PIN, "csrf_token": csrf},
+    )
+    assert ok.status_code == 302
+    assert [r["action"] for r in db.query("select action from audit")][-1] == "user_add"

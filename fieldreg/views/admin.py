@@ -27,6 +27,7 @@ def users():
     db, errors = get_db(), {}
     if request.method == "POST":
         form = request.form
+        _only_admins_touch_admins(form.get("role", ""))
         try:
             auth.add_user(
                 db, form.get("username", ""), form.get("role", ""), form.get("pin", ""), actor()
@@ -49,12 +50,22 @@ def users():
 def user_action(user_id, action):
     """Unlock, disable or enable a user."""
     db = get_db()
+    target = next((u for u in auth.list_users(db) if u["id"] == user_id), None)
+    if target is None:
+        abort(404, description=_("No such user."))
+    _only_admins_touch_admins(target["role"])
     if action == "unlock":
         auth.unlock_user(db, user_id, actor())
         throttle.clear(db)
     else:
         auth.set_disabled(db, user_id, action == "disable", actor())
     return redirect(url_for("admin.users"))
+
+
+def _only_admins_touch_admins(role: str) -> None:
+    """Refuse a coordinator who would create or change an admin (no escalation)."""
+    if role == "admin" and g.user["role"] != "admin":
+        abort(403, description=_("Only an admin can add or change an admin."))
 
 
 @bp.post("/admin/tokens/<token_id>/revoke")
