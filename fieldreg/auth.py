@@ -162,10 +162,12 @@ def session_user(db: Database, secret: str, idle_minutes: int) -> dict | None:
     return row
 
 
-def end_session(db: Database, secret: str) -> None:
-    """End a session (logout)."""
+def end_session(db: Database, secret: str, actor: str | None = None) -> None:
+    """End a session (logout, or idle too long); audit it when someone logged out."""
     with write(db):
         db.execute("delete from sessions where id_hash = ?", [_digest(secret)])
+        if actor:
+            audit.log(db, actor, "logout")
 
 
 def end_all_sessions(db: Database, actor: str | None = None) -> int:

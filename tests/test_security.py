@@ -91,6 +91,8 @@ def test_logout_really_ends_the_session(client, auth_actions, db):
     auth_actions.login("registrar")
     real = client.get_cookie(SESSION_COOKIE).value
     client.post("/logout", data={"csrf_token": auth_actions.csrf()})
+    last = list(db.query("select actor, action from audit order by id desc limit 1"))
+    assert last == [{"actor": "registrar", "action": "logout"}]
     client.set_cookie(SESSION_COOKIE, real)
     assert client.get("/search").headers["Location"].startswith("/login")
 

@@ -71,7 +71,8 @@ def logout():
     """End the session."""
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
-        auth.end_session(get_db(), secret)
+        user = g.get("user")
+        auth.end_session(get_db(), secret, user["username"] if user else None)
     response = redirect(url_for("auth.login"))
     response.delete_cookie(SESSION_COOKIE)
     return response
