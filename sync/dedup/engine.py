@@ -58,8 +58,8 @@ Progress = Callable[[str, float], None]
 class Settings:
     """Thresholds (as match probabilities) and sizes of a dedup run."""
 
-    link_probability: float = 0.97
-    review_probability: float = 0.4
+    link_probability: float = 0.8
+    review_probability: float = 0.2
     household_bonus: float = 6.0
     lonely_penalty: float = 6.0
     window_scale: float = 1.0
@@ -185,11 +185,10 @@ class DedupIndex:
         """Recompute household context, pair totals and clusters from the kept pairs."""
         link = Settings.weight(self.settings.link_probability)
         a, b, household = self.pairs.a, self.pairs.b, self.ft.household
-        together, lonely, matches = household_context(
-            household, a, b, self.weight, self._floor(), link
-        )
         levels = self.pairs.levels
         fits = (levels["given"] >= 1) & (levels["birth"] != 0)
+        possible = self.weight >= self._floor()
+        together, lonely, matches = household_context(household, a, b, possible, possible & fits)
         self.bonus = np.where(together & fits, self.settings.household_bonus, 0.0)
         self.bonus -= np.where(lonely, self.settings.lonely_penalty, 0.0)
         total = self.weight + self.bonus
