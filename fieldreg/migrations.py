@@ -70,3 +70,14 @@ def m001_core(db):
         create index audit_record on audit(tbl, record_id);
         """
     )
+
+
+@migrations()
+def m060_user_preferences(db):
+    """Give each user a preferred language and digits (Western or Arabic-Indic)."""
+    db.executescript(
+        """
+        alter table users add column lang text;
+        alter table users add column digits text;
+        """
+    )
