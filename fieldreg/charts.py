@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 Fmt = Callable[[int], str]
 ROW = 30
-LABEL_W = 150
+LABEL_W = 180
 WIDTH = 480
 
 

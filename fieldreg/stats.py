@@ -140,7 +140,7 @@ def vulnerabilities(db: Database, period: Period) -> dict[str, int]:
 
 
 def arrivals_per_hour(db: Database, period: Period) -> list[dict]:
-    """Return people arrived per hour for the last hours of the period, empty hours as 0."""
+    """Return people arrived per hour (at most the last 24 hours), empty hours as 0."""
     cond, params = period.where()
     rows = {
         row["hour"]: row["people"]
@@ -153,8 +153,10 @@ def arrivals_per_hour(db: Database, period: Period) -> list[dict]:
     }
     if not rows:
         return []
+    first = dt.datetime.fromisoformat(min(rows) + ":00")
     last = dt.datetime.fromisoformat(max(rows) + ":00")
-    hours = [(last - dt.timedelta(hours=n)).strftime("%Y-%m-%dT%H") for n in range(HOURS_SHOWN)]
+    shown = min(HOURS_SHOWN, int((last - first).total_seconds() // 3600) + 1)
+    hours = [(last - dt.timedelta(hours=n)).strftime("%Y-%m-%dT%H") for n in range(shown)]
     return [{"hour": hour, "people": rows.get(hour, 0)} for hour in reversed(hours)]
 
 

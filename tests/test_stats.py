@@ -47,10 +47,20 @@ def test_counts_sadd_transport_destinations(client, api, db):
     assert figures["by_transport"] == {"bus": 3, "ambulance": 1}
     assert figures["by_destination"] == {"camp": 3, "hospital": 1}
     assert figures["vulnerabilities"] == {"unaccompanied_child": 1}
-    hours = figures["arrivals_per_hour"]
-    assert len(hours) == stats.HOURS_SHOWN and hours[-1] == {"hour": "2026-11-20T09", "people": 1}
-    assert hours[-2] == {"hour": "2026-11-20T08", "people": 3}
+    assert figures["arrivals_per_hour"] == [
+        {"hour": "2026-11-20T08", "people": 3},
+        {"hour": "2026-11-20T09", "people": 1},
+    ]
     assert figures["triage"] is None, "no made-up triage figures without the medical tables"
+
+
+def test_arrivals_per_hour_shows_the_last_day_with_empty_hours(client, api, db):
+    register(client, api, arrival={"at": "2026-11-18T08:00:00"})
+    register(client, api, arrival={"at": "2026-11-20T09:00:00"})
+    register(client, api, arrival={"at": "2026-11-20T06:30:00"})
+    hours = stats.station_stats(db)["arrivals_per_hour"]
+    assert len(hours) == stats.HOURS_SHOWN and hours[-1] == {"hour": "2026-11-20T09", "people": 3}
+    assert hours[-4] == {"hour": "2026-11-20T06", "people": 3} and hours[-2]["people"] == 0
 
 
 def test_departed_and_where_to(client, api, db):

@@ -12,7 +12,6 @@ from fieldreg.access import requires
 from fieldreg.db import get_db
 
 bp = Blueprint("dashboard", __name__)
-REFRESH_SECONDS = 30
 
 
 def period_from_args() -> stats.Period:
@@ -37,7 +36,10 @@ def chart_set(figures: dict) -> dict:
     bars = lambda counts, cls="": [(label(k), n, cls or k) for k, n in counts.items()]  # noqa: E731
     drawn = {
         "arrivals": charts.columns(
-            [(row["hour"][11:13] + "h", row["people"]) for row in figures["arrivals_per_hour"]],
+            [
+                (fmt(row["hour"][11:13] + ":00"), row["people"])
+                for row in figures["arrivals_per_hour"]
+            ],
             _("People arrived per hour"),
             fmt,
             rtl,
@@ -79,7 +81,12 @@ def dashboard():
     template = (
         "dashboard/hq.html" if current_app.config["ROLE"] == "hq" else "dashboard/station.html"
     )
-    return render_template(template, s=figures, charts=chart_set(figures), refresh=REFRESH_SECONDS)
+    return render_template(
+        template,
+        s=figures,
+        charts=chart_set(figures),
+        refresh=current_app.config["DASHBOARD_REFRESH_SECONDS"],
+    )
 
 
 @bp.get("/dashboard/figures")
