@@ -87,6 +87,11 @@ def num(value: object, style: str | None = None) -> str:
     return text.translate(ARABIC_INDIC) if (style or digits()) == "arabic" else text
 
 
+def ltr(value: object) -> str:
+    """Keep a date or code left-to-right inside Arabic text (Unicode isolates, a filter)."""
+    return f"\u2066{value}\u2069"
+
+
 def set_preferences(db: Database, user_id: str, lang: str | None, digit_style: str | None) -> None:
     """Store a user's language and digits (unknown values are ignored)."""
     with write(db):
@@ -105,6 +110,7 @@ def init(app: Flask) -> None:
     """Install the filters and globals templates use for language and digits."""
     app.jinja_env.filters["num"] = num
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["ltr"] = ltr
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["is_rtl"] = is_rtl
     app.jinja_env.globals["digit_style"] = digits

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import re
+import zlib
+
 import pytest
 
 from fieldreg import create_app, stats
@@ -86,6 +90,22 @@ def test_report_pdf(client, auth_actions, registered):
     assert answer.status_code == 200 and answer.mimetype == "application/pdf"
     assert answer.data.startswith(b"%PDF-") and len(answer.data) > 1500
     assert "attachment" in answer.headers["Content-Disposition"]
+    text = pdf_text(answer.data)
+    for words in ("Situation report: T3S", "People registered", "Unaccompanied child", "18-59"):
+        assert words in text
+    assert "(6)" in text, "the people count is in the PDF"
+
+
+def pdf_text(data: bytes) -> str:
+    """Decode a PDF's content streams (ReportLab: ASCII85 then Flate) to find the text drawn."""
+    out = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        try:
+            raw = base64.a85decode(stream.strip().removesuffix(b"~>"))
+            out.append(zlib.decompress(raw).decode("latin-1"))
+        except (ValueError, zlib.error):
+            continue
+    return "".join(out)
 
 
 def test_hq_dashboard_without_dedup_shows_no_unique_figure(data_dir, registered, db):

@@ -110,3 +110,10 @@ def test_num_writes_arabic_indic_digits():
     assert num("2026-11-25 08:30", "arabic") == "٢٠٢٦-١١-٢٥ ٠٨:٣٠"
     assert num(1234, "western") == "1234"
     assert num(None, "arabic") == ""
+
+
+def test_dates_stay_left_to_right_inside_arabic(client, auth_actions):
+    auth_actions.login("coordinator")
+    client.set_cookie("lang", "ar")
+    page = client.get("/report?since=2026-11-20").get_data(as_text=True)
+    assert "الوافدون من \u20662026-11-20\u2069 إلى الآن." in page
