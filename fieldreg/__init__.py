@@ -23,6 +23,14 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def when(value) -> str:
+    """Show a stored time as 'YYYY-MM-DD HH:MM' (UTC), or '—'."""
+    if not value:
+        return "—"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:16].replace("T", " ")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, blueprints."""
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
@@ -43,6 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(access.set_csrf_cookie)
     app.jinja_env.globals["csrf_token"] = access.csrf_token
     app.jinja_env.globals["allowed"] = access.allowed
+    app.jinja_env.filters["when"] = when
     _register_blueprints(app)
     return app
 

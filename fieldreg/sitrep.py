@@ -36,13 +36,13 @@ def _table(header: list[str], rows: list[list]) -> Table:
     return table
 
 
-def _counts(title: str, counts: dict[str, int]) -> list:
+def _counts(title: str, counts: dict[str, int], unit: str = "People") -> list:
     """Return a heading and a two-column table of counts (nothing when empty)."""
     if not counts:
         return []
     styles = getSampleStyleSheet()
     rows = [[words(k), n] for k, n in counts.items()]
-    return [Paragraph(title, styles["Heading3"]), _table(["", "People"], rows)]
+    return [Paragraph(title, styles["Heading3"]), _table(["", unit], rows)]
 
 
 def story(figures: dict) -> list:
@@ -72,7 +72,11 @@ def story(figures: dict) -> list:
         _table(
             ["Age", "Female", "Male", "Unknown", "Total"],
             [
-                [group, row["female"], row["male"], row["unknown"], sum(row.values())]
+                [
+                    group,
+                    *(row.get(sex, 0) for sex in ("female", "male", "unknown")),
+                    sum(row.values()),
+                ]
                 for group, row in figures["by_age_group"].items()
             ],
         ),
@@ -80,8 +84,8 @@ def story(figures: dict) -> list:
     if figures.get("triage"):
         parts += _counts("Wounded by triage category", figures["triage"].get("by_category", {}))
     parts += _counts("Vulnerabilities", figures["vulnerabilities"])
-    parts += _counts("Transport", figures["by_transport"])
-    parts += _counts("Intended destinations", figures["by_destination"])
+    parts += _counts("Transport", figures["by_transport"], "Households")
+    parts += _counts("Intended destinations", figures["by_destination"], "Households")
     parts += _counts("Departed, by destination", figures["departed_by_destination"])
     if figures.get("stations"):
         parts.append(Paragraph("Stations", styles["Heading3"]))

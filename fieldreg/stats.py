@@ -105,10 +105,12 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
             f"select h.destination_kind k, count(*) n {PEOPLE} and p.status != 'present'",
             " group by 1",
         ),
-        "by_sex": _ordered(count(f"select p.sex k, count(*) n {PEOPLE}", " group by 1"), SEXES),
+        "by_sex": count(f"select p.sex k, count(*) n {PEOPLE}", " group by 1"),
         "by_age_group": sadd(db, period),
-        "by_transport": count(f"select h.transport k, count(*) n {PEOPLE}", " group by 1"),
-        "by_destination": count(f"select h.destination_kind k, count(*) n {PEOPLE}", " group by 1"),
+        "by_transport": count(f"select h.transport k, count(*) n {HOUSEHOLDS}", " group by 1"),
+        "by_destination": count(
+            f"select h.destination_kind k, count(*) n {HOUSEHOLDS}", " group by 1"
+        ),
         "vulnerabilities": vulnerabilities(db, period),
         "arrivals_per_hour": arrivals_per_hour(db, period),
         "triage": provided(db, "triage", period),
@@ -116,14 +118,14 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
 
 
 def sadd(db: Database, period: Period) -> dict[str, dict[str, int]]:
-    """Count people by age group and sex, every group and sex present (zeros included)."""
+    """Count people by age group and sex: every age group in order, the sexes present in it."""
     cond, params = period.where()
-    table = {label: dict.fromkeys(SEXES, 0) for label in AGE_LABELS}
+    table: dict[str, Counter[str]] = {label: Counter() for label in AGE_LABELS}
     for row in db.query(f"select p.sex, {AGE_SQL} as age {PEOPLE}{cond}", params):
         table[age_group(row["age"])][row["sex"] if row["sex"] in SEXES else "unknown"] += 1
-    if not any(table["unknown"].values()):
+    if not table["unknown"]:
         del table["unknown"]
-    return table
+    return {label: dict(counts) for label, counts in table.items()}
 
 
 def vulnerabilities(db: Database, period: Period) -> dict[str, int]:
@@ -166,11 +168,6 @@ def _count(db: Database, sql: str, params: list) -> dict[str, int]:
     for row in db.query(sql, params):
         counts[row["k"] or "unknown"] += row["n"]
     return dict(counts.most_common())
-
-
-def _ordered(counts: dict[str, int], keys: tuple[str, ...]) -> dict[str, int]:
-    """Put every known key in its fixed order, with zeros, for stable charts."""
-    return {key: counts.get(key, 0) for key in keys}
 
 
 def hq_stats(db: Database, period: Period | None = None) -> dict:

@@ -40,7 +40,7 @@ def test_station_dashboard_answers_the_questions(client, auth_actions, registere
         "Children alone",
         "People arrived per hour",
         "People by sex and age",
-        "Transport",
+        "Households by transport",
     ):
         assert words in page
     assert '<div class="kpi alert"><b>1</b><span>Children alone' in page
@@ -71,7 +71,7 @@ def test_arabic_charts_mirror_and_use_chosen_digits(client, auth_actions, regist
     page = client.get("/dashboard/figures").get_data(as_text=True)
     assert "<b>٦</b>" in page and "حافلة" in page
     # the transport bar starts from the right edge in Arabic (labels on the reading side)
-    svg = page[page.index('aria-label="وسيلة النقل"') :]
+    svg = page[page.index('aria-label="الأسر حسب وسيلة النقل"') :]
     assert 'text-anchor="start">حافلة' in svg[:600]
 
 

@@ -45,7 +45,10 @@ def chart_set(figures: dict) -> dict:
             rtl,
         ),
         "pyramid": charts.pyramid(
-            [(g, row["female"], row["male"]) for g, row in figures["by_age_group"].items()],
+            [
+                (g, row.get("female", 0), row.get("male", 0))
+                for g, row in figures["by_age_group"].items()
+            ],
             (_("Female"), _("Male")),
             _("People by sex and age"),
             fmt,
@@ -53,8 +56,12 @@ def chart_set(figures: dict) -> dict:
         "vulnerabilities": charts.hbars(
             bars(figures["vulnerabilities"], "vulnerable"), _("Vulnerabilities"), fmt, rtl
         ),
-        "transport": charts.hbars(bars(figures["by_transport"]), _("Transport"), fmt, rtl),
-        "destinations": charts.hbars(bars(figures["by_destination"]), _("Destinations"), fmt, rtl),
+        "transport": charts.hbars(
+            bars(figures["by_transport"]), _("Households by transport"), fmt, rtl
+        ),
+        "destinations": charts.hbars(
+            bars(figures["by_destination"]), _("Households by destination"), fmt, rtl
+        ),
         "departed": charts.hbars(
             bars(figures["departed_by_destination"]), _("Departed, by destination"), fmt, rtl
         ),
