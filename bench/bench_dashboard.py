@@ -35,6 +35,7 @@ def seed(db, households: int, rng: random.Random) -> None:
                             "transport": rng.choice(schemas.TRANSPORTS)},
                 "destination": {"kind": rng.choice(schemas.DESTINATION_KINDS)},
                 "vulnerabilities": rng.sample(schemas.VULNERABILITIES, rng.choice([0, 0, 0, 1])),
+                "consent_share": rng.random() < 0.5,
             }  # fmt: skip
             records.create_household(db, schemas.HouseholdSchema().load(body), "bench")
 

@@ -117,3 +117,10 @@ def test_dates_stay_left_to_right_inside_arabic(client, auth_actions):
     client.set_cookie("lang", "ar")
     page = client.get("/report?since=2026-11-20").get_data(as_text=True)
     assert "الوافدون من \u20662026-11-20\u2069 إلى الآن." in page
+
+
+def test_m060_gives_users_language_and_digits(tmp_path):
+    from fieldreg.db import connect, prepare
+
+    db = connect(prepare(tmp_path / "blank"))
+    assert {"lang", "digits"} <= set(db["users"].columns_dict)
