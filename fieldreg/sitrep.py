@@ -7,7 +7,9 @@ Arabic is replaced by the station code here.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -31,6 +33,7 @@ def words(key: str | None) -> str:
 
 
 def _table(header: list[str], rows: list[list]) -> Table:
+    """Lay out a grid with a shaded header row."""
     table = Table([header, *rows], hAlign="LEFT")
     table.setStyle(GRID)
     return table
@@ -45,12 +48,8 @@ def _counts(title: str, counts: dict[str, int], unit: str = "People") -> list:
     return [Paragraph(title, styles["Heading3"]), _table(["", unit], rows)]
 
 
-def story(figures: dict) -> list:
-    """Lay out the report: key figures, SADD table, breakdowns, stations at HQ."""
-    styles = getSampleStyleSheet()
-    name = figures.get("station_name") or ""
-    place = name if name.isascii() and name else (figures.get("station") or "HQ")
-    period = f"{figures.get('since') or 'start'} to {figures.get('until') or 'now'}"
+def _key_figures(figures: dict) -> list[list]:
+    """Return the headline rows: registered, present, departed, unique, wounded."""
     key = [
         ["People registered", figures["people"]],
         ["Households", figures["households"]],
@@ -61,13 +60,25 @@ def story(figures: dict) -> list:
         key.append(["Unique people (deduplicated)", figures["unique"].get("people")])
     if figures.get("triage"):
         key.append(["Wounded (triaged)", figures["triage"].get("total")])
+    return key
+
+
+def story(figures: dict) -> list:
+    """Lay out the report: key figures, SADD table, breakdowns, stations at HQ."""
+    styles = getSampleStyleSheet()
+    name = figures.get("station_name") or ""
+    place = name if name.isascii() and name else (figures.get("station") or "HQ")
+    until = figures.get("until")
+    # The period's end is exclusive (the day after the last day asked for).
+    last = (dt.date.fromisoformat(until[:10]) - dt.timedelta(days=1)).isoformat() if until else ""
+    period = f"{figures.get('since') or 'the start'} to {last or 'now'}"
     parts = [
-        Paragraph(f"Situation report: {place}", styles["Title"]),
+        Paragraph(f"Situation report: {escape(place)}", styles["Title"]),
         Paragraph(
             f"Arrivals from {period}. Generated {figures['generated_at']} UTC.", styles["Normal"]
         ),
         Spacer(1, 4 * mm),
-        _table(["Figure", "Count"], key),
+        _table(["Figure", "Count"], _key_figures(figures)),
         Paragraph("People by sex and age (SADD)", styles["Heading3"]),
         _table(
             ["Age", "Female", "Male", "Unknown", "Total"],

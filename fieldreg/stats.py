@@ -53,8 +53,11 @@ class Period:
 
 
 Provider = Callable[[Database, Period], dict | None]
-# Filled by the areas that own the data, e.g. ``PROVIDERS["triage"] = medical.triage_figures``
-# (counts by category and "waiting"), ``PROVIDERS["unique"]`` by deduplication.
+# Filled by the areas that own the data (each answers None when it has nothing yet):
+#   "triage"       medical tent: {"total": n, "waiting": n, "by_category": {"immediate": n, ...}}
+#   "unique"       deduplication: {"people": n, "households": n, "overlap": {station: n}}
+#   "review_queue" deduplication: {"open": n}
+#   "last_sync"    sync at HQ: {station: iso time of its last sync}
 PROVIDERS: dict[str, Provider] = {}
 
 

@@ -86,7 +86,7 @@ def test_report_for_a_period_and_bad_dates(client, auth_actions, registered):
 
 def test_report_pdf(client, auth_actions, registered):
     auth_actions.login("coordinator")
-    answer = client.get("/report.pdf?since=2026-11-20")
+    answer = client.get("/report.pdf?since=2026-11-20&until=2026-11-20")
     assert answer.status_code == 200 and answer.mimetype == "application/pdf"
     assert answer.data.startswith(b"%PDF-") and len(answer.data) > 1500
     assert "attachment" in answer.headers["Content-Disposition"]
@@ -94,6 +94,7 @@ def test_report_pdf(client, auth_actions, registered):
     for words in ("Situation report: T3S", "People registered", "Unaccompanied child", "18-59"):
         assert words in text
     assert "(6)" in text, "the people count is in the PDF"
+    assert "2026-11-20 to 2026-11-20" in text, "the last day asked for, not the exclusive end"
 
 
 def pdf_text(data: bytes) -> str:
