@@ -29,4 +29,5 @@ DEFAULTS = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "BABEL_DEFAULT_LOCALE": "en",
     "JSON_SORT_KEYS": False,
+    "DASHBOARD_REFRESH_SECONDS": 30,
 }

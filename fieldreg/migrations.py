@@ -84,3 +84,14 @@ def m010_login_attempts(db):
         create index if not exists audit_actor on audit(actor, at);
         """
     )
+
+
+@migrations()
+def m060_user_preferences(db):
+    """Give each user a preferred language and digits (Western or Arabic-Indic)."""
+    db.executescript(
+        """
+        alter table users add column lang text;
+        alter table users add column digits text;
+        """
+    )
