@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
-from fieldreg import access, config, db
+from fieldreg import access, config, db, uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "ar")
@@ -34,6 +34,7 @@ def select_locale() -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, blueprints."""
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
+    app.request_class = uploads.Request
     app.config.from_mapping(config.DEFAULTS, DATA=str(config.default_data_dir()))
     app.config.from_prefixed_env("FIELDREG")
     if test_config:
@@ -58,10 +59,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
     from fieldreg.views import auth as auth_views
-    from fieldreg.views import health, register
+    from fieldreg.views import health, medical, register, scanning
 
     errors_http.init(app)
     api.init(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
+    app.register_blueprint(medical.bp)
+    app.register_blueprint(scanning.bp)

@@ -29,6 +29,9 @@ PERMISSIONS: dict[str, set[str]] = {
     "stats:read": ALL,
     "users:manage": {"coordinator", "admin"},
     "audit:read": {"coordinator", "admin"},
+    "medical:read": {"medic", "coordinator", "admin"},
+    "medical:write": {"medic", "admin"},
+    "movements:write": STATION_STAFF,
 }
 SESSION_COOKIE = "fr_session"
 CSRF_COOKIE = "fr_csrf"

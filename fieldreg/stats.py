@@ -7,6 +7,7 @@ from collections import Counter
 
 from sqlite_utils import Database
 
+from fieldreg import medical, movements
 from fieldreg.db import setting
 
 AGE_GROUPS = (
@@ -67,6 +68,8 @@ def station_stats(db: Database) -> dict:
                 "where p.deleted = 0 group by 1 order by 1 desc limit 48"
             )
         ),
+        "triage": medical.counts(db),
+        **movements.counts(db),
     }
 
 
