@@ -8,6 +8,8 @@ A household is present while any member is. Arrival is the registration itself.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlite_utils import Database
 
 from fieldreg import audit, medical, records, tags
@@ -80,6 +82,8 @@ def _row(db: Database, household_id: str, member: dict, data: dict, actor, stamp
         if destination.get("kind", "unknown") == "unknown":
             destination["kind"] = "hospital"
     at = data.get("at")
+    if at is not None:  # stored in UTC like every other time, so that text order is time order
+        at = at.astimezone(dt.UTC) if at.tzinfo else at.replace(tzinfo=dt.UTC)
     return {
         "id": records.new_id(),
         "household_id": household_id,
@@ -111,7 +115,8 @@ def _settle_household(db: Database, household: dict, stamp: str) -> None:
 def view(row: dict, person_code: str) -> dict:
     """Shape a movement row like MovementSchema."""
     return {
-        **{k: row[k] for k in ("id", "kind", "transport", "note", "actor", "at")},
+        **{k: row[k] for k in ("id", "kind", "transport", "note", "actor")},
+        "at": dt.datetime.fromisoformat(row["at"]),
         "person_code": person_code,
         "destination": {
             "kind": row["destination_kind"],

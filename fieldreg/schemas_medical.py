@@ -156,5 +156,6 @@ class ScanResultSchema(Schema):
 
     code = fields.String()
     kind = fields.String()
+    record_code = fields.String(allow_none=True)
     url = fields.String(allow_none=True)
     record = fields.Dict(allow_none=True)
