@@ -20,13 +20,25 @@ def triage(client, api, code, **body):
 
 def test_triage_and_retriage_keep_the_history(client, api, hh, db):
     code = hh["members"][0]["code"]
-    first = triage(client, api, code, category="delayed", conditions=["fracture", "diabetes"],
-                   mobility="needs_help", note="Left leg")  # fmt: skip
+    first = triage(
+        client,
+        api,
+        code,
+        category="delayed",
+        conditions=["fracture", "diabetes"],
+        mobility="needs_help",
+        note="Left leg",
+    )
     assert first.status_code == 201 and first.json["colour"] == "yellow"
     second = triage(
-        client, api, code, category="immediate", conditions=["fracture", "crush"],
-        mobility="stretcher", referral={"hospital": "Bab al-Hawa", "transport": "ambulance"},
-    )  # fmt: skip
+        client,
+        api,
+        code,
+        category="immediate",
+        conditions=["fracture", "crush"],
+        mobility="stretcher",
+        referral={"hospital": "Bab al-Hawa", "transport": "ambulance"},
+    )
     assert second.json["referral"]["status"] == "waiting"
     got = client.get(f"/api/v1/people/{code}/triage", headers=api).json
     assert got["current"]["category"] == "immediate" and got["current"]["colour"] == "red"
@@ -74,17 +86,31 @@ def test_queue_most_urgent_first_then_longest_waiting(client, api, db):
     for _ in range(2):
         hh = client.post("/api/v1/households", json=household_body(), headers=api).json
         people += [m["code"] for m in hh["members"]]
-    order = [("minor", 0), ("immediate", 1), ("delayed", 2), ("immediate", 3), ("expectant", 4),
-             ("dead", 5)]  # fmt: skip
+    order = [
+        ("minor", 0),
+        ("immediate", 1),
+        ("delayed", 2),
+        ("immediate", 3),
+        ("expectant", 4),
+        ("dead", 5),
+    ]
     for category, i in order:
         triage(client, api, people[i], category=category)
     # Make people[3] the one waiting longer among the two immediates.
-    db.execute("update triage set at = '2020-01-01T00:00:00+00:00' where person_id = "
-               "(select id from people where code = ?)", [people[3]])  # fmt: skip
+    db.execute(
+        "update triage set at = '2020-01-01T00:00:00+00:00' where person_id = "
+        "(select id from people where code = ?)",
+        [people[3]],
+    )
     queue = client.get("/api/v1/medical/queue", headers=api).json
     got = [(p["person_code"], p["category"]) for p in queue["people"]]
-    assert got == [(people[3], "immediate"), (people[1], "immediate"), (people[2], "delayed"),
-                   (people[0], "minor"), (people[4], "expectant")]  # fmt: skip
+    assert got == [
+        (people[3], "immediate"),
+        (people[1], "immediate"),
+        (people[2], "delayed"),
+        (people[0], "minor"),
+        (people[4], "expectant"),
+    ]
     assert queue["people"][0]["waiting_minutes"] > 60 * 24 * 365
     reds = client.get("/api/v1/medical/queue?category=immediate", headers=api).json
     assert reds["count"] == 2
@@ -139,8 +165,13 @@ def test_stats_count_triage_by_current_category(client, api, hh):
     triage(client, api, b, category="dead")
     triage(client, api, c, category="minor", referral={"hospital": "H", "status": "transferred"})
     stats = client.get("/api/v1/stats", headers=api).json["triage"]
-    assert stats["by_category"] == {"immediate": 1, "delayed": 0, "minor": 1, "expectant": 0,
-                                    "dead": 1}  # fmt: skip
+    assert stats["by_category"] == {
+        "immediate": 1,
+        "delayed": 0,
+        "minor": 1,
+        "expectant": 0,
+        "dead": 1,
+    }
     assert stats["flagged"] == 3 and stats["waiting"] == 1
 
 
@@ -169,10 +200,17 @@ def test_triage_panel_one_tap_saves_and_returns_to_the_queue(client, auth_action
     assert 'name="category" value="immediate"' in page and 'name="next" value="queue"' in page
     tapped = client.post(
         f"/people/{code}/triage",
-        data={"csrf_token": auth_actions.csrf(), "category": "delayed", "conditions": ["fracture"],
-              "mobility": "needs_help", "referral_hospital": "Idlib Central",
-              "referral_transport": "ambulance", "referral_status": "waiting", "next": "queue"},
-    )  # fmt: skip
+        data={
+            "csrf_token": auth_actions.csrf(),
+            "category": "delayed",
+            "conditions": ["fracture"],
+            "mobility": "needs_help",
+            "referral_hospital": "Idlib Central",
+            "referral_transport": "ambulance",
+            "referral_status": "waiting",
+            "next": "queue",
+        },
+    )
     assert tapped.status_code == 302 and tapped.headers["Location"].endswith("/medical")
     again = client.post(
         f"/people/{code}/triage", data={"csrf_token": auth_actions.csrf(), "category": "minor"}

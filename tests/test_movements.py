@@ -17,8 +17,15 @@ def move(client, api, what, code, **body):
 
 
 def test_household_departs_then_cannot_depart_again(client, api, hh, db):
-    left = move(client, api, "households", hh["code"], kind="departed", transport="bus",
-                destination={"kind": "camp", "name": "Atmeh", "place": "Idlib"})  # fmt: skip
+    left = move(
+        client,
+        api,
+        "households",
+        hh["code"],
+        kind="departed",
+        transport="bus",
+        destination={"kind": "camp", "name": "Atmeh", "place": "Idlib"},
+    )
     assert left.status_code == 201 and left.json["status"] == "departed"
     assert len(left.json["movements"]) == 3 and set(left.json["people"].values()) == {"departed"}
     before = next(db.query("select count(*) n from changes"))["n"]
@@ -33,8 +40,11 @@ def test_household_departs_then_cannot_depart_again(client, api, hh, db):
 
 def test_one_member_transferred_to_the_referral_hospital_and_back(client, api, hh, db):
     child = hh["members"][2]["code"]
-    client.post(f"/api/v1/people/{child}/triage", headers=api,
-                json={"category": "immediate", "referral": {"hospital": "Bab al-Hawa"}})  # fmt: skip
+    client.post(
+        f"/api/v1/people/{child}/triage",
+        headers=api,
+        json={"category": "immediate", "referral": {"hospital": "Bab al-Hawa"}},
+    )
     sent = move(client, api, "people", child, kind="transferred", transport="ambulance")
     assert sent.status_code == 201 and sent.json["status"] == "present"  # the others stay
     movement = sent.json["movements"][0]
@@ -46,8 +56,12 @@ def test_one_member_transferred_to_the_referral_hospital_and_back(client, api, h
     assert move(client, api, "people", child, kind="returned").status_code == 409
     history = client.get(f"/api/v1/people/{child}/movements", headers=api).json
     assert [m["kind"] for m in history] == ["returned", "transferred"]
-    changes = list(db.query("select tbl, op, data from changes where tbl in ('movements', 'people') "
-                            "and op != 'upsert' or (tbl = 'people' and data like '%status%')"))  # fmt: skip
+    changes = list(
+        db.query(
+            "select tbl, op, data from changes where tbl in ('movements', 'people') "
+            "and op != 'upsert' or (tbl = 'people' and data like '%status%')"
+        )
+    )
     assert [c["op"] for c in changes if c["tbl"] == "movements"] == ["append", "append"]
     statuses = [json.loads(c["data"]).get("status") for c in changes if c["tbl"] == "people"]
     assert statuses == ["transferred", "present"]
@@ -107,22 +121,32 @@ def test_movement_forms_on_the_pages(client, auth_actions, hh, api):
     person = hh["members"][1]["code"]
     sent = client.post(
         f"/people/{person}/movements",
-        data={"csrf_token": auth_actions.csrf(), "kind": "departed",
-              "destination_kind": "host_family", "destination_name": "Uncle", "transport": "pickup"},
-    )  # fmt: skip
+        data={
+            "csrf_token": auth_actions.csrf(),
+            "kind": "departed",
+            "destination_kind": "host_family",
+            "destination_name": "Uncle",
+            "transport": "pickup",
+        },
+    )
     assert sent.status_code == 302 and sent.headers["Location"].endswith("#movements")
     shown = client.get(f"/people/{person}").get_data(as_text=True)
     assert 'data-status="departed"' in shown and "Uncle" in shown
-    again = client.post(f"/people/{person}/movements",
-                        data={"csrf_token": auth_actions.csrf(), "kind": "departed"})  # fmt: skip
+    again = client.post(
+        f"/people/{person}/movements", data={"csrf_token": auth_actions.csrf(), "kind": "departed"}
+    )
     assert again.status_code == 409 and "already left" in again.get_data(as_text=True)
-    whole = client.post(f"/households/{hh['code']}/movements",
-                        data={"csrf_token": auth_actions.csrf(), "kind": "departed"})  # fmt: skip
+    whole = client.post(
+        f"/households/{hh['code']}/movements",
+        data={"csrf_token": auth_actions.csrf(), "kind": "departed"},
+    )
     assert whole.status_code == 302
     assert 'data-status="departed"' in client.get(f"/households/{hh['code']}").get_data(
         as_text=True
     )
     auth_actions.login("analyst")
-    refused = client.post(f"/households/{hh['code']}/movements",
-                          data={"csrf_token": auth_actions.csrf(), "kind": "returned"})  # fmt: skip
+    refused = client.post(
+        f"/households/{hh['code']}/movements",
+        data={"csrf_token": auth_actions.csrf(), "kind": "returned"},
+    )
     assert refused.status_code == 403

@@ -105,16 +105,26 @@ def test_photo_page_opens_the_record(client, auth_actions, hh):
     page = client.get("/scan/photo").get_data(as_text=True)
     assert 'accept="image/*"' in page and "capture" in page and "data-camera" in page
     assert "<script>" not in page and "onchange" not in page
-    sent = upload(client, photo(hh["members"][0]["code"], angle=45), None, "/scan/photo",
-                  {"csrf_token": auth_actions.csrf()})  # fmt: skip
+    sent = upload(
+        client,
+        photo(hh["members"][0]["code"], angle=45),
+        None,
+        "/scan/photo",
+        {"csrf_token": auth_actions.csrf()},
+    )
     assert sent.status_code == 302
     assert sent.headers["Location"].endswith(f"/people/{hh['members'][0]['code']}")
     bad = upload(
         client, b"GIF89a rubbish", None, "/scan/photo", {"csrf_token": auth_actions.csrf()}
     )
     assert bad.status_code == 400 and "not a picture" in bad.get_data(as_text=True)
-    blank = upload(client, photo(hh["code"], tag_px=1), None, "/scan/photo",
-                   {"csrf_token": auth_actions.csrf()})  # fmt: skip
+    blank = upload(
+        client,
+        photo(hh["code"], tag_px=1),
+        None,
+        "/scan/photo",
+        {"csrf_token": auth_actions.csrf()},
+    )
     assert blank.status_code == 400 and "No tag found" in blank.get_data(as_text=True)
 
 

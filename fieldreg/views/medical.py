@@ -89,9 +89,11 @@ def triage(code):
         medical.record_triage(get_db(), person["code"], loaded, actor())
     except ValidationError as exc:
         return render_template(
-            "register/person.html", person=person, triage_errors=exc.messages,
+            "register/person.html",
+            person=person,
+            triage_errors=exc.messages,
             **person_context(person, request.form),
-        ), 400  # fmt: skip
+        ), 400
     if request.form.get("next") == "queue":
         return redirect(url_for("medical.queue"))
     return redirect(url_for("register.person", code=person["code"], _anchor="triage"))
