@@ -238,3 +238,21 @@ def test_queue_uses_the_first_flag_for_waiting(db, client, api, hh):
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)
     entry = medical.queue(db, now=later)[0]
     assert entry["category"] == "delayed" and 29 <= entry["waiting_minutes"] <= 31
+
+
+def test_every_new_route_declares_its_permission_and_is_documented(app, client):
+    mine = ("medical.", "scanning.", "medical_api.", "scan_api.")
+    endpoints = [r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith(mine)]
+    assert len(endpoints) >= 14
+    for endpoint in endpoints:
+        assert hasattr(app.view_functions[endpoint], "permission"), endpoint
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for path in [
+        "/api/v1/people/{code}/triage",
+        "/api/v1/medical/queue",
+        "/api/v1/scan",
+        "/api/v1/households/{code}/movements",
+        "/api/v1/people/{code}/movements",
+    ]:
+        assert path in paths, path
+    assert "multipart/form-data" in paths["/api/v1/scan"]["post"]["requestBody"]["content"]
