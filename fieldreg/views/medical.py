@@ -7,10 +7,9 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from fieldreg import medical, movements, records, schemas_medical
+from fieldreg import codes, medical, movements, records, schemas_medical
 from fieldreg.access import allowed, requires
 from fieldreg.db import get_db
-from fieldreg.errors import DomainError
 
 bp = Blueprint("medical", __name__)
 REFRESH_SECONDS = 15
@@ -34,6 +33,11 @@ def when(moment) -> str:
     """Write a stored time as 'YYYY-MM-DD HH:MM' UTC, short enough for a phone."""
     text = moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
     return text[:16].replace("T", " ")
+
+
+def valid(code: str) -> str:
+    """Return a typed code in display form, or answer 404."""
+    return codes.parse(code) or abort(404, description=_("Not a valid code."))
 
 
 def _queue_args() -> dict:
@@ -90,7 +94,7 @@ def triage_from_form(form: MultiDict) -> dict:
 @requires("medical:write")
 def triage(code):
     """Save a triage entry from the person page's panel (a category button submits it)."""
-    person = records.get_person(get_db(), code)
+    person = records.get_person(get_db(), valid(code))
     try:
         loaded = schemas_medical.TriageSchema().load(triage_from_form(request.form))
         medical.record_triage(get_db(), person["code"], loaded, actor())
@@ -119,21 +123,15 @@ def movement_from_form(form: MultiDict) -> dict:
 
 def _move(kind: str, code: str):
     """Record a movement from a page form and go back to the record's page."""
+    code = valid(code)
     try:
         loaded = schemas_medical.MovementSchema().load(movement_from_form(request.form))
-        if kind == "household":
-            movements.move_household(get_db(), code, loaded, actor())
-        else:
-            movements.move_person(get_db(), code, loaded, actor())
     except ValidationError as exc:
-        abort(
-            400,
-            description=_("The movement form is not complete: %(f)s", f=", ".join(exc.messages)),
-        )
-    except DomainError as exc:
-        if exc.status != 409:
-            raise
-        abort(409, description=exc.message)
+        abort(400, description=_("Some fields are not valid: %(f)s", f=", ".join(exc.messages)))
+    if kind == "household":
+        movements.move_household(get_db(), code, loaded, actor())
+    else:
+        movements.move_person(get_db(), code, loaded, actor())
     endpoint = "register.household" if kind == "household" else "register.person"
     return redirect(url_for(endpoint, code=code, _anchor="movements"))
 

@@ -5,10 +5,10 @@ A replacement wristband is bound here too: a fresh pre-printed tag, scanned onto
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from fieldreg import audit, scan
+from fieldreg import audit, codes, scan
 from fieldreg.access import requires
 from fieldreg.db import get_db, write
 from fieldreg.errors import DomainError
@@ -66,8 +66,6 @@ def _message(exc: DomainError) -> str:
 @requires("household:update")
 def bind_tag(code):
     """Bind a fresh pre-printed tag to a registered person (a replacement wristband)."""
-    try:
-        scan.bind_replacement(get_db(), code, request.form.get("tag_code", ""), actor())
-    except DomainError as exc:
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
-    return redirect(url_for("register.person", code=code, bound=1))
+    code = codes.parse(code) or abort(404)
+    scan.bind_replacement(get_db(), code, request.form.get("tag_code", ""), actor())
+    return redirect(url_for("register.person", code=code))
