@@ -9,13 +9,15 @@ from __future__ import annotations
 from flask import Flask, Response, abort, g
 from flask_smorest import Api, Blueprint
 
-from fieldreg import audit, codes, medical, qr, records, search_index, stats
+from fieldreg import audit, codes, matches, medical, qr, records, search_index, stats
 from fieldreg.access import requires
 from fieldreg.db import get_db, write
 from fieldreg.errors import InvalidCode
 from fieldreg.schemas import (
     HouseholdSchema,
     HouseholdUpdateSchema,
+    MatchArgsSchema,
+    MatchResultSchema,
     PersonSchema,
     PersonUpdateSchema,
     SearchArgsSchema,
@@ -125,6 +127,15 @@ def search(args):
     for hit in results:
         hit["medical_flag"] = flags.get(hit["code"])
     return {"query": args["q"], "results": results}
+
+
+@blp.route("/matches", methods=["GET"])
+@requires("household:create")
+@blp.arguments(MatchArgsSchema, location="query")
+@blp.response(200, MatchResultSchema)
+def possible_matches(args):
+    """List people already registered who may be the one being typed."""
+    return {"results": matches.possible_matches(get_db(), args)}
 
 
 @blp.route("/tags/<code>.<any(svg, png):fmt>", methods=["GET"])

@@ -28,13 +28,6 @@ def waiting(minutes: int) -> str:
     return _("%(h)s h %(m)s", h=minutes // 60, m=f"{minutes % 60:02d}")
 
 
-@bp.app_template_filter("when")
-def when(moment) -> str:
-    """Write a stored time as 'YYYY-MM-DD HH:MM' UTC, short enough for a phone."""
-    text = moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
-    return text[:16].replace("T", " ")
-
-
 def valid(code: str) -> str:
     """Return a typed code in display form, or answer 404."""
     return codes.parse(code) or abort(404, description=_("Not a valid code."))
