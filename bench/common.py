@@ -38,22 +38,16 @@ def wait_up(url: str, timeout: float = 20) -> None:
 def start(cmd: list[str], env: dict | None = None) -> subprocess.Popen:
     """Start a server process from the project root."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.Popen(
-        cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    return subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
 
 def fieldreg(args: list[str], data: Path, env: dict | None = None) -> str:
     """Run a fieldreg command on ``data`` and return its output."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "fieldreg", "--data", str(data), *args],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    return subprocess.run([sys.executable, "-m", "fieldreg", "--data", str(data), *args],
+                          cwd=ROOT, env=full_env, capture_output=True, text=True,
+                          check=True).stdout
 
 
 def percentile(values: list[float], q: float) -> float:
