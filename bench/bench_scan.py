@@ -13,6 +13,7 @@ import statistics
 import sys
 import time
 
+from bench.common import machine, percentile
 from fieldreg import codes, scan
 from tests.tagphotos import photo
 
@@ -34,12 +35,6 @@ def make_photos(n: int, seed: int = 4) -> list[tuple[str, bytes]]:
         )
         out.append((code, data))
     return out
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Return the ``pct`` percentile (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -65,6 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
         "p50_ms": round(percentile(times, 50)),
         "p95_ms": round(percentile(times, 95)),
         "max_ms": round(max(times)),
+        "machine": machine(),
     }
     print(" ".join(f"{k}={v}" for k, v in result.items()))
     return result
