@@ -34,7 +34,7 @@ def station(live_server):
     return live_server, headers, hh.json()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
         b = p.chromium.launch(
@@ -101,3 +101,45 @@ def test_camera_scan_where_barcode_detector_exists(station, browser):
     page.click("[data-camera-start]")
     page.evaluate(f"window.__tag = '{hh['members'][2]['code']}'")
     page.wait_for_url(f"**/people/{hh['members'][2]['code']}")
+
+
+def test_keyboard_scanner_burst_opens_the_record_from_anywhere(station, browser):
+    server, _headers, hh = station
+    page = phone(browser, server.url)
+    page.goto("/medical")
+    page.locator("h1").click()  # no field has the focus
+    page.keyboard.type(hh["members"][1]["code"], delay=5)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/people/{hh['members'][1]['code']}")
+    page.goto("/search")
+    page.locator("h1").click()
+    page.keyboard.type("T3S-22222A", delay=5)  # a scanned code with a wrong check character
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/scan?code=*")
+    assert "not a valid code" in page.content()
+
+
+def test_scanner_enter_in_a_tag_field_does_not_send_the_form(station, browser, live_server):
+    from fieldreg import auth as auth_mod
+    from fieldreg.db import connect as connect_db
+
+    db = connect_db(live_server.data / "fieldreg.db")
+    auth_mod.add_user(db, "reg", "registrar", PIN)
+    db.close()
+    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server.url)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("input[name=username]", "reg")
+    page.fill("input[name=pin]", PIN)
+    page.click("button[type=submit]")
+    page.goto("/register")
+    posts = []
+    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
+    page.fill("input[name=given_name]", "Salma")
+    page.locator("input[name=tag_code]").click()
+    page.keyboard.type("T3S-22227E", delay=5)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert posts == []  # the half-filled form was not sent
+    focused = page.evaluate("document.activeElement.name")
+    assert focused and focused != "tag_code"  # the scanner's Enter moved on to the next field
