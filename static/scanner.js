@@ -1,7 +1,8 @@
 // Keyboard-like barcode scanners (USB or Bluetooth) type a code and press Enter.
 // Anywhere on a page, that opens the record (through /scan?code=...), even when no field
 // has the focus; and a scanner's Enter in a tag field of a form moves on to the next
-// field instead of sending a half-filled form.
+// field instead of pressing the form's first button (on the registration form that adds a
+// member block; elsewhere it would send a half-filled form).
 (function () {
   "use strict";
   var field = document.querySelector("[data-scan-field]");

@@ -136,10 +136,12 @@ def test_scanner_enter_in_a_tag_field_does_not_send_the_form(station, browser, l
     posts = []
     page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
     page.fill("input[name=given_name]", "Salma")
+    blocks = page.locator("[data-member]").count()
     page.locator("input[name=tag_code]").click()
     page.keyboard.type("T3S-22227E", delay=5)
     page.keyboard.press("Enter")
     page.wait_for_timeout(300)
     assert posts == []  # the half-filled form was not sent
+    assert page.locator("[data-member]").count() == blocks  # nor was a member block added
     focused = page.evaluate("document.activeElement.name")
     assert focused and focused != "tag_code"  # the scanner's Enter moved on to the next field
