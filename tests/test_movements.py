@@ -150,3 +150,34 @@ def test_movement_forms_on_the_pages(client, auth_actions, hh, api):
         data={"csrf_token": auth_actions.csrf(), "kind": "returned"},
     )
     assert refused.status_code == 403
+
+
+def test_m020_works_on_its_own_on_top_of_m001(tmp_path):
+    from fieldreg.db import connect
+    from fieldreg.migrations import m001_core, m020_triage_movements
+
+    db = connect(tmp_path / "blank.db")
+    m001_core(db)
+    m020_triage_movements(db)
+    assert {c.name for c in db["triage"].columns} == {
+        "id",
+        "person_id",
+        "category",
+        "conditions",
+        "condition_other",
+        "mobility",
+        "referral",
+        "note",
+        "actor",
+        "at",
+    }
+    assert {c.name for c in db["movements"].columns} >= {
+        "id",
+        "household_id",
+        "person_id",
+        "kind",
+        "destination_kind",
+        "transport",
+        "at",
+    }
+    assert db["triage"].pks == ["id"] and db["movements"].pks == ["id"]
