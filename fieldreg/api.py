@@ -55,6 +55,13 @@ def log_view(tbl: str, record_id: str) -> None:
         audit.log(db, actor(), "view", tbl, record_id)
 
 
+def log_search(found: int) -> None:
+    """Record that someone searched (how many people were shown, never the query: a name)."""
+    db = get_db()
+    with write(db):
+        audit.log(db, actor(), "search", "people", None, f"{found} results")
+
+
 @blp.route("/households", methods=["POST"])
 @requires("household:create")
 @blp.arguments(HouseholdSchema)
@@ -126,6 +133,7 @@ def search(args):
     flags = medical.flags_by_code(get_db(), [r["code"] for r in results])
     for hit in results:
         hit["medical_flag"] = flags.get(hit["code"])
+    log_search(len(results))
     return {"query": args["q"], "results": results}
 
 
@@ -162,6 +170,9 @@ def init(app: Flask) -> None:
     api = FieldRegApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(blp)
+    from fieldreg import api_admin
+
+    api.register_blueprint(api_admin.blp)
     from fieldreg import api_medical
 
     api.register_blueprint(api_medical.blp)

@@ -17,7 +17,7 @@ import json
 
 from sqlite_utils import Database
 
-from fieldreg import audit, records, tags
+from fieldreg import audit, records, subject, tags
 from fieldreg.db import write
 from fieldreg.schemas_medical import CATEGORIES, COLOURS
 from sync import changelog
@@ -161,3 +161,18 @@ def counts(db: Database) -> dict:
         ):
             waiting += 1
     return {"by_category": by_category, "flagged": sum(by_category.values()), "waiting": waiting}
+
+
+def _held(db: Database, person: dict) -> list[dict]:
+    """Return the person's triage history, for 'everything held about a person'."""
+    return history(db, person["id"])
+
+
+def _erase(db: Database, person: dict) -> None:
+    """Delete the person's triage entries, each with a tombstone that syncs."""
+    for row in db.query("select id from triage where person_id = ?", [person["id"]]):
+        changelog.record(db, "triage", row["id"], "delete", {"reason": "erased"})
+    db.execute("delete from triage where person_id = ?", [person["id"]])
+
+
+subject.provider("triage", _held, _erase)

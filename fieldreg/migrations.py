@@ -73,6 +73,20 @@ def m001_core(db):
 
 
 @migrations()
+def m010_login_attempts(db):
+    """Count failed logins per client address, for the growing delay (issue 3)."""
+    db.executescript(
+        """
+        create table if not exists login_attempts (
+            address text primary key, failures integer not null default 0,
+            last_at text not null, blocked_until text
+        );
+        create index if not exists audit_actor on audit(actor, at);
+        """
+    )
+
+
+@migrations()
 def m020_triage_movements(db):
     """Create the append-only triage and movements tables."""
     db.executescript(

@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from fieldreg import audit, medical, records, tags
+from fieldreg import audit, medical, records, subject, tags
 from fieldreg.db import write
 from fieldreg.errors import Conflict
 from sync import changelog
@@ -155,3 +155,19 @@ def counts(db: Database) -> dict:
     ):
         departures[row["k"]] = row["n"]
     return {"presence": presence, "departures_by_destination": departures}
+
+
+def _held(db: Database, person: dict) -> list[dict]:
+    """Return the person's movements, for 'everything held about a person'."""
+    moves = history(db, person["household_id"], person["id"])
+    return [{**m, "at": m["at"].isoformat()} for m in moves]
+
+
+def _erase(db: Database, person: dict) -> None:
+    """Delete the person's movements, each with a tombstone that syncs."""
+    for row in db.query("select id from movements where person_id = ?", [person["id"]]):
+        changelog.record(db, "movements", row["id"], "delete", {"reason": "erased"})
+    db.execute("delete from movements where person_id = ?", [person["id"]])
+
+
+subject.provider("movements", _held, _erase)

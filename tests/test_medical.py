@@ -149,7 +149,10 @@ def test_registrars_see_the_flag_colour_never_the_details(client, api, auth_acti
     assert triage(client, registrar, code, category="minor").status_code == 403
     coordinator = auth_actions.token("coordinator")
     assert client.get("/api/v1/medical/queue", headers=coordinator).status_code == 200
-    assert triage(client, coordinator, code, category="minor").status_code == 403
+    assert triage(client, coordinator, code, category="delayed").status_code == 201
+    analyst = auth_actions.token("analyst")
+    assert client.get("/api/v1/medical/queue", headers=analyst).status_code == 403
+    assert triage(client, analyst, code, category="minor").status_code == 403
     assert triage(client, auth_actions.token("medic"), code, category="minor").status_code == 201
     auth_actions.login("registrar")
     for path in [f"/people/{code}", f"/households/{hh['code']}", f"/search?q={code}"]:

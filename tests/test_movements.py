@@ -181,3 +181,21 @@ def test_m020_works_on_its_own_on_top_of_m001(tmp_path):
         "at",
     }
     assert db["triage"].pks == ["id"] and db["movements"].pks == ["id"]
+
+
+def test_held_shows_and_erasure_removes_triage_and_movements(client, api, hh, db):
+    code = hh["members"][0]["code"]
+    person_id = hh["members"][0]["id"]
+    client.post(
+        f"/api/v1/people/{code}/triage", json={"category": "minor", "note": "N-1"}, headers=api
+    )
+    move(client, api, "people", code, kind="departed", destination={"name": "Uncle Samir"})
+    held = client.get(f"/api/v1/people/{code}/held", headers=api).json["other"]
+    assert held["triage"][0]["note"] == "N-1" and held["movements"][0]["kind"] == "departed"
+    assert client.delete(f"/api/v1/people/{code}", headers=api).status_code == 200
+    for table in ("triage", "movements"):
+        assert not list(db.query(f"select 1 from {table} where person_id = ?", [person_id]))
+        ops = [r["op"] for r in db.query("select op from changes where tbl = ?", [table])]
+        assert ops[-1] == "delete"
+    assert not list(db.query("select 1 from changes where data like '%Uncle Samir%'"))
+    assert not list(db.query("select 1 from changes where data like '%N-1%'"))

@@ -206,6 +206,10 @@ def search():
     q = request.args.get("q", "").strip()[:200]
     results = search_index.search(get_db(), q, 50) if q else []
     flags = medical.flags_by_code(get_db(), [r["code"] for r in results])
+    if q:
+        from fieldreg.api import log_search
+
+        log_search(len(results))
     return render_template("register/search.html", q=q, results=results, flags=flags)
 
 
