@@ -58,9 +58,11 @@ def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
     from fieldreg.views import auth as auth_views
     from fieldreg.views import health, register
+    from fieldreg.views import sync as sync_views
 
     errors_http.init(app)
     api.init(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
+    app.register_blueprint(sync_views.bp)

@@ -29,6 +29,9 @@ PERMISSIONS: dict[str, set[str]] = {
     "stats:read": ALL,
     "users:manage": {"coordinator", "admin"},
     "audit:read": {"coordinator", "admin"},
+    "sync:run": {"coordinator", "admin"},
+    "sync:stations": {"coordinator", "analyst", "admin"},
+    "sync:conflicts": {"coordinator", "analyst", "admin"},
 }
 SESSION_COOKIE = "fr_session"
 CSRF_COOKIE = "fr_csrf"
@@ -103,6 +106,8 @@ def check_csrf() -> None:
     """Refuse a form post whose CSRF token does not match (API token clients are exempt)."""
     if request.method in ("GET", "HEAD", "OPTIONS") or g.get("via_token"):
         return
+    if request.path.startswith("/api/v1/sync/"):
+        return  # station credential in a header, no cookie: nothing for CSRF to abuse
     expected = g.get("csrf") or request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
     if not expected or not sent or not hmac.compare_digest(expected, sent):

@@ -142,4 +142,10 @@ def init(app: Flask) -> None:
     """Mount the API and its OpenAPI document."""
     api = FieldRegApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(
+        "station", {"type": "apiKey", "in": "header", "name": "Authorization"}
+    )
     api.register_blueprint(blp)
+    from fieldreg import sync_api
+
+    api.register_blueprint(sync_api.blp)

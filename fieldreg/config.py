@@ -25,4 +25,6 @@ DEFAULTS = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "BABEL_DEFAULT_LOCALE": "en",
     "JSON_SORT_KEYS": False,
+    "SYNC_AUTO": True,  # station: sync in the background while `serve` runs
+    "SYNC_INTERVAL": 180,  # seconds between background syncs
 }

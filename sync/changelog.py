@@ -4,6 +4,12 @@ Each entry is ``(site, seq, hlc, tbl, record_id, op, data)``: ``seq`` counts thi
 writes without gaps, ``hlc`` orders writes across sites, ``op`` is ``upsert`` (the fields
 in ``data`` were set), ``append`` (a fact in time, such as a triage entry) or ``delete``
 (a tombstone). Sync ships these entries; nothing else about a record needs to travel.
+
+Two more columns serve sync: ``recv`` numbers entries in the order this site stored them
+(its own and received ones alike: what a pull pages through), and ``prev`` holds, for an
+upsert, the versions of the fields it overwrote (so a receiver can tell a sequential
+correction from a concurrent edit). A version is ``"<hlc>@<site>"``; ``sync_meta`` keeps
+the current version of every field of every synced record, and its tombstone.
 """
 
 from __future__ import annotations
@@ -28,6 +34,12 @@ class Change:
     record_id: str
     op: str
     data: dict[str, Any]
+    prev: dict[str, str] | None = None
+
+    @property
+    def version(self) -> str:
+        """Return this change's version, ``"<hlc>@<site>"``."""
+        return f"{self.hlc}@{self.site}"
 
 
 def _setting(db: Any, key: str) -> str | None:
@@ -56,20 +68,93 @@ def next_timestamp(db: Any) -> hlc.Timestamp:
     return now
 
 
+def version_key(version: str) -> tuple[str, str]:
+    """Return the sort key of a version: (hlc, site), higher wins."""
+    stamp, _, site = version.partition("@")
+    return stamp, site
+
+
+def meta(db: Any, tbl: str, record_id: str) -> tuple[dict[str, str], str | None]:
+    """Return a record's field versions and its tombstone version (or None)."""
+    row = db.execute(
+        "select versions, deleted from sync_meta where tbl = ? and record_id = ?", [tbl, record_id]
+    ).fetchone()
+    return (json.loads(row[0]), row[1]) if row else ({}, None)
+
+
+def save_meta(
+    db: Any, tbl: str, record_id: str, versions: dict[str, str], deleted: str | None
+) -> None:
+    """Store a record's field versions and tombstone."""
+    db.execute(
+        "insert into sync_meta (tbl, record_id, versions, deleted) values (?,?,?,?) "
+        "on conflict(tbl, record_id) do update set versions = excluded.versions, "
+        "deleted = excluded.deleted",
+        [tbl, record_id, json.dumps(versions, sort_keys=True), deleted],
+    )
+
+
+def next_recv(db: Any) -> int:
+    """Return the next number in this site's storage order of changes."""
+    return db.execute("select coalesce(max(recv), 0) + 1 from changes").fetchone()[0]
+
+
+def store(db: Any, change: Change) -> None:
+    """Write a change (local or received) into the log, numbered in storage order."""
+    db.execute(
+        "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
+        "values (?,?,?,?,?,?,?,?,?)",
+        [
+            change.site,
+            change.seq,
+            change.hlc,
+            change.tbl,
+            change.record_id,
+            change.op,
+            json.dumps(change.data, ensure_ascii=False, sort_keys=True, default=str),
+            json.dumps(change.prev, sort_keys=True) if change.prev else None,
+            next_recv(db),
+        ],
+    )
+
+
 def record(db: Any, tbl: str, record_id: str, op: str, data: dict[str, Any]) -> Change:
     """Append a local write to the change log; call inside the write's transaction."""
     if op not in OPS:
         raise ValueError(f"unknown op {op!r}")
     site = site_of(db)
-    row = list(db.query("select coalesce(max(seq), 0) as seq from changes where site = ?", [site]))
-    seq = row[0]["seq"] + 1
+    seq = db.execute(
+        "select coalesce(max(seq), 0) + 1 from changes where site = ?", [site]
+    ).fetchone()[0]
     stamp = str(next_timestamp(db))
-    payload = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
-    db.execute(
-        "insert into changes (site, seq, hlc, tbl, record_id, op, data) values (?,?,?,?,?,?,?)",
-        [site, seq, stamp, tbl, record_id, op, payload],
+    data = json.loads(json.dumps(data, ensure_ascii=False, default=str))
+    mine, prev = f"{stamp}@{site}", None
+    if op == "upsert":
+        versions, deleted = meta(db, tbl, record_id)
+        prev = {k: versions[k] for k in data if k in versions} or None
+        versions.update(dict.fromkeys(data, mine))
+        save_meta(db, tbl, record_id, versions, deleted)
+    elif op == "delete":
+        versions, _deleted = meta(db, tbl, record_id)
+        save_meta(db, tbl, record_id, versions, mine)
+    change = Change(site, seq, stamp, tbl, record_id, op, data, prev)
+    store(db, change)
+    return change
+
+
+def from_row(r: Any) -> Change:
+    """Build a Change from a ``changes`` row (a mapping)."""
+    prev = r.get("prev")
+    return Change(
+        r["site"],
+        r["seq"],
+        r["hlc"],
+        r["tbl"],
+        r["record_id"],
+        r["op"],
+        json.loads(r["data"]),
+        json.loads(prev) if prev else None,
     )
-    return Change(site, seq, stamp, tbl, record_id, op, data)
 
 
 def changes_since(db: Any, site: str, after_seq: int, limit: int = 1000) -> list[Change]:
@@ -78,9 +163,13 @@ def changes_since(db: Any, site: str, after_seq: int, limit: int = 1000) -> list
         "select * from changes where site = ? and seq > ? order by seq limit ?",
         [site, after_seq, limit],
     )
-    return [
-        Change(
-            r["site"], r["seq"], r["hlc"], r["tbl"], r["record_id"], r["op"], json.loads(r["data"])
-        )
-        for r in rows
-    ]
+    return [from_row(r) for r in rows]
+
+
+def stored_after(db: Any, recv: int, exclude_site: str, limit: int = 1000) -> list[tuple]:
+    """Return ``(recv, change)`` pairs stored after ``recv``, except those of one site."""
+    rows = db.query(
+        "select * from changes where recv > ? and site != ? order by recv limit ?",
+        [recv, exclude_site, limit],
+    )
+    return [(r["recv"], from_row(r)) for r in rows]

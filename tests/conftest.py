@@ -117,12 +117,29 @@ def household_body(**overrides) -> dict:
     """A valid household of three, for tests."""
     body = {
         "members": [
-            {"given_name": "محمد", "father_name": "أحمد", "mother_name": "فاطمة",
-             "family_name": "الحلبي", "sex": "male", "age_years": 41, "relationship": "head"},
-            {"given_name": "Zainab", "family_name": "Halabi", "sex": "female", "age_years": 38,
-             "relationship": "spouse"},
-            {"given_name": "Omar", "family_name": "Halabi", "sex": "male",
-             "date_of_birth": "2016-05-04", "relationship": "child"},
+            {
+                "given_name": "محمد",
+                "father_name": "أحمد",
+                "mother_name": "فاطمة",
+                "family_name": "الحلبي",
+                "sex": "male",
+                "age_years": 41,
+                "relationship": "head",
+            },
+            {
+                "given_name": "Zainab",
+                "family_name": "Halabi",
+                "sex": "female",
+                "age_years": 38,
+                "relationship": "spouse",
+            },
+            {
+                "given_name": "Omar",
+                "family_name": "Halabi",
+                "sex": "male",
+                "date_of_birth": "2016-05-04",
+                "relationship": "child",
+            },
         ],
         "arrival": {"transport": "bus", "vehicle_ref": "Convoy 7"},
         "origin": {"district": "Aleppo", "neighbourhood": "Salaheddine"},
@@ -149,10 +166,23 @@ class LiveServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 15) -> LiveServer:
-        cmd = [sys.executable, "-m", "fieldreg", "--data", str(self.data), "serve",
-               "--role", self.role, "--host", "127.0.0.1", "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        cmd = [
+            sys.executable,
+            "-m",
+            "fieldreg",
+            "--data",
+            str(self.data),
+            "serve",
+            "--role",
+            self.role,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

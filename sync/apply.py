@@ -1,0 +1,286 @@
+"""Apply changes received from another site: idempotent, gap-safe, the same result everywhere.
+
+- ``(site, seq)`` is applied at most once: a change at or below the site's applied head is
+  a duplicate; one beyond ``head + 1`` is held in ``sync_pending`` until the gap fills.
+- ``record`` tables merge per field: the higher version ``(hlc, site)`` wins; when the two
+  values differ and the winner did not overwrite the loser knowingly (its ``prev``), the
+  loser is kept in ``sync_conflicts``.
+- A tombstone (``delete``) wins over every update, earlier or later: the row keeps its
+  identity (``id`` and NOT NULL columns without a default), every other column returns to
+  its default unless the delete's data sets it, and ``deleted`` becomes 1.
+- ``append`` tables insert a row once and never change it.
+Columns are checked against the local table (unknown ones are kept in the log, not applied).
+Call inside one write transaction: an error leaves nothing applied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync import changelog, hlc, tables
+from sync.changelog import Change, version_key
+
+
+class Refused(ValueError):
+    """A batch that cannot be applied (unknown table, wrong op, bad clock); nothing changed."""
+
+
+@dataclass
+class Result:
+    """What one application did."""
+
+    applied: int = 0
+    duplicates: int = 0
+    held: int = 0
+    conflicts: int = 0
+    skipped: int = 0
+    heads: dict[str, int] = field(default_factory=dict)
+    touched: set[tuple[str, str]] = field(default_factory=set)
+    _columns: dict[str, dict] = field(default_factory=dict, repr=False)
+
+    def columns(self, db: Any, tbl: str) -> dict[str, dict]:
+        """Return a table's columns, read once per application."""
+        if tbl not in self._columns:
+            self._columns[tbl] = tables.columns(db, tbl)
+        return self._columns[tbl]
+
+
+def applied_head(db: Any, site: str) -> int:
+    """Return the highest seq of ``site`` applied here (all below it are applied too)."""
+    return db.execute(
+        "select coalesce(max(seq), 0) from changes where site = ?", [site]
+    ).fetchone()[0]
+
+
+def check(change: Change) -> None:
+    """Refuse a change for a table that does not sync here or with the wrong op."""
+    try:
+        kind = tables.get(change.tbl).kind
+    except KeyError:
+        raise Refused(f"table {change.tbl!r} does not sync here") from None
+    if (kind == "append") != (change.op == "append") or change.op not in changelog.OPS:
+        raise Refused(f"op {change.op!r} does not fit table {change.tbl!r}")
+    hlc.Timestamp.parse(change.hlc)
+    if not isinstance(change.seq, int) or change.seq < 1 or not isinstance(change.data, dict):
+        raise Refused("malformed change")
+
+
+def apply_changes(db: Any, changes: list[Change], local_site: str) -> Result:
+    """Apply a batch of received changes; call inside one write transaction."""
+    for change in changes:
+        check(change)
+    result = Result()
+    for change in sorted(changes, key=lambda c: (c.site, c.seq)):
+        if change.site == local_site:
+            result.duplicates += 1
+            continue
+        head = result.heads.setdefault(change.site, applied_head(db, change.site))
+        if change.seq <= head:
+            result.duplicates += 1
+        elif change.seq == head + 1:
+            _apply_one(db, change, result)
+            result.heads[change.site] = change.seq
+        else:
+            _hold(db, change)
+    for site in list(result.heads):
+        _drain(db, site, result)
+    _observe(db, changes)
+    return result
+
+
+def _hold(db: Any, change: Change) -> None:
+    db.execute(
+        "insert or ignore into sync_pending (site, seq, hlc, tbl, record_id, op, data, prev) "
+        "values (?,?,?,?,?,?,?,?)",
+        [
+            change.site,
+            change.seq,
+            change.hlc,
+            change.tbl,
+            change.record_id,
+            change.op,
+            json.dumps(change.data, ensure_ascii=False, sort_keys=True),
+            json.dumps(change.prev) if change.prev else None,
+        ],
+    )
+
+
+def _drain(db: Any, site: str, result: Result) -> None:
+    """Apply held changes of ``site`` that now follow its head, and drop stale ones."""
+    head = result.heads[site]
+    while True:
+        row = next(
+            db.query("select * from sync_pending where site = ? and seq = ?", [site, head + 1]),
+            None,
+        )
+        if row is None:
+            break
+        _apply_one(db, changelog.from_row(row), result)
+        head += 1
+    result.heads[site] = head
+    db.execute("delete from sync_pending where site = ? and seq <= ?", [site, head])
+    result.held = db.execute("select count(*) from sync_pending").fetchone()[0]
+
+
+def _observe(db: Any, changes: list[Change]) -> None:
+    """Move this site's clock past every received timestamp."""
+    if not changes:
+        return
+    latest = max(hlc.Timestamp.parse(c.hlc) for c in changes)
+    raw = changelog._setting(db, "hlc")
+    last = hlc.Timestamp.parse(raw) if raw else hlc.ZERO
+    try:
+        now = hlc.observe(last, latest)
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    db.execute(
+        "insert into settings (key, value) values ('hlc', ?) "
+        "on conflict(key) do update set value = excluded.value",
+        [str(now)],
+    )
+
+
+def _apply_one(db: Any, change: Change, result: Result) -> None:
+    changelog.store(db, change)
+    result.applied += 1
+    if change.op == "append":
+        _append(db, change, result)
+    elif change.op == "delete":
+        _delete(db, change, result)
+    else:
+        _upsert(db, change, result)
+
+
+def _append(db: Any, change: Change, result: Result) -> None:
+    cols = result.columns(db, change.tbl)
+    row = {k: v for k, v in change.data.items() if k in cols}
+    row.setdefault("id", change.record_id)
+    names = ", ".join(f"[{k}]" for k in row)
+    marks = ", ".join("?" for _ in row)
+    db.execute(
+        f"insert or ignore into [{change.tbl}] ({names}) values ({marks})", list(row.values())
+    )
+    result.touched.add((change.tbl, change.record_id))
+
+
+def _upsert(db: Any, change: Change, result: Result) -> None:
+    versions, deleted = changelog.meta(db, change.tbl, change.record_id)
+    if deleted:
+        return  # a tombstone is final: a late update cannot bring the record back
+    cols = result.columns(db, change.tbl)
+    current = next(db.query(f"select * from [{change.tbl}] where id = ?", [change.record_id]), None)
+    mine, prev = change.version, change.prev or {}
+    wins: dict[str, Any] = {}
+    for name, value in change.data.items():
+        if name not in cols or name == "id":
+            continue
+        held = versions.get(name)
+        old = current.get(name) if current else None
+        if held is None or version_key(mine) > version_key(held):
+            wins[name], versions[name] = value, mine
+            if held is not None and current is not None:
+                _settle(db, change, name, value, old, held, prev.get(name) == held, result)
+        elif current is not None and old != value and held != mine:
+            _conflict(db, change.tbl, change.record_id, name, (old, held), (value, mine))
+            result.conflicts += 1
+    if wins:
+        _write_row(db, change, current, wins, result)
+    changelog.save_meta(db, change.tbl, change.record_id, versions, None)
+
+
+def _settle(db, change, name, value, old, held, knew, result) -> None:
+    """Record the value a winning write replaced, unless it replaced it knowingly."""
+    if knew:
+        db.execute(
+            "update sync_conflicts set resolved_at = ?, resolution = 'superseded' "
+            "where tbl = ? and record_id = ? and field = ? and resolved_at is null",
+            [_now(), change.tbl, change.record_id, name],
+        )
+    elif old != value:
+        _conflict(db, change.tbl, change.record_id, name, (value, change.version), (old, held))
+        result.conflicts += 1
+
+
+def _write_row(db: Any, change: Change, current: dict | None, wins: dict, result: Result) -> None:
+    if current is None:
+        row = {"id": change.record_id, **wins}
+        names = ", ".join(f"[{k}]" for k in row)
+        marks = ", ".join("?" for _ in row)
+        try:
+            db.execute(f"insert into [{change.tbl}] ({names}) values ({marks})", list(row.values()))
+        except sqlite3.IntegrityError:
+            result.skipped += 1  # an update whose record never arrived (e.g. redacted)
+            return
+    else:
+        sets = ", ".join(f"[{k}] = ?" for k in wins)
+        db.execute(
+            f"update [{change.tbl}] set {sets} where id = ?", [*wins.values(), change.record_id]
+        )
+    result.touched.add((change.tbl, change.record_id))
+
+
+def _delete(db: Any, change: Change, result: Result) -> None:
+    versions, deleted = changelog.meta(db, change.tbl, change.record_id)
+    if deleted and version_key(deleted) >= version_key(change.version):
+        return
+    changelog.save_meta(db, change.tbl, change.record_id, versions, change.version)
+    tombstone_row(db, change.tbl, change.record_id, change.data)
+    result.touched.add((change.tbl, change.record_id))
+
+
+def tombstone_row(db: Any, tbl: str, record_id: str, data: dict[str, Any]) -> None:
+    """Reduce a row to its tombstone; a local erasure calls this too, so all sites agree."""
+    sets, params = [], []
+    for name, info in tables.columns(db, tbl).items():
+        if info["pk"] or name == "id":
+            continue
+        if name in data:
+            sets.append(f"[{name}] = ?")
+            params.append(data[name])
+        elif name == "deleted":
+            sets.append("[deleted] = 1")
+        elif info["default"] is not None:
+            sets.append(f"[{name}] = {info['default']}")
+        elif not info["notnull"]:
+            sets.append(f"[{name}] = null")
+    if sets:
+        db.execute(f"update [{tbl}] set {', '.join(sets)} where id = ?", [*params, record_id])
+
+
+def _conflict(db: Any, tbl: str, record_id: str, name: str, kept: tuple, lost: tuple) -> None:
+    db.execute(
+        "insert into sync_conflicts (tbl, record_id, field, kept_value, kept_version, "
+        "lost_value, lost_version, at) values (?,?,?,?,?,?,?,?)",
+        [tbl, record_id, name, _text(kept[0]), kept[1], _text(lost[0]), lost[1], _now()],
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def transaction(db: Any) -> Iterator[Any]:
+    """Run a write in one transaction taken up front (a savepoint when already in one)."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("begin immediate")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("rollback")
+        raise
+    db.conn.execute("commit")
