@@ -226,8 +226,9 @@ def _import_at_station(db: Database, cred: dict, payload: dict, changes: list) -
     try:
         ack = protocol.check_ack(payload["ack"], cred["hq_sign_pub"], site, own[0])
         with write(db):
-            protocol.take_pull(db, payload, changes, after_apply)
-            advance(db, "sync_cursor", int(payload["next"]))
+            cursor = int(get(db, "sync_cursor", "0"))
+            following = protocol.take_pull(db, {**payload, "since": 0}, changes, cursor, after_apply)
+            advance(db, "sync_cursor", following)
             advance(db, "sync_acked", ack["head"])
     except (protocol.ProtocolError, apply.Refused) as exc:
         raise DomainError(f"The bundle was refused: {exc}.") from None

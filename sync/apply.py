@@ -5,9 +5,9 @@
 - ``record`` tables merge per field: the higher version ``(hlc, site)`` wins; when the two
   values differ and the winner did not overwrite the loser knowingly (its ``prev``), the
   loser is kept in ``sync_conflicts``.
-- A tombstone (``delete``) wins over every update, earlier or later: the row keeps its
-  identity (``id`` and NOT NULL columns without a default), every other column returns to
-  its default unless the delete's data sets it, and ``deleted`` becomes 1.
+- A tombstone (``delete``) wins over every update, earlier or later: the row becomes what
+  the delete carries (the deleter's row as it left it, see changelog.record), columns it
+  does not carry return to their default, and ``deleted`` becomes 1.
 - ``append`` tables insert a row once and never change it.
 Columns are checked against the local table (unknown ones are kept in the log, not applied).
 Call inside one write transaction: an error leaves nothing applied.
@@ -230,27 +230,8 @@ def _delete(db: Any, change: Change, result: Result) -> None:
     if deleted and version_key(deleted) >= version_key(change.version):
         return
     changelog.save_meta(db, change.tbl, change.record_id, versions, change.version)
-    tombstone_row(db, change.tbl, change.record_id, change.data)
+    tables.tombstone_row(db, change.tbl, change.record_id, change.data)
     result.touched.add((change.tbl, change.record_id))
-
-
-def tombstone_row(db: Any, tbl: str, record_id: str, data: dict[str, Any]) -> None:
-    """Reduce a row to its tombstone; a local erasure calls this too, so all sites agree."""
-    sets, params = [], []
-    for name, info in tables.columns(db, tbl).items():
-        if info["pk"] or name == "id":
-            continue
-        if name in data:
-            sets.append(f"[{name}] = ?")
-            params.append(data[name])
-        elif name == "deleted":
-            sets.append("[deleted] = 1")
-        elif info["default"] is not None:
-            sets.append(f"[{name}] = {info['default']}")
-        elif not info["notnull"]:
-            sets.append(f"[{name}] = null")
-    if sets:
-        db.execute(f"update [{tbl}] set {', '.join(sets)} where id = ?", [*params, record_id])
 
 
 def _conflict(db: Any, tbl: str, record_id: str, name: str, kept: tuple, lost: tuple) -> None:

@@ -3,7 +3,8 @@
 Each entry is ``(site, seq, hlc, tbl, record_id, op, data)``: ``seq`` counts this site's
 writes without gaps, ``hlc`` orders writes across sites, ``op`` is ``upsert`` (the fields
 in ``data`` were set), ``append`` (a fact in time, such as a triage entry) or ``delete``
-(a tombstone). Sync ships these entries; nothing else about a record needs to travel.
+(a tombstone, carrying the row as the deleter left it, ``deleted`` set to 1 here and
+everywhere). Sync ships these entries; nothing else about a record needs to travel.
 
 Two more columns serve sync: ``recv`` numbers entries in the order this site stored them
 (its own and received ones alike: what a pull pages through), and ``prev`` holds, for an
@@ -18,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sync import hlc
+from sync import hlc, tables
 
 OPS = ("upsert", "append", "delete")
 
@@ -135,6 +136,9 @@ def record(db: Any, tbl: str, record_id: str, op: str, data: dict[str, Any]) -> 
         versions.update(dict.fromkeys(data, mine))
         save_meta(db, tbl, record_id, versions, deleted)
     elif op == "delete":
+        # The tombstone carries the row as the deleter leaves it, so every site ends equal.
+        data = {**tables.snapshot(db, tbl, record_id), **data}
+        tables.tombstone_row(db, tbl, record_id, data)
         versions, _deleted = meta(db, tbl, record_id)
         save_meta(db, tbl, record_id, versions, mine)
     change = Change(site, seq, stamp, tbl, record_id, op, data, prev)

@@ -122,7 +122,7 @@ class Client:
                 raise protocol.ProtocolError("HQ's batch is not signed by HQ's key")
             payload, changes = protocol.decode(answer.content)
             with apply.transaction(self.db):
-                following = protocol.take_pull(self.db, payload, changes, self.after)
+                following = protocol.take_pull(self.db, payload, changes, cursor, self.after)
                 cursor = advance(self.db, "sync_cursor", following)
             received += len(changes)
             more = bool(payload.get("more"))

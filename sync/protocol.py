@@ -142,12 +142,20 @@ def pull_payload(db: Any, station: str, since: int, limit: int = BATCH) -> bytes
     return encode({**payload, "more": more}, [c for _, c in pairs])
 
 
-def take_pull(db: Any, payload: dict, changes: list[Change], after: After | None = None) -> int:
-    """Apply a pulled batch at the station (call in one transaction); return the new cursor."""
+def take_pull(
+    db: Any, payload: dict, changes: list[Change], cursor: int, after: After | None = None
+) -> int:
+    """Apply a pulled batch at the station (call in one transaction); return the new cursor.
+
+    The cursor moves only when the batch starts at or before it: a batch that arrives
+    ahead of a lost one is applied (its gaps held) without skipping what was lost.
+    """
     here = changelog.site_of(db)
     if payload.get("for") != here:
         raise ProtocolError("this batch was made for another station")
     result = apply.apply_changes(db, changes, here)
     if after:
         after(db, result)
-    return int(payload["next"])
+    if int(payload.get("since", 0)) > cursor:
+        return cursor
+    return max(cursor, int(payload["next"]))

@@ -63,3 +63,32 @@ def canonical_hash(db: Any) -> str:
         for row in db.execute(f"select {select} from [{name}] order by id").fetchall():
             digest.update(json.dumps([name, *row], default=str).encode())
     return digest.hexdigest()
+
+
+def snapshot(db: Any, name: str, record_id: str) -> dict[str, Any]:
+    """Return a row's shared columns as they stand (empty if the row is not here)."""
+    cur = db.execute(f"select * from [{name}] where id = ?", [record_id])
+    row = cur.fetchone()
+    if row is None:
+        return {}
+    local = SYNCED[name].local if name in SYNCED else frozenset()
+    return {d[0]: v for d, v in zip(cur.description, row, strict=True) if d[0] not in local}
+
+
+def tombstone_row(db: Any, name: str, record_id: str, data: dict[str, Any]) -> None:
+    """Set a row to its tombstone: ``data``'s values, defaults elsewhere, ``deleted`` = 1."""
+    sets, params = [], []
+    for column, info in columns(db, name).items():
+        if info["pk"] or column == "id":
+            continue
+        if column == "deleted":
+            sets.append("[deleted] = 1")
+        elif column in data:
+            sets.append(f"[{column}] = ?")
+            params.append(data[column])
+        elif info["default"] is not None:
+            sets.append(f"[{column}] = {info['default']}")
+        elif not info["notnull"]:
+            sets.append(f"[{column}] = null")
+    if sets:
+        db.execute(f"update [{name}] set {', '.join(sets)} where id = ?", [*params, record_id])
