@@ -76,7 +76,9 @@ def apply_changes(db: Any, changes: list[Change], local_site: str) -> Result:
     for change in changes:
         check(change)
     result = Result()
-    for change in sorted(changes, key=lambda c: (c.site, c.seq)):
+    waiting: dict[str, bool] = {}
+    # Received order is kept (HQ's storage order is causal); seq order is enforced per site.
+    for change in changes:
         if change.site == local_site:
             result.duplicates += 1
             continue
@@ -86,10 +88,12 @@ def apply_changes(db: Any, changes: list[Change], local_site: str) -> Result:
         elif change.seq == head + 1:
             _apply_one(db, change, result)
             result.heads[change.site] = change.seq
+            if waiting.setdefault(change.site, _has_pending(db, change.site)):
+                _drain(db, change.site, result)
         else:
             _hold(db, change)
-    for site in list(result.heads):
-        _drain(db, site, result)
+            waiting[change.site] = True
+    result.held = db.execute("select count(*) from sync_pending").fetchone()[0]
     _observe(db, changes)
     return result
 
@@ -125,7 +129,13 @@ def _drain(db: Any, site: str, result: Result) -> None:
         head += 1
     result.heads[site] = head
     db.execute("delete from sync_pending where site = ? and seq <= ?", [site, head])
-    result.held = db.execute("select count(*) from sync_pending").fetchone()[0]
+
+
+def _has_pending(db: Any, site: str) -> bool:
+    return (
+        db.execute("select 1 from sync_pending where site = ? limit 1", [site]).fetchone()
+        is not None
+    )
 
 
 def _observe(db: Any, changes: list[Change]) -> None:

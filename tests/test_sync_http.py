@@ -110,7 +110,9 @@ def test_station_cannot_send_as_another(hq, station):
         auth = {"Authorization": f"Station T3S:{cred['token']}"}
         answer = http.post("/api/v1/sync/push", content=body, headers=auth)
         assert answer.status_code == 403 and "cannot send" in answer.json()["error"]
-        wrong = http.post("/api/v1/sync/push", content=body, headers={"Authorization": "Station T3S:x"})
+        wrong = http.post(
+            "/api/v1/sync/push", content=body, headers={"Authorization": "Station T3S:x"}
+        )
         assert wrong.status_code == 401
         cut = http.post("/api/v1/sync/push", content=body[:-5], headers=auth)
         assert cut.status_code == 400 and "damaged" in cut.json()["error"]
