@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from fieldreg.errors import DomainError
@@ -30,7 +30,11 @@ def render_error(status: int, message: str, fields: dict | None = None):
     """Answer an error in the shape the client expects."""
     if wants_json():
         return jsonify({"error": message, "fields": fields or {}}), status
-    return render_template("error.html", status=status, message=message), status
+    try:
+        return render_template("error.html", status=status, message=message), status
+    except Exception:  # a broken page must still answer, never with a stack trace
+        current_app.logger.exception("error page failed")
+        return message, status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def handle_http(error: HTTPException):
@@ -56,8 +60,6 @@ def handle_unexpected(error: Exception):
     """Never show a stack trace: log it, answer a plain 500."""
     if isinstance(error, HTTPException):
         return handle_http(error)
-    from flask import current_app
-
     current_app.logger.exception("unhandled error on %s", request.path)
     return render_error(500, InternalServerError.description)
 

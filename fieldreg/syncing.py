@@ -26,9 +26,9 @@ def after_apply(db: Database, result: apply.Result) -> None:
     for tbl, record_id in result.touched:
         if tbl == "people":
             row = next(db.query("select * from people where id = ?", [record_id]), None)
-            if row is None or row["deleted"]:
-                db.execute("delete from people_search where person_id = ?", [record_id])
-            else:
+            if row is not None and row["deleted"]:
+                search_index.unindex_person(db, record_id)
+            elif row is not None:
                 search_index.index_person(db, row)
         elif tbl == "households":
             row = next(db.query("select phone from households where id = ?", [record_id]), None)
@@ -227,7 +227,9 @@ def _import_at_station(db: Database, cred: dict, payload: dict, changes: list) -
         ack = protocol.check_ack(payload["ack"], cred["hq_sign_pub"], site, own[0])
         with write(db):
             cursor = int(get(db, "sync_cursor", "0"))
-            following = protocol.take_pull(db, {**payload, "since": 0}, changes, cursor, after_apply)
+            following = protocol.take_pull(
+                db, {**payload, "since": 0}, changes, cursor, after_apply
+            )
             advance(db, "sync_cursor", following)
             advance(db, "sync_acked", ack["head"])
     except (protocol.ProtocolError, apply.Refused) as exc:

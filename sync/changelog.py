@@ -59,14 +59,17 @@ def site_of(db: Any) -> str:
 def next_timestamp(db: Any) -> hlc.Timestamp:
     """Advance this site's persisted clock for a local event and return the reading."""
     raw = _setting(db, "hlc")
-    last = hlc.Timestamp.parse(raw) if raw else hlc.ZERO
-    now = hlc.tick(last)
+    now = hlc.tick(hlc.Timestamp.parse(raw) if raw else hlc.ZERO)
+    _store_clock(db, now)
+    return now
+
+
+def _store_clock(db: Any, stamp: hlc.Timestamp) -> None:
     db.execute(
         "insert into settings (key, value) values ('hlc', ?) "
         "on conflict(key) do update set value = excluded.value",
-        [str(now)],
+        [str(stamp)],
     )
-    return now
 
 
 def version_key(version: str) -> tuple[str, str]:
@@ -105,45 +108,71 @@ def store(db: Any, change: Change) -> None:
     db.execute(
         "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
         "values (?,?,?,?,?,?,?,?,?)",
-        [
-            change.site,
-            change.seq,
-            change.hlc,
-            change.tbl,
-            change.record_id,
-            change.op,
-            json.dumps(change.data, ensure_ascii=False, sort_keys=True, default=str),
-            json.dumps(change.prev, sort_keys=True) if change.prev else None,
-            next_recv(db),
-        ],
+        _row(change, next_recv(db)),
     )
 
 
 def record(db: Any, tbl: str, record_id: str, op: str, data: dict[str, Any]) -> Change:
     """Append a local write to the change log; call inside the write's transaction."""
-    if op not in OPS:
-        raise ValueError(f"unknown op {op!r}")
+    return record_many(db, [(tbl, record_id, op, data)])[0]
+
+
+def record_many(db: Any, entries: list[tuple[str, str, str, dict[str, Any]]]) -> list[Change]:
+    """Append several local writes ``(tbl, record_id, op, data)`` in order, in one go."""
+    for _tbl, _id, op, _data in entries:
+        if op not in OPS:
+            raise ValueError(f"unknown op {op!r}")
     site = site_of(db)
-    seq = db.execute(
-        "select coalesce(max(seq), 0) + 1 from changes where site = ?", [site]
-    ).fetchone()[0]
-    stamp = str(next_timestamp(db))
-    data = json.loads(json.dumps(data, ensure_ascii=False, default=str))
-    mine, prev = f"{stamp}@{site}", None
-    if op == "upsert":
+    seq = db.execute("select coalesce(max(seq), 0) from changes where site = ?", [site]).fetchone()[
+        0
+    ]
+    raw = _setting(db, "hlc")
+    stamp = hlc.Timestamp.parse(raw) if raw else hlc.ZERO
+    made = []
+    for tbl, record_id, op, data in entries:
+        stamp, seq = hlc.tick(stamp), seq + 1
+        made.append(_local(db, Change(site, seq, str(stamp), tbl, record_id, op, data)))
+    recv = next_recv(db)
+    db.conn.executemany(
+        "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
+        "values (?,?,?,?,?,?,?,?,?)",
+        [_row(c, recv + i) for i, c in enumerate(made)],
+    )
+    _store_clock(db, stamp)
+    return made
+
+
+def _local(db: Any, change: Change) -> Change:
+    """Keep field versions and tombstones of a local write; return it as it is stored."""
+    tbl, record_id, mine = change.tbl, change.record_id, change.version
+    data = json.loads(json.dumps(change.data, ensure_ascii=False, default=str))
+    prev = None
+    if change.op == "upsert":
         versions, deleted = meta(db, tbl, record_id)
         prev = {k: versions[k] for k in data if k in versions} or None
         versions.update(dict.fromkeys(data, mine))
         save_meta(db, tbl, record_id, versions, deleted)
-    elif op == "delete":
+    elif change.op == "delete":
         # The tombstone carries the row as the deleter leaves it, so every site ends equal.
         data = {**tables.snapshot(db, tbl, record_id), **data}
         tables.tombstone_row(db, tbl, record_id, data)
         versions, _deleted = meta(db, tbl, record_id)
         save_meta(db, tbl, record_id, versions, mine)
-    change = Change(site, seq, stamp, tbl, record_id, op, data, prev)
-    store(db, change)
-    return change
+    return Change(change.site, change.seq, change.hlc, tbl, record_id, change.op, data, prev)
+
+
+def _row(change: Change, recv: int) -> tuple:
+    return (
+        change.site,
+        change.seq,
+        change.hlc,
+        change.tbl,
+        change.record_id,
+        change.op,
+        json.dumps(change.data, ensure_ascii=False, sort_keys=True, default=str),
+        json.dumps(change.prev, sort_keys=True) if change.prev else None,
+        recv,
+    )
 
 
 def from_row(r: Any) -> Change:

@@ -65,7 +65,7 @@ def runner(app):
 
 def csrf_of(client) -> str:
     """Return the CSRF token a page would embed for this client."""
-    page = client.get("/login").get_data(as_text=True)
+    page = client.get("/login", follow_redirects=True).get_data(as_text=True)
     marker = 'name="csrf_token" value="'
     start = page.index(marker) + len(marker)
     return page[start : page.index('"', start)]

@@ -94,8 +94,9 @@ def test_foreign_bundles_are_refused(pair, tmp_path):
     with pytest.raises(DomainError, match="another recipient"):
         syncing.import_bundle(hq, sealed)
     # a station impersonating another: signed with its own key under another name
-    sealed = bundle.seal({"kind": "push", "changes": []}, "T3S", keys.generate()["sign"],
-                         cred["hq_box_pub"])
+    sealed = bundle.seal(
+        {"kind": "push", "changes": []}, "T3S", keys.generate()["sign"], cred["hq_box_pub"]
+    )
     with pytest.raises(DomainError, match="altered or forged"):
         syncing.import_bundle(hq, sealed)
     assert counts(hq)[0] == 0

@@ -10,7 +10,6 @@ from fieldreg.cli import cli
 from fieldreg.db import connect
 from sync import client
 from tests.conftest import LiveServer, household_body
-from tests.test_sync_http import make_site
 
 
 def run(data, *args):

@@ -17,7 +17,11 @@ def test_panel_before_and_after_join(client, auth_actions, db):
     hq_db.execute("create table if not exists x (a)")  # a second file to act as HQ
     from fieldreg.db import prepare
 
-    hq_path = prepare(__import__("pathlib").Path(str(hq_db.conn.execute("pragma database_list").fetchone()[2]) + "d"))
+    hq_path = prepare(
+        __import__("pathlib").Path(
+            str(hq_db.conn.execute("pragma database_list").fetchone()[2]) + "d"
+        )
+    )
     hq = connect(hq_path)
     syncing.join(db, syncing.add_station(hq, "T3S", "", "http://127.0.0.1:9"))
     records.create_household(db, household_body(), "reg")
@@ -70,8 +74,9 @@ def test_hq_pages_list_stations_and_resolve_conflicts(tmp_path):
     page = browser.get("/sync/conflicts").get_data(as_text=True)
     assert "Zaynab" in page and "Zeinab" in page and code in page
     conflict_id = hq.execute("select id from sync_conflicts").fetchone()[0]
-    answer = browser.post(f"/sync/conflicts/{conflict_id}",
-                          data={"choice": "lost", "csrf_token": auth.csrf()})
+    answer = browser.post(
+        f"/sync/conflicts/{conflict_id}", data={"choice": "lost", "csrf_token": auth.csrf()}
+    )
     assert answer.status_code == 302
     assert records.get_person(hq, code)["given_name"] == "Zaynab"
     assert "No conflict to review" in browser.get("/sync/conflicts").get_data(as_text=True)

@@ -1,0 +1,58 @@
+"""The command line: init, users, tokens; the data folder is created and migrated on demand."""
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_help_lists_the_commands():
+    out = subprocess.run(
+        [sys.executable, "-m", "fieldreg", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for command in ["init", "serve", "users", "tokens"]:
+        assert command in out
+
+
+def test_init_sets_code_and_name(tmp_path):
+    from click.testing import CliRunner
+
+    from fieldreg.cli import cli
+
+    result = CliRunner().invoke(
+        cli, ["--data", str(tmp_path / "x"), "init", "--code", "abc", "--name", "North gate"]
+    )
+    assert result.exit_code == 0 and "Station ABC" in result.output
+    bad = CliRunner().invoke(cli, ["--data", str(tmp_path / "y"), "init", "--code", "A0O"])
+    assert bad.exit_code != 0
+
+
+def test_data_folder_from_environment(tmp_path):
+    env_dir = tmp_path / "from-env"
+    subprocess.run(
+        [sys.executable, "-m", "fieldreg", "init"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env={"FIELDREG_DATA": str(env_dir), "PATH": "/usr/bin"},
+    )
+    assert (env_dir / "fieldreg.db").exists()
+
+
+def test_users_add_and_token_create(runner, db):
+    ok = runner.invoke("users", "add", "mona", "--role", "medic", "--pin", "4321")
+    assert ok.exit_code == 0
+    assert next(db.query("select role from users where username='mona'"))["role"] == "medic"
+    assert runner.invoke("users", "add", "mona", "--role", "medic", "--pin", "4321").exit_code
+    assert runner.invoke("users", "add", "x", "--role", "medic", "--pin", "12").exit_code
+    assert runner.invoke("users", "add", "y", "--role", "king", "--pin", "1234").exit_code
+    token = runner.invoke("tokens", "create", "importer")
+    assert token.exit_code == 0
+    secret = token.output.strip().splitlines()[-1]
+    assert secret.startswith("frt_")
+    stored = [r["token_hash"] for r in db.query("select token_hash from api_tokens")]
+    assert secret not in stored  # only the hash is kept

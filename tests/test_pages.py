@@ -1,0 +1,227 @@
+"""The registrar's pages: set-up, login, register, see, correct, search, scan, print."""
+
+import re
+
+from fieldreg import codes
+from tests.conftest import PIN, csrf_of
+
+
+def form_for(auth_actions, **fields):
+    data = {"csrf_token": auth_actions.csrf(), "action": "save"}
+    data.update(fields)
+    return data
+
+
+def test_healthz_is_open_and_says_nothing_else(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "ok"
+
+
+def test_first_start_asks_for_setup_on_the_laptop_only(client, db):
+    assert client.get("/login").headers["Location"].endswith("/setup")
+    remote = client.get("/setup", environ_base={"REMOTE_ADDR": "192.168.1.20"})
+    assert remote.status_code == 403
+    page = client.get("/setup")
+    assert page.status_code == 200
+    posted = client.post(
+        "/setup",
+        data={
+            "csrf_token": csrf_of(client),
+            "station_name": "Gate 3",
+            "station_code": "g4t",
+            "username": "amal",
+            "pin": "135790",
+        },
+    )
+    assert posted.status_code == 302
+    assert next(db.query("select value from settings where key='station_code'"))["value"] == "G4T"
+    assert next(db.query("select role from users where username='amal'"))["role"] == "coordinator"
+    assert client.get("/register").status_code == 200  # logged in straight away
+    assert client.get("/setup").status_code == 302  # only once
+
+
+def test_pages_need_login(client, auth_actions):
+    auth_actions.user("registrar")
+    for path in ["/", "/register", "/search", "/tags/sheet", "/scan?code=x"]:
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_login_and_logout(client, auth_actions):
+    auth_actions.user("registrar", "sami")
+    bad = client.post(
+        "/login", data={"username": "sami", "pin": "0000", "csrf_token": csrf_of(client)}
+    )
+    assert bad.status_code == 401
+    good = client.post(
+        "/login", data={"username": "sami", "pin": PIN, "csrf_token": csrf_of(client)}
+    )
+    assert good.status_code == 302
+    assert client.get("/register").status_code == 200
+    client.post("/logout", data={"csrf_token": auth_actions.csrf()})
+    assert client.get("/register").status_code == 302
+
+
+def test_login_without_csrf_is_refused(client, auth_actions):
+    auth_actions.user("registrar", "sami")
+    response = client.post("/login", data={"username": "sami", "pin": PIN})
+    assert response.status_code == 400
+
+
+def test_register_a_household_of_five_from_the_form(client, auth_actions, db):
+    auth_actions.login("registrar")
+    fields = {
+        "given_name": "أحمد",
+        "father_name": "محمود",
+        "family_name": "الشامي",
+        "sex": "male",
+        "age_years": "45",
+        "relationship": "head",
+        "transport": "pickup",
+        "origin_district": "Homs",
+        "destination_kind": "camp",
+        "phone": "0944111222",
+        "household_vulnerabilities": "female_headed_household",
+    }
+    for i, name in enumerate(["Rasha", "Yousef", "Maryam", "Ali"], start=1):
+        fields.update(
+            {
+                f"m{i}-given_name": name,
+                f"m{i}-sex": "female" if i % 2 else "male",
+                f"m{i}-age_years": str(10 * i),
+                f"m{i}-relationship": "child",
+            }
+        )
+    fields["m4-age_estimated"] = "on"
+    response = client.post("/register", data=form_for(auth_actions, **fields))
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    hh_code = next(db.query("select code from households"))["code"]
+    assert hh_code in page and "Register next" in page and "/card" in page
+    assert next(db.query("select count(*) n from people"))["n"] == 5
+    ali = next(db.query("select * from people where given_name = 'Ali'"))
+    assert ali["age_estimated"] == 1 and ali["age_years"] == 40
+    for code in [r["code"] for r in db.query("select code from people")]:
+        assert code in page
+
+
+def test_form_errors_are_shown_beside_fields_and_keep_what_was_typed(client, auth_actions, db):
+    auth_actions.login("registrar")
+    response = client.post(
+        "/register",
+        data=form_for(
+            auth_actions,
+            given_name="",
+            family_name="Halabi",
+            age_years="300",
+            **{"m1-given_name": "Rami", "m1-age_years": "-1"},
+        ),
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="err-given_name"' in page and 'id="err-m1-age_years"' in page
+    assert 'value="Halabi"' in page and 'value="Rami"' in page
+    assert next(db.query("select count(*) n from households"))["n"] == 0
+
+
+def test_add_member_without_javascript(client, auth_actions):
+    auth_actions.login("registrar")
+    response = client.post(
+        "/register",
+        data=form_for(
+            auth_actions, action="add_member", given_name="Huda", **{"m1-given_name": "Sara"}
+        ),
+    )
+    page = response.get_data(as_text=True)
+    assert 'name="m2-given_name"' in page and 'value="Huda"' in page and 'value="Sara"' in page
+
+
+def test_form_has_touch_friendly_inputs_and_no_external_urls(client, auth_actions):
+    auth_actions.login("registrar")
+    page = client.get("/register").get_data(as_text=True)
+    for name in ["given_name", "father_name", "family_name", "sex", "age_years"]:
+        assert f'name="{name}"' in page
+    assert re.search(r'name="age_years"[^>]*inputmode="numeric"', page)
+    assert "http://" not in page and "https://" not in page and "//cdn" not in page
+    assert 'name="viewport"' in page
+
+
+def register(client, api):
+    from tests.conftest import household_body
+
+    return client.post("/api/v1/households", json=household_body(), headers=api).json
+
+
+def test_household_person_edit_and_print_pages(client, auth_actions, api):
+    hh = register(client, api)
+    auth_actions.login("registrar")
+    assert hh["code"] in client.get(f"/households/{hh['code']}").get_data(as_text=True)
+    person = hh["members"][0]["code"]
+    assert "الحلبي" in client.get(f"/people/{person}").get_data(as_text=True)
+    for path in ["card", "wristbands"]:
+        page = client.get(f"/households/{hh['code']}/{path}").get_data(as_text=True)
+        assert all(m["code"] in page for m in hh["members"])
+        assert "@media print" not in page  # print CSS lives in the stylesheet
+    edited = client.post(
+        f"/households/{hh['code']}/edit",
+        data={"csrf_token": auth_actions.csrf(), "transport": "ambulance", "phone": "0999 888 777"},
+    )
+    assert edited.status_code == 302
+    got = client.get(f"/api/v1/households/{hh['code']}", headers=api).json
+    assert got["arrival"]["transport"] == "ambulance" and got["phone"] == "0999 888 777"
+    fixed = client.post(
+        f"/people/{person}/edit",
+        data={
+            "csrf_token": auth_actions.csrf(),
+            "given_name": "محمد",
+            "family_name": "الحلبي",
+            "sex": "male",
+            "age_years": "42",
+            "age_estimated": "on",
+        },
+    )
+    assert fixed.status_code == 302
+    assert client.get(f"/api/v1/people/{person}", headers=api).json["age_years"] == 42
+    added = client.post(
+        f"/households/{hh['code']}/members/new",
+        data={"csrf_token": auth_actions.csrf(), "given_name": "Nour", "sex": "female"},
+    )
+    assert added.status_code == 302
+    bad = client.post(
+        f"/households/{hh['code']}/members/new",
+        data={"csrf_token": auth_actions.csrf(), "given_name": "", "sex": "x"},
+    )
+    assert bad.status_code == 400
+
+
+def test_search_and_scan_pages(client, auth_actions, api):
+    hh = register(client, api)
+    auth_actions.login("registrar")
+    page = client.get("/search", query_string={"q": "Mohammed Halabi"}).get_data(as_text=True)
+    assert hh["members"][0]["code"] in page
+    scanned = client.get("/scan", query_string={"code": hh["code"].lower()})
+    assert scanned.status_code == 302 and scanned.headers["Location"].endswith(hh["code"])
+    person = client.get("/scan", query_string={"code": hh["members"][1]["code"]})
+    assert "/people/" in person.headers["Location"]
+    typo = client.get("/scan", query_string={"code": "T3S-22222A"})
+    assert typo.status_code == 400 and "not a valid code" in typo.get_data(as_text=True)
+    unknown = client.get("/scan", query_string={"code": codes.make_code("T3S", 5000)})
+    assert unknown.status_code == 404
+
+
+def test_sheet_of_fresh_codes_binds_later(client, auth_actions, db):
+    auth_actions.login("registrar")
+    page = client.post("/tags/sheet", data={"csrf_token": auth_actions.csrf(), "count": "6"})
+    free = [r["code"] for r in db.query("select code from codes where kind = 'free'")]
+    assert len(free) == 6 and all(code in page.get_data(as_text=True) for code in free)
+    bad = client.post("/tags/sheet", data={"csrf_token": auth_actions.csrf(), "count": "9999"})
+    assert bad.status_code == 400
+    response = client.post(
+        "/register",
+        data=form_for(
+            auth_actions, given_name="Salma", household_tag_code=free[0], tag_code=free[1]
+        ),
+    )
+    assert response.status_code == 302
+    assert next(db.query("select code from households"))["code"] == free[0]
+    assert next(db.query("select code from people"))["code"] == free[1]
