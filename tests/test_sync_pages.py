@@ -9,31 +9,22 @@ from fieldreg.db import connect
 from tests.conftest import AuthActions, household_body
 
 
-def test_panel_before_and_after_join(client, auth_actions, db):
+def test_panel_before_and_after_join(client, auth_actions, db, tmp_path):
+    from tests.test_sync_http import make_site
+
     auth_actions.login("coordinator")
     page = client.get("/sync/").get_data(as_text=True)
     assert "has not joined an HQ" in page
-    hq_db = connect(db.execute("pragma database_list").fetchone()[2] + ".hq")
-    hq_db.execute("create table if not exists x (a)")  # a second file to act as HQ
-    from fieldreg.db import prepare
-
-    hq_path = prepare(
-        __import__("pathlib").Path(
-            str(hq_db.conn.execute("pragma database_list").fetchone()[2]) + "d"
-        )
-    )
-    hq = connect(hq_path)
+    hq = make_site(tmp_path / "hq", "HQ2")
     syncing.join(db, syncing.add_station(hq, "T3S", "", "http://127.0.0.1:9"))
     records.create_household(db, household_body(), "reg")
     page = client.get("/sync/").get_data(as_text=True)
     assert "data-pending>4<" in page and "Sync now" in page
-    csrf = auth_actions.csrf()
-    answer = client.post("/sync/now", data={"csrf_token": csrf})
+    answer = client.post("/sync/now", data={"csrf_token": auth_actions.csrf()})
     assert answer.status_code == 302 and "outcome=error" in answer.headers["Location"]
     page = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "Sync failed" in page and "data-last-error" in page
     hq.close()
-    hq_db.close()
 
 
 def test_registrar_cannot_see_sync(client, auth_actions):
