@@ -25,7 +25,7 @@ def after_apply(db: Database, result: apply.Result) -> None:
     """Bring local derived data (search keys, normalised phones) up to date with new rows."""
     for tbl, record_id in result.touched:
         if tbl == "people":
-            row = next(db.query("select * from people where id = ?", [record_id]), None)
+            row = apply.current_row(db, "people", record_id)
             if row is not None and row["deleted"]:
                 search_index.unindex_person(db, record_id)
             elif row is not None:

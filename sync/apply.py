@@ -43,6 +43,7 @@ class Result:
     heads: dict[str, int] = field(default_factory=dict)
     touched: set[tuple[str, str]] = field(default_factory=set)
     _columns: dict[str, dict] = field(default_factory=dict, repr=False)
+    _recv: int = 0
 
     def columns(self, db: Any, tbl: str) -> dict[str, dict]:
         """Return a table's columns, read once per application."""
@@ -88,7 +89,9 @@ def apply_changes(db: Any, changes: list[Change], local_site: str) -> Result:
         elif change.seq == head + 1:
             _apply_one(db, change, result)
             result.heads[change.site] = change.seq
-            if waiting.setdefault(change.site, _has_pending(db, change.site)):
+            if change.site not in waiting:
+                waiting[change.site] = _has_pending(db, change.site)
+            if waiting[change.site]:
                 _drain(db, change.site, result)
         else:
             _hold(db, change)
@@ -157,7 +160,9 @@ def _observe(db: Any, changes: list[Change]) -> None:
 
 
 def _apply_one(db: Any, change: Change, result: Result) -> None:
-    changelog.store(db, change)
+    result._recv = result._recv or changelog.next_recv(db)
+    db.conn.execute(changelog.INSERT, changelog.as_row(change, result._recv))
+    result._recv += 1
     result.applied += 1
     if change.op == "append":
         _append(db, change, result)
@@ -184,7 +189,7 @@ def _upsert(db: Any, change: Change, result: Result) -> None:
     if deleted:
         return  # a tombstone is final: a late update cannot bring the record back
     cols = result.columns(db, change.tbl)
-    current = next(db.query(f"select * from [{change.tbl}] where id = ?", [change.record_id]), None)
+    current = current_row(db, change.tbl, change.record_id)
     mine, prev = change.version, change.prev or {}
     wins: dict[str, Any] = {}
     for name, value in change.data.items():
@@ -202,6 +207,13 @@ def _upsert(db: Any, change: Change, result: Result) -> None:
     if wins:
         _write_row(db, change, current, wins, result)
     changelog.save_meta(db, change.tbl, change.record_id, versions, None)
+
+
+def current_row(db: Any, tbl: str, record_id: str) -> dict | None:
+    """Return a row of a synced table by id, as a dict (None if absent)."""
+    cursor = db.conn.execute(f"select * from [{tbl}] where id = ?", [record_id])
+    row = cursor.fetchone()
+    return None if row is None else {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
 
 
 def _settle(db, change, name, value, old, held, knew, result) -> None:
@@ -223,13 +235,14 @@ def _write_row(db: Any, change: Change, current: dict | None, wins: dict, result
         names = ", ".join(f"[{k}]" for k in row)
         marks = ", ".join("?" for _ in row)
         try:
-            db.execute(f"insert into [{change.tbl}] ({names}) values ({marks})", list(row.values()))
+            sql = f"insert into [{change.tbl}] ({names}) values ({marks})"
+            db.conn.execute(sql, list(row.values()))
         except sqlite3.IntegrityError:
             result.skipped += 1  # an update whose record never arrived (e.g. redacted)
             return
     else:
         sets = ", ".join(f"[{k}] = ?" for k in wins)
-        db.execute(
+        db.conn.execute(
             f"update [{change.tbl}] set {sets} where id = ?", [*wins.values(), change.record_id]
         )
     result.touched.add((change.tbl, change.record_id))

@@ -90,7 +90,7 @@ def save_meta(
     db: Any, tbl: str, record_id: str, versions: dict[str, str], deleted: str | None
 ) -> None:
     """Store a record's field versions and tombstone."""
-    db.execute(
+    db.conn.execute(
         "insert into sync_meta (tbl, record_id, versions, deleted) values (?,?,?,?) "
         "on conflict(tbl, record_id) do update set versions = excluded.versions, "
         "deleted = excluded.deleted",
@@ -108,7 +108,7 @@ def store(db: Any, change: Change) -> None:
     db.execute(
         "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
         "values (?,?,?,?,?,?,?,?,?)",
-        _row(change, next_recv(db)),
+        as_row(change, next_recv(db)),
     )
 
 
@@ -136,7 +136,7 @@ def record_many(db: Any, entries: list[tuple[str, str, str, dict[str, Any]]]) ->
     db.conn.executemany(
         "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
         "values (?,?,?,?,?,?,?,?,?)",
-        [_row(c, recv + i) for i, c in enumerate(made)],
+        [as_row(c, recv + i) for i, c in enumerate(made)],
     )
     _store_clock(db, stamp)
     return made
@@ -161,7 +161,14 @@ def _local(db: Any, change: Change) -> Change:
     return Change(change.site, change.seq, change.hlc, tbl, record_id, change.op, data, prev)
 
 
-def _row(change: Change, recv: int) -> tuple:
+INSERT = (
+    "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
+    "values (?,?,?,?,?,?,?,?,?)"
+)
+
+
+def as_row(change: Change, recv: int) -> tuple:
+    """Return the ``changes`` row of a change stored at position ``recv``."""
     return (
         change.site,
         change.seq,
