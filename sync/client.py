@@ -97,16 +97,18 @@ class Client:
         """Send unacknowledged changes until HQ has them all; return (sent, acked)."""
         sent = 0
         acked = int(get(self.db, "sync_acked", "0"))
+        own_head = self.db.execute(
+            "select coalesce(max(seq), 0) from changes where site = ?", [self.site]
+        ).fetchone()[0]
         while changes := protocol.outgoing(self.db, self.site, acked, batch):
             body = protocol.encode({"site": self.site}, changes)
             answer = self.http.post("/api/v1/sync/push", content=body, headers=_octets())
             _raise_for(answer)
-            own = changes[-1].seq
-            ack = protocol.check_ack(answer.json(), self.cred["hq_sign_pub"], self.site, own)
+            ack = protocol.check_ack(answer.json(), self.cred["hq_sign_pub"], self.site, own_head)
             with apply.transaction(self.db):
                 acked = advance(self.db, "sync_acked", ack["head"])
             sent += len(changes)
-            if ack["head"] < own:
+            if ack["head"] < changes[-1].seq:
                 raise protocol.ProtocolError("HQ holds this batch behind a gap; retry later")
         return sent, acked
 

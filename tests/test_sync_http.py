@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -133,3 +135,20 @@ def test_station_refuses_an_ack_not_signed_by_hq(hq, station, tmp_path):
     assert "Sync failed" not in (client.get(station, "sync_last_error") or "x")
     assert client.get(station, "sync_last_error")
     assert client.pending(station) == 4
+
+
+def test_background_sync_once_and_switch(hq, station, tmp_path):
+    from fieldreg import background
+
+    app, hq_db = hq
+    assert background.start({"ROLE": "hq", "SYNC_AUTO": True}) is None
+    assert background.start({"ROLE": "station", "SYNC_AUTO": "false"}) is None
+    records.create_household(station, household_body(), "reg")
+    cred = {**client.credential(station), "hq_url": "http://127.0.0.1:9"}  # nobody listens
+    with client.apply.transaction(station):
+        client.put(station, "sync_credential", json.dumps(cred))
+    station_path = station.execute("pragma database_list").fetchone()[2]
+    assert background.once(station_path) is False
+    assert client.get(station, "sync_last_error")
+    lone = make_site(tmp_path / "lone", "W5X")
+    assert background.once(lone.execute("pragma database_list").fetchone()[2]) is True
