@@ -117,6 +117,12 @@ class Meter:
         self.received += len(answer.content)
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def push(station: Path, url: str) -> tuple[float, Meter, int]:
     """Push everything the station has to HQ over HTTP; return seconds, bytes, changes."""
     from fieldreg import syncing
@@ -188,7 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     try:
         wait_up(f"http://127.0.0.1:{port}/healthz")
+        cpu_before = cpu_seconds(server.pid)
         seconds, meter, changes = push(station, f"http://127.0.0.1:{port}")
+        hq_cpu = cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait(10)
@@ -197,6 +205,10 @@ def main(argv: list[str] | None = None) -> None:
         f"HTTP push: {changes} changes ({args.people} people) in {seconds:.1f} s = "
         f"{args.people / seconds:,.0f} people/s, {changes / seconds:,.0f} changes/s applied; "
         f"{wire:,} bytes on the wire = {wire / args.people:.1f} bytes/person"
+    )
+    print(
+        f"HQ server CPU during the push: {hq_cpu:.1f} s = "
+        f"{args.people / hq_cpu:,.0f} people per HQ CPU-second"
     )
     print(
         f"bundle: {size:,} bytes = {size / args.people:.1f} bytes/person; export {exported:.1f} s,"
