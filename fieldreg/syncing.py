@@ -21,6 +21,11 @@ from sync import apply, bundle, changelog, client, keys, names, protocol
 from sync.client import advance, credential, get, put, stamp
 
 
+# Tables beyond households and people sync once registered with sync.tables.register(); do it
+# in the module that owns the table, and import that module here so that every entry point
+# (server, CLI sync, bundle import) knows it before applying.
+
+
 def after_apply(db: Database, result: apply.Result) -> None:
     """Bring local derived data (search keys, normalised phones) up to date with new rows."""
     for tbl, record_id in result.touched:
