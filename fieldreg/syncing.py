@@ -20,7 +20,6 @@ from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound
 from sync import apply, bundle, changelog, client, keys, names, protocol
 from sync.client import advance, credential, get, put, stamp
 
-
 # Tables beyond households and people sync once registered with sync.tables.register(); do it
 # in the module that owns the table, and import that module here so that every entry point
 # (server, CLI sync, bundle import) knows it before applying.
