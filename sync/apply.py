@@ -67,8 +67,13 @@ def check(change: Change) -> None:
         raise Refused(f"table {change.tbl!r} does not sync here") from None
     if (kind == "append") != (change.op == "append") or change.op not in changelog.OPS:
         raise Refused(f"op {change.op!r} does not fit table {change.tbl!r}")
-    hlc.Timestamp.parse(change.hlc)
+    try:
+        hlc.Timestamp.parse(change.hlc)
+    except ValueError:
+        raise Refused(f"bad clock reading {change.hlc!r}") from None
     if not isinstance(change.seq, int) or change.seq < 1 or not isinstance(change.data, dict):
+        raise Refused("malformed change")
+    if change.prev is not None and not isinstance(change.prev, dict):
         raise Refused("malformed change")
 
 

@@ -82,3 +82,14 @@ def test_clock_far_ahead_is_refused(sites):
     with pytest.raises(apply.Refused, match="far ahead"), write(b):
         apply.apply_changes(b, [ahead], "SB3")
     assert b.execute("select count(*) from changes").fetchone()[0] == 0
+
+
+def test_malformed_changes_are_refused(sites):
+    _a, b = sites
+    for bad in (
+        Change("SA2", 1, "yesterday", "people", "x", "upsert", {}),
+        Change("SA2", 0, "0000000000000001.0000", "people", "x", "upsert", {}),
+        Change("SA2", 1, "0000000000000001.0000", "people", "x", "upsert", []),
+    ):
+        with pytest.raises(apply.Refused):
+            apply.apply_changes(b, [bad], "SB3")
