@@ -150,9 +150,10 @@ def bundle(station: Path, hq: Path) -> tuple[float, float, int]:
     began = time.perf_counter()
     data, _count = syncing.export_bundle(db)
     exported = time.perf_counter() - began
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     syncing.import_bundle(hq_db, data)
     imported = time.perf_counter() - began
+    print(f"bundle import used {time.process_time() - cpu:.1f} CPU-s")
     db.close()
     hq_db.close()
     return exported, imported, len(data)
