@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ class Result:
     skipped: int = 0
     heads: dict[str, int] = field(default_factory=dict)
     touched: set[tuple[str, str]] = field(default_factory=set)
+    created: dict[tuple[str, str], tuple[int, dict]] = field(default_factory=dict)
     _columns: dict[str, dict] = field(default_factory=dict, repr=False)
     _recv: int = 0
 
@@ -88,7 +90,9 @@ def apply_changes(db: Any, changes: list[Change], local_site: str) -> Result:
         if change.site == local_site:
             result.duplicates += 1
             continue
-        head = result.heads.setdefault(change.site, applied_head(db, change.site))
+        if change.site not in result.heads:
+            result.heads[change.site] = applied_head(db, change.site)
+        head = result.heads[change.site]
         if change.seq <= head:
             result.duplicates += 1
         elif change.seq == head + 1:
@@ -194,6 +198,8 @@ def _upsert(db: Any, change: Change, result: Result) -> None:
     if deleted:
         return  # a tombstone is final: a late update cannot bring the record back
     cols = result.columns(db, change.tbl)
+    if not versions and _create(db, change, cols, result):
+        return
     current = current_row(db, change.tbl, change.record_id)
     mine, prev = change.version, change.prev or {}
     wins: dict[str, Any] = {}
@@ -212,6 +218,28 @@ def _upsert(db: Any, change: Change, result: Result) -> None:
     if wins:
         _write_row(db, change, current, wins, result)
     changelog.save_meta(db, change.tbl, change.record_id, versions, None)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(tbl: str, names: tuple[str, ...]) -> str:
+    """Return the INSERT statement for these columns (the same few shapes repeat)."""
+    marks = ", ".join("?" for _ in names)
+    return f"insert into [{tbl}] ({', '.join(f'[{n}]' for n in names)}) values ({marks})"
+
+
+def _create(db: Any, change: Change, cols: dict, result: Result) -> bool:
+    """Insert a record seen for the first time; False if a row is there already."""
+    row = {k: v for k, v in change.data.items() if k in cols}
+    row["id"] = change.record_id
+    try:
+        cursor = db.conn.execute(_insert_sql(change.tbl, tuple(row)), list(row.values()))
+    except sqlite3.IntegrityError:
+        return False  # a row made before sync kept versions, or an incomplete record
+    versions = dict.fromkeys((k for k in row if k != "id"), change.version)
+    changelog.save_meta(db, change.tbl, change.record_id, versions, None)
+    result.touched.add((change.tbl, change.record_id))
+    result.created[(change.tbl, change.record_id)] = (cursor.lastrowid, row)
+    return True
 
 
 def current_row(db: Any, tbl: str, record_id: str) -> dict | None:
