@@ -14,6 +14,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# Benchmarks make throw-away encrypted data folders: a known passphrase, the cheap KDF.
+os.environ.setdefault("FIELDREG_PASSPHRASE", "benchmark data only")
+os.environ.setdefault("FIELDREG_KDF", "fast")
 
 
 def free_port() -> int:
@@ -73,4 +76,5 @@ def median(values: list[float]) -> float:
 def machine() -> str:
     """Describe the machine the figures come from."""
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+    python = platform.python_version()
+    return f"{platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {python}"

@@ -80,7 +80,7 @@ FAMILY = """حلبي:Halabi:20 شامي:Shami|Chami:18 حموي:Hamwi|Hamawi:15 
 
 PLACES = """حلب:Halab حمص:Homs حماة:Hama إدلب:Idlib دير_الزور:Deir_ez-Zor الرقة:Raqqa درعا:Daraa
 دوما:Douma داريا:Darayya الزبداني:Zabadani معرة_النعمان:Maarat_al-Numan سراقب:Saraqib منبج:Manbij
-الباب:al-Bab تدمر:Palmyra القصير:Qusayr جسر_الشغور:Jisr_al-Shughur"""
+الباب:al-Bab تدمر:Tadmur القصير:Qusayr جسر_الشغور:Jisr_al-Shughur"""
 
 ARTICLE_FAMILY_SHARE = 0.6
 ARABIC_SHARE = 0.55

@@ -55,6 +55,13 @@ def log_view(tbl: str, record_id: str) -> None:
         audit.log(db, actor(), "view", tbl, record_id)
 
 
+def log_search(found: int) -> None:
+    """Record that someone searched (how many people were shown, never the query: a name)."""
+    db = get_db()
+    with write(db):
+        audit.log(db, actor(), "search", "people", None, f"{found} results")
+
+
 @blp.route("/households", methods=["POST"])
 @requires("household:create")
 @blp.arguments(HouseholdSchema)
@@ -118,7 +125,9 @@ def update_person(data, code):
 @blp.response(200, SearchResultSchema)
 def search(args):
     """Find people by code, phone or name (any script)."""
-    return {"query": args["q"], "results": search_index.search(get_db(), args["q"], args["limit"])}
+    results = search_index.search(get_db(), args["q"], args["limit"])
+    log_search(len(results))
+    return {"query": args["q"], "results": results}
 
 
 @blp.route("/matches", methods=["GET"])
@@ -157,6 +166,12 @@ def init(app: Flask) -> None:
         "station", {"type": "apiKey", "in": "header", "name": "Authorization"}
     )
     api.register_blueprint(blp)
+<<<<<<< HEAD
     from fieldreg import sync_api
 
     api.register_blueprint(sync_api.blp)
+=======
+    from fieldreg import api_admin
+
+    api.register_blueprint(api_admin.blp)
+>>>>>>> main

@@ -2,7 +2,7 @@
 
 Each rule makes one key per person (e.g. given-name skeleton + father's skeleton); two people
 are a candidate pair if any rule gives them the same key. Keys are sorted with the birth year
-as a tie-breaker, and a person is paired only with the next `window` people of the same key:
+as a tie-breaker, and a person is paired only with the next few people of the same key:
 small blocks are paired completely, and a huge block ("Mohammed" + "1990") becomes a sorted
 neighbourhood of people of similar age instead of a quadratic explosion.
 """
@@ -13,7 +13,6 @@ import numpy as np
 
 from sync.dedup.features import MISSING, FeatureTable
 
-WINDOW = 60
 _HASH_MASK = (1 << 54) - 1
 _P1, _P2 = 1_000_003, 998_244_353
 
@@ -28,28 +27,36 @@ def _combine(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return key & _HASH_MASK, valid
 
 
-def _given_family(ft: FeatureTable) -> tuple[np.ndarray, np.ndarray]:
-    """Key on given and family skeletons in either order (clerks swap them)."""
+def _either_order(ft: FeatureTable, *others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Key on given and family skeletons in either order (clerks swap them), plus others."""
     g, f = ft.skel["given"], ft.skel["family"]
-    return _combine(np.minimum(g, f), np.maximum(g, f))
+    return _combine(np.minimum(g, f), np.maximum(g, f), *others)
 
 
-RULES: dict[str, Callable[[FeatureTable], tuple[np.ndarray, np.ndarray]]] = {
-    "given+family": _given_family,
-    "given+father": lambda ft: _combine(ft.skel["given"], ft.skel["father"]),
-    "given+mother": lambda ft: _combine(ft.skel["given"], ft.skel["mother"]),
-    "given+birth": lambda ft: _combine(ft.skel["given"], ft.birth_year.astype(np.int32)),
-    "parents+family": lambda ft: _combine(ft.skel["father"], ft.skel["mother"], ft.skel["family"]),
-    "family+father": lambda ft: _combine(ft.skel["family"], ft.skel["father"]),
-    "phone+given": lambda ft: _combine(ft.phone, ft.skel["given"]),
-    "phone+family": lambda ft: _combine(ft.phone, ft.skel["family"]),
-    "id_number": lambda ft: _combine(ft.id_number),
+# rule -> (key function, window). Keys of three names survive an error in the fourth; the
+# broad two-field keys only look at a few neighbours of similar age.
+RULES: dict[str, tuple[Callable[[FeatureTable], tuple[np.ndarray, np.ndarray]], int]] = {
+    "given+family+father": (lambda ft: _either_order(ft, ft.skel["father"]), 30),
+    "given+family+mother": (lambda ft: _either_order(ft, ft.skel["mother"]), 30),
+    "given+father+mother": (
+        lambda ft: _combine(ft.skel["given"], ft.skel["father"], ft.skel["mother"]),
+        30,
+    ),
+    "father+mother+family": (
+        lambda ft: _combine(ft.skel["father"], ft.skel["mother"], ft.skel["family"]),
+        30,
+    ),
+    "given+family": (lambda ft: _either_order(ft), 5),
+    "given+birth": (lambda ft: _combine(ft.skel["given"], ft.birth_year.astype(np.int32)), 2),
+    "phone+given": (lambda ft: _combine(ft.phone, ft.skel["given"]), 30),
+    "phone+family": (lambda ft: _combine(ft.phone, ft.skel["family"]), 10),
+    "id_number": (lambda ft: _combine(ft.id_number), 30),
 }
 
 
 def sort_keys(ft: FeatureTable, rule: str) -> tuple[np.ndarray, np.ndarray]:
     """Return (sorted composite keys, row of each) for one rule; birth year breaks ties."""
-    key, valid = RULES[rule](ft)
+    key, valid = RULES[rule][0](ft)
     rows = np.flatnonzero(valid)
     year = np.clip(ft.birth_year[rows].astype(np.int64) - 1900, 0, 255)
     composite = (key[rows] << 8) | year
@@ -81,35 +88,39 @@ def unpack(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (pairs >> 32).astype(np.int64), (pairs & 0xFFFFFFFF).astype(np.int64)
 
 
-def candidate_pairs(ft: FeatureTable, window: int = WINDOW) -> np.ndarray:
+def candidate_pairs(ft: FeatureTable, scale: float = 1.0) -> np.ndarray:
     """Return the packed, unique candidate pairs of a table under every rule."""
     found = [np.zeros(0, np.int64)]
-    for rule in RULES:
+    for rule, (_, window) in RULES.items():
         keys, rows = sort_keys(ft, rule)
-        found += window_pairs(keys >> 8, rows, window)
+        found += window_pairs(keys >> 8, rows, max(1, round(window * scale)))
     return np.unique(np.concatenate(found))
 
 
 class BlockIndex:
     """Sorted blocking keys of an indexed population, for finding pairs of new people."""
 
-    def __init__(self, ft: FeatureTable, window: int = WINDOW) -> None:
-        self.window = window
+    def __init__(self, ft: FeatureTable, scale: float = 1.0) -> None:
+        self.scale = scale
         self.sorted = {rule: sort_keys(ft, rule) for rule in RULES}
+
+    def _window(self, rule: str) -> int:
+        """Return the number of neighbours a rule looks at."""
+        return max(1, round(RULES[rule][1] * self.scale))
 
     def pairs_for(self, new: FeatureTable, offset: int) -> np.ndarray:
         """Return packed pairs of new rows (numbered from offset) with indexed and new rows."""
         found = [np.zeros(0, np.int64)]
-        half = self.window // 2
         for rule, (keys, rows) in self.sorted.items():
+            window = self._window(rule)
             new_keys, new_rows = sort_keys(new, rule)
-            found += window_pairs(new_keys >> 8, new_rows + offset, self.window)
-            lo = np.searchsorted(keys, (new_keys >> 8) << 8, "left")
-            hi = np.searchsorted(keys, ((new_keys >> 8) << 8) | 255, "right")
+            found += window_pairs(new_keys >> 8, new_rows + offset, window)
+            block = (new_keys >> 8) << 8
+            lo = np.searchsorted(keys, block, "left")
+            hi = np.searchsorted(keys, block | 255, "right")
             at = np.searchsorted(keys, new_keys, "left")
-            start = np.maximum(lo, np.minimum(at - half, hi - self.window))
-            stop = np.minimum(hi, start + self.window)
-            counts = np.maximum(stop - start, 0)
+            start = np.maximum(lo, np.minimum(at - window // 2, hi - window))
+            counts = np.maximum(np.minimum(hi, start + window) - start, 0)
             if counts.sum():
                 first = np.repeat(start - np.cumsum(counts) + counts, counts)
                 positions = first + np.arange(counts.sum())

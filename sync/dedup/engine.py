@@ -33,12 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sync.dedup.blocking import WINDOW, BlockIndex, candidate_pairs, unpack
+from sync.dedup.blocking import BlockIndex, candidate_pairs, unpack
 from sync.dedup.clusters import (
     best_per_registration,
     cluster,
     household_clusters,
-    matching_households,
+    household_context,
 )
 from sync.dedup.features import Vocab, build_features
 from sync.dedup.model import (
@@ -58,10 +58,11 @@ Progress = Callable[[str, float], None]
 class Settings:
     """Thresholds (as match probabilities) and sizes of a dedup run."""
 
-    link_probability: float = 0.95
-    review_probability: float = 0.4
-    household_bonus: float = 4.0
-    window: int = WINDOW
+    link_probability: float = 0.8
+    review_probability: float = 0.2
+    household_bonus: float = 6.0
+    lonely_penalty: float = 6.0
+    window_scale: float = 1.0
     random_pairs: int = 200_000
     seed: int = 0
     ref_year: int | None = None
@@ -114,11 +115,11 @@ class DedupIndex:
         self.ft = build_features(people, self.vocab, self.settings.ref_year)
         self.row = {pid: i for i, pid in enumerate(self.ft.ids)}
         report("blocking", 0.3)
-        a, b = unpack(candidate_pairs(self.ft, self.settings.window))
-        self.blocks = BlockIndex(self.ft, self.settings.window)
+        a, b = unpack(candidate_pairs(self.ft, self.settings.window_scale))
+        self.blocks = BlockIndex(self.ft, self.settings.window_scale)
         report("comparing", 0.45)
         comp = compare(self.ft, a, b, self.sims)
-        self.model = estimate(comp, self._random_comparisons())
+        self.model = estimate(comp, self._random_comparisons(), len(self.ft))
         self.model.tf = name_frequencies(self.ft, len(self.vocab))
         report("scoring", 0.8)
         self.pairs, self.weight = self._keep(comp)
@@ -135,11 +136,14 @@ class DedupIndex:
         keep = a != b
         return compare(self.ft, a[keep], b[keep], self.sims)
 
+    def _floor(self) -> float:
+        """Return the lowest weight worth keeping: a household bonus may lift it to review."""
+        return Settings.weight(self.settings.review_probability) - self.settings.household_bonus
+
     def _keep(self, comp: Comparisons) -> tuple[Comparisons, np.ndarray]:
         """Score pairs and keep those a household bonus could lift to the review zone."""
         weight, _ = self.model.score(self.ft, comp)
-        floor = Settings.weight(self.settings.review_probability) - self.settings.household_bonus
-        keep = np.flatnonzero(weight >= floor)
+        keep = np.flatnonzero(weight >= self._floor())
         kept = Comparisons(
             comp.a[keep], comp.b[keep], {k: v[keep] for k, v in comp.levels.items()},
             comp.swapped[keep], comp.same_registration[keep],
@@ -178,28 +182,24 @@ class DedupIndex:
         return [(self.row[a], self.row[b]) for a, b in pairs if a in self.row and b in self.row]
 
     def _recluster(self) -> None:
-        """Recompute household matches, bonuses and clusters from the kept pairs."""
+        """Recompute household context, pair totals and clusters from the kept pairs."""
         link = Settings.weight(self.settings.link_probability)
         a, b, household = self.pairs.a, self.pairs.b, self.ft.household
-        matches = matching_households(household, a[self.weight >= link], b[self.weight >= link])
-        self.bonus = self._household_bonus(matches)
+        levels = self.pairs.levels
+        fits = (levels["given"] >= 1) & (levels["birth"] != 0)
+        possible = self.weight >= self._floor()
+        together, lonely, matches = household_context(household, a, b, possible, possible & fits)
+        self.bonus = np.where(together & fits, self.settings.household_bonus, 0.0)
+        self.bonus -= np.where(lonely, self.settings.lonely_penalty, 0.0)
         total = self.weight + self.bonus
         best = best_per_registration(a, b, household, total)
         self.total = np.where(best, total, np.minimum(total, link - 0.01)).astype(np.float32)
         rejected = self._decided_rows("reject")
         self.labels = cluster(
-            len(self.ft), a, b, self.total, link, self._decided_rows("confirm"), rejected
-        )
+            len(self.ft), a, b, self.total, link, self._decided_rows("confirm"), rejected,
+            group=household,
+        )  # fmt: skip
         self.household_labels = household_clusters(household, matches)
-
-    def _household_bonus(self, matches: set[tuple[int, int]]) -> np.ndarray:
-        """Return the bonus of pairs across matching households whose names and ages fit."""
-        ha, hb = self.ft.household[self.pairs.a], self.ft.household[self.pairs.b]
-        packed = (np.minimum(ha, hb).astype(np.int64) << 32) | np.maximum(ha, hb)
-        wanted = np.array([(x << 32) | y for x, y in matches], np.int64)
-        levels = self.pairs.levels
-        fits = (levels["given"] >= 1) & (levels["birth"] != 0)
-        return np.where(np.isin(packed, wanted) & fits, self.settings.household_bonus, 0.0)
 
     def result(self) -> "DedupResult":
         """Return the current clusters, links and review queue."""

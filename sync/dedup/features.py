@@ -5,14 +5,20 @@ phone, an origin) is interned in one `Vocab`, so comparing two people is compari
 a fuzzy comparison is made once per distinct pair of values, not once per pair of people.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
 import numpy as np
 
-from sync.names import normalize, normalize_phone, skeleton
+from sync.names import (
+    form_of_normalized,
+    normalize,
+    normalize_phone,
+    skeleton,
+    skeleton_of_normalized,
+)
 
 NAME_FIELDS = ("given", "father", "mother", "family")
 MISSING = -1
@@ -41,9 +47,10 @@ class Vocab:
 
 
 @lru_cache(maxsize=500_000)
-def name_view(raw: str) -> tuple[str, str]:
-    """Return (normalised spelling, skeleton) of a raw name."""
-    return normalize(raw), skeleton(raw)
+def name_view(raw: str) -> tuple[str, str, str]:
+    """Return (normalised spelling, skeleton, in-script form) of a raw name."""
+    norm = normalize(raw)
+    return norm, skeleton_of_normalized(norm), form_of_normalized(norm)
 
 
 @lru_cache(maxsize=100_000)
@@ -70,6 +77,7 @@ class FeatureTable:
     ids: list[str]
     norm: dict[str, np.ndarray]
     skel: dict[str, np.ndarray]
+    form: dict[str, np.ndarray]
     sex: np.ndarray
     dob: np.ndarray
     dob_swapped: np.ndarray
@@ -93,26 +101,38 @@ class FeatureTable:
             ids=self.ids + other.ids,
             norm={f: np.concatenate([self.norm[f], other.norm[f]]) for f in NAME_FIELDS},
             skel={f: np.concatenate([self.skel[f], other.skel[f]]) for f in NAME_FIELDS},
+            form={f: np.concatenate([self.form[f], other.form[f]]) for f in NAME_FIELDS},
             **joined,
         )
 
 
-def _birth(person: dict, ref_year: int) -> tuple[int, int, int, int]:
-    """Return (yyyymmdd, day-month-swapped yyyymmdd, birth year, tolerance in years)."""
-    born = parse_date(person.get("date_of_birth") or "")
-    if born:
-        swapped = 0
-        if born.day <= 12 and born.day != born.month:
-            swapped = born.year * 10000 + born.day * 100 + born.month
-        return born.year * 10000 + born.month * 100 + born.day, swapped, born.year, 0
-    age = person.get("age_years")
+def _date_fields(raw: str) -> tuple[int, int, int]:
+    """Return (yyyymmdd, day-month-swapped yyyymmdd or 0, year) of a date, zeros if bad."""
+    born = parse_date(raw) if raw else None
+    if not born:
+        return 0, 0, 0
+    swapped = 0
+    if born.day <= 12 and born.day != born.month:
+        swapped = born.year * 10000 + born.day * 100 + born.month
+    return born.year * 10000 + born.month * 100 + born.day, swapped, born.year
+
+
+def _age(raw: str) -> int:
+    """Return an age in years, or -1 if it is not a plausible one."""
     try:
-        age = int(float(age)) if age not in (None, "") else None
-    except (TypeError, ValueError):
-        age = None
-    if age is None or not 0 <= age <= 120:
-        return 0, 0, 0, 0
-    return 0, 0, ref_year - age, birth_year_tolerance(age)
+        age = int(float(raw))
+    except (TypeError, ValueError, OverflowError):
+        return -1
+    return age if 0 <= age <= 120 else -1
+
+
+def _mapped(people: Sequence[dict], key: str, convert: Callable, dtype: type) -> np.ndarray:
+    """Convert one field of every person, once per distinct value."""
+    column = [person.get(key) for person in people]
+    distinct = {value: i for i, value in enumerate(dict.fromkeys(column))}
+    index = np.fromiter(map(distinct.__getitem__, column), np.int64, len(column))
+    table = np.array([convert(_clean(value)) for value in distinct], dtype)
+    return table[index] if len(column) else table[:0]
 
 
 def build_features(
@@ -120,35 +140,41 @@ def build_features(
 ) -> FeatureTable:
     """Compute the comparable fields of people, interning strings in vocab."""
     ref_year = ref_year or date.today().year
-    n = len(people)
-    norm = {f: np.full(n, MISSING, np.int32) for f in NAME_FIELDS}
-    skel = {f: np.full(n, MISSING, np.int32) for f in NAME_FIELDS}
-    ints = {c: np.zeros(n, np.int32) for c in ("sex", "dob", "dob_swapped", "birth_year")}
-    tol = np.zeros(n, np.int8)
-    codes = {
-        c: np.full(n, MISSING, np.int32) for c in ("phone", "id_number", "origin", "household")
-    }
     code = vocab.code
-    for i, person in enumerate(people):
-        for f in NAME_FIELDS:
-            raw = person.get(f + "_name")
-            if raw:
-                spelled, key = name_view(raw)
-                norm[f][i], skel[f][i] = code(spelled), code(key)
-        ints["sex"][i] = SEX_CODES.get((person.get("sex") or "").lower(), 0)
-        dob, swapped, year, tol[i] = _birth(person, ref_year)
-        ints["dob"][i], ints["dob_swapped"][i], ints["birth_year"][i] = dob, swapped, year
-        codes["phone"][i] = code(_phone(person.get("phone")))
-        codes["id_number"][i] = code("id:" + "".join(_clean(person.get("id_number")).split()))
-        codes["origin"][i] = code(_origin(person.get("origin")))
-        codes["household"][i] = code("hh:" + _clean(person.get("household_id")))
-    codes["id_number"][codes["id_number"] == code("id:")] = MISSING
-    codes["household"][codes["household"] == code("hh:")] = MISSING
+
+    def name_codes(raw: str) -> tuple[int, int, int]:
+        spelled, key, form = name_view(raw) if raw else ("", "", "")
+        return code(spelled), code(key), code(form)
+
+    names = {
+        f: _mapped(people, f + "_name", name_codes, np.int32).reshape(-1, 3) for f in NAME_FIELDS
+    }
+    dates = _mapped(people, "date_of_birth", _date_fields, np.int32).reshape(-1, 3)
+    ages = _mapped(people, "age_years", _age, np.int32)
+    dated = dates[:, 2] > 0
+    aged = ~dated & (ages >= 0)
+    tol_table = np.array([birth_year_tolerance(a) for a in range(121)], np.int8)
+    birth_year = np.where(dated, dates[:, 2], np.where(aged, ref_year - ages, 0))
     return FeatureTable(
-        ids=[str(p.get("id", i)) for i, p in enumerate(people)], norm=norm, skel=skel,
-        sex=ints["sex"].astype(np.int8), dob=ints["dob"], dob_swapped=ints["dob_swapped"],
-        birth_year=ints["birth_year"].astype(np.int16), year_tol=tol, **codes,
+        ids=[str(p.get("id", i)) for i, p in enumerate(people)],
+        norm={f: names[f][:, 0] for f in NAME_FIELDS},
+        skel={f: names[f][:, 1] for f in NAME_FIELDS},
+        form={f: names[f][:, 2] for f in NAME_FIELDS},
+        sex=_mapped(people, "sex", lambda v: SEX_CODES.get(v.lower(), 0), np.int8),
+        dob=dates[:, 0], dob_swapped=dates[:, 1],
+        birth_year=birth_year.astype(np.int16),
+        year_tol=np.where(aged, tol_table[np.clip(ages, 0, 120)], 0).astype(np.int8),
+        phone=_mapped(people, "phone", lambda v: code(_phone(v)), np.int32),
+        id_number=_mapped(people, "id_number", lambda v: code(_id_number(v)), np.int32),
+        origin=_mapped(people, "origin", lambda v: code(_origin(v)), np.int32),
+        household=_mapped(people, "household_id", lambda v: code("hh:" + v if v else ""), np.int32),
     )  # fmt: skip
+
+
+def _id_number(raw: str) -> str:
+    """Return an identity document number without spaces, with a distinguishing prefix."""
+    digits = "".join(raw.split())
+    return "id:" + digits if digits else ""
 
 
 def _clean(value: object) -> str:

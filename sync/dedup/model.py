@@ -16,18 +16,26 @@ Against "unrelated", a name agreement is adjusted by how common the shared name 
 log2(u_agree / frequency), so a shared "Mohammed" counts less than a shared "Zubayda".
 """
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import Indel, JaroWinkler
 
 from sync.dedup.features import MISSING, NAME_FIELDS, FeatureTable, Vocab
 
 NAME_LEVELS = ("different", "similar", "same sound", "same spelling")
 LEVELS: dict[str, tuple[str, ...]] = {
     **{name: NAME_LEVELS for name in NAME_FIELDS},
-    "birth": ("different", "within estimate", "same year", "day/month swapped", "same date"),
+    "birth": (
+        "different",
+        "plausible",
+        "within estimate",
+        "same year",
+        "day/month swapped",
+        "same date",
+    ),  # fmt: skip
     "sex": ("different", "same"),
     "phone": ("different", "same"),
     "id_number": ("different", "same"),
@@ -35,7 +43,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
 }
 M_START: dict[str, tuple[float, ...]] = {
     **{name: (0.03, 0.07, 0.4, 0.5) for name in NAME_FIELDS},
-    "birth": (0.03, 0.3, 0.22, 0.05, 0.4),
+    "birth": (0.02, 0.05, 0.3, 0.2, 0.03, 0.4),
     "sex": (0.02, 0.98),
     "phone": (0.3, 0.7),
     "id_number": (0.05, 0.95),
@@ -44,7 +52,7 @@ M_START: dict[str, tuple[float, ...]] = {
 R_START: dict[str, tuple[float, ...]] = {
     "given": (0.9, 0.05, 0.04, 0.01),
     **{name: (0.3, 0.05, 0.4, 0.25) for name in ("father", "mother", "family")},
-    "birth": (0.75, 0.2, 0.04, 0.005, 0.005),
+    "birth": (0.6, 0.2, 0.15, 0.04, 0.005, 0.005),
     "sex": (0.5, 0.5),
     "phone": (0.3, 0.7),
     "id_number": (0.99, 0.01),
@@ -53,38 +61,54 @@ R_START: dict[str, tuple[float, ...]] = {
 CLASSES = ("match", "related", "unrelated")
 PRIOR_STRENGTH = 10.0
 LEVEL_FLOOR = 0.005  # no level is impossible: phones change, clerks err
-MIN_RELATIVE_PAIRS = 200
-MIN_SESSION_PAIRS = 200
+MIN_PAIRS = 100
 EM_ITERATIONS = 60
 # Registered once per household: relatives share them as often as duplicates do.
 SHARED_BY_HOUSEHOLD = ("phone", "origin")
-SIMILAR = 0.85
+SIMILAR = 0.85  # Jaro-Winkler of skeletons
+SIMILAR_EDIT = 0.75  # or share of letters kept by insertions/deletions (MD / HMD)
+SIMILAR_PLACE = 0.9
+SAME_SCRIPT_FORM = 0.8
+_ARABIC = re.compile("[\u0600-\u06ff]")
 SAME_REGISTRATION_PENALTY = -12.0
 TF_BOUNDS = (-6.0, 8.0)
 
 
 class SimilarityCache:
-    """Jaro-Winkler similarity of interned strings, computed once per distinct pair."""
+    """Similarities of interned strings, computed once per distinct pair in a call."""
 
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
-        self.known: dict[int, float] = {}
+        self._strings = np.array([], dtype=object)
+        self._arabic = np.zeros(0, bool)
 
-    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Return similarities of code pairs a[i], b[i]."""
+    def strings(self) -> np.ndarray:
+        """Return the vocabulary as an object array (refreshed when it has grown)."""
+        if len(self._strings) != len(self.vocab):
+            new = self.vocab.strings[len(self._strings) :]
+            self._strings = np.concatenate([self._strings, np.array(new + [""], object)[:-1]])
+            flags = np.array([bool(_ARABIC.search(t)) for t in new], bool)
+            self._arabic = np.concatenate([self._arabic, flags])
+        return self._strings
+
+    def arabic(self, codes: np.ndarray) -> np.ndarray:
+        """Tell which interned strings are in Arabic script."""
+        self.strings()
+        return self._arabic[codes]
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, *scorers) -> list[np.ndarray]:
+        """Return, per scorer, the 0..1 similarities of the strings of code pairs a[i], b[i]."""
+        scorers = scorers or (JaroWinkler.normalized_similarity,)
         if not len(a):
-            return np.zeros(0)
+            return [np.zeros(0) for _ in scorers]
         packed = (np.minimum(a, b).astype(np.int64) << 32) | np.maximum(a, b)
         unique, inverse = np.unique(packed, return_inverse=True)
-        values = np.array([self.known.get(int(k), -1.0) for k in unique])
-        todo = np.flatnonzero(values < 0)
-        if len(todo):
-            strings = self.vocab.strings
-            left = [strings[int(unique[i] >> 32)] for i in todo]
-            right = [strings[int(unique[i] & 0xFFFFFFFF)] for i in todo]
-            values[todo] = process.cpdist(left, right, scorer=JaroWinkler.similarity)
-            self.known.update(zip(unique[todo].tolist(), values[todo].tolist(), strict=True))
-        return values[inverse]
+        strings = self.strings()
+        left, right = strings[unique >> 32], strings[unique & 0xFFFFFFFF]
+        return [
+            np.asarray(process.cpdist(left, right, scorer=scorer, workers=1), float)[inverse]
+            for scorer in scorers
+        ]
 
 
 @dataclass
@@ -99,28 +123,43 @@ class Comparisons:
 
 
 def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims) -> np.ndarray:
-    """Return name levels comparing field fa of a with field fb of b."""
+    """Return name levels comparing field fa of a with field fb of b.
+
+    Equal skeletons in one script but clearly different spellings (محمد / محمود, Mohammed /
+    Mahmoud, Hassan / Hussein) are only "similar": the skeleton is for crossing scripts.
+    """
     skel_a, skel_b = ft.skel[fa][a], ft.skel[fb][b]
     level = np.where(skel_a == skel_b, 2, 0).astype(np.int8)
     level[ft.norm[fa][a] == ft.norm[fb][b]] = 3
     null = (skel_a == MISSING) | (skel_b == MISSING)
+    form_a, form_b = ft.form[fa][a], ft.form[fb][b]
+    check = np.flatnonzero((level == 2) & (form_a != form_b))
+    check = check[sims.arabic(form_a[check]) == sims.arabic(form_b[check])]
+    (ratio,) = sims(form_a[check], form_b[check], Indel.normalized_similarity)
+    level[check[ratio < SAME_SCRIPT_FORM]] = 1
     fuzzy = np.flatnonzero((level == 0) & ~null)
-    level[fuzzy[sims(skel_a[fuzzy], skel_b[fuzzy]) >= SIMILAR]] = 1
+    jaro, edit = sims(
+        skel_a[fuzzy], skel_b[fuzzy], JaroWinkler.normalized_similarity, Indel.normalized_similarity
+    )
+    level[fuzzy[(jaro >= SIMILAR) | (edit >= SIMILAR_EDIT)]] = 1
     level[null] = -1
     return level
 
 
 def _birth_levels(ft: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return birth levels: exact date, swapped day/month, same year, within estimate."""
+    """Return birth levels: exact date, swapped day/month, same year, within the estimates
+    (always ± 1 year: a birthday not yet reached, a slip of the year), plausible (within
+    twice that), different."""
     year_a, year_b = ft.birth_year[a].astype(np.int32), ft.birth_year[b].astype(np.int32)
     gap = np.abs(year_a - year_b)
-    slack = ft.year_tol[a].astype(np.int32) + ft.year_tol[b]
-    level = np.where(gap <= slack, 1, 0).astype(np.int8)
-    level[gap == 0] = 2
+    slack = ft.year_tol[a].astype(np.int32) + ft.year_tol[b] + 1
+    level = np.where(gap <= 2 * slack + 1, 1, 0).astype(np.int8)
+    level[gap <= slack] = 2
+    level[gap == 0] = 3
     dob_a, dob_b = ft.dob[a], ft.dob[b]
     swapped = ((ft.dob_swapped[a] == dob_b) | (dob_a == ft.dob_swapped[b])) & (dob_a > 0)
-    level[swapped & (dob_b > 0)] = 3
-    level[(dob_a == dob_b) & (dob_a > 0)] = 4
+    level[swapped & (dob_b > 0)] = 4
+    level[(dob_a == dob_b) & (dob_a > 0)] = 5
     level[(year_a == 0) | (year_b == 0)] = -1
     return level
 
@@ -146,6 +185,9 @@ def compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCach
     levels["sex"] = _equal_levels(ft.sex, a, b, 0)
     for column in ("phone", "id_number", "origin"):
         levels[column] = _equal_levels(getattr(ft, column), a, b, MISSING)
+    near = np.flatnonzero(levels["origin"] == 0)
+    close = sims(ft.origin[a[near]], ft.origin[b[near]])[0] >= SIMILAR_PLACE
+    levels["origin"][near[close]] = 1
     same_registration = (ft.household[a] == ft.household[b]) & (ft.household[a] != MISSING)
     return Comparisons(a, b, levels, swapped, same_registration)
 
@@ -158,6 +200,7 @@ class Model:
     r: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
     shares: dict[str, float]
+    random_match: float = 1e-6
     tf: dict[str, np.ndarray] = field(default_factory=dict)
 
     def tf_adjustment(self, name: str, codes: np.ndarray) -> np.ndarray:
@@ -183,12 +226,23 @@ class Model:
             parts[name] = weight
         return parts
 
+    def prior(self, alternative: str) -> float:
+        """Return the prior log-odds (bits) of a duplicate against one alternative.
+
+        Against relatives, both were measured on candidate pairs, so the candidates' shares
+        apply. Against unrelated people, u is the agreement of random pairs, so the prior is
+        that two random people are one: the blocking that found the pair must not count twice.
+        """
+        if alternative == "related":
+            return float(np.log2(self.shares["match"] / self.shares["related"]))
+        return float(np.log2(self.random_match / (1 - self.random_match)))
+
     def score(self, ft: FeatureTable, comp: Comparisons) -> tuple[np.ndarray, dict]:
         """Return (match weight in bits, per-field weights) of compared pairs."""
         totals, all_parts = [], []
         for alternative in ("unrelated", "related"):
             parts = self._against(ft, comp, alternative)
-            prior = np.log2(self.shares["match"] / self.shares[alternative])
+            prior = self.prior(alternative)
             totals.append(prior + sum(parts.values()))
             all_parts.append(parts)
         use_related = totals[1] < totals[0]
@@ -200,10 +254,17 @@ class Model:
 
 def _patterns(comp: Comparisons, subset: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Return the distinct comparison vectors (rows of levels) and their counts."""
-    stacked = np.stack([comp.levels[name] for name in LEVELS], axis=1).astype(np.int8)
+    code = np.zeros(len(comp.a), np.int64)
+    for name in LEVELS:
+        code = code * (len(LEVELS[name]) + 1) + comp.levels[name] + 1
     if subset is not None:
-        stacked = stacked[subset]
-    return np.unique(stacked, axis=0, return_counts=True)
+        code = code[subset]
+    unique, counts = np.unique(code, return_counts=True)
+    rows = np.zeros((len(unique), len(LEVELS)), np.int8)
+    for j, name in reversed(list(enumerate(LEVELS))):
+        unique, rows[:, j] = np.divmod(unique, len(LEVELS[name]) + 1)
+        rows[:, j] -= 1
+    return rows, counts
 
 
 def level_shares(
@@ -249,41 +310,62 @@ def _em(patterns: np.ndarray, counts: np.ndarray, dists: dict, shares: dict, fre
                 dists[c].update({name: fitted[name] for name in free[c]})
 
 
-def _session(comp: Comparisons, subset: np.ndarray, m: dict, u: dict, learn: tuple) -> None:
-    """Learn m of the fields in `learn` from the pairs in subset (duplicates vs the rest)."""
-    patterns, counts = _patterns(comp, subset)
-    if counts.sum() < MIN_SESSION_PAIRS:
-        return
-    observed = {name: level_shares(comp, name, subset=subset) for name in LEVELS}
-    dists = {"match": m, "other": observed}
-    _em(patterns, counts, dists, {"match": 0.3, "other": 0.7},
-        {"match": learn, "other": tuple(LEVELS)})  # fmt: skip
+# Anchors for counting m: pairs from two registrations agreeing on other fields, so strictly
+# that they are nearly all duplicates (siblings differ in given name and age, namesakes in
+# birth date). Conditional independence makes the anchored pairs' levels of a field the
+# duplicates' levels of it.
+ANCHORS: dict[str, tuple[tuple[str, int], ...]] = {
+    "given": (("birth", 4), ("family", 2)),
+    "family": (("birth", 4), ("given", 2)),
+    "father": (("birth", 4), ("given", 2), ("family", 2)),
+    "mother": (("birth", 4), ("given", 2), ("family", 2)),
+    "birth": (("given", 2), ("family", 2), ("father", 2), ("mother", 2)),
+    "sex": (("birth", 4), ("given", 2), ("family", 2)),
+    "phone": (("birth", 4), ("given", 2), ("family", 2)),
+    "id_number": (("birth", 4), ("given", 2), ("family", 2)),
+    "origin": (("birth", 4), ("given", 2), ("family", 2)),
+}
 
 
-def estimate(candidates: Comparisons, random_pairs: Comparisons) -> Model:
-    """Estimate u on random pairs, r on relatives, and m by EM on the candidates.
+def _anchor(comp: Comparisons, name: str) -> np.ndarray:
+    """Mark the anchor pairs of one field."""
+    chosen = ~comp.same_registration
+    for other, level in ANCHORS[name]:
+        chosen &= comp.levels[other] >= level
+    return chosen
 
-    Relatives are the candidate pairs of two people registered together (one household), so r
-    is counted, not guessed (without enough of them it stays at its prior). Candidate pairs
-    were chosen for agreeing on a blocking key, so unrelated people among them agree more often
-    than random pairs do: EM fits a third class of its own to them, starting from what the
-    candidates look like overall, while the random-pair u is kept for scoring, where it is
-    the rate of agreement by chance.
+
+def estimate(candidates: Comparisons, random_pairs: Comparisons, population: int) -> Model:
+    """Estimate u on random pairs, r on relatives, m on anchored pairs, the shares by EM.
+
+    u: how often random people agree. r: how often relatives agree, counted on the candidate
+    pairs of people registered together (without enough of them, a prior). m: counted per
+    field on its anchor pairs (see ANCHORS); a field with too few anchor pairs keeps its
+    prior. The share of duplicates, relatives and unrelated people among the candidates is
+    then fitted by EM, with a free third class for the unrelated: candidates were chosen for
+    agreeing on a blocking key, so they agree more often than random pairs do (the random-pair
+    u is kept for scoring, where it is the rate of agreement by chance).
     """
     u = {name: level_shares(random_pairs, name) for name in LEVELS}
     together = candidates.same_registration
     r = {name: np.array(R_START[name], float) for name in LEVELS}
-    if together.sum() >= MIN_RELATIVE_PAIRS:
+    if together.sum() >= MIN_PAIRS:
         r = {name: level_shares(candidates, name, subset=together) for name in LEVELS}
     m = {name: np.array(M_START[name], float) for name in LEVELS}
+    for name in LEVELS:
+        anchor = _anchor(candidates, name)
+        if (candidates.levels[name][anchor] >= 0).sum() >= MIN_PAIRS:
+            m[name] = np.maximum(level_shares(candidates, name, 0.5, anchor), LEVEL_FLOOR)
+            m[name] /= m[name].sum()
+    r.update({name: m[name] for name in SHARED_BY_HOUSEHOLD})
     other = {name: level_shares(candidates, name) for name in LEVELS}
     dists = {"match": m, "related": r, "unrelated": other}
     shares = {"match": 0.05, "related": 0.2, "unrelated": 0.75}
     patterns, counts = _patterns(candidates)
-    for _ in range(EM_ITERATIONS // 10):
-        _em(patterns, counts, dists, shares, {"match": tuple(LEVELS), "unrelated": tuple(LEVELS)})
-        r.update({name: m[name] for name in SHARED_BY_HOUSEHOLD})
-    return Model(m=m, r=r, u=u, shares=shares)
+    _em(patterns, counts, dists, shares, {"unrelated": tuple(LEVELS)})
+    duplicates = max(shares["match"] * len(candidates.a), 1.0)
+    random_match = min(duplicates / max(population * (population - 1) / 2, 1.0), 0.5)
+    return Model(m=m, r=r, u=u, shares=shares, random_match=random_match)
 
 
 def name_frequencies(ft: FeatureTable, vocab_size: int) -> dict[str, np.ndarray]:
