@@ -79,11 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
     from fieldreg.views import admin, health, register, station
     from fieldreg.views import auth as auth_views
-<<<<<<< HEAD
-    from fieldreg.views import health, register
     from fieldreg.views import sync as sync_views
-=======
->>>>>>> main
 
     errors_http.init(app)
     station.init(app)
@@ -91,8 +87,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
-<<<<<<< HEAD
-    app.register_blueprint(sync_views.bp)
-=======
     app.register_blueprint(admin.bp)
->>>>>>> main
+    app.register_blueprint(sync_views.bp)

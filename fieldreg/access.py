@@ -29,11 +29,6 @@ PERMISSIONS: dict[str, set[str]] = {
     "stats:read": ALL,
     "users:manage": {"coordinator", "admin"},
     "audit:read": {"coordinator", "admin"},
-<<<<<<< HEAD
-    "sync:run": {"coordinator", "admin"},
-    "sync:stations": {"coordinator", "analyst", "admin"},
-    "sync:conflicts": {"coordinator", "analyst", "admin"},
-=======
     "tokens:manage": {"coordinator", "admin"},
     "station:lock": STATION_STAFF,
     # Medical details (issue 4 uses these); registrars see only the flag and its colour.
@@ -42,7 +37,9 @@ PERMISSIONS: dict[str, set[str]] = {
     # Data subject rights: show everything held about a person, erase a person.
     "subject:read": {"coordinator", "admin"},
     "subject:erase": {"coordinator", "admin"},
->>>>>>> main
+    "sync:run": {"coordinator", "admin"},
+    "sync:stations": {"coordinator", "analyst", "admin"},
+    "sync:conflicts": {"coordinator", "analyst", "admin"},
 }
 # Endpoints that are not our views: static files and the API description (no personal data).
 OPEN_ENDPOINTS = {"static", "api-docs.openapi_json"}

@@ -166,12 +166,9 @@ def init(app: Flask) -> None:
         "station", {"type": "apiKey", "in": "header", "name": "Authorization"}
     )
     api.register_blueprint(blp)
-<<<<<<< HEAD
-    from fieldreg import sync_api
-
-    api.register_blueprint(sync_api.blp)
-=======
     from fieldreg import api_admin
 
     api.register_blueprint(api_admin.blp)
->>>>>>> main
+    from fieldreg import sync_api
+
+    api.register_blueprint(sync_api.blp)

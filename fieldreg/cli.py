@@ -179,7 +179,90 @@ def tokens_create(obj: Context, name: str, role: str) -> None:
     click.echo(secret)
 
 
-<<<<<<< HEAD
+@cli.command()
+@click.pass_obj
+def rekey(obj: Context) -> None:
+    """Change the passphrase: re-encrypt the database under a new one (and a new salt).
+
+    The current passphrase comes from FIELDREG_PASSPHRASE or a prompt, the new one from
+    FIELDREG_NEW_PASSPHRASE or a prompt. Stop the server first.
+    """
+    import os
+
+    old = os.environ.get(keyring.ENV_PASSPHRASE) or click.prompt(
+        "Current passphrase", hide_input=True, err=True
+    )
+    new = os.environ.get("FIELDREG_NEW_PASSPHRASE") or click.prompt(
+        "New passphrase", hide_input=True, confirmation_prompt=True, err=True
+    )
+    try:
+        db.rekey(obj.data, old, new)
+    except keyring.WrongPassphrase as exc:
+        raise click.ClickException(f"Passphrase not changed: {exc}.") from exc
+    database = db.connect(obj.data / db.DB_NAME)
+    with db.write(database):
+        from fieldreg import audit
+
+        audit.log(database, "cli", "rekey")
+    click.echo("Passphrase changed. Give the new one to whoever unlocks this station.")
+
+
+@users.command("unlock")
+@click.argument("name")
+@click.pass_obj
+def users_unlock(obj: Context, name: str) -> None:
+    """Let a user locked out by failed logins try again (and every device with them)."""
+    from fieldreg import throttle
+
+    database = obj.open()
+    found = [u for u in auth.list_users(database) if u["username"].lower() == name.lower()]
+    if not found:
+        raise click.ClickException(f"No user {name}.")
+    auth.unlock_user(database, found[0]["id"], actor="cli")
+    throttle.clear(database)
+    click.echo(f"User {name} unlocked.")
+
+
+@tokens.command("list")
+@click.pass_obj
+def tokens_list(obj: Context) -> None:
+    """List API tokens: id, name, role, created, revoked (never the secret)."""
+    for token in auth.list_tokens(obj.open()):
+        revoked = f"\trevoked {token['revoked_at']}" if token["revoked_at"] else ""
+        click.echo(
+            f"{token['id']}\t{token['name']}\t{token['role']}\t{token['created_at']}{revoked}"
+        )
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@click.pass_obj
+def tokens_revoke(obj: Context, token_id: str) -> None:
+    """Revoke an API token by its id (from `tokens list`)."""
+    try:
+        auth.revoke_token(obj.open(), token_id, actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo("Token revoked.")
+
+
+@cli.command()
+@click.option("--days", type=int, default=None, help="Override FIELDREG_RETENTION_DAYS.")
+@click.pass_obj
+def purge(obj: Context, days: int | None) -> None:
+    """Erase closed records (departed, transferred) older than the retention period."""
+    import os
+
+    from fieldreg import subject
+
+    if days is None:
+        days = int(os.environ.get("FIELDREG_RETENTION_DAYS", "0"))
+    if days <= 0:
+        raise click.ClickException("No retention period: give --days N or FIELDREG_RETENTION_DAYS.")
+    count = subject.purge_closed(obj.open(), days)
+    click.echo(f"{count} people erased (closed for more than {days} days).")
+
+
 @cli.group()
 def stations() -> None:
     """Stations that sync to this HQ."""
@@ -289,87 +372,3 @@ def bundle_import(obj: Context, file: Path) -> None:
         f"Bundle from {outcome['from']} applied: {outcome['changes']} changes in the file, "
         f"{outcome.get('applied', outcome['changes'])} new."
     )
-=======
-@cli.command()
-@click.pass_obj
-def rekey(obj: Context) -> None:
-    """Change the passphrase: re-encrypt the database under a new one (and a new salt).
-
-    The current passphrase comes from FIELDREG_PASSPHRASE or a prompt, the new one from
-    FIELDREG_NEW_PASSPHRASE or a prompt. Stop the server first.
-    """
-    import os
-
-    old = os.environ.get(keyring.ENV_PASSPHRASE) or click.prompt(
-        "Current passphrase", hide_input=True, err=True
-    )
-    new = os.environ.get("FIELDREG_NEW_PASSPHRASE") or click.prompt(
-        "New passphrase", hide_input=True, confirmation_prompt=True, err=True
-    )
-    try:
-        db.rekey(obj.data, old, new)
-    except keyring.WrongPassphrase as exc:
-        raise click.ClickException(f"Passphrase not changed: {exc}.") from exc
-    database = db.connect(obj.data / db.DB_NAME)
-    with db.write(database):
-        from fieldreg import audit
-
-        audit.log(database, "cli", "rekey")
-    click.echo("Passphrase changed. Give the new one to whoever unlocks this station.")
-
-
-@users.command("unlock")
-@click.argument("name")
-@click.pass_obj
-def users_unlock(obj: Context, name: str) -> None:
-    """Let a user locked out by failed logins try again (and every device with them)."""
-    from fieldreg import throttle
-
-    database = obj.open()
-    found = [u for u in auth.list_users(database) if u["username"].lower() == name.lower()]
-    if not found:
-        raise click.ClickException(f"No user {name}.")
-    auth.unlock_user(database, found[0]["id"], actor="cli")
-    throttle.clear(database)
-    click.echo(f"User {name} unlocked.")
-
-
-@tokens.command("list")
-@click.pass_obj
-def tokens_list(obj: Context) -> None:
-    """List API tokens: id, name, role, created, revoked (never the secret)."""
-    for token in auth.list_tokens(obj.open()):
-        revoked = f"\trevoked {token['revoked_at']}" if token["revoked_at"] else ""
-        click.echo(
-            f"{token['id']}\t{token['name']}\t{token['role']}\t{token['created_at']}{revoked}"
-        )
-
-
-@tokens.command("revoke")
-@click.argument("token_id")
-@click.pass_obj
-def tokens_revoke(obj: Context, token_id: str) -> None:
-    """Revoke an API token by its id (from `tokens list`)."""
-    try:
-        auth.revoke_token(obj.open(), token_id, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
-    click.echo("Token revoked.")
-
-
-@cli.command()
-@click.option("--days", type=int, default=None, help="Override FIELDREG_RETENTION_DAYS.")
-@click.pass_obj
-def purge(obj: Context, days: int | None) -> None:
-    """Erase closed records (departed, transferred) older than the retention period."""
-    import os
-
-    from fieldreg import subject
-
-    if days is None:
-        days = int(os.environ.get("FIELDREG_RETENTION_DAYS", "0"))
-    if days <= 0:
-        raise click.ClickException("No retention period: give --days N or FIELDREG_RETENTION_DAYS.")
-    count = subject.purge_closed(obj.open(), days)
-    click.echo(f"{count} people erased (closed for more than {days} days).")
->>>>>>> main

@@ -73,7 +73,20 @@ def m001_core(db):
 
 
 @migrations()
-<<<<<<< HEAD
+def m010_login_attempts(db):
+    """Count failed logins per client address, for the growing delay (issue 3)."""
+    db.executescript(
+        """
+        create table if not exists login_attempts (
+            address text primary key, failures integer not null default 0,
+            last_at text not null, blocked_until text
+        );
+        create index if not exists audit_actor on audit(actor, at);
+        """
+    )
+
+
+@migrations()
 def m040_sync(db):
     """Add sync bookkeeping: receive order, field versions, held batches, conflicts, stations."""
     db.executescript(
@@ -103,16 +116,5 @@ def m040_sync(db):
             box_pub text not null, created_at text not null, last_sync_at text, last_path text,
             received integer not null default 0, last_error text
         );
-=======
-def m010_login_attempts(db):
-    """Count failed logins per client address, for the growing delay (issue 3)."""
-    db.executescript(
-        """
-        create table if not exists login_attempts (
-            address text primary key, failures integer not null default 0,
-            last_at text not null, blocked_until text
-        );
-        create index if not exists audit_actor on audit(actor, at);
->>>>>>> main
         """
     )
