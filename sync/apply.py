@@ -19,7 +19,6 @@ import contextlib
 import datetime as dt
 import functools
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -233,7 +232,7 @@ def _create(db: Any, change: Change, cols: dict, result: Result) -> bool:
     row["id"] = change.record_id
     try:
         cursor = db.conn.execute(_insert_sql(change.tbl, tuple(row)), list(row.values()))
-    except sqlite3.IntegrityError:
+    except db.conn.IntegrityError:  # the driver's own class (sqlite3 or sqlcipher3)
         return False  # a row made before sync kept versions, or an incomplete record
     versions = dict.fromkeys((k for k in row if k != "id"), change.version)
     changelog.save_meta(db, change.tbl, change.record_id, versions, None)
@@ -270,7 +269,7 @@ def _write_row(db: Any, change: Change, current: dict | None, wins: dict, result
         try:
             sql = f"insert into [{change.tbl}] ({names}) values ({marks})"
             db.conn.execute(sql, list(row.values()))
-        except sqlite3.IntegrityError:
+        except db.conn.IntegrityError:
             result.skipped += 1  # an update whose record never arrived (e.g. redacted)
             return
     else:
