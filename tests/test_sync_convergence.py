@@ -9,13 +9,14 @@ everything is delivered, and the replicas must hold the same canonical content.
 from __future__ import annotations
 
 import random
-import sqlite3
 
 import pytest
+import sqlcipher3.dbapi2 as sqlcipher
 import sqlite_utils
 
 from fieldreg import records
-from fieldreg.db import connect, prepare, write
+from fieldreg.db import write
+from fieldreg.migrations import migrations
 from sync import apply, changelog, client, hlc, protocol, tables
 
 SCHEDULES = 200
@@ -29,7 +30,9 @@ NAMES = ("Omar", "Ali", "محمد", "Fatima", "مريم", "Zainab", "Ahmad", "Hu
 def template(tmp_path_factory):
     """A migrated database with an append-only triage-like table, to copy for each replica."""
     tables.register("test_triage", "append")
-    db = connect(prepare(tmp_path_factory.mktemp("tpl")))
+    db = sqlite_utils.Database(sqlcipher.connect(":memory:", isolation_level=None))
+    migrations.apply(db)  # in memory, unencrypted: replicas are copied from it by backup()
+    db.execute("insert into settings (key, value) values ('station_code', 'HQ2')")
     db.execute(
         "create table test_triage (id text primary key, person_id text, category text, at text)"
     )
@@ -40,11 +43,11 @@ def template(tmp_path_factory):
 class World:
     """Four replicas in memory, one fake wall clock, and the checks' bookkeeping."""
 
-    def __init__(self, template: sqlite3.Connection, rng: random.Random, monkeypatch):
+    def __init__(self, template, rng: random.Random, monkeypatch):
         self.rng, self.now = rng, 1_764_000_000_000
         self.db, self.skew = {}, {}
         for site in (HQ, *STATIONS):
-            conn = sqlite3.connect(":memory:", isolation_level=None)
+            conn = sqlcipher.connect(":memory:", isolation_level=None)
             template.backup(conn)
             self.db[site] = sqlite_utils.Database(conn)
             self.db[site].execute(
