@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from fieldreg import conflicts, syncing
 from fieldreg.access import requires
@@ -54,9 +54,11 @@ def conflict_list():
     return render_template("sync/conflicts.html", conflicts=conflicts.open_conflicts(get_db()))
 
 
-@bp.post("/conflicts/<int:conflict_id>")
+@bp.post("/conflicts/<conflict_id>")
 @requires("sync:conflicts")
-def resolve(conflict_id: int):
+def resolve(conflict_id: str):
     """Keep the current value or restore the one that lost."""
-    conflicts.resolve(get_db(), conflict_id, request.form.get("choice", ""), _actor())
+    if not conflict_id.isdigit():
+        abort(404)
+    conflicts.resolve(get_db(), int(conflict_id), request.form.get("choice", ""), _actor())
     return redirect(url_for("sync.conflict_list"))
