@@ -37,6 +37,8 @@ PERMISSIONS: dict[str, set[str]] = {
     # Data subject rights: show everything held about a person, erase a person.
     "subject:read": {"coordinator", "admin"},
     "subject:erase": {"coordinator", "admin"},
+    "dashboard:read": {"coordinator", "analyst", "admin"},
+    "export": {"coordinator", "analyst", "admin"},
     "sync:run": {"coordinator", "admin"},
     "sync:stations": {"coordinator", "analyst", "admin"},
     "sync:conflicts": {"coordinator", "analyst", "admin"},

@@ -118,3 +118,14 @@ def m040_sync(db):
         );
         """
     )
+
+
+@migrations()
+def m060_user_preferences(db):
+    """Give each user a preferred language and digits (Western or Arabic-Indic)."""
+    db.executescript(
+        """
+        alter table users add column lang text;
+        alter table users add column digits text;
+        """
+    )
