@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from fieldreg.views import (
         admin,
         dashboard,
+        dedup,
         exports,
         health,
         medical,
@@ -97,3 +98,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(medical.bp)
     app.register_blueprint(scanning.bp)
     app.register_blueprint(sync_views.bp)
+    app.register_blueprint(dedup.bp)

@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "sync:run": {"coordinator", "admin"},
     "sync:stations": {"coordinator", "analyst", "admin"},
     "sync:conflicts": {"coordinator", "analyst", "admin"},
+    # HQ deduplication: the review queue, linking or keeping apart, clusters of a person.
+    "dedup:review": {"coordinator", "analyst", "admin"},
 }
 # Endpoints that are not our views: static files and the API description (no personal data).
 OPEN_ENDPOINTS = {"static", "api-docs.openapi_json"}

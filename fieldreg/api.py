@@ -185,3 +185,6 @@ def init(app: Flask) -> None:
     from fieldreg import sync_api
 
     api.register_blueprint(sync_api.blp)
+    from fieldreg import api_dedup
+
+    api.register_blueprint(api_dedup.blp)

@@ -403,3 +403,47 @@ def bundle_import(obj: Context, file: Path) -> None:
         f"Bundle from {outcome['from']} applied: {outcome['changes']} changes in the file, "
         f"{outcome.get('applied', outcome['changes'])} new."
     )
+
+
+@cli.command()
+@click.pass_obj
+def dedup(obj: Context) -> None:
+    """Deduplicate all people at HQ (a full run) and print a summary."""
+    from fieldreg import dedup as dedup_domain
+
+    with click.progressbar(length=100, label="Deduplicating", file=click.get_text_stream("stderr")) as bar:  # fmt: skip
+        try:
+            summary = dedup_domain.full_run(obj.open(), _progress(bar))
+        except DomainError as exc:
+            _fail(exc)
+    click.echo(
+        f"{summary['records']} registrations: {summary['unique_people']} unique people, "
+        f"{summary['unique_households']} unique households; {summary['links']} links, "
+        f"{summary['review']} pairs to review."
+    )
+
+
+@cli.command("dedup-csv")
+@click.argument("in_file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("out_file", type=click.Path(dir_okay=False, path_type=Path))
+def dedup_csv(in_file: Path, out_file: Path) -> None:
+    """Deduplicate any list of people (CSV) with the HQ engine; write id,cluster_id."""
+    from sync.dedup import dedup_csv as run_csv
+
+    with click.progressbar(length=100, label="Deduplicating", file=click.get_text_stream("stderr")) as bar:  # fmt: skip
+        report = run_csv(in_file, out_file, progress=_progress(bar))
+    for warning in report.warnings:
+        click.echo(warning, err=True)
+    click.echo(
+        f"{report.people} people read ({report.encoding}), {report.clusters} clusters: {out_file}"
+    )
+
+
+def _progress(bar):
+    """Return an engine progress callback that moves a click progress bar."""
+
+    def report(stage: str, fraction: float) -> None:
+        bar.label = f"Deduplicating ({stage})"
+        bar.update(max(0, int(fraction * 100) - bar.pos))
+
+    return report

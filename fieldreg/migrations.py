@@ -153,3 +153,26 @@ def m060_user_preferences(db):
         alter table users add column digits text;
         """
     )
+
+
+@migrations()
+def m050_dedup(db):
+    """Add deduplication: clusters, scored pairs to review, and the append-only decisions."""
+    db.executescript(
+        """
+        create table dedup_clusters (
+            person_id text primary key, cluster_id text not null, household_cluster_id text
+        );
+        create index dedup_clusters_cluster on dedup_clusters(cluster_id);
+        create table dedup_pairs (
+            a text not null, b text not null, score real not null, reasons text not null,
+            status text not null default 'review', primary key (a, b)
+        );
+        create index dedup_pairs_status on dedup_pairs(status, score);
+        create table dedup_decisions (
+            id text primary key, a text not null, b text not null, verdict text not null,
+            actor text, at text not null
+        );
+        create index dedup_decisions_pair on dedup_decisions(a, b, at);
+        """
+    )

@@ -258,6 +258,8 @@ class StatsSchema(Schema):
     departures_by_destination = fields.Dict(keys=fields.String(), values=fields.Integer())
     raw = fields.Dict()
     unique = fields.Dict(allow_none=True)
+    unique_people = fields.Integer(allow_none=True)
+    unique_households = fields.Integer(allow_none=True)
     stations = fields.List(fields.Dict())
     review_queue = fields.Dict(allow_none=True)
 

@@ -198,6 +198,8 @@ def hq_stats(db: Database, period: Period | None = None) -> dict:
         "raw": {"people": figures["people"], "households": figures["households"]},
         # Until deduplication has run, unique totals are unknown, not equal to the raw ones.
         "unique": unique,
+        "unique_people": unique["people"] if unique else None,
+        "unique_households": unique["households"] if unique else None,
         "stations": list(stations.values()),
         "review_queue": provided(db, "review_queue", period),
     }

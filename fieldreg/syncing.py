@@ -8,6 +8,7 @@ normalised phones). The conflicts a coordinator resolves are in fieldreg/conflic
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlite_utils import Database
 # in the module that owns the table, and import that module here so that every entry point
 # (server, CLI sync, bundle import) knows it before applying.
 from fieldreg import codes, medical, movements, search_index  # noqa: E402,F401  (they register triage, movements)
+from fieldreg import dedup  # registers dedup_decisions
 from fieldreg.db import set_setting, setting, write
 from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound
 from sync import apply, bundle, changelog, client, keys, names, protocol
@@ -142,7 +144,17 @@ def receive(db: Database, station: str, changes: list, path: str) -> dict:
         if isinstance(exc, protocol.ProtocolError):
             raise Forbidden(str(exc)) from None
         raise DomainError(f"The batch was refused: {exc}.") from None
+    if ack["applied"]:
+        _dedup_new(db)
     return signed
+
+
+def _dedup_new(db: Database) -> None:
+    """Deduplicate the people just received, after the batch is committed."""
+    try:
+        dedup.after_receive(db)
+    except Exception:  # noqa: BLE001  the batch is applied and acked; a full run catches up
+        logging.getLogger(__name__).exception("incremental dedup failed")
 
 
 def _note_error(db: Database, station: str, message: str) -> None:

@@ -1,0 +1,56 @@
+"""HQ deduplication pages: the review queue, a pair side by side, a person's cluster."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
+from fieldreg import dedup
+from fieldreg.access import requires
+from fieldreg.db import get_db
+
+bp = Blueprint("dedup", __name__, url_prefix="/dedup")
+
+
+@bp.get("/")
+@requires("dedup:review")
+def queue():
+    """List the pairs waiting for review, strongest first."""
+    db = get_db()
+    return render_template(
+        "dedup/queue.html",
+        pairs=dedup.review_queue(db),
+        figures=dedup.unique(db, None),
+        done=request.args.get("done"),
+    )
+
+
+@bp.get("/pair")
+@requires("dedup:review")
+def pair():
+    """Show two people side by side: what agreed, what did not, and each field's weight."""
+    a, b = request.args.get("a", ""), request.args.get("b", "")
+    if not a or not b:
+        abort(400, description="Two people are needed: ?a=...&b=...")
+    return render_template("dedup/pair.html", pair=dedup.explain(get_db(), a, b))
+
+
+@bp.post("/decide")
+@requires("dedup:review")
+def decide():
+    """Link, keep apart or undo with one tap, then go back where the reviewer came from."""
+    form = request.form
+    dedup.decide(get_db(), form.get("a", ""), form.get("b", ""), form.get("verdict", ""),
+                 g.user["username"] if g.get("user") else None)  # fmt: skip
+    if form.get("back") == "pair":
+        return redirect(url_for("dedup.pair", a=form["a"], b=form["b"]))
+    return redirect(url_for("dedup.queue", done=form.get("verdict")))
+
+
+@bp.get("/person/<person_id>")
+@requires("dedup:review")
+def person(person_id: str):
+    """Show the registrations linked with a person."""
+    members = dedup.cluster_members(get_db(), person_id)
+    if not members:
+        abort(404, description="This person is in no cluster yet.")
+    return render_template("dedup/person.html", members=members, person_id=person_id)
