@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 
 import click
@@ -411,7 +412,7 @@ def dedup(obj: Context) -> None:
     """Deduplicate all people at HQ (a full run) and print a summary."""
     from fieldreg import dedup as dedup_domain
 
-    with click.progressbar(length=100, label="Deduplicating", file=click.get_text_stream("stderr")) as bar:  # fmt: skip
+    with _bar() as bar:
         try:
             summary = dedup_domain.full_run(obj.open(), _progress(bar))
         except DomainError as exc:
@@ -430,13 +431,18 @@ def dedup_csv(in_file: Path, out_file: Path) -> None:
     """Deduplicate any list of people (CSV) with the HQ engine; write id,cluster_id."""
     from sync.dedup import dedup_csv as run_csv
 
-    with click.progressbar(length=100, label="Deduplicating", file=click.get_text_stream("stderr")) as bar:  # fmt: skip
+    with _bar() as bar:
         report = run_csv(in_file, out_file, progress=_progress(bar))
     for warning in report.warnings:
         click.echo(warning, err=True)
     click.echo(
         f"{report.people} people read ({report.encoding}), {report.clusters} clusters: {out_file}"
     )
+
+
+def _bar():
+    """Return a progress bar on stderr, so that stdout stays the result."""
+    return click.progressbar(length=100, label="Deduplicating", file=sys.stderr)
 
 
 def _progress(bar):

@@ -20,7 +20,7 @@ from fieldreg import audit, clusters, records, stats
 from fieldreg.db import write
 from fieldreg.errors import DomainError, NotFound
 from sync import changelog, tables
-from sync.dedup import DedupIndex, Decisions
+from sync.dedup import Decisions, DedupIndex
 
 tables.register("dedup_decisions", "append")
 
@@ -225,8 +225,8 @@ def cluster_members(db: Database, person_id: str) -> list[dict]:
     )
     if row is None:
         return []
-    ids = {r["person_id"] for r in db.query(
-        "select person_id from dedup_clusters where cluster_id = ?", [row["cluster_id"]])}  # fmt: skip
+    sql = "select person_id from dedup_clusters where cluster_id = ?"
+    ids = {r["person_id"] for r in db.query(sql, [row["cluster_id"]])}
     return sorted(_people_by_id(db, ids), key=lambda p: (p["station"], p["id"]))
 
 

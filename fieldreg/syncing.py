@@ -18,8 +18,13 @@ from sqlite_utils import Database
 # Tables beyond households and people sync once registered with sync.tables.register(); do it
 # in the module that owns the table, and import that module here so that every entry point
 # (server, CLI sync, bundle import) knows it before applying.
-from fieldreg import codes, medical, movements, search_index  # noqa: E402,F401  (they register triage, movements)
-from fieldreg import dedup  # registers dedup_decisions
+from fieldreg import (  # noqa: E402,F401  (they register triage, movements)
+    codes,
+    dedup,  # registers dedup_decisions
+    medical,
+    movements,
+    search_index,
+)
 from fieldreg.db import set_setting, setting, write
 from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound
 from sync import apply, bundle, changelog, client, keys, names, protocol
