@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from fieldreg import dedup
 from fieldreg.access import requires
 from fieldreg.db import get_db
 
 bp = Blueprint("dedup", __name__, url_prefix="/dedup")
+# The engine names its fields and agreement levels in English; reviewers read them translated.
+FIELDS = {
+    "given": _l("Given name"), "father": _l("Father's name"), "mother": _l("Mother's name"),
+    "family": _l("Family name"), "birth": _l("Date of birth"), "sex": _l("Sex"),
+    "phone": _l("Phone"), "id_number": _l("ID number"), "origin": _l("Origin"),
+}  # fmt: skip
+LEVELS = {
+    "different": _l("different"), "similar": _l("similar"), "same sound": _l("same sound"),
+    "same spelling": _l("same spelling"), "plausible": _l("plausible"),
+    "within estimate": _l("within the age estimate"), "close": _l("close"),
+    "same year": _l("same year"), "day/month swapped": _l("day and month swapped"),
+    "same date": _l("same date"), "same": _l("same"), "missing": _l("missing"),
+}  # fmt: skip
 
 
 @bp.get("/")
@@ -31,7 +45,9 @@ def pair():
     a, b = request.args.get("a", ""), request.args.get("b", "")
     if not a or not b:
         abort(400, description="Two people are needed: ?a=...&b=...")
-    return render_template("dedup/pair.html", pair=dedup.explain(get_db(), a, b))
+    return render_template(
+        "dedup/pair.html", pair=dedup.explain(get_db(), a, b), field_names=FIELDS, levels=LEVELS
+    )
 
 
 @bp.post("/decide")
