@@ -231,8 +231,23 @@ def cluster_members(db: Database, person_id: str) -> list[dict]:
 
 
 def linked_count(db: Database, person_id: str) -> int:
-    """Return how many other registrations HQ linked with this person."""
-    return max(0, len(cluster_members(db, person_id)) - 1)
+    """Return how many other registrations HQ linked with this person.
+
+    At HQ the clusters answer; a station has only the decisions HQ sent down, so it counts
+    the registrations a reviewer confirmed as this person (directly or through others).
+    """
+    if has_run(db):
+        return max(0, len(cluster_members(db, person_id)) - 1)
+    linked, todo = {person_id}, [person_id]
+    confirmed = load_decisions(db).confirmed()
+    while todo:
+        here = todo.pop()
+        for a, b in confirmed:
+            other = b if a == here else a if b == here else None
+            if other and other not in linked:
+                linked.add(other)
+                todo.append(other)
+    return len(linked) - 1
 
 
 def unique(db: Database, period: stats.Period) -> dict | None:

@@ -200,3 +200,18 @@ def test_dedup_cli_and_dedup_csv(sites, tmp_path):
     with open(out, encoding="utf-8") as handle:
         written = list(csv.DictReader(handle))
     assert written[0].keys() == {"id", "cluster_id"} and len(written) >= 202
+
+
+def test_station_person_page_shows_hq_links(sites):
+    app, hq, (t3s, _) = sites
+    dedup.full_run(hq)
+    a, b = person_id(hq, "محمد"), person_id(hq, "Mohamad")
+    dedup.decide(hq, a, b, "confirm", "analyst")
+    syncing.run_sync(t3s, transport=httpx.WSGITransport(app=app))
+    assert dedup.linked_count(t3s, a) == 1
+    assert dedup.linked_count(hq, a) == 1
+    client = app.test_client()
+    AuthActions(client, hq).login("analyst")
+    code = next(hq.query("select code from people where id = ?", [a]))["code"]
+    page = client.get(f"/people/{code}").get_data(as_text=True)
+    assert "HQ linked this person with 1 other registrations." in page

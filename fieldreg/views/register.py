@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from fieldreg import audit, codes, forms, medical, records, schemas, search_index, tags
+from fieldreg import audit, codes, dedup, forms, medical, records, schemas, search_index, tags
 from fieldreg import scan as scan_tags
 from fieldreg.access import requires
 from fieldreg.db import get_db, setting, write
@@ -146,7 +146,10 @@ def person(code):
     """Show a person (with the triage panel for medical staff)."""
     person = _view("people", code)
     return render_template(
-        "register/person.html", person=person, **medical_views.person_context(person)
+        "register/person.html",
+        person=person,
+        linked=dedup.linked_count(get_db(), person["id"]),
+        **medical_views.person_context(person),
     )
 
 
