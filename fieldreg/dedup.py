@@ -19,12 +19,12 @@ from sqlite_utils import Database
 from fieldreg import audit, clusters, records, stats
 from fieldreg.db import write
 from fieldreg.errors import DomainError, NotFound
+from fieldreg.schemas_dedup import VERDICTS
 from sync import changelog, tables
 from sync.dedup import Decisions, DedupIndex
 
 tables.register("dedup_decisions", "append")
 
-VERDICTS = ("confirm", "reject", "undo")
 REVIEW_KEPT = 1000  # pairs stored for review per run; the strongest first
 PERSON_SQL = (
     "select p.id, p.given_name, p.father_name, p.mother_name, p.family_name, p.sex, "
