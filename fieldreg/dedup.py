@@ -32,6 +32,8 @@ PERSON_SQL = (
     "h.station from people p join households h on h.id = p.household_id where p.deleted = 0"
 )
 _INDEXES: dict[str, DedupIndex] = {}
+# What _store last wrote per database, so that an incremental run writes only what changed.
+_STORED: dict[str, dict[str, tuple]] = {}
 _LOCK = threading.Lock()
 
 
@@ -74,6 +76,7 @@ def full_run(db: Database, progress: Callable[[str, float], None] | None = None)
             raise DomainError("There is nobody to deduplicate yet.")
         index = DedupIndex.build(people, load_decisions(db), progress=progress)
         _INDEXES[_key(db)] = index
+        _STORED.pop(_key(db), None)
         return _store(db, index)
 
 
@@ -83,6 +86,7 @@ def _index(db: Database) -> DedupIndex:
     if index is None:
         index = DedupIndex.build(load_people(db), load_decisions(db))
         _INDEXES[_key(db)] = index
+        _STORED.pop(_key(db), None)
     return index
 
 
@@ -106,19 +110,24 @@ def after_receive(db: Database) -> dict | None:
 
 
 def _store(db: Database, index: DedupIndex) -> dict:
-    """Write the index's clusters and review queue to the tables; return the summary."""
+    """Write the index's clusters (what changed) and review queue; return the summary."""
     result = index.result()
     homes = result.household_cluster_ids()
+    now = {pid: (cid, homes.get(pid) or None) for pid, cid in result.cluster_ids().items()}
+    before = _STORED.get(_key(db))
     rows = [
-        {"person_id": pid, "cluster_id": cid, "household_cluster_id": homes.get(pid) or None}
-        for pid, cid in result.cluster_ids().items()
+        {"person_id": pid, "cluster_id": cid, "household_cluster_id": home}
+        for pid, (cid, home) in now.items()
+        if before is None or before.get(pid) != (cid, home)
     ]
     pairs = [_pair_row(p, "review") for p in result.review_queue(REVIEW_KEPT)]
     with write(db):
-        db.execute("delete from dedup_clusters")
-        db.table("dedup_clusters").insert_all(rows, batch_size=5000)
+        if before is None:
+            db.execute("delete from dedup_clusters")
+        db.table("dedup_clusters").insert_all(rows, batch_size=5000, replace=True)
         db.execute("delete from dedup_pairs where status = 'review'")
         db.table("dedup_pairs").insert_all(pairs, replace=True)
+    _STORED[_key(db)] = now
     return result.summary()
 
 
