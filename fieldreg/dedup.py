@@ -43,10 +43,15 @@ def _key(db: Database) -> str:
 
 
 def load_people(db: Database, ids: list[str] | None = None) -> list[dict]:
-    """Return HQ's people as person dicts (household origin and phone included)."""
-    rows = db.query(PERSON_SQL + " order by p.id")
-    people = [_clean(r) for r in rows]
-    return [p for p in people if p["id"] in set(ids)] if ids is not None else people
+    """Return HQ's people (or those with these ids) as person dicts, with household fields."""
+    if ids is None:
+        return [_clean(r) for r in db.query(PERSON_SQL + " order by p.id")]
+    people = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        sql = PERSON_SQL + f" and p.id in ({','.join('?' * len(chunk))}) order by p.id"
+        people += [_clean(r) for r in db.query(sql, chunk)]
+    return people
 
 
 def _clean(row: dict) -> dict:
