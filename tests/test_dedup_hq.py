@@ -162,6 +162,13 @@ def test_review_page_and_api_per_role(sites, role, status):
         done = client.post("/dedup/decide", data={"a": a, "b": b, "verdict": "undo",
                                                   "csrf_token": actions.csrf()})  # fmt: skip
         assert done.status_code == 302
+        linked = client.post("/dedup/decide", data={"a": a, "b": b, "verdict": "confirm",
+                                                    "csrf_token": actions.csrf()},
+                             follow_redirects=True).get_data(as_text=True)  # fmt: skip
+        assert "Decision recorded." in linked and 'value="undo"' in linked
+        assert dedup.explain(hq, a, b)["verdict"] == "confirm"
+        client.post("/dedup/decide", data={"a": a, "b": b, "verdict": "undo",
+                                           "csrf_token": actions.csrf()})  # fmt: skip
         assert dedup.explain(hq, a, b)["verdict"] is None
         body = client.get("/api/v1/stats", headers=headers).get_json()
         assert body["unique_people"] < body["people"]

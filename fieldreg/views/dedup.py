@@ -35,6 +35,7 @@ def queue():
         pairs=dedup.review_queue(db),
         figures=dedup.unique(db, None),
         done=request.args.get("done"),
+        last=(request.args.get("a"), request.args.get("b")),
     )
 
 
@@ -59,7 +60,8 @@ def decide():
                  g.user["username"] if g.get("user") else None)  # fmt: skip
     if form.get("back") == "pair":
         return redirect(url_for("dedup.pair", a=form["a"], b=form["b"]))
-    return redirect(url_for("dedup.queue", done=form.get("verdict")))
+    # Back to the queue, with the last decision and its Undo button on top.
+    return redirect(url_for("dedup.queue", done=form.get("verdict"), a=form["a"], b=form["b"]))
 
 
 @bp.get("/person/<person_id>")
