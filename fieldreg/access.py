@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "stats:read": ALL,
     "users:manage": {"coordinator", "admin"},
     "audit:read": {"coordinator", "admin"},
+    "backup:read": {"coordinator", "admin"},
+    "backup:run": {"coordinator", "admin"},
 }
 SESSION_COOKIE = "fr_session"
 CSRF_COOKIE = "fr_csrf"

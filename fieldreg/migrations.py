@@ -70,3 +70,16 @@ def m001_core(db):
         create index audit_record on audit(tbl, record_id);
         """
     )
+
+
+@migrations()
+def m070_backups(db):
+    """Create the record of backup attempts shown on the coordinator's page."""
+    db.executescript(
+        """
+        create table backups (
+            id integer primary key autoincrement, at text not null, ok integer not null,
+            path text, bytes integer, seconds real, error text
+        );
+        """
+    )
