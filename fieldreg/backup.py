@@ -114,6 +114,7 @@ def write_backup(db_path: str | Path, folder: Path, keep: int) -> Path:
     try:
         station = storage.setting(source, "station_code") or "XXX"
         folder.mkdir(parents=True, exist_ok=True)
+        _probe(folder, station)
         sweep(folder, station)
         final = folder / f"fieldreg-{station}-{_stamp()}.db"
         part = final.with_name(final.name + PART)
@@ -132,6 +133,19 @@ def write_backup(db_path: str | Path, folder: Path, keep: int) -> Path:
         source.close()
     prune(folder, station, keep)
     return final
+
+
+def _probe(folder: Path, station: str) -> None:
+    """Write and remove a small file in the folder, raising the OS's own error if it refuses."""
+    # SQLite reports every refusal as "unable to open"; the OS error says full, read-only...
+    probe = folder / f".fieldreg-{station}-probe"
+    try:
+        with open(probe, "wb") as handle:
+            handle.write(b"probe")
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        _remove(probe)
 
 
 def sweep(folder: Path, station: str) -> None:
