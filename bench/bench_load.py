@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import random
 import signal
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import httpx
 
 from bench.bench_startup import free_port, start_server, wait_healthy
 from bench.seed import bodies, seed
+from fieldreg.db import connect
 
 WEIGHTS = {"register": 20, "search": 25, "household": 15, "scan": 10, "triage": 10,
            "stats": 10, "dashboard": 10}  # fmt: skip
@@ -47,11 +47,11 @@ class Load:
     """The shared state of one run: known codes, names to search, timings per kind."""
 
     def __init__(self, data: Path, token: str, think: tuple[float, float]):
-        db = sqlite3.connect(data / "fieldreg.db")
-        self.households = [r[0] for r in db.execute("select code from households")]
-        self.people = [r[0] for r in db.execute("select code from people limit 5000")]
+        db = connect(data / "fieldreg.db")
+        self.households = [r[0] for r in db.execute("select code from households").fetchall()]
+        self.people = [r[0] for r in db.execute("select code from people limit 5000").fetchall()]
         self.names = [" ".join(filter(None, r)) for r in db.execute(
-            "select given_name, family_name from people limit 2000")]  # fmt: skip
+            "select given_name, family_name from people limit 2000").fetchall()]  # fmt: skip
         db.close()
         self.headers = {"Authorization": f"Bearer {token}"}
         self.think, self.bodies = think, bodies(2000, seed=7)

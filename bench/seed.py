@@ -13,6 +13,7 @@ from pathlib import Path
 
 from marshmallow import ValidationError
 
+from bench import common  # noqa: F401  (a throw-away passphrase for bench folders)
 from bench.gen_population import generate
 from fieldreg import auth, records
 from fieldreg.db import connect, prepare, write

@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
-from fieldreg import access, config, db
+from fieldreg import access, config, db, keyring, security
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "ar")
@@ -31,6 +31,14 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
+def when(value) -> str:
+    """Show a stored time as 'YYYY-MM-DD HH:MM' (UTC), or '—'."""
+    if not value:
+        return "—"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:16].replace("T", " ")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, blueprints."""
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
@@ -38,31 +46,45 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("FIELDREG")
     if test_config:
         app.config.from_mapping(test_config)
-    data_dir = Path(app.config["DATA"])
-    app.config["DATABASE"] = str(db.prepare(data_dir))
+    data_dir = Path(app.config["DATA"]).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app.config["DATABASE"] = str(data_dir / db.DB_NAME)
+    # A locked station (no passphrase yet) starts anyway and serves only its unlock page.
+    if keyring.is_unlocked(data_dir):
+        db.prepare(data_dir)
+        app.config["_prepared"] = True
     app.config.setdefault("SECRET_KEY", _secret_key(data_dir))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     Babel(app, locale_selector=select_locale)
     app.teardown_appcontext(db.close_db)
+    app.before_request(security.require_declaration)
     app.before_request(access.load_user)
     app.before_request(access.check_csrf)
     app.after_request(access.set_csrf_cookie)
+    app.after_request(security.set_headers)
     app.jinja_env.globals["csrf_token"] = access.csrf_token
     app.jinja_env.globals["allowed"] = access.allowed
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["when"] = when
     _register_blueprints(app)
+    if app.config.get("_prepared"):
+        from fieldreg.views.station import run_retention
+
+        run_retention(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
+    from fieldreg.views import admin, backups, health, register, station
     from fieldreg.views import auth as auth_views
-    from fieldreg.views import backups, health, register
 
     errors_http.init(app)
+    station.init(app)
     api.init(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(backups.bp)
+    app.register_blueprint(admin.bp)

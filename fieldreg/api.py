@@ -9,13 +9,15 @@ from __future__ import annotations
 from flask import Flask, Response, abort, g
 from flask_smorest import Api, Blueprint
 
-from fieldreg import audit, codes, qr, records, search_index, stats
+from fieldreg import audit, codes, matches, qr, records, search_index, stats
 from fieldreg.access import requires
 from fieldreg.db import get_db, write
 from fieldreg.errors import InvalidCode
 from fieldreg.schemas import (
     HouseholdSchema,
     HouseholdUpdateSchema,
+    MatchArgsSchema,
+    MatchResultSchema,
     PersonSchema,
     PersonUpdateSchema,
     SearchArgsSchema,
@@ -51,6 +53,13 @@ def log_view(tbl: str, record_id: str) -> None:
     db = get_db()
     with write(db):
         audit.log(db, actor(), "view", tbl, record_id)
+
+
+def log_search(found: int) -> None:
+    """Record that someone searched (how many people were shown, never the query: a name)."""
+    db = get_db()
+    with write(db):
+        audit.log(db, actor(), "search", "people", None, f"{found} results")
 
 
 @blp.route("/households", methods=["POST"])
@@ -116,7 +125,18 @@ def update_person(data, code):
 @blp.response(200, SearchResultSchema)
 def search(args):
     """Find people by code, phone or name (any script)."""
-    return {"query": args["q"], "results": search_index.search(get_db(), args["q"], args["limit"])}
+    results = search_index.search(get_db(), args["q"], args["limit"])
+    log_search(len(results))
+    return {"query": args["q"], "results": results}
+
+
+@blp.route("/matches", methods=["GET"])
+@requires("household:create")
+@blp.arguments(MatchArgsSchema, location="query")
+@blp.response(200, MatchResultSchema)
+def possible_matches(args):
+    """List people already registered who may be the one being typed."""
+    return {"results": matches.possible_matches(get_db(), args)}
 
 
 @blp.route("/tags/<code>.<any(svg, png):fmt>", methods=["GET"])
@@ -143,3 +163,6 @@ def init(app: Flask) -> None:
     api = FieldRegApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(blp)
+    from fieldreg import api_admin
+
+    api.register_blueprint(api_admin.blp)

@@ -19,7 +19,7 @@ import datetime as dt
 import errno
 import logging
 import os
-import sqlite3
+import shutil
 import threading
 import time
 from collections.abc import Mapping
@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from fieldreg import db as storage
+from fieldreg import keyring
 
 log = logging.getLogger("fieldreg.backup")
 PART = ".part"
@@ -88,18 +89,18 @@ def _remove(path: Path) -> None:
             pass  # already gone, or the medium is: swept next time
 
 
-def check(path: Path) -> str:
+def check(path: Path, key: bytes | None = None) -> str:
     """Open a database file afresh and return its integrity_check verdict."""
-    copy = storage.connect(path)
+    copy = storage.connect(path, key)
     try:
         return copy.execute("pragma integrity_check").fetchone()[0]
     finally:
         copy.close()
 
 
-def _copy(source: Database, part: Path) -> None:
-    """Copy the live database into ``part`` through the backup API."""
-    target = storage.connect(part)
+def _copy(source: Database, part: Path, key: bytes) -> None:
+    """Copy the live database into ``part`` through the backup API, under the same key."""
+    target = storage.connect(part, key)
     try:
         source.conn.backup(target.conn)
         # One self-contained file: no -wal beside it to lose when the stick is copied.
@@ -110,18 +111,20 @@ def _copy(source: Database, part: Path) -> None:
 
 def write_backup(db_path: str | Path, folder: Path, keep: int) -> Path:
     """Make one checked backup in ``folder``, keep the newest ``keep``; return its path."""
-    source = storage.connect(db_path)
+    key = keyring.key_for(db_path)
+    source = storage.connect(db_path, key)
     try:
         station = storage.setting(source, "station_code") or "XXX"
         folder.mkdir(parents=True, exist_ok=True)
         _probe(folder, station)
         sweep(folder, station)
+        _keep_salt(Path(db_path).parent, folder, station)
         final = folder / f"fieldreg-{station}-{_stamp()}.db"
         part = final.with_name(final.name + PART)
         try:
-            _copy(source, part)
+            _copy(source, part, key)
             _fsync(part)
-            verdict = check(part)
+            verdict = check(part, key)
             if verdict != "ok":
                 raise BackupFailed(f"The copy failed its integrity check ({verdict}).")
             os.replace(part, final)
@@ -146,6 +149,19 @@ def _probe(folder: Path, station: str) -> None:
             os.fsync(handle.fileno())
     finally:
         _remove(probe)
+
+
+def salt_path(folder: Path, station: str) -> Path:
+    """Return where the station's KDF salt is kept beside its backups."""
+    return folder / f"fieldreg-{station}.salt"
+
+
+def _keep_salt(data_dir: Path, folder: Path, station: str) -> None:
+    """Put the (not secret) salt beside the backups: with the passphrase, it opens them."""
+    salt = data_dir / keyring.SALT_FILE
+    kept = salt_path(folder, station)
+    if salt.exists() and (not kept.exists() or kept.read_bytes() != salt.read_bytes()):
+        shutil.copyfile(salt, kept)
 
 
 def sweep(folder: Path, station: str) -> None:
@@ -176,7 +192,7 @@ def run(db_path: str | Path, folder: Path, keep: int) -> dict:
         path = write_backup(db_path, folder, keep)
         attempt.update(ok=1, path=str(path), bytes=path.stat().st_size)
         log.info("backup written: %s", path)
-    except (OSError, sqlite3.Error, BackupFailed) as exc:
+    except (OSError, *storage.DatabaseError, BackupFailed, keyring.Locked) as exc:
         attempt["error"] = explain(exc, folder)
         log.error("BACKUP FAILED: %s (%s)", attempt["error"], exc)
     attempt["seconds"] = round(time.monotonic() - started, 3)
@@ -197,7 +213,7 @@ def _record(db_path: str | Path, attempt: dict) -> None:
                 database.table("backups").insert(attempt)
         finally:
             database.close()
-    except sqlite3.Error as exc:
+    except (*storage.DatabaseError, keyring.Locked) as exc:
         log.error("could not record the backup attempt in the database: %s", exc)
 
 
@@ -221,7 +237,7 @@ def _seconds_to_next(db_path: str | Path, interval: float) -> float:
             last = next(database.query("select max(at) at from backups"))["at"]
         finally:
             database.close()
-    except sqlite3.Error:
+    except (*storage.DatabaseError, keyring.Locked):
         last = None
     if last is None:
         return min(interval, FIRST_DELAY)

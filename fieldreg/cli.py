@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fieldreg import auth, db
+from fieldreg import auth, db, keyring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -20,7 +20,20 @@ class Context:
 
     def open(self):
         """Open the data folder's database (creating and migrating it if new)."""
+        if not keyring.is_unlocked(self.data):
+            self.unlock()
         return db.connect(db.prepare(self.data))
+
+    def unlock(self) -> None:
+        """Ask for the passphrase (FIELDREG_PASSPHRASE was not set) and unlock the folder."""
+        new = keyring.is_new(self.data)
+        if new:
+            click.echo(f"{self.data} is new: choose the passphrase that will encrypt it.", err=True)
+        passphrase = click.prompt("Passphrase", hide_input=True, confirmation_prompt=new, err=True)
+        try:
+            db.unlock(self.data, passphrase)
+        except keyring.WrongPassphrase as exc:
+            raise click.ClickException(f"Cannot unlock {self.data}: {exc}.") from exc
 
 
 @click.group()
@@ -86,6 +99,8 @@ def serve(obj: Context, role: str, host: str, port: int, threads: int) -> None:
     app = create_app({"DATA": str(obj.data), "ROLE": role})
     stop_backups = backup.schedule(app.config["DATABASE"], *backup.settings(app.config))
     click.echo(f"FieldReg {role} serving {obj.data}")
+    if not keyring.is_unlocked(obj.data):
+        click.echo(f"  locked: unlock it at http://127.0.0.1:{port}/unlock on this laptop")
     for address in lan_addresses(host, port):
         click.echo(f"  open {address}")
     try:
@@ -97,17 +112,34 @@ def serve(obj: Context, role: str, host: str, port: int, threads: int) -> None:
 
 def lan_addresses(host: str, port: int) -> list[str]:
     """List the URLs tablets can use to reach this laptop."""
-    urls = [f"http://127.0.0.1:{port}"]
     if host not in ("0.0.0.0", "::"):
         return [f"http://{host}:{port}"]
+    ips = set(_interface_addresses())
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-        for ip in sorted({info[4][0] for info in infos}):
-            if not ip.startswith("127."):
-                urls.append(f"http://{ip}:{port}")
+        ips.update(info[4][0] for info in infos)
     except OSError:
         pass
-    return urls
+    lan = sorted(ip for ip in ips if not ip.startswith("127."))
+    return [f"http://127.0.0.1:{port}"] + [f"http://{ip}:{port}" for ip in lan]
+
+
+def _interface_addresses() -> list[str]:
+    """Read the IPv4 address of each network interface (Linux; elsewhere nothing)."""
+    try:
+        import fcntl
+        import struct
+    except ImportError:
+        return []
+    found = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for _index, name in socket.if_nameindex():
+            try:
+                packed = fcntl.ioctl(sock.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
+                found.append(socket.inet_ntoa(packed[20:24]))  # SIOCGIFADDR
+            except OSError:
+                continue
+    return found
 
 
 @cli.group()
@@ -202,10 +234,14 @@ def backup_list(obj: Context) -> None:
 def restore(obj: Context, file: Path, skip_codes: int) -> None:
     """Replace the database with a backup FILE (the server must be stopped)."""
     from fieldreg.lock import FolderInUse
-    from fieldreg.restore import RestoreRefused
+    from fieldreg.restore import RestoreRefused, bring_salt
     from fieldreg.restore import restore as do_restore
 
     data = obj.data
+    if bring_salt(data, file):
+        click.echo(f"Took the salt kept beside {file.name}: give this station's passphrase.")
+    if not keyring.is_unlocked(data):
+        obj.unlock()
     try:
         done = do_restore(data, file, skip_codes)
     except FolderInUse as exc:
@@ -215,3 +251,87 @@ def restore(obj: Context, file: Path, skip_codes: int) -> None:
     if done["replaced"]:
         click.echo(f"The replaced database was kept as {done['replaced']}")
     click.echo(f"Restored {file} into {data}; new codes start after {done['code_seq']}.")
+
+
+@cli.command()
+@click.pass_obj
+def rekey(obj: Context) -> None:
+    """Change the passphrase: re-encrypt the database under a new one (and a new salt).
+
+    The current passphrase comes from FIELDREG_PASSPHRASE or a prompt, the new one from
+    FIELDREG_NEW_PASSPHRASE or a prompt. Stop the server first.
+    """
+    import os
+
+    old = os.environ.get(keyring.ENV_PASSPHRASE) or click.prompt(
+        "Current passphrase", hide_input=True, err=True
+    )
+    new = os.environ.get("FIELDREG_NEW_PASSPHRASE") or click.prompt(
+        "New passphrase", hide_input=True, confirmation_prompt=True, err=True
+    )
+    try:
+        db.rekey(obj.data, old, new)
+    except keyring.WrongPassphrase as exc:
+        raise click.ClickException(f"Passphrase not changed: {exc}.") from exc
+    database = db.connect(obj.data / db.DB_NAME)
+    with db.write(database):
+        from fieldreg import audit
+
+        audit.log(database, "cli", "rekey")
+    click.echo("Passphrase changed. Give the new one to whoever unlocks this station.")
+
+
+@users.command("unlock")
+@click.argument("name")
+@click.pass_obj
+def users_unlock(obj: Context, name: str) -> None:
+    """Let a user locked out by failed logins try again (and every device with them)."""
+    from fieldreg import throttle
+
+    database = obj.open()
+    found = [u for u in auth.list_users(database) if u["username"].lower() == name.lower()]
+    if not found:
+        raise click.ClickException(f"No user {name}.")
+    auth.unlock_user(database, found[0]["id"], actor="cli")
+    throttle.clear(database)
+    click.echo(f"User {name} unlocked.")
+
+
+@tokens.command("list")
+@click.pass_obj
+def tokens_list(obj: Context) -> None:
+    """List API tokens: id, name, role, created, revoked (never the secret)."""
+    for token in auth.list_tokens(obj.open()):
+        revoked = f"\trevoked {token['revoked_at']}" if token["revoked_at"] else ""
+        click.echo(
+            f"{token['id']}\t{token['name']}\t{token['role']}\t{token['created_at']}{revoked}"
+        )
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@click.pass_obj
+def tokens_revoke(obj: Context, token_id: str) -> None:
+    """Revoke an API token by its id (from `tokens list`)."""
+    try:
+        auth.revoke_token(obj.open(), token_id, actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo("Token revoked.")
+
+
+@cli.command()
+@click.option("--days", type=int, default=None, help="Override FIELDREG_RETENTION_DAYS.")
+@click.pass_obj
+def purge(obj: Context, days: int | None) -> None:
+    """Erase closed records (departed, transferred) older than the retention period."""
+    import os
+
+    from fieldreg import subject
+
+    if days is None:
+        days = int(os.environ.get("FIELDREG_RETENTION_DAYS", "0"))
+    if days <= 0:
+        raise click.ClickException("No retention period: give --days N or FIELDREG_RETENTION_DAYS.")
+    count = subject.purge_closed(obj.open(), days)
+    click.echo(f"{count} people erased (closed for more than {days} days).")

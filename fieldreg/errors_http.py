@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from fieldreg.db import OperationalError
 from fieldreg.errors import DomainError
 
 
@@ -66,7 +65,7 @@ def handle_unexpected(error: Exception):
     return render_error(500, InternalServerError.description)
 
 
-def handle_storage(error: sqlite3.OperationalError):
+def handle_storage(error: Exception):
     """Say plainly when the disk is full or the database stays busy: nothing was saved."""
     text = str(error).lower()
     current_app.logger.error("storage refused a request on %s: %s", request.path, error)
@@ -85,5 +84,6 @@ def init(app: Flask) -> None:
     """Install the error handlers."""
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(DomainError, handle_domain)
-    app.register_error_handler(sqlite3.OperationalError, handle_storage)
+    for error_class in OperationalError:
+        app.register_error_handler(error_class, handle_storage)
     app.register_error_handler(Exception, handle_unexpected)

@@ -73,11 +73,25 @@ def m001_core(db):
 
 
 @migrations()
+def m010_login_attempts(db):
+    """Count failed logins per client address, for the growing delay (issue 3)."""
+    db.executescript(
+        """
+        create table if not exists login_attempts (
+            address text primary key, failures integer not null default 0,
+            last_at text not null, blocked_until text
+        );
+        create index if not exists audit_actor on audit(actor, at);
+        """
+    )
+
+
+@migrations()
 def m070_backups(db):
     """Create the record of backup attempts shown on the coordinator's page."""
     db.executescript(
         """
-        create table backups (
+        create table if not exists backups (
             id integer primary key autoincrement, at text not null, ok integer not null,
             path text, bytes integer, seconds real, error text
         );

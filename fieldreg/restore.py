@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
+import shutil
 from pathlib import Path
 
-from fieldreg import backup
+from fieldreg import backup, keyring
 from fieldreg import db as storage
 from fieldreg.lock import DataLock
 
@@ -28,28 +28,28 @@ class RestoreRefused(Exception):
         self.message = message
 
 
-def _code_seq(path: Path) -> int | None:
+def _code_seq(path: Path, key: bytes) -> int | None:
     """Read a database's code counter, or None if the file is missing or unreadable."""
     if not path.exists():
         return None
     try:
-        database = storage.connect(path)
+        database = storage.connect(path, key)
         try:
             return int(storage.setting(database, "code_seq", "0"))
         finally:
             database.close()
-    except (sqlite3.Error, ValueError):
+    except (*storage.DatabaseError, ValueError, keyring.Locked):
         return None
 
 
-def _validate(source: Path) -> None:
+def _validate(source: Path, key: bytes) -> None:
     """Refuse a file that is not a sound FieldReg database."""
     if not source.is_file():
         raise RestoreRefused(f"{source} is not a file.")
     try:
-        verdict = backup.check(source)
-        station = _station(source)
-    except sqlite3.Error as exc:
+        verdict = backup.check(source, key)
+        station = _station(source, key)
+    except (*storage.DatabaseError, keyring.Locked) as exc:
         raise RestoreRefused(f"{source} cannot be read as a FieldReg database: {exc}") from exc
     if verdict != "ok":
         raise RestoreRefused(f"{source} failed its integrity check: {verdict}")
@@ -57,8 +57,8 @@ def _validate(source: Path) -> None:
         raise RestoreRefused(f"{source} has no station code: not a FieldReg database.")
 
 
-def _station(path: Path) -> str | None:
-    database = storage.connect(path)
+def _station(path: Path, key: bytes) -> str | None:
+    database = storage.connect(path, key)
     try:
         return storage.setting(database, "station_code")
     finally:
@@ -78,15 +78,30 @@ def _move_aside(path: Path) -> Path | None:
     return aside
 
 
+def bring_salt(data_dir: str | Path, source: str | Path) -> bool:
+    """On a new laptop, take the salt kept beside the backup, so the passphrase opens it."""
+    data_dir, source = Path(data_dir), Path(source)
+    if not keyring.is_new(data_dir):
+        return False
+    station = source.name.split("-")[1] if source.name.count("-") >= 2 else ""
+    kept = backup.salt_path(source.parent, station)
+    if not kept.exists():
+        return False
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(kept, data_dir / keyring.SALT_FILE)
+    return True
+
+
 def restore(data_dir: str | Path, source: str | Path, skip_codes: int = SKIP_CODES) -> dict:
     """Replace the data folder's database with ``source``; return what was done."""
     data_dir, source = Path(data_dir), Path(source).resolve()
-    _validate(source)
+    target = data_dir / storage.DB_NAME
+    key = keyring.key_for(target, create=True)  # the backup is under the folder's key
+    _validate(source, key)
     with DataLock(data_dir, "restore"):
-        target = data_dir / storage.DB_NAME
-        highest = max(_code_seq(source) or 0, _code_seq(target) or 0)
+        highest = max(_code_seq(source, key) or 0, _code_seq(target, key) or 0)
         aside = _move_aside(target)
-        src, dst = storage.connect(source), storage.connect(target)
+        src, dst = storage.connect(source, key), storage.connect(target, key)
         try:
             src.conn.backup(dst.conn)
             with storage.write(dst):

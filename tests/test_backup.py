@@ -48,7 +48,9 @@ def test_both_ends_are_opened_by_db_connect(app, folder, monkeypatch):
     """Encryption (issue 3) lives in db.connect(): a backup opened otherwise would be clear."""
     opened = []
     real = storage.connect
-    monkeypatch.setattr(storage, "connect", lambda path: opened.append(str(path)) or real(path))
+    monkeypatch.setattr(
+        storage, "connect", lambda path, key=None: opened.append(str(path)) or real(path, key)
+    )
     assert backup.run(app.config["DATABASE"], folder, keep=3)["ok"]
     assert app.config["DATABASE"] in opened
     assert any(p.endswith(".db.part") for p in opened)
@@ -105,8 +107,8 @@ def test_disk_full_at_the_write_step_leaves_nothing_that_looks_good(
 def test_usb_stick_pulled_mid_write(app, folder, monkeypatch):
     real_copy = backup._copy
 
-    def copy_then_pull(source, part):
-        real_copy(source, part)
+    def copy_then_pull(source, part, key):
+        real_copy(source, part, key)
         shutil.rmtree(folder)  # the stick is gone before the copy is flushed
 
     monkeypatch.setattr(backup, "_copy", copy_then_pull)
