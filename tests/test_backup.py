@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +28,9 @@ def register(db, n=1):
 
 
 def files_in(path):
-    return sorted(p.name for p in path.iterdir()) if path.exists() else []
+    """List the folder, leaving out the salt kept beside the backups."""
+    names = sorted(p.name for p in path.iterdir()) if path.exists() else []
+    return [name for name in names if not name.endswith(".salt")]
 
 
 def test_backup_is_a_checked_self_contained_copy(app, db, folder):
@@ -37,6 +40,10 @@ def test_backup_is_a_checked_self_contained_copy(app, db, folder):
     assert files_in(folder) == [attempt["path"].rsplit("/", 1)[-1]]  # no .part, -wal or -shm
     assert attempt["path"].endswith(".db") and "-T3S-" in attempt["path"]
     assert backup.check(folder / files_in(folder)[0]) == "ok"
+    assert not storage.is_plain(folder / files_in(folder)[0])  # encrypted like the database
+    assert (folder / "fieldreg-T3S.salt").read_bytes() == (
+        Path(app.config["DATA"]) / "fieldreg.salt"
+    ).read_bytes()
     copy = storage.connect(attempt["path"])
     assert next(copy.query("select code from households"))["code"] == household["code"]
     assert copy.execute("pragma journal_mode").fetchone()[0] == "wal"  # connect() sets it again
