@@ -73,3 +73,20 @@ def test_a_bad_file_is_refused_and_nothing_changes(data_dir, tmp_path, content):
     with pytest.raises(RestoreRefused):
         restore(data_dir, bad)
     assert not (data_dir / "replaced").exists()
+
+
+def test_a_new_laptop_comes_back_from_the_usb_stick(app, db, tmp_path):
+    """The salt kept beside the backups, with the passphrase, opens them on another machine."""
+    from click.testing import CliRunner
+
+    from fieldreg.cli import cli
+
+    household = records.create_household(db, household_body(), "t")[0]
+    made = backup.run(app.config["DATABASE"], tmp_path / "usb", keep=3)
+    new_laptop = tmp_path / "new-laptop"
+    result = CliRunner().invoke(cli, ["--data", str(new_laptop), "restore", made["path"]])
+    assert result.exit_code == 0, result.output
+    assert "salt" in result.output
+    restored = connect(new_laptop / DB_NAME)
+    assert next(restored.query("select code from households"))["code"] == household["code"]
+    restored.close()
