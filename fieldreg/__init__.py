@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Flask, request
-from flask_babel import Babel, get_locale
+from flask import Flask
+from flask_babel import Babel
 
-from fieldreg import access, config, db, keyring, security
+from fieldreg import access, config, db, i18n, keyring, security
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = ("en", "ar")
+LANGUAGES = i18n.LANGUAGES
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -21,14 +21,6 @@ def _secret_key(data_dir: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def select_locale() -> str:
-    """Choose the page language: the user's choice, else the browser's."""
-    chosen = request.cookies.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def when(value) -> str:
@@ -56,7 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.setdefault("SECRET_KEY", _secret_key(data_dir))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    Babel(app, locale_selector=select_locale)
+    Babel(app, locale_selector=i18n.select_locale)
+    i18n.init(app)
     app.teardown_appcontext(db.close_db)
     app.before_request(security.require_declaration)
     app.before_request(access.load_user)
@@ -65,7 +58,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(security.set_headers)
     app.jinja_env.globals["csrf_token"] = access.csrf_token
     app.jinja_env.globals["allowed"] = access.allowed
-    app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["when"] = when
     _register_blueprints(app)
     if app.config.get("_prepared"):
@@ -77,13 +69,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
-    from fieldreg.views import admin, backups, health, register, station
+    from fieldreg.views import admin, backups, dashboard, exports, health, prefs, register, station
     from fieldreg.views import auth as auth_views
 
     errors_http.init(app)
     station.init(app)
     api.init(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(prefs.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(backups.bp)

@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, set[str]] = {
     # Data subject rights: show everything held about a person, erase a person.
     "subject:read": {"coordinator", "admin"},
     "subject:erase": {"coordinator", "admin"},
+    "dashboard:read": {"coordinator", "analyst", "admin"},
+    "export": {"coordinator", "analyst", "admin"},
 }
 # Endpoints that are not our views: static files and the API description (no personal data).
 OPEN_ENDPOINTS = {"static", "api-docs.openapi_json"}

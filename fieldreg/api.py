@@ -6,7 +6,7 @@ Views parse, call a domain operation, and answer; errors come out in the one sha
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, g
+from flask import Flask, Response, abort, current_app, g
 from flask_smorest import Api, Blueprint
 
 from fieldreg import audit, codes, matches, qr, records, search_index, stats
@@ -154,7 +154,9 @@ def tag(code, fmt):
 @requires("stats:read")
 @blp.response(200, StatsSchema)
 def get_stats():
-    """Return the station's figures."""
+    """Return the figures the dashboard shows (at HQ: over all stations, raw and unique)."""
+    if current_app.config["ROLE"] == "hq":
+        return stats.hq_stats(get_db())
     return stats.station_stats(get_db())
 
 

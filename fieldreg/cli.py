@@ -335,3 +335,34 @@ def purge(obj: Context, days: int | None) -> None:
         raise click.ClickException("No retention period: give --days N or FIELDREG_RETENTION_DAYS.")
     count = subject.purge_closed(obj.open(), days)
     click.echo(f"{count} people erased (closed for more than {days} days).")
+
+
+@cli.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "pfif"]), default="csv", show_default=True
+)
+@click.option(
+    "--kind",
+    default="people",
+    show_default=True,
+    help="csv: households, people, triage or movements (xlsx has every kind).",
+)
+@click.option("--hxl", is_flag=True, help="Add a row of HXL hashtags under the header.")
+@click.option(
+    "--pseudonymise",
+    "partner",
+    metavar="PARTNER",
+    help="For a partner: no names or phones, ids replaced by the partner's pseudonyms.",
+)
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def export_cmd(obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None, out: Path):
+    """Export people (or households, triage, movements) as CSV, XLSX or PFIF 1.4 XML to OUT."""
+    from fieldreg import exports
+
+    try:
+        body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    exports.write_file(out, body)
+    click.echo(f"Wrote {out} ({len(body)} bytes).")

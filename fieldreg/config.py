@@ -33,4 +33,5 @@ DEFAULTS = {
     "BACKUP_DIR": "",  # empty: <data folder>/backups; a USB stick's folder works
     "BACKUP_KEEP": 24,
     "SHUTDOWN_GRACE_SECONDS": 30,
+    "DASHBOARD_REFRESH_SECONDS": 30,
 }

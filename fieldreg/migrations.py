@@ -87,6 +87,17 @@ def m010_login_attempts(db):
 
 
 @migrations()
+def m060_user_preferences(db):
+    """Give each user a preferred language and digits (Western or Arabic-Indic)."""
+    db.executescript(
+        """
+        alter table users add column lang text;
+        alter table users add column digits text;
+        """
+    )
+
+
+@migrations()
 def m070_backups(db):
     """Create the record of backup attempts shown on the coordinator's page."""
     db.executescript(

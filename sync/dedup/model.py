@@ -32,6 +32,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "different",
         "plausible",
         "within estimate",
+        "close",
         "same year",
         "day/month swapped",
         "same date",
@@ -43,7 +44,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
 }
 M_START: dict[str, tuple[float, ...]] = {
     **{name: (0.03, 0.07, 0.4, 0.5) for name in NAME_FIELDS},
-    "birth": (0.02, 0.05, 0.3, 0.2, 0.03, 0.4),
+    "birth": (0.02, 0.05, 0.15, 0.15, 0.2, 0.03, 0.4),
     "sex": (0.02, 0.98),
     "phone": (0.3, 0.7),
     "id_number": (0.05, 0.95),
@@ -52,7 +53,7 @@ M_START: dict[str, tuple[float, ...]] = {
 R_START: dict[str, tuple[float, ...]] = {
     "given": (0.9, 0.05, 0.04, 0.01),
     **{name: (0.3, 0.05, 0.4, 0.25) for name in ("father", "mother", "family")},
-    "birth": (0.6, 0.2, 0.15, 0.04, 0.005, 0.005),
+    "birth": (0.6, 0.2, 0.1, 0.05, 0.04, 0.005, 0.005),
     "sex": (0.5, 0.5),
     "phone": (0.3, 0.7),
     "id_number": (0.99, 0.01),
@@ -147,19 +148,22 @@ def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims) -> np.ndarray:
 
 
 def _birth_levels(ft: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return birth levels: exact date, swapped day/month, same year, within the estimates
-    (always ± 1 year: a birthday not yet reached, a slip of the year), plausible (within
-    twice that), different."""
+    """Return birth levels, from "different" to "same date" (see LEVELS["birth"]).
+
+    The slack is what two estimated ages allow (it grows with age), plus a year for a birthday
+    not yet reached or a slip of the year; "close" is two years whatever the estimates.
+    """
     year_a, year_b = ft.birth_year[a].astype(np.int32), ft.birth_year[b].astype(np.int32)
     gap = np.abs(year_a - year_b)
     slack = ft.year_tol[a].astype(np.int32) + ft.year_tol[b] + 1
     level = np.where(gap <= 2 * slack + 1, 1, 0).astype(np.int8)
     level[gap <= slack] = 2
-    level[gap == 0] = 3
+    level[gap <= 2] = 3
+    level[gap == 0] = 4
     dob_a, dob_b = ft.dob[a], ft.dob[b]
     swapped = ((ft.dob_swapped[a] == dob_b) | (dob_a == ft.dob_swapped[b])) & (dob_a > 0)
-    level[swapped & (dob_b > 0)] = 4
-    level[(dob_a == dob_b) & (dob_a > 0)] = 5
+    level[swapped & (dob_b > 0)] = 5
+    level[(dob_a == dob_b) & (dob_a > 0)] = 6
     level[(year_a == 0) | (year_b == 0)] = -1
     return level
 
@@ -315,15 +319,15 @@ def _em(patterns: np.ndarray, counts: np.ndarray, dists: dict, shares: dict, fre
 # birth date). Conditional independence makes the anchored pairs' levels of a field the
 # duplicates' levels of it.
 ANCHORS: dict[str, tuple[tuple[str, int], ...]] = {
-    "given": (("birth", 4), ("family", 2)),
-    "family": (("birth", 4), ("given", 2)),
-    "father": (("birth", 4), ("given", 2), ("family", 2)),
-    "mother": (("birth", 4), ("given", 2), ("family", 2)),
+    "given": (("birth", 5), ("family", 2)),
+    "family": (("birth", 5), ("given", 2)),
+    "father": (("birth", 5), ("given", 2), ("family", 2)),
+    "mother": (("birth", 5), ("given", 2), ("family", 2)),
     "birth": (("given", 2), ("family", 2), ("father", 2), ("mother", 2)),
-    "sex": (("birth", 4), ("given", 2), ("family", 2)),
-    "phone": (("birth", 4), ("given", 2), ("family", 2)),
-    "id_number": (("birth", 4), ("given", 2), ("family", 2)),
-    "origin": (("birth", 4), ("given", 2), ("family", 2)),
+    "sex": (("birth", 5), ("given", 2), ("family", 2)),
+    "phone": (("birth", 5), ("given", 2), ("family", 2)),
+    "id_number": (("birth", 5), ("given", 2), ("family", 2)),
+    "origin": (("birth", 5), ("given", 2), ("family", 2)),
 }
 
 
