@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
     from fieldreg.views import (
         admin,
+        backups,
         dashboard,
         exports,
         health,
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(prefs.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
+    app.register_blueprint(backups.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(medical.bp)
     app.register_blueprint(scanning.bp)

@@ -29,6 +29,10 @@ DEFAULTS = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "BABEL_DEFAULT_LOCALE": "en",
     "JSON_SORT_KEYS": False,
+    "BACKUP_MINUTES": 15,  # 0 turns automatic backups off
+    "BACKUP_DIR": "",  # empty: <data folder>/backups; a USB stick's folder works
+    "BACKUP_KEEP": 24,
+    "SHUTDOWN_GRACE_SECONDS": 30,
     "DASHBOARD_REFRESH_SECONDS": 30,
     "SYNC_AUTO": True,  # station: sync in the background while `serve` runs
     "SYNC_INTERVAL": 180,  # seconds between background syncs

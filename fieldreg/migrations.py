@@ -153,3 +153,16 @@ def m060_user_preferences(db):
         alter table users add column digits text;
         """
     )
+
+
+@migrations()
+def m070_backups(db):
+    """Create the record of backup attempts shown on the coordinator's page."""
+    db.executescript(
+        """
+        create table if not exists backups (
+            id integer primary key autoincrement, at text not null, ok integer not null,
+            path text, bytes integer, seconds real, error text
+        );
+        """
+    )
