@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, abort, g
 from flask_smorest import Api, Blueprint
 
-from fieldreg import audit, codes, qr, records, search_index, stats
+from fieldreg import api_devices, audit, codes, qr, records, search_index, stats
 from fieldreg.access import requires
 from fieldreg.db import get_db, write
 from fieldreg.errors import InvalidCode
@@ -143,3 +143,4 @@ def init(app: Flask) -> None:
     api = FieldRegApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(blp)
+    api.register_blueprint(api_devices.blp)

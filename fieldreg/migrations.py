@@ -70,3 +70,18 @@ def m001_core(db):
         create index audit_record on audit(tbl, record_id);
         """
     )
+
+
+@migrations()
+def m030_devices(db):
+    """Create devices (tablets) and mark the codes issued to a device's offline block."""
+    db.executescript(
+        """
+        create table devices (
+            id text primary key, created_at text not null, created_by text,
+            last_seen text
+        );
+        alter table codes add column device_id text;
+        create index codes_device on codes(device_id) where device_id is not null;
+        """
+    )

@@ -104,7 +104,8 @@ def create_household(db: Database, data: dict, actor: str | None) -> tuple[dict,
         if client_id and (existing := _existing_for_client(db, client_id, digest)):
             return get_household(db, existing["code"]), False
         hh_id = new_id()
-        code = _code_for(db, data.get("tag_code"), "household", hh_id)
+        device_id = str(data["device_id"]) if data.get("device_id") else None
+        code = _code_for(db, data, "household", hh_id, device_id)
         stamp = tags.now()
         row = {
             **household_columns(data),
@@ -121,7 +122,7 @@ def create_household(db: Database, data: dict, actor: str | None) -> tuple[dict,
         db.table("households").insert(row)
         changelog.record(db, "households", hh_id, "upsert", _synced(row))
         for position, member in enumerate(data["members"]):
-            _insert_person(db, hh_id, code, position, member, stamp)
+            _insert_person(db, hh_id, code, position, member, stamp, device_id)
         audit.log(db, actor, "create", "households", hh_id)
     return get_household(db, code), True
 
@@ -131,22 +132,34 @@ def _synced(row: dict) -> dict:
     return {k: v for k, v in row.items() if k not in ("client_hash", "phone_norm")}
 
 
-def _code_for(db: Database, tag_code: str | None, kind: str, record_id: str) -> str:
-    """Bind a pre-printed tag if one was given, otherwise issue a fresh code."""
-    if tag_code:
-        return tags.bind_preprinted(db, tag_code, kind, record_id)
+def _code_for(
+    db: Database, record: dict, kind: str, record_id: str, device_id: str | None = None
+) -> str:
+    """Bind a pre-printed tag, or the code the device chose offline, or issue a fresh code."""
+    if record.get("tag_code"):
+        return tags.bind_preprinted(db, record["tag_code"], kind, record_id)
+    if record.get("device_code"):
+        return tags.claim_device_code(db, record["device_code"], device_id, kind, record_id)
     code = tags.issue(db, kind)[0]
     tags.assign(db, code, kind, record_id)
     return code
 
 
-def _insert_person(db: Database, hh_id: str, hh_code: str, position: int, member: dict, stamp: str):
+def _insert_person(
+    db: Database,
+    hh_id: str,
+    hh_code: str,
+    position: int,
+    member: dict,
+    stamp: str,
+    device_id: str | None = None,
+):
     """Insert one member of a household, its search keys and its change."""
     person_id = str(member["id"]) if member.get("id") else new_id()
     row = {
         **person_columns(member),
         "id": person_id,
-        "code": _code_for(db, member.get("tag_code"), "person", person_id),
+        "code": _code_for(db, member, "person", person_id, device_id),
         "household_id": hh_id,
         "position": position,
         "created_at": stamp,
