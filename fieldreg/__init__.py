@@ -58,10 +58,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
     from fieldreg.views import auth as auth_views
-    from fieldreg.views import health, register
+    from fieldreg.views import health, offline, register
 
     errors_http.init(app)
     api.init(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
+    app.register_blueprint(offline.bp)

@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "stats:read": ALL,
     "users:manage": {"coordinator", "admin"},
     "audit:read": {"coordinator", "admin"},
+    "tablets:setup": {"coordinator", "admin"},
 }
 SESSION_COOKIE = "fr_session"
 CSRF_COOKIE = "fr_csrf"

@@ -70,17 +70,36 @@ def init(obj: Context, code: str | None, name: str | None) -> None:
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--https", "use_https", is_flag=True, help="Serve TLS with this station's own CA.")
+@click.option("--ca-port", type=int, help="Plain-HTTP port handing out the CA (default PORT+1).")
 @click.pass_obj
-def serve(obj: Context, role: str, host: str, port: int, threads: int) -> None:
+def serve(
+    obj: Context, role: str, host: str, port: int, threads: int, use_https: bool, ca_port: int
+) -> None:
     """Serve the station (or HQ) to the browsers on this network."""
-    import waitress
-
     from fieldreg import create_app
 
-    app = create_app({"DATA": str(obj.data), "ROLE": role})
+    ca_port = ca_port or port + 1
+    app = create_app(
+        {
+            "DATA": str(obj.data),
+            "ROLE": role,
+            "HTTPS_PORT": port if use_https else None,
+            "CA_PORT": ca_port if use_https else None,
+        }
+    )
     click.echo(f"FieldReg {role} serving {obj.data}")
+    scheme = "https" if use_https else "http"
     for address in lan_addresses(host, port):
-        click.echo(f"  open {address}")
+        click.echo(f"  open {address.replace('http://', scheme + '://')}")
+    if use_https:
+        from fieldreg.serving import serve_https
+
+        click.echo(f"  tablets install the CA from http://<address>:{ca_port}/ca.crt")
+        serve_https(app, obj.data, host, port, ca_port, threads)
+        return
+    import waitress
+
     waitress.serve(app, host=host, port=port, threads=threads, ident="fieldreg")
 
 
