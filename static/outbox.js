@@ -19,7 +19,7 @@
   var memory = []; // plain-HTTP queue: only while this page is open
   var sending = false, dbPromise = null;
   var enc = new TextEncoder();
-  var T = { queued: "Saved on this tablet: %s", sent: "Sent: %s", refused: "Refused: %s",
+  var T = { queued: "Saved on this tablet: {code}", sent: "Sent: {code}", refused: "Refused: {code}",
     login: "Log in again to send.", open: "Open" }; // replaced by the page's translations
 
   // ---- IndexedDB: "outbox" (sealed records by client_id) and "device" (id, codes, key) ----
@@ -151,7 +151,8 @@
   }
 
   async function queued() {
-    return (secure ? await getAll("outbox") : []).concat(memory);
+    var all = (secure ? await getAll("outbox") : []).concat(memory);
+    return all.sort(function (a, b) { return a.created_at < b.created_at ? -1 : 1; });
   }
 
   async function forget(rec) {
@@ -175,7 +176,7 @@
         if (r.ok) {
           var hh = await r.json();
           await forget(rec);
-          say(T.sent.replace("%s", hh.code), "/households/" + hh.code);
+          say(T.sent.replace("{code}", hh.code), "/households/" + hh.code);
         } else if (r.status === 401 || r.status === 403) {
           say(T.login); break;
         } else if (r.status >= 500) {
@@ -184,7 +185,7 @@
           var err = await r.json().catch(function () { return {}; });
           if (/CSRF/.test(err.error || "") && await refreshCsrf()) continue;
           await markRefused(rec, err.error || String(r.status));
-          say(T.refused.replace("%s", rec.code || "") + " " + (err.error || ""));
+          say(T.refused.replace("{code}", rec.code || "") + " " + (err.error || ""));
         }
       }
       await renewCodes().catch(function () {});
@@ -258,7 +259,7 @@
       var rec = await queueForm(form);
       form.reset();
       form.querySelectorAll("[data-member]").forEach(function (b, i) { if (i > 0) b.remove(); });
-      say(T.queued.replace("%s", rec.code || "…"));
+      say(T.queued.replace("{code}", rec.code || "…"));
       await showCount();
       head.focus();
       deliver();

@@ -45,18 +45,20 @@ function page(request, path) {
     }
     return response;
   }).catch(function () {
-    return caches.open(CACHE).then(function (cache) {
-      return cache.match(path).then(function (hit) { return hit || cache.match(SHELL_PAGE); });
-    }).then(function (hit) { return hit || Response.error(); });
+    // Any fieldreg cache will do: a page still run by the previous worker must open too.
+    return caches.match(path).then(function (hit) { return hit || caches.match(SHELL_PAGE); })
+      .then(function (hit) { return hit || Response.error(); });
   });
 }
 
 function asset(request) {
   return caches.open(CACHE).then(function (cache) {
     return cache.match(request, { ignoreSearch: true }).then(function (hit) {
-      return hit || fetch(request).then(function (response) {
-        if (response.ok) cache.put(request, response.clone());
-        return response;
+      return hit || fetch(request).catch(function () {
+        return caches.match(request, { ignoreSearch: true });
+      }).then(function (response) {
+        if (response && response.ok) cache.put(request, response.clone());
+        return response || Response.error();
       });
     });
   });

@@ -16,9 +16,9 @@ SHELL_FILES = ("sw.js", "app.css", "register.js", "outbox.js")
 
 
 @functools.cache
-def shell_version() -> str:
-    """Fingerprint the app shell, so that a changed file installs a fresh cache."""
-    digest = hashlib.sha256()
+def shell_version(release: str) -> str:
+    """Fingerprint the app shell and release, so that a change installs a fresh cache."""
+    digest = hashlib.sha256(release.encode())
     for name in SHELL_FILES:
         digest.update((ROOT / "static" / name).read_bytes())
     return digest.hexdigest()[:12]
@@ -28,7 +28,11 @@ def shell_version() -> str:
 @public
 def service_worker():
     """Serve the service worker from the site's root, so that its scope is the whole site."""
-    body = (ROOT / "static" / "sw.js").read_text().replace("__VERSION__", shell_version())
+    body = (
+        (ROOT / "static" / "sw.js")
+        .read_text()
+        .replace("__VERSION__", shell_version(str(current_app.config["APP_RELEASE"])))
+    )
     return Response(
         body,
         mimetype="text/javascript",
