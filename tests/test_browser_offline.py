@@ -12,6 +12,7 @@ from tests.browser_fixtures import screenshot
 pytestmark = pytest.mark.browser
 
 CODES_READY = """async () => {
+  if (!(await indexedDB.databases()).some(d => d.name === 'fieldreg')) return false;
   const db = await new Promise(ok => {
     const r = indexedDB.open('fieldreg');
     r.onsuccess = () => ok(r.result);
