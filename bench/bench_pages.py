@@ -26,13 +26,19 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("FIELDREG_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PIN = "2468"
 TIMING = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
   const res = performance.getEntriesByType('resource');
-  return {load: nav.loadEventEnd, dcl: nav.domContentLoadedEventEnd, ttfb: nav.responseStart, resp: nav.responseEnd,
+  return {load: nav.loadEventEnd, dcl: nav.domContentLoadedEventEnd, ttfb: nav.responseStart,
           bytes: nav.decodedBodySize + res.reduce((n, r) => n + r.decodedBodySize, 0),
           files: 1 + res.length};
 }"""
@@ -44,13 +50,23 @@ def start_station(data: Path) -> tuple[subprocess.Popen, str]:
     """Start a station with a registrar; return the process and its URL."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     base = [sys.executable, "-m", "fieldreg", "--data", str(data)]
-    subprocess.run([*base, "users", "add", "reg", "--role", "registrar", "--pin", PIN],
-                   check=True, env=env, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [*base, "users", "add", "reg", "--role", "registrar", "--pin", PIN],
+        check=True,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+    )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([*base, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*base, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
@@ -74,9 +90,14 @@ def measure(browser, url: str, state: dict) -> dict:
     page.reload()
     offline = page.evaluate(TIMING)
     context.close()
-    return {"first_ms": first["load"], "first_ttfb_ms": first["ttfb"],
-            "first_dcl_ms": first["dcl"], "offline_ms": offline["load"],
-            "bytes": first["bytes"], "files": first["files"]}
+    return {
+        "first_ms": first["load"],
+        "first_ttfb_ms": first["ttfb"],
+        "first_dcl_ms": first["dcl"],
+        "offline_ms": offline["load"],
+        "bytes": first["bytes"],
+        "files": first["files"],
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -109,11 +130,15 @@ def main(argv: list[str] | None = None) -> dict:
     summary["max_offline_ms"] = max(r["offline_ms"] for r in results)
     print(f"register page, Chromium, 4x CPU throttling, {runs} runs (median / max):")
     print(f"  first load     {summary['first_ms']:.0f} ms / {summary['max_first_ms']:.0f} ms")
-    print(f"  (first load: server answered at {summary['first_ttfb_ms']:.0f} ms, "
-          f"DOMContentLoaded {summary['first_dcl_ms']:.0f} ms)")
+    print(
+        f"  (first load: server answered at {summary['first_ttfb_ms']:.0f} ms, "
+        f"DOMContentLoaded {summary['first_dcl_ms']:.0f} ms)"
+    )
     print(f"  offline reload {summary['offline_ms']:.0f} ms / {summary['max_offline_ms']:.0f} ms")
-    print(f"  bytes          {summary['bytes'] / 1024:.1f} KB in {summary['files']:.0f} files "
-          "(uncompressed)")
+    print(
+        f"  bytes          {summary['bytes'] / 1024:.1f} KB in {summary['files']:.0f} files "
+        "(uncompressed)"
+    )
     return summary
 
 

@@ -80,7 +80,7 @@ FAMILY = """حلبي:Halabi:20 شامي:Shami|Chami:18 حموي:Hamwi|Hamawi:15 
 
 PLACES = """حلب:Halab حمص:Homs حماة:Hama إدلب:Idlib دير_الزور:Deir_ez-Zor الرقة:Raqqa درعا:Daraa
 دوما:Douma داريا:Darayya الزبداني:Zabadani معرة_النعمان:Maarat_al-Numan سراقب:Saraqib منبج:Manbij
-الباب:al-Bab تدمر:Palmyra القصير:Qusayr جسر_الشغور:Jisr_al-Shughur"""
+الباب:al-Bab تدمر:Tadmur القصير:Qusayr جسر_الشغور:Jisr_al-Shughur"""
 
 ARTICLE_FAMILY_SHARE = 0.6
 ARABIC_SHARE = 0.55
@@ -202,8 +202,11 @@ def make_household(names: Names, hid: int, today: date) -> list[dict]:
     for _ in range(max(0, size - 2)):
         sex = rng.choice(["male", "female"])
         child_age = rng.randint(0, max(0, min(30, head_age - 18)))
-        person(sex, names.draw("m" if sex == "male" else "f"), head, spouse, family,
-               child_age, "child")  # fmt: skip
+        taken = {m["given"][0] for m in members}
+        given = names.draw("m" if sex == "male" else "f")
+        while given[0] in taken:  # parents never give two of their children one name
+            given = names.draw("m" if sex == "male" else "f")
+        person(sex, given, head, spouse, family, child_age, "child")
     if rng.random() < 0.08:
         person("female", names.draw("f"), names.draw("m"), names.draw("f"), names.draw("l"),
                head_age + rng.randint(20, 30), "grandparent")  # fmt: skip

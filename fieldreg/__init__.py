@@ -31,6 +31,14 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
+def when(value) -> str:
+    """Show a stored time as 'YYYY-MM-DD HH:MM' (UTC), or '—'."""
+    if not value:
+        return "—"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:16].replace("T", " ")
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, blueprints."""
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
@@ -51,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.globals["csrf_token"] = access.csrf_token
     app.jinja_env.globals["allowed"] = access.allowed
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["when"] = when
     _register_blueprints(app)
     return app
 

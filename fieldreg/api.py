@@ -9,13 +9,15 @@ from __future__ import annotations
 from flask import Flask, Response, abort, g
 from flask_smorest import Api, Blueprint
 
-from fieldreg import api_devices, audit, codes, qr, records, search_index, stats
+from fieldreg import api_devices, audit, codes, matches, qr, records, search_index, stats
 from fieldreg.access import requires
 from fieldreg.db import get_db, write
 from fieldreg.errors import InvalidCode
 from fieldreg.schemas import (
     HouseholdSchema,
     HouseholdUpdateSchema,
+    MatchArgsSchema,
+    MatchResultSchema,
     PersonSchema,
     PersonUpdateSchema,
     SearchArgsSchema,
@@ -117,6 +119,15 @@ def update_person(data, code):
 def search(args):
     """Find people by code, phone or name (any script)."""
     return {"query": args["q"], "results": search_index.search(get_db(), args["q"], args["limit"])}
+
+
+@blp.route("/matches", methods=["GET"])
+@requires("household:create")
+@blp.arguments(MatchArgsSchema, location="query")
+@blp.response(200, MatchResultSchema)
+def possible_matches(args):
+    """List people already registered who may be the one being typed."""
+    return {"results": matches.possible_matches(get_db(), args)}
 
 
 @blp.route("/tags/<code>.<any(svg, png):fmt>", methods=["GET"])

@@ -105,17 +105,34 @@ def serve(
 
 def lan_addresses(host: str, port: int) -> list[str]:
     """List the URLs tablets can use to reach this laptop."""
-    urls = [f"http://127.0.0.1:{port}"]
     if host not in ("0.0.0.0", "::"):
         return [f"http://{host}:{port}"]
+    ips = set(_interface_addresses())
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-        for ip in sorted({info[4][0] for info in infos}):
-            if not ip.startswith("127."):
-                urls.append(f"http://{ip}:{port}")
+        ips.update(info[4][0] for info in infos)
     except OSError:
         pass
-    return urls
+    lan = sorted(ip for ip in ips if not ip.startswith("127."))
+    return [f"http://127.0.0.1:{port}"] + [f"http://{ip}:{port}" for ip in lan]
+
+
+def _interface_addresses() -> list[str]:
+    """Read the IPv4 address of each network interface (Linux; elsewhere nothing)."""
+    try:
+        import fcntl
+        import struct
+    except ImportError:
+        return []
+    found = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for _index, name in socket.if_nameindex():
+            try:
+                packed = fcntl.ioctl(sock.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
+                found.append(socket.inet_ntoa(packed[20:24]))  # SIOCGIFADDR
+            except OSError:
+                continue
+    return found
 
 
 @cli.group()

@@ -52,6 +52,19 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     db.conn.execute("commit")
 
 
+def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> None:
+    """Insert one row (plain SQL: sqlite-utils' insert introspects the table on every call)."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    db.execute(f"insert into {table} ({columns}) values ({marks})", list(row.values()))
+
+
+def update_row(db: sqlite_utils.Database, table: str, record_id: str, changes: dict) -> None:
+    """Set some columns of the row with this id."""
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    db.execute(f"update {table} set {assignments} where id = ?", [*changes.values(), record_id])
+
+
 def setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
     """Read one station setting."""
     rows = list(db.query("select value from settings where key = ?", [key]))

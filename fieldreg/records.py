@@ -11,7 +11,7 @@ import uuid6
 from sqlite_utils import Database
 
 from fieldreg import audit, search_index, tags
-from fieldreg.db import setting, write
+from fieldreg.db import insert_row, setting, update_row, write
 from fieldreg.errors import Conflict, NotFound
 from sync import changelog, names
 
@@ -103,14 +103,18 @@ def create_household(db: Database, data: dict, actor: str | None) -> tuple[dict,
     with write(db):
         if client_id and (existing := _existing_for_client(db, client_id, digest)):
             return get_household(db, existing["code"]), False
-        hh_id = new_id()
+        hh_id, stamp, members = new_id(), tags.now(), data["members"]
+        person_ids = [str(m["id"]) if m.get("id") else new_id() for m in members]
+        _refuse_taken_ids(db, person_ids)
+        pairs = zip(person_ids, members, strict=True)
+        wanted = [("household", hh_id, data.get("tag_code"), data.get("device_code"))]
+        wanted += [("person", pid, m.get("tag_code"), m.get("device_code")) for pid, m in pairs]
         device_id = str(data["device_id"]) if data.get("device_id") else None
-        code = _code_for(db, data, "household", hh_id, device_id)
-        stamp = tags.now()
+        hh_code, *person_codes = _codes(db, wanted, device_id)
         row = {
             **household_columns(data),
             "id": hh_id,
-            "code": code,
+            "code": hh_code,
             "client_id": client_id,
             "client_hash": digest if client_id else None,
             "station": setting(db, "station_code"),
@@ -119,12 +123,14 @@ def create_household(db: Database, data: dict, actor: str | None) -> tuple[dict,
             "created_by": actor,
         }
         row.setdefault("arrived_at", stamp)
-        db.table("households").insert(row)
-        changelog.record(db, "households", hh_id, "upsert", _synced(row))
-        for position, member in enumerate(data["members"]):
-            _insert_person(db, hh_id, code, position, member, stamp, device_id)
+        insert_row(db, "households", row)
+        changes = [("households", hh_id, "upsert", _synced(row))]
+        for position, member in enumerate(members):
+            ids = (person_ids[position], person_codes[position])
+            changes.append(_insert_person(db, member, ids, hh_id, position, stamp))
+        changelog.record_many(db, changes)
         audit.log(db, actor, "create", "households", hh_id)
-    return get_household(db, code), True
+    return get_household(db, hh_code), True
 
 
 def _synced(row: dict) -> dict:
@@ -132,57 +138,55 @@ def _synced(row: dict) -> dict:
     return {k: v for k, v in row.items() if k not in ("client_hash", "phone_norm")}
 
 
-def _code_for(
-    db: Database, record: dict, kind: str, record_id: str, device_id: str | None = None
-) -> str:
-    """Bind a pre-printed tag, or the code the device chose offline, or issue a fresh code."""
-    if record.get("tag_code"):
-        return tags.bind_preprinted(db, record["tag_code"], kind, record_id)
-    if record.get("device_code"):
-        return tags.claim_device_code(db, record["device_code"], device_id, kind, record_id)
-    code = tags.issue(db, kind)[0]
-    tags.assign(db, code, kind, record_id)
-    return code
+def _codes(db: Database, wanted: list[tuple], device_id: str | None) -> list[str]:
+    """Give each record a code: its pre-printed tag, the code its tablet chose, or a new one."""
+    own = [(kind, rid, tag) for kind, rid, tag, dev in wanted if tag or not dev]
+    given = iter(tags.codes_for(db, own))
+    return [
+        next(given) if tag or not dev else tags.claim_device_code(db, dev, device_id, kind, rid)
+        for kind, rid, tag, dev in wanted
+    ]
+
+
+def _refuse_taken_ids(db: Database, person_ids: list[str]) -> None:
+    """Refuse client-made person ids that already name someone (or repeat in one request)."""
+    marks = ",".join("?" for _ in person_ids)
+    taken = list(db.query(f"select id from people where id in ({marks})", person_ids))
+    if taken or len(set(person_ids)) != len(person_ids):
+        raise Conflict("A person with this id already exists.", {"members": ["Duplicate id."]})
 
 
 def _insert_person(
-    db: Database,
-    hh_id: str,
-    hh_code: str,
-    position: int,
-    member: dict,
-    stamp: str,
-    device_id: str | None = None,
-):
-    """Insert one member of a household, its search keys and its change."""
-    person_id = str(member["id"]) if member.get("id") else new_id()
+    db: Database, member: dict, ids: tuple[str, str], hh_id: str, position: int, stamp: str
+) -> tuple:
+    """Insert one member and its search keys; return its change-log entry."""
+    person_id, code = ids
     row = {
         **person_columns(member),
         "id": person_id,
-        "code": _code_for(db, member, "person", person_id, device_id),
+        "code": code,
         "household_id": hh_id,
         "position": position,
         "created_at": stamp,
         "updated_at": stamp,
     }
-    if list(db.query("select 1 from people where id = ?", [person_id])):
-        raise Conflict("A person with this id already exists.", {"members": ["Duplicate id."]})
-    db.table("people").insert(row)
+    insert_row(db, "people", row)
     search_index.index_person(db, row)
-    changelog.record(db, "people", person_id, "upsert", row)
-    return row
+    return ("people", person_id, "upsert", row)
 
 
 def add_member(db: Database, hh_code: str, member: dict, actor: str | None) -> dict:
     """Add a person to an existing household."""
     with write(db):
         hh = _household_row(db, hh_code)
-        position = next(
-            db.query("select count(*) n from people where household_id = ?", [hh["id"]])
-        )
-        row = _insert_person(db, hh["id"], hh["code"], position["n"], member, tags.now())
-        audit.log(db, actor, "add_member", "people", row["id"])
-    return get_person(db, row["code"])
+        count = next(db.query("select count(*) n from people where household_id = ?", [hh["id"]]))
+        person_id = str(member["id"]) if member.get("id") else new_id()
+        _refuse_taken_ids(db, [person_id])
+        (code,) = tags.codes_for(db, [("person", person_id, member.get("tag_code"))])
+        entry = _insert_person(db, member, (person_id, code), hh["id"], count["n"], tags.now())
+        changelog.record(db, *entry)
+        audit.log(db, actor, "add_member", "people", person_id)
+    return get_person(db, code)
 
 
 def update_household(db: Database, code: str, data: dict, actor: str | None) -> dict:
@@ -192,7 +196,7 @@ def update_household(db: Database, code: str, data: dict, actor: str | None) -> 
         hh = _household_row(db, code)
         if changes:
             changes["updated_at"] = tags.now()
-            db.table("households").update(hh["id"], changes)
+            update_row(db, "households", hh["id"], changes)
             changelog.record(db, "households", hh["id"], "upsert", _synced(changes))
             audit.log(db, actor, "update", "households", hh["id"], ",".join(sorted(changes)))
     return get_household(db, hh["code"])
@@ -205,7 +209,7 @@ def update_person(db: Database, code: str, data: dict, actor: str | None) -> dic
         person = _person_row(db, code)
         if changes:
             changes["updated_at"] = tags.now()
-            db.table("people").update(person["id"], changes)
+            update_row(db, "people", person["id"], changes)
             search_index.index_person(db, {**person, **changes})
             changelog.record(db, "people", person["id"], "upsert", changes)
             audit.log(db, actor, "update", "people", person["id"], ",".join(sorted(changes)))

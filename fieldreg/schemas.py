@@ -194,6 +194,19 @@ class SearchArgsSchema(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
+class MatchArgsSchema(Schema):
+    """The person being typed, to look for possible duplicates."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    given_name = fields.String(validate=NAME)
+    father_name = fields.String(validate=NAME)
+    mother_name = fields.String(validate=NAME)
+    family_name = fields.String(validate=NAME)
+    age_years = fields.Integer(validate=validate.Range(0, 120))
+
+
 class SearchHitSchema(Schema):
     """One search result: a person and the household they belong to."""
 
@@ -204,12 +217,19 @@ class SearchHitSchema(Schema):
     sex = fields.String()
     age_years = fields.Integer(allow_none=True)
     score = fields.Float()
+    agreed = fields.List(fields.String())
 
 
 class SearchResultSchema(Schema):
     """The answer to a search."""
 
     query = fields.String()
+    results = fields.List(fields.Nested(SearchHitSchema))
+
+
+class MatchResultSchema(Schema):
+    """Possible matches of a person being registered."""
+
     results = fields.List(fields.Nested(SearchHitSchema))
 
 

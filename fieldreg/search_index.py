@@ -7,6 +7,8 @@ Names are indexed by their cross-script skeleton tokens (sync.names), so "محم
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlite_utils import Database
 
 from fieldreg import codes
@@ -16,6 +18,12 @@ NAME_PARTS = ("given_name", "father_name", "mother_name", "family_name")
 MAX_CANDIDATES = 400
 
 
+@lru_cache(maxsize=100_000)
+def _tokens(name: str | None) -> tuple[str, ...]:
+    """Return a name's skeleton tokens; given names repeat a lot, so remember them."""
+    return tuple(names.name_tokens(name))
+
+
 def full_name(person: dict) -> str:
     """Return the name as a registrar reads it: given, father's, family."""
     parts = (person.get("given_name"), person.get("father_name"), person.get("family_name"))
@@ -23,15 +31,25 @@ def full_name(person: dict) -> str:
 
 
 def index_person(db: Database, person: dict) -> None:
-    """(Re)write the search keys of one person."""
-    keys = sorted({tok for part in NAME_PARTS for tok in names.name_tokens(person.get(part))})
-    db.execute("delete from people_search where person_id = ?", [person["id"]])
+    """(Re)write the search keys of one person (the index row shares the person's rowid)."""
+    keys = sorted({tok for part in NAME_PARTS for tok in _tokens(person.get(part))})
+    rowid = next(db.query("select rowid from people where id = ?", [person["id"]]))["rowid"]
+    db.execute("delete from people_search where rowid = ?", [rowid])
     db.execute(
-        "insert into people_search (person_id, keys) values (?, ?)", [person["id"], " ".join(keys)]
+        "insert into people_search (rowid, person_id, keys) values (?, ?, ?)",
+        [rowid, person["id"], " ".join(keys)],
     )
 
 
-def _hit(row: dict, score: float) -> dict:
+def unindex_person(db: Database, person_id: str) -> None:
+    """Remove a person from the search index (erasure, deletion)."""
+    db.execute(
+        "delete from people_search where rowid = (select rowid from people where id = ?)",
+        [person_id],
+    )
+
+
+def hit(row: dict, score: float) -> dict:
     return {
         "kind": "person",
         "code": row["code"],
@@ -54,7 +72,7 @@ def by_code(db: Database, code: str) -> list[dict]:
     rows = list(
         db.query(PERSON_SELECT + "and (p.code = ? or h.code = ?) order by p.position", [code, code])
     )
-    return [_hit(r, 1.0) for r in rows]
+    return [hit(r, 1.0) for r in rows]
 
 
 def by_phone(db: Database, phone: str, limit: int) -> list[dict]:
@@ -62,7 +80,7 @@ def by_phone(db: Database, phone: str, limit: int) -> list[dict]:
     rows = db.query(
         PERSON_SELECT + "and h.phone_norm = ? order by p.position limit ?", [phone, limit]
     )
-    return [_hit(r, 1.0) for r in rows]
+    return [hit(r, 1.0) for r in rows]
 
 
 def by_name(db: Database, text: str, limit: int) -> list[dict]:
@@ -71,12 +89,12 @@ def by_name(db: Database, text: str, limit: int) -> list[dict]:
     if not tokens:
         return []
     match = " ".join(f'"{tok}"*' for tok in tokens)
-    rows = _candidates(db, match)
+    rows = candidates(db, match)
     if not rows and len(tokens) > 1:
-        rows = _candidates(db, " OR ".join(f'"{tok}"*' for tok in tokens))
+        rows = candidates(db, " OR ".join(f'"{tok}"*' for tok in tokens))
     scored = [(names.similarity(text, _name_for_query(r, len(tokens))), r) for r in rows]
     scored.sort(key=lambda pair: -pair[0])
-    return [_hit(r, score) for score, r in scored[:limit]]
+    return [hit(r, score) for score, r in scored[:limit]]
 
 
 def _name_for_query(row: dict, n_tokens: int) -> str:
@@ -86,11 +104,11 @@ def _name_for_query(row: dict, n_tokens: int) -> str:
     return full_name(row)
 
 
-def _candidates(db: Database, match: str) -> list[dict]:
+def candidates(db: Database, match: str) -> list[dict]:
     return list(
         db.query(
             PERSON_SELECT
-            + "and p.id in (select person_id from people_search where keys match ? limit ?)",
+            + "and p.rowid in (select rowid from people_search where keys match ? limit ?)",
             [match, MAX_CANDIDATES],
         )
     )

@@ -18,24 +18,53 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def issue(db: Database, kind: str, count: int = 1) -> list[str]:
-    """Reserve ``count`` fresh codes of this station; call inside a write."""
+def _reserve(db: Database, count: int) -> tuple[int, list[str]]:
+    """Advance this station's code sequence by ``count``; return the first number and codes."""
     prefix = setting(db, "station_code")
     start = int(setting(db, "code_seq", "0"))
     if start + count > codes.MAX_SEQ:
         raise Conflict("This station has used all its codes.")
     set_setting(db, "code_seq", str(start + count))
-    issued = [codes.make_code(prefix, seq) for seq in range(start + 1, start + count + 1)]
+    return start + 1, [codes.make_code(prefix, seq) for seq in range(start + 1, start + count + 1)]
+
+
+def issue(db: Database, kind: str, count: int = 1) -> list[str]:
+    """Reserve ``count`` fresh codes of this station, not yet naming a record; inside a write."""
+    first, issued = _reserve(db, count)
     stamp = now()
     db.conn.executemany(
         "insert into codes (code, seq, kind, issued_at) values (?, ?, ?, ?)",
-        [(code, start + 1 + i, kind, stamp) for i, code in enumerate(issued)],
+        [(code, first + i, kind, stamp) for i, code in enumerate(issued)],
     )
     return issued
 
 
+def issue_for(db: Database, records: list[tuple[str, str]]) -> list[str]:
+    """Issue one fresh code naming each ``(kind, record_id)``; call inside a write."""
+    first, issued = _reserve(db, len(records))
+    stamp = now()
+    db.conn.executemany(
+        "insert into codes (code, seq, kind, record_id, issued_at, bound_at) "
+        "values (?, ?, ?, ?, ?, ?)",
+        [
+            (code, first + i, kind, record_id, stamp, stamp)
+            for i, (code, (kind, record_id)) in enumerate(zip(issued, records, strict=True))
+        ],
+    )
+    return issued
+
+
+def codes_for(db: Database, wanted: list[tuple[str, str, str | None]]) -> list[str]:
+    """Give each ``(kind, record_id, tag or None)`` its code: the pre-printed tag, or a new one."""
+    fresh = [(kind, rid) for kind, rid, tag in wanted if not tag]
+    issued = iter(issue_for(db, fresh) if fresh else [])
+    return [
+        bind_preprinted(db, tag, kind, rid) if tag else next(issued) for kind, rid, tag in wanted
+    ]
+
+
 def assign(db: Database, code: str, kind: str, record_id: str) -> None:
-    """Record that a freshly issued code now names a record."""
+    """Record that a code now names a record."""
     db.execute(
         "update codes set kind = ?, record_id = ?, bound_at = ? where code = ?",
         [kind, record_id, now(), code],

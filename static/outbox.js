@@ -117,13 +117,15 @@
   }
 
   // ---- talking to the station ----
+  var deviceId = "";
   function post(path, body) {
+    var headers = { "Content-Type": "application/json", "X-CSRF-Token": csrf };
+    if (deviceId) headers["X-Device-Id"] = deviceId; // for the station's audit log
     var ctl = new AbortController();
     var timer = setTimeout(function () { ctl.abort(); }, TIMEOUT_MS);
     return fetch(path, {
       method: "POST", credentials: "same-origin", signal: ctl.signal,
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body),
+      headers: headers, body: JSON.stringify(body),
     }).finally(function () { clearTimeout(timer); });
   }
 
@@ -170,6 +172,8 @@
     if (sending) return;
     sending = true;
     try {
+      var dev = await getDevice();
+      deviceId = dev ? dev.device_id : "";
       for (var rec of await queued()) {
         var r;
         try { r = await post("/api/v1/outbox", rec.sealed || rec.plain); } catch (e) { break; }

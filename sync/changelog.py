@@ -46,30 +46,54 @@ def site_of(db: Any) -> str:
 def next_timestamp(db: Any) -> hlc.Timestamp:
     """Advance this site's persisted clock for a local event and return the reading."""
     raw = _setting(db, "hlc")
-    last = hlc.Timestamp.parse(raw) if raw else hlc.ZERO
-    now = hlc.tick(last)
+    now = hlc.tick(hlc.Timestamp.parse(raw) if raw else hlc.ZERO)
+    _store_clock(db, now)
+    return now
+
+
+def _store_clock(db: Any, stamp: hlc.Timestamp) -> None:
     db.execute(
         "insert into settings (key, value) values ('hlc', ?) "
         "on conflict(key) do update set value = excluded.value",
-        [str(now)],
+        [str(stamp)],
     )
-    return now
 
 
 def record(db: Any, tbl: str, record_id: str, op: str, data: dict[str, Any]) -> Change:
     """Append a local write to the change log; call inside the write's transaction."""
-    if op not in OPS:
-        raise ValueError(f"unknown op {op!r}")
+    return record_many(db, [(tbl, record_id, op, data)])[0]
+
+
+def record_many(db: Any, entries: list[tuple[str, str, str, dict[str, Any]]]) -> list[Change]:
+    """Append several local writes ``(tbl, record_id, op, data)`` in order, in one go."""
+    for _tbl, _id, op, _data in entries:
+        if op not in OPS:
+            raise ValueError(f"unknown op {op!r}")
     site = site_of(db)
     row = list(db.query("select coalesce(max(seq), 0) as seq from changes where site = ?", [site]))
-    seq = row[0]["seq"] + 1
-    stamp = str(next_timestamp(db))
-    payload = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
-    db.execute(
+    raw = _setting(db, "hlc")
+    stamp = hlc.Timestamp.parse(raw) if raw else hlc.ZERO
+    made = []
+    for offset, (tbl, record_id, op, data) in enumerate(entries, start=1):
+        stamp = hlc.tick(stamp)
+        made.append(Change(site, row[0]["seq"] + offset, str(stamp), tbl, record_id, op, data))
+    db.conn.executemany(
         "insert into changes (site, seq, hlc, tbl, record_id, op, data) values (?,?,?,?,?,?,?)",
-        [site, seq, stamp, tbl, record_id, op, payload],
+        [
+            (
+                c.site,
+                c.seq,
+                c.hlc,
+                c.tbl,
+                c.record_id,
+                c.op,
+                json.dumps(c.data, ensure_ascii=False, sort_keys=True, default=str),
+            )
+            for c in made
+        ],
     )
-    return Change(site, seq, stamp, tbl, record_id, op, data)
+    _store_clock(db, stamp)
+    return made
 
 
 def changes_since(db: Any, site: str, after_seq: int, limit: int = 1000) -> list[Change]:

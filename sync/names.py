@@ -105,7 +105,9 @@ def normalize(text: str | None) -> str:
 
 
 def _arabic_plain(token: str) -> str:
-    """Map a normalised Arabic token to consonant classes."""
+    """Map a normalised Arabic token to consonant classes (a final ة/ه is a vowel)."""
+    if len(token) > 2 and token.endswith("ه"):
+        token = token[:-1]
     out = []
     for i, char in enumerate(token):
         if char in "وي":
@@ -144,7 +146,9 @@ def _arabic_token(token: str) -> str:
     if token.endswith("الدين") and len(token) > 6:
         return _finish(_arabic_token(token[:-5])) + "DN"
     if token.startswith("ال") and len(token) > 3 and token not in _AR_ARTICLE_EXCEPTIONS:
-        return _arabic_token(token[2:])
+        rest = _arabic_token(token[2:])
+        if rest:
+            return rest
     return _arabic_plain(token)
 
 
@@ -216,23 +220,27 @@ def _latin_form(token: str) -> str:
     return token.replace("i", "a")
 
 
+def spelling_form(text: str | None) -> str:
+    """Return the in-script comparison form: no article; Latin vowels folded to a/i/u."""
+    norm = normalize(text)
+    if _script(norm) == "latin":
+        return " ".join(map(_latin_form, norm.split()))
+    return " ".join(map(_strip_article, norm.split()))
+
+
 def similarity(a: str | None, b: str | None) -> float:
     """Return a 0..1 similarity of two names in any script."""
-    norm_a, norm_b = normalize(a), normalize(b)
     skel_a, skel_b = skeleton(a), skeleton(b)
     if not skel_a or not skel_b:
         return 0.0
     skel_score = fuzz.token_sort_ratio(skel_a, skel_b) / 100
-    script_a, script_b = _script(norm_a), _script(norm_b)
+    script_a, script_b = _script(normalize(a)), _script(normalize(b))
     if script_a != script_b or script_a == "mixed":
         return skel_score
+    form_score = fuzz.token_sort_ratio(spelling_form(a), spelling_form(b)) / 100
     if script_a == "arabic":
-        form_a = " ".join(map(_strip_article, norm_a.split()))
-        form_b = " ".join(map(_strip_article, norm_b.split()))
-        return fuzz.token_sort_ratio(form_a, form_b) / 100
-    form_a = " ".join(map(_latin_form, norm_a.split()))
-    form_b = " ".join(map(_latin_form, norm_b.split()))
-    return 0.5 * skel_score + 0.5 * fuzz.token_sort_ratio(form_a, form_b) / 100
+        return form_score
+    return 0.5 * skel_score + 0.5 * form_score
 
 
 _COUNTRY_CODES = ("963", "961", "90")

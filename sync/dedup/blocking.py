@@ -1,0 +1,136 @@
+"""Candidate pairs: people who share at least one blocking key.
+
+Each rule makes one key per person (e.g. given-name skeleton + father's skeleton); two people
+are a candidate pair if any rule gives them the same key. Keys are sorted with the birth year
+as a tie-breaker, and a person is paired only with the next few people of the same key:
+small blocks are paired completely, and a huge block ("Mohammed" + "1990") becomes a sorted
+neighbourhood of people of similar age instead of a quadratic explosion.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sync.dedup.features import MISSING, FeatureTable
+
+_HASH_MASK = (1 << 54) - 1
+_P1, _P2 = 1_000_003, 998_244_353
+
+
+def _combine(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hash code columns into one int64 key; return (key, valid)."""
+    valid = np.ones(len(columns[0]), bool)
+    key = np.zeros(len(columns[0]), np.int64)
+    for column in columns:
+        valid &= column != MISSING
+        key = key * _P1 + column.astype(np.int64) * _P2 + 7
+    return key & _HASH_MASK, valid
+
+
+def _either_order(ft: FeatureTable, *others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Key on given and family skeletons in either order (clerks swap them), plus others."""
+    g, f = ft.skel["given"], ft.skel["family"]
+    return _combine(np.minimum(g, f), np.maximum(g, f), *others)
+
+
+# rule -> (key function, window). Keys of three names survive an error in the fourth; the
+# broad two-field keys only look at a few neighbours of similar age.
+RULES: dict[str, tuple[Callable[[FeatureTable], tuple[np.ndarray, np.ndarray]], int]] = {
+    "given+family+father": (lambda ft: _either_order(ft, ft.skel["father"]), 30),
+    "given+family+mother": (lambda ft: _either_order(ft, ft.skel["mother"]), 30),
+    "given+father+mother": (
+        lambda ft: _combine(ft.skel["given"], ft.skel["father"], ft.skel["mother"]),
+        30,
+    ),
+    "father+mother+family": (
+        lambda ft: _combine(ft.skel["father"], ft.skel["mother"], ft.skel["family"]),
+        30,
+    ),
+    "given+family": (lambda ft: _either_order(ft), 5),
+    "given+birth": (lambda ft: _combine(ft.skel["given"], ft.birth_year.astype(np.int32)), 2),
+    "phone+given": (lambda ft: _combine(ft.phone, ft.skel["given"]), 30),
+    "phone+family": (lambda ft: _combine(ft.phone, ft.skel["family"]), 10),
+    "id_number": (lambda ft: _combine(ft.id_number), 30),
+}
+
+
+def sort_keys(ft: FeatureTable, rule: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return (sorted composite keys, row of each) for one rule; birth year breaks ties."""
+    key, valid = RULES[rule][0](ft)
+    rows = np.flatnonzero(valid)
+    year = np.clip(ft.birth_year[rows].astype(np.int64) - 1900, 0, 255)
+    composite = (key[rows] << 8) | year
+    order = np.argsort(composite, kind="stable")
+    return composite[order], rows[order]
+
+
+def window_pairs(block: np.ndarray, rows: np.ndarray, window: int) -> list[np.ndarray]:
+    """Pair each row (sorted by block) with the next `window` rows of the same block."""
+    active = np.arange(len(block) - 1)
+    found = []
+    for step in range(1, window + 1):
+        active = active[active + step < len(block)]
+        active = active[block[active] == block[active + step]]
+        if not len(active):
+            break
+        found.append(_pack(rows[active], rows[active + step]))
+    return found
+
+
+def _pack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Encode pairs as int64 (low row << 32 | high row)."""
+    low, high = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    return (low << 32) | high
+
+
+def unpack(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decode packed pairs into (a, b) row arrays with a < b."""
+    return (pairs >> 32).astype(np.int64), (pairs & 0xFFFFFFFF).astype(np.int64)
+
+
+def candidate_pairs(ft: FeatureTable, scale: float = 1.0) -> np.ndarray:
+    """Return the packed, unique candidate pairs of a table under every rule."""
+    found = [np.zeros(0, np.int64)]
+    for rule, (_, window) in RULES.items():
+        keys, rows = sort_keys(ft, rule)
+        found += window_pairs(keys >> 8, rows, max(1, round(window * scale)))
+    return np.unique(np.concatenate(found))
+
+
+class BlockIndex:
+    """Sorted blocking keys of an indexed population, for finding pairs of new people."""
+
+    def __init__(self, ft: FeatureTable, scale: float = 1.0) -> None:
+        self.scale = scale
+        self.sorted = {rule: sort_keys(ft, rule) for rule in RULES}
+
+    def _window(self, rule: str) -> int:
+        """Return the number of neighbours a rule looks at."""
+        return max(1, round(RULES[rule][1] * self.scale))
+
+    def pairs_for(self, new: FeatureTable, offset: int) -> np.ndarray:
+        """Return packed pairs of new rows (numbered from offset) with indexed and new rows."""
+        found = [np.zeros(0, np.int64)]
+        for rule, (keys, rows) in self.sorted.items():
+            window = self._window(rule)
+            new_keys, new_rows = sort_keys(new, rule)
+            found += window_pairs(new_keys >> 8, new_rows + offset, window)
+            block = (new_keys >> 8) << 8
+            lo = np.searchsorted(keys, block, "left")
+            hi = np.searchsorted(keys, block | 255, "right")
+            at = np.searchsorted(keys, new_keys, "left")
+            start = np.maximum(lo, np.minimum(at - window // 2, hi - window))
+            counts = np.maximum(np.minimum(hi, start + window) - start, 0)
+            if counts.sum():
+                first = np.repeat(start - np.cumsum(counts) + counts, counts)
+                positions = first + np.arange(counts.sum())
+                found.append(_pack(np.repeat(new_rows + offset, counts), rows[positions]))
+        return np.unique(np.concatenate(found))
+
+    def add(self, new: FeatureTable, offset: int) -> None:
+        """Merge the keys of new rows (numbered from offset) into the index."""
+        for rule, (keys, rows) in self.sorted.items():
+            new_keys, new_rows = sort_keys(new, rule)
+            merged = np.concatenate([keys, new_keys])
+            order = np.argsort(merged, kind="stable")
+            self.sorted[rule] = merged[order], np.concatenate([rows, new_rows + offset])[order]

@@ -1,0 +1,187 @@
+"""Comparable fields of people, as integer-coded numpy columns.
+
+Every string a comparison looks at (a name's normalised spelling, its cross-script skeleton, a
+phone, an origin) is interned in one `Vocab`, so comparing two people is comparing integers and
+a fuzzy comparison is made once per distinct pair of values, not once per pair of people.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+
+from sync.names import normalize, normalize_phone, skeleton, spelling_form
+
+NAME_FIELDS = ("given", "father", "mother", "family")
+MISSING = -1
+SEX_CODES = {"female": 1, "f": 1, "male": 2, "m": 2}
+
+
+class Vocab:
+    """Intern strings as small integers; '' is MISSING."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.strings: list[str] = []
+
+    def code(self, text: str) -> int:
+        """Return the code of text, adding it if new."""
+        if not text:
+            return MISSING
+        found = self.codes.get(text)
+        if found is None:
+            found = self.codes[text] = len(self.strings)
+            self.strings.append(text)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.strings)
+
+
+@lru_cache(maxsize=500_000)
+def name_view(raw: str) -> tuple[str, str, str]:
+    """Return (normalised spelling, skeleton, in-script form) of a raw name."""
+    return normalize(raw), skeleton(raw), spelling_form(raw)
+
+
+@lru_cache(maxsize=100_000)
+def parse_date(raw: str) -> date | None:
+    """Parse a YYYY-MM-DD date, or return None."""
+    try:
+        return date.fromisoformat(raw.strip()[:10])
+    except ValueError:
+        return None
+
+
+def birth_year_tolerance(age: int) -> int:
+    """Return how many years an estimated age of this size may be off."""
+    if age < 15:
+        return 1
+    tol = 2 + age // 10
+    return tol + 2 if age % 5 == 0 else tol
+
+
+@dataclass
+class FeatureTable:
+    """Comparable fields of n people; row i is people[i]."""
+
+    ids: list[str]
+    norm: dict[str, np.ndarray]
+    skel: dict[str, np.ndarray]
+    form: dict[str, np.ndarray]
+    sex: np.ndarray
+    dob: np.ndarray
+    dob_swapped: np.ndarray
+    birth_year: np.ndarray
+    year_tol: np.ndarray
+    phone: np.ndarray
+    id_number: np.ndarray
+    origin: np.ndarray
+    household: np.ndarray
+    columns: tuple[str, ...] = field(default=("sex", "dob", "dob_swapped", "birth_year",
+                                              "year_tol", "phone", "id_number", "origin",
+                                              "household"))  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def extend(self, other: "FeatureTable") -> "FeatureTable":
+        """Return a table with other's rows appended after this table's rows."""
+        joined = {c: np.concatenate([getattr(self, c), getattr(other, c)]) for c in self.columns}
+        return FeatureTable(
+            ids=self.ids + other.ids,
+            norm={f: np.concatenate([self.norm[f], other.norm[f]]) for f in NAME_FIELDS},
+            skel={f: np.concatenate([self.skel[f], other.skel[f]]) for f in NAME_FIELDS},
+            form={f: np.concatenate([self.form[f], other.form[f]]) for f in NAME_FIELDS},
+            **joined,
+        )
+
+
+def _date_fields(raw: str) -> tuple[int, int, int]:
+    """Return (yyyymmdd, day-month-swapped yyyymmdd or 0, year) of a date, zeros if bad."""
+    born = parse_date(raw) if raw else None
+    if not born:
+        return 0, 0, 0
+    swapped = 0
+    if born.day <= 12 and born.day != born.month:
+        swapped = born.year * 10000 + born.day * 100 + born.month
+    return born.year * 10000 + born.month * 100 + born.day, swapped, born.year
+
+
+def _age(raw: str) -> int:
+    """Return an age in years, or -1 if it is not a plausible one."""
+    try:
+        age = int(float(raw))
+    except (TypeError, ValueError, OverflowError):
+        return -1
+    return age if 0 <= age <= 120 else -1
+
+
+def _mapped(people: Sequence[dict], key: str, convert: Callable, dtype: type) -> np.ndarray:
+    """Convert one field of every person, once per distinct value."""
+    seen: dict[str, int] = {}
+    index = [seen.setdefault(_clean(p.get(key)), len(seen)) for p in people]
+    table = np.array([convert(value) for value in seen], dtype)
+    return table[np.array(index, np.int64)] if index else table[:0]
+
+
+def build_features(
+    people: Sequence[dict], vocab: Vocab, ref_year: int | None = None
+) -> FeatureTable:
+    """Compute the comparable fields of people, interning strings in vocab."""
+    ref_year = ref_year or date.today().year
+    code = vocab.code
+
+    def name_codes(raw: str) -> tuple[int, int, int]:
+        spelled, key, form = name_view(raw) if raw else ("", "", "")
+        return code(spelled), code(key), code(form)
+
+    names = {
+        f: _mapped(people, f + "_name", name_codes, np.int32).reshape(-1, 3) for f in NAME_FIELDS
+    }
+    dates = _mapped(people, "date_of_birth", _date_fields, np.int32).reshape(-1, 3)
+    ages = _mapped(people, "age_years", _age, np.int32)
+    dated = dates[:, 2] > 0
+    aged = ~dated & (ages >= 0)
+    tol_table = np.array([birth_year_tolerance(a) for a in range(121)], np.int8)
+    return FeatureTable(
+        ids=[str(p.get("id", i)) for i, p in enumerate(people)],
+        norm={f: names[f][:, 0] for f in NAME_FIELDS},
+        skel={f: names[f][:, 1] for f in NAME_FIELDS},
+        form={f: names[f][:, 2] for f in NAME_FIELDS},
+        sex=_mapped(people, "sex", lambda v: SEX_CODES.get(v.lower(), 0), np.int8),
+        dob=dates[:, 0], dob_swapped=dates[:, 1],
+        birth_year=np.where(dated, dates[:, 2], np.where(aged, ref_year - ages, 0)).astype(np.int16),
+        year_tol=np.where(aged, tol_table[np.clip(ages, 0, 120)], 0).astype(np.int8),
+        phone=_mapped(people, "phone", lambda v: code(_phone(v)), np.int32),
+        id_number=_mapped(people, "id_number", lambda v: code(_id_number(v)), np.int32),
+        origin=_mapped(people, "origin", lambda v: code(_origin(v)), np.int32),
+        household=_mapped(people, "household_id", lambda v: code("hh:" + v if v else ""), np.int32),
+    )  # fmt: skip
+
+
+def _id_number(raw: str) -> str:
+    """Return an identity document number without spaces, with a distinguishing prefix."""
+    digits = "".join(raw.split())
+    return "id:" + digits if digits else ""
+
+
+def _clean(value: object) -> str:
+    """Return a stripped string of any cell value."""
+    return "" if value is None else str(value).strip()
+
+
+@lru_cache(maxsize=100_000)
+def _phone(raw: str | None) -> str:
+    """Return a normalised phone with a prefix that keeps it apart from other fields."""
+    digits = normalize_phone(raw)
+    return "tel:" + digits if len(digits) >= 7 else ""
+
+
+@lru_cache(maxsize=10_000)
+def _origin(raw: str | None) -> str:
+    """Return the cross-script key of a place of origin."""
+    key = skeleton(raw)
+    return "place:" + key if key else ""

@@ -1,0 +1,371 @@
+"""Fellegi–Sunter scoring: comparison levels per field, m/u by EM, term-frequency adjustment.
+
+A pair of people is compared field by field; each field falls into one level (e.g. a name:
+different / similar / same skeleton / same spelling), or is null when either side lacks it.
+A level's weight is log2(m/u): m is how often true duplicates reach that level, u how often
+two random people do.
+
+Families break the textbook two-class model: candidate pairs are full of siblings and parents,
+who share father's, mother's and family names, phone and origin, and plain EM happily learns
+"same family" as its match class. So the mixture has three classes: duplicates (m), relatives
+(r) and unrelated people (u). u is counted on random pairs; m, r and the class shares are
+estimated by expectation-maximisation over the distinct comparison patterns (a few thousand)
+rather than the millions of pairs. A pair's weight is its evidence for "duplicate" against the
+likelier of the two alternatives, field by field, so every weight can be shown as a reason.
+Against "unrelated", a name agreement is adjusted by how common the shared name is:
+log2(u_agree / frequency), so a shared "Mohammed" counts less than a shared "Zubayda".
+"""
+
+from dataclasses import dataclass, field
+
+import re
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Indel, JaroWinkler
+
+from sync.dedup.features import MISSING, NAME_FIELDS, FeatureTable, Vocab
+
+NAME_LEVELS = ("different", "similar", "same sound", "same spelling")
+LEVELS: dict[str, tuple[str, ...]] = {
+    **{name: NAME_LEVELS for name in NAME_FIELDS},
+    "birth": (
+        "different",
+        "plausible",
+        "within estimate",
+        "same year",
+        "day/month swapped",
+        "same date",
+    ),  # fmt: skip
+    "sex": ("different", "same"),
+    "phone": ("different", "same"),
+    "id_number": ("different", "same"),
+    "origin": ("different", "same"),
+}
+M_START: dict[str, tuple[float, ...]] = {
+    **{name: (0.03, 0.07, 0.4, 0.5) for name in NAME_FIELDS},
+    "birth": (0.02, 0.05, 0.3, 0.2, 0.03, 0.4),
+    "sex": (0.02, 0.98),
+    "phone": (0.3, 0.7),
+    "id_number": (0.05, 0.95),
+    "origin": (0.3, 0.7),
+}
+R_START: dict[str, tuple[float, ...]] = {
+    "given": (0.9, 0.05, 0.04, 0.01),
+    **{name: (0.3, 0.05, 0.4, 0.25) for name in ("father", "mother", "family")},
+    "birth": (0.6, 0.2, 0.15, 0.04, 0.005, 0.005),
+    "sex": (0.5, 0.5),
+    "phone": (0.3, 0.7),
+    "id_number": (0.99, 0.01),
+    "origin": (0.3, 0.7),
+}
+CLASSES = ("match", "related", "unrelated")
+PRIOR_STRENGTH = 10.0
+LEVEL_FLOOR = 0.005  # no level is impossible: phones change, clerks err
+MIN_PAIRS = 100
+EM_ITERATIONS = 60
+# Registered once per household: relatives share them as often as duplicates do.
+SHARED_BY_HOUSEHOLD = ("phone", "origin")
+SIMILAR = 0.85  # Jaro-Winkler of skeletons
+SIMILAR_EDIT = 0.75  # or share of letters kept by insertions/deletions (MD / HMD)
+SIMILAR_PLACE = 0.9
+SAME_SCRIPT_FORM = 0.8
+_ARABIC = re.compile("[\u0600-\u06ff]")
+SAME_REGISTRATION_PENALTY = -12.0
+TF_BOUNDS = (-6.0, 8.0)
+
+
+class SimilarityCache:
+    """Similarity of interned strings, computed once per distinct pair in a call."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        self._strings = np.array([], dtype=object)
+
+    def strings(self) -> np.ndarray:
+        """Return the vocabulary as an object array (refreshed when it has grown)."""
+        if len(self._strings) != len(self.vocab):
+            self._strings = np.array(self.vocab.strings + [""], dtype=object)[:-1]
+        return self._strings
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, scorer=JaroWinkler.normalized_similarity):
+        """Return similarities (0..1) of the strings of code pairs a[i], b[i]."""
+        if not len(a):
+            return np.zeros(0)
+        packed = (np.minimum(a, b).astype(np.int64) << 32) | np.maximum(a, b)
+        unique, inverse = np.unique(packed, return_inverse=True)
+        strings = self.strings()
+        left, right = strings[unique >> 32], strings[unique & 0xFFFFFFFF]
+        values = process.cpdist(left, right, scorer=scorer, workers=1)
+        return np.asarray(values, float)[inverse]
+
+
+@dataclass
+class Comparisons:
+    """Comparison levels of pairs (a[i], b[i]); -1 marks a null comparison."""
+
+    a: np.ndarray
+    b: np.ndarray
+    levels: dict[str, np.ndarray]
+    swapped: np.ndarray
+    same_registration: np.ndarray
+
+
+def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims) -> np.ndarray:
+    """Return name levels comparing field fa of a with field fb of b.
+
+    Equal skeletons in one script but clearly different spellings (محمد / محمود, Mohammed /
+    Mahmoud, Hassan / Hussein) are only "similar": the skeleton is for crossing scripts.
+    """
+    skel_a, skel_b = ft.skel[fa][a], ft.skel[fb][b]
+    level = np.where(skel_a == skel_b, 2, 0).astype(np.int8)
+    level[ft.norm[fa][a] == ft.norm[fb][b]] = 3
+    null = (skel_a == MISSING) | (skel_b == MISSING)
+    form_a, form_b = ft.form[fa][a], ft.form[fb][b]
+    check = np.flatnonzero((level == 2) & (form_a != form_b))
+    if len(check):
+        strings = sims.strings()
+        arabic = np.array([bool(_ARABIC.search(t)) for t in strings[form_a[check]]], bool)
+        arabic_b = np.array([bool(_ARABIC.search(t)) for t in strings[form_b[check]]], bool)
+        check = check[arabic == arabic_b]
+        ratio = sims(form_a[check], form_b[check], scorer=Indel.normalized_similarity)
+        level[check[ratio < SAME_SCRIPT_FORM]] = 1
+    fuzzy = np.flatnonzero((level == 0) & ~null)
+    close = sims(skel_a[fuzzy], skel_b[fuzzy]) >= SIMILAR
+    close |= sims(skel_a[fuzzy], skel_b[fuzzy], scorer=Indel.normalized_similarity) >= SIMILAR_EDIT
+    level[fuzzy[close]] = 1
+    level[null] = -1
+    return level
+
+
+def _birth_levels(ft: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return birth levels: exact date, swapped day/month, same year, within the estimates
+    (always ± 1 year: a birthday not yet reached, a slip of the year), plausible (within
+    twice that), different."""
+    year_a, year_b = ft.birth_year[a].astype(np.int32), ft.birth_year[b].astype(np.int32)
+    gap = np.abs(year_a - year_b)
+    slack = ft.year_tol[a].astype(np.int32) + ft.year_tol[b] + 1
+    level = np.where(gap <= 2 * slack + 1, 1, 0).astype(np.int8)
+    level[gap <= slack] = 2
+    level[gap == 0] = 3
+    dob_a, dob_b = ft.dob[a], ft.dob[b]
+    swapped = ((ft.dob_swapped[a] == dob_b) | (dob_a == ft.dob_swapped[b])) & (dob_a > 0)
+    level[swapped & (dob_b > 0)] = 4
+    level[(dob_a == dob_b) & (dob_a > 0)] = 5
+    level[(year_a == 0) | (year_b == 0)] = -1
+    return level
+
+
+def _equal_levels(column: np.ndarray, a: np.ndarray, b: np.ndarray, missing: int) -> np.ndarray:
+    """Return 1 where both sides agree, 0 where they differ, -1 where either is missing."""
+    left, right = column[a], column[b]
+    level = (left == right).astype(np.int8)
+    level[(left == missing) | (right == missing)] = -1
+    return level
+
+
+def compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCache) -> Comparisons:
+    """Compare every pair (a[i], b[i]) field by field."""
+    levels = {f: _name_levels(ft, f, f, a, b, sims) for f in NAME_FIELDS}
+    given_x = _name_levels(ft, "given", "family", a, b, sims)
+    family_x = _name_levels(ft, "family", "given", a, b, sims)
+    straight = levels["given"].astype(np.int16) + levels["family"]
+    swapped = given_x.astype(np.int16) + family_x >= straight + 3
+    levels["given"] = np.where(swapped, given_x, levels["given"])
+    levels["family"] = np.where(swapped, family_x, levels["family"])
+    levels["birth"] = _birth_levels(ft, a, b)
+    levels["sex"] = _equal_levels(ft.sex, a, b, 0)
+    for column in ("phone", "id_number", "origin"):
+        levels[column] = _equal_levels(getattr(ft, column), a, b, MISSING)
+    near = np.flatnonzero(levels["origin"] == 0)
+    close = sims(ft.origin[a[near]], ft.origin[b[near]]) >= SIMILAR_PLACE
+    levels["origin"][near[close]] = 1
+    same_registration = (ft.household[a] == ft.household[b]) & (ft.household[a] != MISSING)
+    return Comparisons(a, b, levels, swapped, same_registration)
+
+
+@dataclass
+class Model:
+    """Level distributions of duplicates (m), relatives (r), unrelated people (u), and more."""
+
+    m: dict[str, np.ndarray]
+    r: dict[str, np.ndarray]
+    u: dict[str, np.ndarray]
+    shares: dict[str, float]
+    random_match: float = 1e-6
+    tf: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def tf_adjustment(self, name: str, codes: np.ndarray) -> np.ndarray:
+        """Return the extra weight of agreeing on these name values, by their frequency."""
+        table = self.tf[name]
+        inside = (codes >= 0) & (codes < len(table))
+        freq = np.where(inside, table[np.clip(codes, 0, len(table) - 1)], 0)
+        freq = np.maximum(freq, table.min() if len(table) else 1e-6)
+        agree = self.u[name][2:].sum()
+        return np.clip(np.log2(agree / freq), *TF_BOUNDS)
+
+    def _against(self, ft: FeatureTable, comp: Comparisons, alternative: str) -> dict:
+        """Return per-field weights of the duplicate class against one alternative class."""
+        other = self.u if alternative == "unrelated" else self.r
+        parts: dict[str, np.ndarray] = {}
+        for name, level in comp.levels.items():
+            table = np.append(np.log2(self.m[name] / other[name]), 0.0)  # -1 (null) -> 0
+            weight = table[level].astype(np.float32)
+            if alternative == "unrelated" and name in NAME_FIELDS and self.tf:
+                agree = level >= 2
+                codes = ft.skel[name][comp.a[agree]]
+                weight[agree] += self.tf_adjustment(name, codes).astype(np.float32)
+            parts[name] = weight
+        return parts
+
+    def prior(self, alternative: str) -> float:
+        """Return the prior log-odds (bits) of a duplicate against one alternative.
+
+        Against relatives, both were measured on candidate pairs, so the candidates' shares
+        apply. Against unrelated people, u is the agreement of random pairs, so the prior is
+        that two random people are one: the blocking that found the pair must not count twice.
+        """
+        if alternative == "related":
+            return float(np.log2(self.shares["match"] / self.shares["related"]))
+        return float(np.log2(self.random_match / (1 - self.random_match)))
+
+    def score(self, ft: FeatureTable, comp: Comparisons) -> tuple[np.ndarray, dict]:
+        """Return (match weight in bits, per-field weights) of compared pairs."""
+        totals, all_parts = [], []
+        for alternative in ("unrelated", "related"):
+            parts = self._against(ft, comp, alternative)
+            prior = self.prior(alternative)
+            totals.append(prior + sum(parts.values()))
+            all_parts.append(parts)
+        use_related = totals[1] < totals[0]
+        total = np.where(use_related, totals[1], totals[0])
+        total = total + np.where(comp.same_registration, SAME_REGISTRATION_PENALTY, 0.0)
+        parts = {k: np.where(use_related, all_parts[1][k], v) for k, v in all_parts[0].items()}
+        return total.astype(np.float32), parts
+
+
+def _patterns(comp: Comparisons, subset: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Return the distinct comparison vectors (rows of levels) and their counts."""
+    code = np.zeros(len(comp.a), np.int64)
+    for name in LEVELS:
+        code = code * (len(LEVELS[name]) + 1) + comp.levels[name] + 1
+    if subset is not None:
+        code = code[subset]
+    unique, counts = np.unique(code, return_counts=True)
+    rows = np.zeros((len(unique), len(LEVELS)), np.int8)
+    for j, name in reversed(list(enumerate(LEVELS))):
+        unique, rows[:, j] = np.divmod(unique, len(LEVELS[name]) + 1)
+        rows[:, j] -= 1
+    return rows, counts
+
+
+def level_shares(
+    comp: Comparisons, name: str, smoothing: float = 1.0, subset: np.ndarray | None = None
+) -> np.ndarray:
+    """Return the smoothed share of each level of one field among non-null pairs."""
+    level = comp.levels[name] if subset is None else comp.levels[name][subset]
+    counts = np.bincount(level[level >= 0], minlength=len(LEVELS[name])).astype(float)
+    counts += smoothing
+    return counts / counts.sum()
+
+
+def _log_likelihood(patterns: np.ndarray, dist: dict[str, np.ndarray]) -> np.ndarray:
+    """Return log2 P(pattern | class) for a class's level distributions (nulls ignored)."""
+    total = np.zeros(len(patterns))
+    for j, name in enumerate(LEVELS):
+        total += np.append(np.log2(dist[name]), 0.0)[patterns[:, j]]
+    return total
+
+
+def _refit(patterns: np.ndarray, weights: np.ndarray, start: dict) -> dict[str, np.ndarray]:
+    """Return level distributions fitted to patterns weighted by class responsibility."""
+    dist = {}
+    for j, name in enumerate(LEVELS):
+        seen = patterns[:, j] >= 0
+        total = np.bincount(patterns[seen, j], weights[seen], minlength=len(LEVELS[name]))
+        total = total + PRIOR_STRENGTH * np.asarray(start[name]) + 0.5
+        dist[name] = np.maximum(total / total.sum(), LEVEL_FLOOR)
+        dist[name] /= dist[name].sum()
+    return dist
+
+
+def _em(patterns: np.ndarray, counts: np.ndarray, dists: dict, shares: dict, free: dict) -> None:
+    """Run EM in place: update class shares and, per class, the distributions of free fields."""
+    for _ in range(EM_ITERATIONS):
+        log_p = np.stack([np.log2(shares[c]) + _log_likelihood(patterns, dists[c]) for c in dists])
+        resp = np.exp2(log_p - log_p.max(axis=0))
+        resp = resp / resp.sum(axis=0) * counts
+        for c, row in zip(dists, resp, strict=True):
+            shares[c] = float(np.clip(row.sum() / max(counts.sum(), 1), 1e-6, 1.0))
+            if free.get(c):
+                fitted = _refit(patterns, row, dists[c])
+                dists[c].update({name: fitted[name] for name in free[c]})
+
+
+# Anchors for counting m: pairs from two registrations agreeing on other fields, so strictly
+# that they are nearly all duplicates (siblings differ in given name and age, namesakes in
+# birth date). Conditional independence makes the anchored pairs' levels of a field the
+# duplicates' levels of it.
+ANCHORS: dict[str, tuple[tuple[str, int], ...]] = {
+    "given": (("birth", 4), ("family", 2)),
+    "family": (("birth", 4), ("given", 2)),
+    "father": (("birth", 4), ("given", 2), ("family", 2)),
+    "mother": (("birth", 4), ("given", 2), ("family", 2)),
+    "birth": (("given", 2), ("family", 2), ("father", 2), ("mother", 2)),
+    "sex": (("birth", 4), ("given", 2), ("family", 2)),
+    "phone": (("birth", 4), ("given", 2), ("family", 2)),
+    "id_number": (("birth", 4), ("given", 2), ("family", 2)),
+    "origin": (("birth", 4), ("given", 2), ("family", 2)),
+}
+
+
+def _anchor(comp: Comparisons, name: str) -> np.ndarray:
+    """Mark the anchor pairs of one field."""
+    chosen = ~comp.same_registration
+    for other, level in ANCHORS[name]:
+        chosen &= comp.levels[other] >= level
+    return chosen
+
+
+def estimate(candidates: Comparisons, random_pairs: Comparisons, population: int) -> Model:
+    """Estimate u on random pairs, r on relatives, m on anchored pairs, the shares by EM.
+
+    u: how often random people agree. r: how often relatives agree, counted on the candidate
+    pairs of people registered together (without enough of them, a prior). m: counted per
+    field on its anchor pairs (see ANCHORS); a field with too few anchor pairs keeps its
+    prior. The share of duplicates, relatives and unrelated people among the candidates is
+    then fitted by EM, with a free third class for the unrelated: candidates were chosen for
+    agreeing on a blocking key, so they agree more often than random pairs do (the random-pair
+    u is kept for scoring, where it is the rate of agreement by chance).
+    """
+    u = {name: level_shares(random_pairs, name) for name in LEVELS}
+    together = candidates.same_registration
+    r = {name: np.array(R_START[name], float) for name in LEVELS}
+    if together.sum() >= MIN_PAIRS:
+        r = {name: level_shares(candidates, name, subset=together) for name in LEVELS}
+    m = {name: np.array(M_START[name], float) for name in LEVELS}
+    for name in LEVELS:
+        anchor = _anchor(candidates, name)
+        if (candidates.levels[name][anchor] >= 0).sum() >= MIN_PAIRS:
+            m[name] = np.maximum(level_shares(candidates, name, 0.5, anchor), LEVEL_FLOOR)
+            m[name] /= m[name].sum()
+    r.update({name: m[name] for name in SHARED_BY_HOUSEHOLD})
+    other = {name: level_shares(candidates, name) for name in LEVELS}
+    dists = {"match": m, "related": r, "unrelated": other}
+    shares = {"match": 0.05, "related": 0.2, "unrelated": 0.75}
+    patterns, counts = _patterns(candidates)
+    _em(patterns, counts, dists, shares, {"unrelated": tuple(LEVELS)})
+    duplicates = max(shares["match"] * len(candidates.a), 1.0)
+    random_match = min(duplicates / max(population * (population - 1) / 2, 1.0), 0.5)
+    return Model(m=m, r=r, u=u, shares=shares, random_match=random_match)
+
+
+def name_frequencies(ft: FeatureTable, vocab_size: int) -> dict[str, np.ndarray]:
+    """Return, per name field, the share of people having each skeleton."""
+    tf = {}
+    for name in NAME_FIELDS:
+        codes = ft.skel[name][ft.skel[name] >= 0]
+        counts = np.bincount(codes, minlength=vocab_size).astype(np.float64)
+        tf[name] = counts / max(1, len(codes))
+        tf[name][counts == 0] = 1 / max(1, len(codes))
+    return tf
