@@ -37,7 +37,7 @@ ARGS = [
 PIN = "2468"
 TIMING = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
-  const res = performance.getEntriesByType('resource');
+  const res = performance.getEntriesByType('resource').filter(r => r.initiatorType !== 'fetch');
   return {load: nav.loadEventEnd, dcl: nav.domContentLoadedEventEnd, ttfb: nav.responseStart,
           bytes: nav.decodedBodySize + res.reduce((n, r) => n + r.decodedBodySize, 0),
           files: 1 + res.length};
@@ -85,7 +85,10 @@ def measure(browser, url: str, state: dict) -> dict:
     context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 4})
     page.goto(url + "/register")
     first = page.evaluate(TIMING)
-    page.wait_for_function(READY)
+    for _ in range(300):  # wait_for_function does not await an async predicate: poll
+        if page.evaluate(READY):
+            break
+        time.sleep(0.05)
     context.set_offline(True)
     page.reload()
     offline = page.evaluate(TIMING)

@@ -17,7 +17,7 @@
   var csrf = csrfMeta.content;
   var secure = !!(window.isSecureContext && window.crypto && crypto.subtle && window.indexedDB);
   var memory = []; // plain-HTTP queue: only while this page is open
-  var sending = false, dbPromise = null;
+  var sending = false, again = false, dbPromise = null;
   var enc = new TextEncoder();
   var T = { queued: "Saved on this tablet: {code}", sent: "Sent: {code}", refused: "Refused: {code}",
     login: "Log in again to send.", open: "Open" }; // replaced by the page's translations
@@ -169,8 +169,9 @@
 
   // Send every queued record; stop at the first sign that the station is unreachable.
   async function deliver() {
-    if (sending) return;
+    if (sending) { again = true; return; } // a record saved mid-pass goes in the next pass
     sending = true;
+    again = false;
     try {
       var dev = await getDevice();
       deviceId = dev ? dev.device_id : "";
@@ -197,6 +198,7 @@
       sending = false;
       await showCount();
     }
+    if (again) deliver();
   }
 
   // A page opened from the offline cache may carry an older session's CSRF token.
@@ -305,13 +307,19 @@
         });
       });
     });
+    window.addEventListener("online", deliver);
+    setInterval(deliver, RETRY_MS);
+    showCount();
+    // After the page has loaded, so that caching the app shell does not slow its first paint.
+    if (document.readyState === "complete") afterLoad();
+    else window.addEventListener("load", afterLoad);
+  }
+
+  function afterLoad() {
     if (secure && navigator.storage && navigator.storage.persist) navigator.storage.persist();
     if ("serviceWorker" in navigator && window.isSecureContext) {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
     }
-    window.addEventListener("online", deliver);
-    setInterval(deliver, RETRY_MS);
-    showCount();
     deliver();
   }
 
