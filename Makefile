@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: install run test bench lint format clean
+.PHONY: install run test bench lint format clean messages
 
 install: $(STAMP)
 
@@ -30,6 +30,12 @@ lint: install
 
 format: install
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+# Re-extract page strings, merge them into the Arabic catalog, compile it (commit .po and .mo).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o fieldreg/translations/messages.pot .
+	$(BIN)/pybabel update -i fieldreg/translations/messages.pot -d fieldreg/translations -l ar --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d fieldreg/translations
 
 clean:
 	rm -rf $(VENV)

@@ -14,6 +14,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# Benchmarks make throw-away encrypted data folders: a known passphrase, the cheap KDF.
+os.environ.setdefault("FIELDREG_PASSPHRASE", "benchmark data only")
+os.environ.setdefault("FIELDREG_KDF", "fast")
 
 
 def free_port() -> int:
@@ -38,16 +41,22 @@ def wait_up(url: str, timeout: float = 20) -> None:
 def start(cmd: list[str], env: dict | None = None) -> subprocess.Popen:
     """Start a server process from the project root."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def fieldreg(args: list[str], data: Path, env: dict | None = None) -> str:
     """Run a fieldreg command on ``data`` and return its output."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "fieldreg", "--data", str(data), *args],
-                          cwd=ROOT, env=full_env, capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        [sys.executable, "-m", "fieldreg", "--data", str(data), *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -67,4 +76,5 @@ def median(values: list[float]) -> float:
 def machine() -> str:
     """Describe the machine the figures come from."""
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+    python = platform.python_version()
+    return f"{platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {python}"

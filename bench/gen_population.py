@@ -82,6 +82,15 @@ PLACES = """حلب:Halab حمص:Homs حماة:Hama إدلب:Idlib دير_الز�
 دوما:Douma داريا:Darayya الزبداني:Zabadani معرة_النعمان:Maarat_al-Numan سراقب:Saraqib منبج:Manbij
 الباب:al-Bab تدمر:Tadmur القصير:Qusayr جسر_الشغور:Jisr_al-Shughur"""
 
+# Towns that give families their nisba (Afrini, Arihawi...): the long tail of family names.
+TOWNS = """عفرين:Afrin اعزاز:Azaz جرابلس:Jarablus مارع:Marea أريحا:Ariha سرمدا:Sarmada بنش:Binnish
+كفرنبل:Kafranbel مورك:Morek سلمية:Salamiyah مصياف:Masyaf طرطوس:Tartus بانياس:Baniyas جبلة:Jableh
+قطنا:Qatana يبرود:Yabroud قارة:Qara رنكوس:Rankous مضايا:Madaya بقين:Bqin حرستا:Harasta عربين:Arbin
+سقبا:Saqba زملكا:Zamalka جوبر:Jobar ببيلا:Babila نوى:Nawa إنخل:Inkhil طفس:Tafas بصرى:Busra
+ازرع:Izraa شهبا:Shahba تلكلخ:Talkalakh تلبيسة:Talbiseh محردة:Mhardeh كفرزيتا:Kafrzita حريتان:Hraytan
+عندان:Anadan تادف:Tadef دارة:Darat قباسين:Qabasin الميادين:Mayadin البوكمال:Bukamal عامودا:Amuda
+القامشلي:Qamishli الحسكة:Hasakah رأس_العين:Ras_al-Ain تل_أبيض:Tal_Abyad معرشورين:Maarshurin"""
+
 ARTICLE_FAMILY_SHARE = 0.6
 ARABIC_SHARE = 0.55
 PAIR_TYPO = 0.05
@@ -119,11 +128,14 @@ class Names:
         rows = []
         for arabic, latin, weight in parse(MALE):
             if " " not in arabic:
-                rows.append(("أبو " + arabic, ["Abu " + v for v in latin[:1]], weight / 20))
-                rows.append((arabic + "ي", [latin[0] + "i"], weight / 25))
-        for arabic, latin in parse_places(PLACES):
-            if " " not in arabic and not arabic.startswith("ال"):
-                rows.append((arabic + "ي", [latin.rstrip("ae") + "i"], 1.0))
+                rows.append(("أبو " + arabic, ["Abu " + v for v in latin[:1]], weight / 10))
+                rows.append((arabic + "ي", [latin[0] + "i"], weight / 12))
+        for arabic, latin in parse_places(PLACES) + parse_places(TOWNS):
+            if " " not in arabic:
+                arabic = arabic.removeprefix("ال").rstrip("اةىه")
+                latin = latin.removeprefix("al-")
+                latin = (latin[:-1] if latin[-2:] in ("ah", "eh") else latin).rstrip("aeiy")
+                rows.append((arabic + "ي", [latin + "i", latin + "y"], 2.0))
         return rows
 
     def draw(self, kind: str) -> tuple[str, list[str]]:

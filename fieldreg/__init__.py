@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Flask, request
-from flask_babel import Babel, get_locale
+from flask import Flask
+from flask_babel import Babel
 
-from fieldreg import access, config, db
+from fieldreg import access, config, db, i18n, keyring, security
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = ("en", "ar")
+LANGUAGES = i18n.LANGUAGES
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -21,14 +21,6 @@ def _secret_key(data_dir: Path) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
-
-
-def select_locale() -> str:
-    """Choose the page language: the user's choice, else the browser's."""
-    chosen = request.cookies.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def when(value) -> str:
@@ -46,32 +38,48 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("FIELDREG")
     if test_config:
         app.config.from_mapping(test_config)
-    data_dir = Path(app.config["DATA"])
-    app.config["DATABASE"] = str(db.prepare(data_dir))
+    data_dir = Path(app.config["DATA"]).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app.config["DATABASE"] = str(data_dir / db.DB_NAME)
+    # A locked station (no passphrase yet) starts anyway and serves only its unlock page.
+    if keyring.is_unlocked(data_dir):
+        db.prepare(data_dir)
+        app.config["_prepared"] = True
     app.config.setdefault("SECRET_KEY", _secret_key(data_dir))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    Babel(app, locale_selector=select_locale)
+    Babel(app, locale_selector=i18n.select_locale)
+    i18n.init(app)
     app.teardown_appcontext(db.close_db)
+    app.before_request(security.require_declaration)
     app.before_request(access.load_user)
     app.before_request(access.check_csrf)
     app.after_request(access.set_csrf_cookie)
+    app.after_request(security.set_headers)
     app.jinja_env.globals["csrf_token"] = access.csrf_token
     app.jinja_env.globals["allowed"] = access.allowed
-    app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["when"] = when
     _register_blueprints(app)
+    if app.config.get("_prepared"):
+        from fieldreg.views.station import run_retention
+
+        run_retention(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
+    from fieldreg.views import admin, dashboard, exports, health, offline, prefs, register, station
     from fieldreg.views import auth as auth_views
-    from fieldreg.views import health, offline, register
 
     errors_http.init(app)
+    station.init(app)
     api.init(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(prefs.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(offline.bp)
+    app.register_blueprint(admin.bp)

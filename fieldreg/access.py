@@ -30,7 +30,19 @@ PERMISSIONS: dict[str, set[str]] = {
     "users:manage": {"coordinator", "admin"},
     "audit:read": {"coordinator", "admin"},
     "tablets:setup": {"coordinator", "admin"},
+    "tokens:manage": {"coordinator", "admin"},
+    "station:lock": STATION_STAFF,
+    # Medical details (issue 4 uses these); registrars see only the flag and its colour.
+    "medical:read": {"medic", "coordinator", "admin"},
+    "medical:write": {"medic", "coordinator", "admin"},
+    # Data subject rights: show everything held about a person, erase a person.
+    "subject:read": {"coordinator", "admin"},
+    "subject:erase": {"coordinator", "admin"},
+    "dashboard:read": {"coordinator", "analyst", "admin"},
+    "export": {"coordinator", "analyst", "admin"},
 }
+# Endpoints that are not our views: static files and the API description (no personal data).
+OPEN_ENDPOINTS = {"static", "api-docs.openapi_json"}
 SESSION_COOKIE = "fr_session"
 CSRF_COOKIE = "fr_csrf"
 
@@ -76,7 +88,9 @@ def _wants_json() -> bool:
 def load_user() -> None:
     """Find the request's user from a bearer token or a session cookie."""
     g.user, g.csrf = None, None
-    current_device.set(request.headers.get("X-Device-Id", request.remote_addr)[:64])
+    current_device.set((request.headers.get("X-Device-Id") or request.remote_addr or "")[:64])
+    if g.get("locked"):
+        return
     if request.authorization and request.authorization.type == "bearer":
         g.user = auth.token_user(get_db(), request.authorization.token or "")
         if g.user is None:

@@ -6,7 +6,7 @@ Views parse, call a domain operation, and answer; errors come out in the one sha
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, g
+from flask import Flask, Response, abort, current_app, g
 from flask_smorest import Api, Blueprint
 
 from fieldreg import api_devices, audit, codes, matches, qr, records, search_index, stats
@@ -53,6 +53,13 @@ def log_view(tbl: str, record_id: str) -> None:
     db = get_db()
     with write(db):
         audit.log(db, actor(), "view", tbl, record_id)
+
+
+def log_search(found: int) -> None:
+    """Record that someone searched (how many people were shown, never the query: a name)."""
+    db = get_db()
+    with write(db):
+        audit.log(db, actor(), "search", "people", None, f"{found} results")
 
 
 @blp.route("/households", methods=["POST"])
@@ -118,7 +125,9 @@ def update_person(data, code):
 @blp.response(200, SearchResultSchema)
 def search(args):
     """Find people by code, phone or name (any script)."""
-    return {"query": args["q"], "results": search_index.search(get_db(), args["q"], args["limit"])}
+    results = search_index.search(get_db(), args["q"], args["limit"])
+    log_search(len(results))
+    return {"query": args["q"], "results": results}
 
 
 @blp.route("/matches", methods=["GET"])
@@ -145,7 +154,9 @@ def tag(code, fmt):
 @requires("stats:read")
 @blp.response(200, StatsSchema)
 def get_stats():
-    """Return the station's figures."""
+    """Return the figures the dashboard shows (at HQ: over all stations, raw and unique)."""
+    if current_app.config["ROLE"] == "hq":
+        return stats.hq_stats(get_db())
     return stats.station_stats(get_db())
 
 
@@ -155,3 +166,6 @@ def init(app: Flask) -> None:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(blp)
     api.register_blueprint(api_devices.blp)
+    from fieldreg import api_admin
+
+    api.register_blueprint(api_admin.blp)

@@ -38,10 +38,23 @@ def log(
     )
 
 
-def entries(db: Database, limit: int = 200, **filters: str) -> list[dict]:
-    """Return the latest audit entries, newest first, filtered by exact column values."""
+def entries(db: Database, limit: int = 200, **filters) -> list[dict]:
+    """Return the latest audit entries, newest first, filtered by column values and a period."""
     allowed = {"actor", "action", "tbl", "record_id", "device"}
     clauses = [f"{k} = ?" for k in filters if k in allowed and filters[k]]
     params = [filters[k] for k in filters if k in allowed and filters[k]]
+    for key, op in (("since", ">="), ("until", "<")):
+        if filters.get(key):
+            clauses.append(f"at {op} ?")
+            params.append(_stamp(filters[key]))
     where = ("where " + " and ".join(clauses)) if clauses else ""
     return list(db.query(f"select * from audit {where} order by id desc limit ?", [*params, limit]))
+
+
+def _stamp(value) -> str:
+    """Turn a datetime (naive means UTC) or ISO text into the stored form, for comparing."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")

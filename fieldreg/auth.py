@@ -162,10 +162,26 @@ def session_user(db: Database, secret: str, idle_minutes: int) -> dict | None:
     return row
 
 
-def end_session(db: Database, secret: str) -> None:
-    """End a session (logout)."""
+def end_session(db: Database, secret: str, actor: str | None = None) -> None:
+    """End a session (logout, or idle too long); audit it when someone logged out."""
     with write(db):
         db.execute("delete from sessions where id_hash = ?", [_digest(secret)])
+        if actor:
+            audit.log(db, actor, "logout")
+
+
+def end_all_sessions(db: Database, actor: str | None = None) -> int:
+    """End every session (the station is being locked); return how many there were."""
+    with write(db):
+        count = db.execute("delete from sessions").rowcount
+        audit.log(db, actor, "lock", detail=f"{count} sessions ended")
+    return count
+
+
+def end_user_sessions(db: Database, user_id: str) -> None:
+    """End every session of one user (disabled, or PIN changed)."""
+    with write(db):
+        db.execute("delete from sessions where user_id = ?", [user_id])
 
 
 def create_token(db: Database, name: str, role: str = "admin", actor: str | None = None) -> str:
@@ -213,3 +229,41 @@ def revoke_token(db: Database, token_id: str, actor: str | None = None) -> None:
         if cur.rowcount == 0:
             raise NotFound("No active token has this id.")
         audit.log(db, actor, "token_revoke", "api_tokens", token_id)
+
+
+def list_tokens(db: Database) -> list[dict]:
+    """Return the API tokens (never their secrets or hashes), newest first."""
+    return list(
+        db.query(
+            "select id, name, role, created_at, revoked_at from api_tokens "
+            "order by created_at desc, name"
+        )
+    )
+
+
+def _user_by_id(db: Database, user_id: str) -> dict:
+    rows = list(db.query("select id, username from users where id = ?", [user_id]))
+    if not rows:
+        raise NotFound("No user has this id.")
+    return rows[0]
+
+
+def unlock_user(db: Database, user_id: str, actor: str | None = None) -> None:
+    """Let a locked-out user try again at once (a coordinator's action)."""
+    with write(db):
+        user = _user_by_id(db, user_id)
+        db.execute(
+            "update users set failed_logins = 0, locked_until = null where id = ?", [user_id]
+        )
+        audit.log(db, actor, "user_unlock", "users", user_id, user["username"])
+
+
+def set_disabled(db: Database, user_id: str, disabled: bool, actor: str | None = None) -> None:
+    """Disable a user (ending their sessions) or enable them again."""
+    with write(db):
+        user = _user_by_id(db, user_id)
+        db.execute("update users set disabled = ? where id = ?", [int(disabled), user_id])
+        if disabled:
+            db.execute("delete from sessions where user_id = ?", [user_id])
+        action = "user_disable" if disabled else "user_enable"
+        audit.log(db, actor, action, "users", user_id, user["username"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fieldreg import auth, db
+from fieldreg import auth, db, keyring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -20,7 +20,20 @@ class Context:
 
     def open(self):
         """Open the data folder's database (creating and migrating it if new)."""
+        if not keyring.is_unlocked(self.data):
+            self.unlock()
         return db.connect(db.prepare(self.data))
+
+    def unlock(self) -> None:
+        """Ask for the passphrase (FIELDREG_PASSPHRASE was not set) and unlock the folder."""
+        new = keyring.is_new(self.data)
+        if new:
+            click.echo(f"{self.data} is new: choose the passphrase that will encrypt it.", err=True)
+        passphrase = click.prompt("Passphrase", hide_input=True, confirmation_prompt=new, err=True)
+        try:
+            db.unlock(self.data, passphrase)
+        except keyring.WrongPassphrase as exc:
+            raise click.ClickException(f"Cannot unlock {self.data}: {exc}.") from exc
 
 
 @click.group()
@@ -90,6 +103,8 @@ def serve(
     )
     click.echo(f"FieldReg {role} serving {obj.data}")
     scheme = "https" if use_https else "http"
+    if not keyring.is_unlocked(obj.data):
+        click.echo(f"  locked: unlock it at http://127.0.0.1:{port}/unlock on this laptop")
     for address in lan_addresses(host, port):
         click.echo(f"  open {address.replace('http://', scheme + '://')}")
     if use_https:
@@ -180,3 +195,118 @@ def tokens_create(obj: Context, name: str, role: str) -> None:
         _fail(exc)
     click.echo(f"Token {name} ({role}). Keep it secret; it is not shown again:")
     click.echo(secret)
+
+
+@cli.command()
+@click.pass_obj
+def rekey(obj: Context) -> None:
+    """Change the passphrase: re-encrypt the database under a new one (and a new salt).
+
+    The current passphrase comes from FIELDREG_PASSPHRASE or a prompt, the new one from
+    FIELDREG_NEW_PASSPHRASE or a prompt. Stop the server first.
+    """
+    import os
+
+    old = os.environ.get(keyring.ENV_PASSPHRASE) or click.prompt(
+        "Current passphrase", hide_input=True, err=True
+    )
+    new = os.environ.get("FIELDREG_NEW_PASSPHRASE") or click.prompt(
+        "New passphrase", hide_input=True, confirmation_prompt=True, err=True
+    )
+    try:
+        db.rekey(obj.data, old, new)
+    except keyring.WrongPassphrase as exc:
+        raise click.ClickException(f"Passphrase not changed: {exc}.") from exc
+    database = db.connect(obj.data / db.DB_NAME)
+    with db.write(database):
+        from fieldreg import audit
+
+        audit.log(database, "cli", "rekey")
+    click.echo("Passphrase changed. Give the new one to whoever unlocks this station.")
+
+
+@users.command("unlock")
+@click.argument("name")
+@click.pass_obj
+def users_unlock(obj: Context, name: str) -> None:
+    """Let a user locked out by failed logins try again (and every device with them)."""
+    from fieldreg import throttle
+
+    database = obj.open()
+    found = [u for u in auth.list_users(database) if u["username"].lower() == name.lower()]
+    if not found:
+        raise click.ClickException(f"No user {name}.")
+    auth.unlock_user(database, found[0]["id"], actor="cli")
+    throttle.clear(database)
+    click.echo(f"User {name} unlocked.")
+
+
+@tokens.command("list")
+@click.pass_obj
+def tokens_list(obj: Context) -> None:
+    """List API tokens: id, name, role, created, revoked (never the secret)."""
+    for token in auth.list_tokens(obj.open()):
+        revoked = f"\trevoked {token['revoked_at']}" if token["revoked_at"] else ""
+        click.echo(
+            f"{token['id']}\t{token['name']}\t{token['role']}\t{token['created_at']}{revoked}"
+        )
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@click.pass_obj
+def tokens_revoke(obj: Context, token_id: str) -> None:
+    """Revoke an API token by its id (from `tokens list`)."""
+    try:
+        auth.revoke_token(obj.open(), token_id, actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo("Token revoked.")
+
+
+@cli.command()
+@click.option("--days", type=int, default=None, help="Override FIELDREG_RETENTION_DAYS.")
+@click.pass_obj
+def purge(obj: Context, days: int | None) -> None:
+    """Erase closed records (departed, transferred) older than the retention period."""
+    import os
+
+    from fieldreg import subject
+
+    if days is None:
+        days = int(os.environ.get("FIELDREG_RETENTION_DAYS", "0"))
+    if days <= 0:
+        raise click.ClickException("No retention period: give --days N or FIELDREG_RETENTION_DAYS.")
+    count = subject.purge_closed(obj.open(), days)
+    click.echo(f"{count} people erased (closed for more than {days} days).")
+
+
+@cli.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "pfif"]), default="csv", show_default=True
+)
+@click.option(
+    "--kind",
+    default="people",
+    show_default=True,
+    help="csv: households, people, triage or movements (xlsx has every kind).",
+)
+@click.option("--hxl", is_flag=True, help="Add a row of HXL hashtags under the header.")
+@click.option(
+    "--pseudonymise",
+    "partner",
+    metavar="PARTNER",
+    help="For a partner: no names or phones, ids replaced by the partner's pseudonyms.",
+)
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def export_cmd(obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None, out: Path):
+    """Export people (or households, triage, movements) as CSV, XLSX or PFIF 1.4 XML to OUT."""
+    from fieldreg import exports
+
+    try:
+        body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    exports.write_file(out, body)
+    click.echo(f"Wrote {out} ({len(body)} bytes).")

@@ -19,6 +19,10 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SESSION_IDLE_MINUTES": 720,
     "SEARCH_LIMIT": 20,
+    # Closed households (departed/transferred) untouched this many days are erased; 0 = never.
+    "RETENTION_DAYS": 0,
+    # Failed logins from one client address before it must wait (the wait doubles each time).
+    "LOGIN_ADDRESS_FAILURES": 10,
     "API_TITLE": "FieldReg",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
@@ -26,4 +30,5 @@ DEFAULTS = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "BABEL_DEFAULT_LOCALE": "en",
     "JSON_SORT_KEYS": False,
+    "DASHBOARD_REFRESH_SECONDS": 30,
 }

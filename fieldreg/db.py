@@ -1,5 +1,8 @@
 """The database: one connection per request, durable PRAGMAs, numbered migrations.
 
+The file is encrypted with SQLCipher: every connection gives the data folder's key (held in
+memory by fieldreg.keyring) before anything else, so pages, WAL and backups are never in clear.
+
 SQLite in WAL mode with ``synchronous=FULL``: a registration that was answered is on disk,
 even across a power cut. Writes take the lock up front (``BEGIN IMMEDIATE``) so that two
 writers queue on the busy timeout instead of failing on a lock upgrade.
@@ -8,26 +11,41 @@ writers queue on the busy timeout instead of failing on a lock upgrade.
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import sqlcipher3.dbapi2 as sqlcipher
 import sqlite_utils
 from flask import current_app, g
 
-from fieldreg import codes
+from fieldreg import codes, keyring
 from fieldreg.migrations import migrations
 
 DB_NAME = "fieldreg.db"
 BUSY_TIMEOUT_MS = 10_000
+PLAIN_HEADER = b"SQLite format 3\x00"
+# SQLCipher raises its own exception classes: catch these tuples rather than sqlite3's.
+DatabaseError = (sqlite3.DatabaseError, sqlcipher.DatabaseError)
+IntegrityError = (sqlite3.IntegrityError, sqlcipher.IntegrityError)
+OperationalError = (sqlite3.OperationalError, sqlcipher.OperationalError)
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """Open the database file with the PRAGMAs every connection needs."""
-    conn = sqlite3.connect(
+def _key_pragma(key: bytes) -> str:
+    # A raw key in hex skips SQLCipher's own PBKDF2, so opening a connection per request is cheap.
+    return f"pragma key = \"x'{key.hex()}'\""
+
+
+def connect(path: str | Path, key: bytes | None = None) -> sqlite_utils.Database:
+    """Open the (encrypted) database file with the PRAGMAs every connection needs."""
+    key = key or keyring.key_for(path)
+    conn = sqlcipher.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )
+    conn.execute(_key_pragma(key))
+    conn.execute("pragma secure_delete = on")
     conn.execute("pragma journal_mode = wal")
     conn.execute("pragma synchronous = full")
     conn.execute("pragma foreign_keys = on")
@@ -90,7 +108,9 @@ def prepare(data_dir: str | Path) -> Path:
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / DB_NAME
-    db = connect(path)
+    key = keyring.key_for(path, create=True)
+    encrypt_if_plain(path, key)
+    db = connect(path, key)
     try:
         migrations.apply(db)
         with write(db):
@@ -114,3 +134,90 @@ def close_db(_exc: BaseException | None = None) -> None:
     db = g.pop("db", None)
     if db is not None:
         db.close()
+
+
+def is_plain(path: Path) -> bool:
+    """Tell whether a database file is an unencrypted SQLite file."""
+    if not path.exists() or path.stat().st_size < len(PLAIN_HEADER):
+        return False
+    with path.open("rb") as handle:
+        return handle.read(len(PLAIN_HEADER)) == PLAIN_HEADER
+
+
+def encrypt_if_plain(path: Path, key: bytes) -> None:
+    """Encrypt a database made before encryption existed, in place (sqlcipher_export)."""
+    if not is_plain(path):
+        return
+    tmp = path.with_suffix(".encrypting")
+    tmp.unlink(missing_ok=True)
+    conn = sqlcipher.connect(str(path), isolation_level=None)
+    conn.execute("pragma wal_checkpoint(truncate)")
+    conn.execute(f"attach database ? as enc key \"x'{key.hex()}'\"", [str(tmp)])
+    conn.execute("select sqlcipher_export('enc')")
+    conn.execute("detach database enc")
+    conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    tmp.replace(path)
+
+
+def verify_key(path: Path, key: bytes) -> bool:
+    """Tell whether ``key`` opens the database file (a new file accepts any key)."""
+    conn = sqlcipher.connect(str(path), isolation_level=None)
+    try:
+        conn.execute(_key_pragma(key))
+        conn.execute("select count(*) from sqlite_master").fetchall()
+        return True
+    except sqlcipher.DatabaseError:
+        return False
+    finally:
+        conn.close()
+
+
+def unlock(data_dir: str | Path, passphrase: str) -> None:
+    """Check the passphrase against the data folder, hold its key, and migrate the database."""
+    data_dir = Path(data_dir).resolve()
+    if keyring.is_new(data_dir) and len(passphrase) < keyring.MIN_PASSPHRASE:
+        raise keyring.WrongPassphrase(f"at least {keyring.MIN_PASSPHRASE} characters")
+    key = keyring.derive(passphrase, keyring.kdf_params(data_dir))
+    path = data_dir / DB_NAME
+    if path.exists() and not is_plain(path) and not verify_key(path, key):
+        key = _pending_rekey(data_dir, passphrase)
+    keyring.remember(data_dir, key)
+    prepare(data_dir)
+
+
+def _pending_rekey(data_dir: Path, passphrase: str) -> bytes:
+    """Finish a passphrase change cut short after the file changed key; else refuse."""
+    pending = data_dir / (keyring.SALT_FILE + ".new")
+    if pending.exists():
+        key = keyring.derive(passphrase, json.loads(pending.read_text()))
+        if verify_key(data_dir / DB_NAME, key):
+            pending.replace(data_dir / keyring.SALT_FILE)
+            return key
+    raise keyring.WrongPassphrase("wrong passphrase")
+
+
+def rekey(data_dir: str | Path, old: str, new: str) -> None:
+    """Re-encrypt the database under a new passphrase (and a new salt)."""
+    data_dir = Path(data_dir).resolve()
+    if len(new) < keyring.MIN_PASSPHRASE:
+        raise keyring.WrongPassphrase(f"at least {keyring.MIN_PASSPHRASE} characters")
+    path = data_dir / DB_NAME
+    old_key = keyring.derive(old, keyring.kdf_params(data_dir))
+    if not verify_key(path, old_key):
+        raise keyring.WrongPassphrase("wrong passphrase")
+    params = {**keyring.kdf_params(data_dir), "salt": secrets.token_hex(16)}
+    new_key = keyring.derive(new, params)
+    # The new salt is on disk before the file changes key, so a crash between the two
+    # leaves a folder that unlock() can still open (it tries the pending salt too).
+    pending = data_dir / (keyring.SALT_FILE + ".new")
+    pending.write_text(json.dumps(params))
+    db = connect(path, old_key)
+    try:
+        db.execute("pragma wal_checkpoint(truncate)")
+        db.execute(f"pragma rekey = \"x'{new_key.hex()}'\"")
+    finally:
+        db.close()
+    pending.replace(data_dir / keyring.SALT_FILE)
+    keyring.remember(data_dir, new_key)

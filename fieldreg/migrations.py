@@ -73,6 +73,31 @@ def m001_core(db):
 
 
 @migrations()
+def m010_login_attempts(db):
+    """Count failed logins per client address, for the growing delay (issue 3)."""
+    db.executescript(
+        """
+        create table if not exists login_attempts (
+            address text primary key, failures integer not null default 0,
+            last_at text not null, blocked_until text
+        );
+        create index if not exists audit_actor on audit(actor, at);
+        """
+    )
+
+
+@migrations()
+def m060_user_preferences(db):
+    """Give each user a preferred language and digits (Western or Arabic-Indic)."""
+    db.executescript(
+        """
+        alter table users add column lang text;
+        alter table users add column digits text;
+        """
+    )
+
+
+@migrations()
 def m030_devices(db):
     """Create devices (tablets) and mark the codes issued to a device's offline block."""
     db.executescript(

@@ -234,18 +234,30 @@ class MatchResultSchema(Schema):
 
 
 class StatsSchema(Schema):
-    """Station figures."""
+    """Station figures (HQ adds raw/unique totals and per-station rows)."""
 
-    station = fields.String()
+    station = fields.String(allow_none=True)
+    station_name = fields.String()
+    since = fields.String(allow_none=True)
+    until = fields.String(allow_none=True)
+    generated_at = fields.String()
     households = fields.Integer()
     people = fields.Integer()
     present = fields.Integer()
+    departed = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    departed_by_destination = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_sex = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_age_group = fields.Dict(keys=fields.String(), values=fields.Dict())
     by_transport = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_destination = fields.Dict(keys=fields.String(), values=fields.Integer())
     vulnerabilities = fields.Dict(keys=fields.String(), values=fields.Integer())
     arrivals_per_hour = fields.List(fields.Dict())
+    triage = fields.Dict(allow_none=True)
+    raw = fields.Dict()
+    unique = fields.Dict(allow_none=True)
+    stations = fields.List(fields.Dict())
+    review_queue = fields.Dict(allow_none=True)
 
 
 class ErrorSchema(Schema):

@@ -1,13 +1,24 @@
-"""Station figures: counts, sex and age breakdown (SADD), transport, destinations."""
+"""Station figures: counts, sex and age breakdown (SADD), transport, destinations, movements.
+
+``station_stats`` answers the dashboard, ``GET /api/v1/stats``, the situation report and HQ
+(over all stations). Figures owned by other areas (triage from the medical tent, unique
+people from deduplication) come from *providers*: functions registered in ``PROVIDERS`` by
+the module that owns the table. A provider that is missing, or answers None, means "no data
+here": the figure is left out rather than shown as a made-up zero.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from fieldreg.db import setting
+from fieldreg.schemas import SEXES, VULNERABILITIES
 
 AGE_GROUPS = (
     ("0-4", 0, 4),
@@ -16,6 +27,44 @@ AGE_GROUPS = (
     ("18-59", 18, 59),
     ("60+", 60, 200),
 )
+AGE_LABELS = tuple(label for label, _low, _high in AGE_GROUPS) + ("unknown",)
+# Children alone come first: they are what a coordinator must act on before anything else.
+VULNERABILITY_ORDER = VULNERABILITIES
+HOURS_SHOWN = 24
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open range of arrival times [since, until); None means unbounded."""
+
+    since: str | None = None
+    until: str | None = None
+
+    def where(self, alias: str = "h") -> tuple[str, list[str]]:
+        """Return an SQL condition on the household's arrival time, and its parameters."""
+        clauses, params = [], []
+        if self.since:
+            clauses.append(f"{alias}.arrived_at >= ?")
+            params.append(self.since)
+        if self.until:
+            clauses.append(f"{alias}.arrived_at < ?")
+            params.append(self.until)
+        return (" and " + " and ".join(clauses)) if clauses else "", params
+
+
+Provider = Callable[[Database, Period], dict | None]
+# Filled by the areas that own the data (each answers None when it has nothing yet):
+#   "triage"       medical tent: {"total": n, "waiting": n, "by_category": {"immediate": n, ...}}
+#   "unique"       deduplication: {"people": n, "households": n, "overlap": {station: n}}
+#   "review_queue" deduplication: {"open": n}
+#   "last_sync"    sync at HQ: {station: iso time of its last sync}
+PROVIDERS: dict[str, Provider] = {}
+
+
+def provided(db: Database, name: str, period: Period) -> dict | None:
+    """Ask the registered provider for a figure; None when nobody provides it yet."""
+    provider = PROVIDERS.get(name)
+    return provider(db, period) if provider else None
 
 
 def age_group(age: int | None) -> str:
@@ -29,46 +78,125 @@ def age_group(age: int | None) -> str:
 
 
 AGE_SQL = (
-    "coalesce(age_years, cast((julianday('now') - julianday(date_of_birth)) / 365.25 as integer))"
+    "coalesce(p.age_years, "
+    "cast((julianday('now') - julianday(p.date_of_birth)) / 365.25 as integer))"
 )
+PEOPLE = "from people p join households h on h.id = p.household_id where p.deleted = 0"
+HOUSEHOLDS = "from households h where h.deleted = 0"
 
 
-def station_stats(db: Database) -> dict:
+def station_stats(db: Database, period: Period | None = None) -> dict:
     """Return the station's figures, as on the dashboard and in /api/v1/stats."""
-    one = lambda sql: next(db.query(sql))["n"]  # noqa: E731
-    by_group: dict[str, dict[str, int]] = {}
-    for row in db.query(f"select sex, {AGE_SQL} as age from people where deleted = 0"):
-        group = by_group.setdefault(age_group(row["age"]), {})
-        group[row["sex"] or "unknown"] = group.get(row["sex"] or "unknown", 0) + 1
-    vulnerabilities: Counter[str] = Counter()
-    for row in db.query(
-        "select vulnerabilities from households where deleted = 0 and vulnerabilities != '[]' "
-        "union all select vulnerabilities from people where deleted = 0 and vulnerabilities != '[]'"
-    ):
-        vulnerabilities.update(json.loads(row["vulnerabilities"]))
+    period = period or Period()
+    cond, params = period.where()
+    one = lambda sql: next(db.query(sql + cond, params))["n"]  # noqa: E731
+    count = lambda sql, tail="": _count(db, sql + cond + tail, params)  # noqa: E731
+    people = one(f"select count(*) n {PEOPLE}")
+    by_status = count(f"select p.status k, count(*) n {PEOPLE}", " group by 1")
     return {
         "station": setting(db, "station_code"),
-        "households": one("select count(*) n from households where deleted = 0"),
-        "people": one("select count(*) n from people where deleted = 0"),
-        "present": one("select count(*) n from people where deleted = 0 and status = 'present'"),
-        "by_sex": _count(db, "select sex k, count(*) n from people where deleted = 0 group by sex"),
-        "by_age_group": by_group,
-        "by_transport": _count(
-            db, "select transport k, count(*) n from households where deleted = 0 group by 1"
+        "station_name": setting(db, "station_name") or "",
+        "since": period.since,
+        "until": period.until,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "households": one(f"select count(*) n {HOUSEHOLDS}"),
+        "people": people,
+        "present": by_status.get("present", 0),
+        "departed": people - by_status.get("present", 0),
+        "by_status": by_status,
+        "departed_by_destination": count(
+            f"select h.destination_kind k, count(*) n {PEOPLE} and p.status != 'present'",
+            " group by 1",
         ),
-        "by_destination": _count(
-            db, "select destination_kind k, count(*) n from households where deleted = 0 group by 1"
+        "by_sex": count(f"select p.sex k, count(*) n {PEOPLE}", " group by 1"),
+        "by_age_group": sadd(db, period),
+        "by_transport": count(f"select h.transport k, count(*) n {HOUSEHOLDS}", " group by 1"),
+        "by_destination": count(
+            f"select h.destination_kind k, count(*) n {HOUSEHOLDS}", " group by 1"
         ),
-        "vulnerabilities": dict(vulnerabilities),
-        "arrivals_per_hour": list(
-            db.query(
-                "select substr(h.arrived_at, 1, 13) as hour, count(*) as people "
-                "from people p join households h on h.id = p.household_id "
-                "where p.deleted = 0 group by 1 order by 1 desc limit 48"
-            )
-        ),
+        "vulnerabilities": vulnerabilities(db, period),
+        "arrivals_per_hour": arrivals_per_hour(db, period),
+        "triage": provided(db, "triage", period),
     }
 
 
-def _count(db: Database, sql: str) -> dict[str, int]:
-    return {(row["k"] or "unknown"): row["n"] for row in db.query(sql)}
+def sadd(db: Database, period: Period) -> dict[str, dict[str, int]]:
+    """Count people by age group and sex: every age group in order, the sexes present in it."""
+    cond, params = period.where()
+    table: dict[str, Counter[str]] = {label: Counter() for label in AGE_LABELS}
+    for row in db.query(f"select p.sex, {AGE_SQL} as age {PEOPLE}{cond}", params):
+        table[age_group(row["age"])][row["sex"] if row["sex"] in SEXES else "unknown"] += 1
+    if not table["unknown"]:
+        del table["unknown"]
+    return {label: dict(counts) for label, counts in table.items()}
+
+
+def vulnerabilities(db: Database, period: Period) -> dict[str, int]:
+    """Count vulnerability flags on people and households, children alone first."""
+    cond, params = period.where()
+    counts: Counter[str] = Counter()
+    for row in db.query(
+        f"select h.vulnerabilities v {HOUSEHOLDS} and h.vulnerabilities != '[]'{cond} "
+        f"union all select p.vulnerabilities v {PEOPLE} and p.vulnerabilities != '[]'{cond}",
+        params + params,
+    ):
+        counts.update(json.loads(row["v"]))
+    return {key: counts[key] for key in VULNERABILITY_ORDER if counts[key]}
+
+
+def arrivals_per_hour(db: Database, period: Period) -> list[dict]:
+    """Return people arrived per hour (at most the last 24 hours), empty hours as 0."""
+    cond, params = period.where()
+    rows = {
+        row["hour"]: row["people"]
+        for row in db.query(
+            f"select substr(h.arrived_at, 1, 13) as hour, count(*) as people {PEOPLE}{cond} "
+            "group by 1",
+            params,
+        )
+        if row["hour"]
+    }
+    if not rows:
+        return []
+    first = dt.datetime.fromisoformat(min(rows) + ":00")
+    last = dt.datetime.fromisoformat(max(rows) + ":00")
+    shown = min(HOURS_SHOWN, int((last - first).total_seconds() // 3600) + 1)
+    hours = [(last - dt.timedelta(hours=n)).strftime("%Y-%m-%dT%H") for n in range(shown)]
+    return [{"hour": hour, "people": rows.get(hour, 0)} for hour in reversed(hours)]
+
+
+def _count(db: Database, sql: str, params: list) -> dict[str, int]:
+    """Run a ``select k, n`` query into a dict, biggest first, NULL as 'unknown'."""
+    counts: Counter[str] = Counter()
+    for row in db.query(sql, params):
+        counts[row["k"] or "unknown"] += row["n"]
+    return dict(counts.most_common())
+
+
+def hq_stats(db: Database, period: Period | None = None) -> dict:
+    """Return HQ's figures: raw and unique totals, each station's share, the review queue."""
+    period = period or Period()
+    cond, params = period.where()
+    stations = {
+        row["station"]: {**row, "last_sync": None}
+        for row in db.query(
+            "select h.station, count(distinct h.id) households, count(p.id) people, "
+            "min(h.arrived_at) first_arrival, max(h.arrived_at) last_arrival "
+            "from households h left join people p on p.household_id = h.id and p.deleted = 0 "
+            f"where h.deleted = 0{cond} group by h.station order by h.station",
+            params,
+        )
+    }
+    for code, last_sync in (provided(db, "last_sync", period) or {}).items():
+        stations.setdefault(code, {"station": code, "households": 0, "people": 0})
+        stations[code]["last_sync"] = last_sync
+    figures = station_stats(db, period)
+    unique = provided(db, "unique", period)
+    return {
+        **figures,
+        "raw": {"people": figures["people"], "households": figures["households"]},
+        # Until deduplication has run, unique totals are unknown, not equal to the raw ones.
+        "unique": unique,
+        "stations": list(stations.values()),
+        "review_queue": provided(db, "review_queue", period),
+    }

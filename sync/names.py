@@ -185,7 +185,12 @@ def _token_skeleton(token: str) -> str:
 
 def skeleton(text: str | None) -> str:
     """Return the cross-script consonant key of a name, one uppercase group per token."""
-    return " ".join(s for s in map(_token_skeleton, normalize(text).split()) if s)
+    return skeleton_of_normalized(normalize(text))
+
+
+def skeleton_of_normalized(norm: str) -> str:
+    """Return the skeleton of a name already passed through normalize()."""
+    return " ".join(s for s in map(_token_skeleton, norm.split()) if s)
 
 
 def name_tokens(text: str | None) -> list[str]:
@@ -222,7 +227,11 @@ def _latin_form(token: str) -> str:
 
 def spelling_form(text: str | None) -> str:
     """Return the in-script comparison form: no article; Latin vowels folded to a/i/u."""
-    norm = normalize(text)
+    return form_of_normalized(normalize(text))
+
+
+def form_of_normalized(norm: str) -> str:
+    """Return the spelling form of a name already passed through normalize()."""
     if _script(norm) == "latin":
         return " ".join(map(_latin_form, norm.split()))
     return " ".join(map(_strip_article, norm.split()))

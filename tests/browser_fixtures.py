@@ -24,9 +24,10 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PIN = "2468"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One Chromium for the whole session."""
+    """One Chromium per test module (a session-wide one would clash with tests that run their
+    own ``sync_playwright()``: Playwright allows one sync loop at a time)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")

@@ -17,6 +17,11 @@ from fieldreg.db import connect, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 PIN = "2468"
+PASSPHRASE = "test passphrase, not secret"
+# Every data folder of the suite is encrypted under this passphrase; the KDF is made cheap
+# (FIELDREG_KDF=fast) so each folder costs microseconds, not a second. Live servers inherit both.
+os.environ["FIELDREG_PASSPHRASE"] = PASSPHRASE
+os.environ["FIELDREG_KDF"] = "fast"
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ CODES_READY = """async () => {
   });
   return !!(dev && dev.codes.length >= 40 && dev.station_key);
 }"""
+COUNT = "n => document.querySelector('[data-outbox-count]').textContent === n"
 SHELL_READY = """async () => navigator.serviceWorker.controller !== null
   && !!(await caches.match('/register'))"""
 
@@ -78,10 +79,11 @@ def register(page, name: str, with_child: bool = False) -> str:
         page.fill("[name='m1-given_name']", name + " junior")
     before = page.evaluate("document.querySelector('[data-outbox-status]').textContent")
     page.click("button[value=save]")
-    page.wait_for_function(
+    until(
+        page,
         "b => { const s = document.querySelector('[data-outbox-status]'); "
         "return !s.hidden && s.textContent !== b; }",
-        arg=before,
+        before,
     )
     return page.inner_text("[data-outbox-status]")
 
@@ -89,24 +91,23 @@ def register(page, name: str, with_child: bool = False) -> str:
 def test_offline_registrations_survive_a_reload_and_arrive_once(tablet, station):
     ready(tablet)
     register(tablet, "Online")
-    tablet.wait_for_function(
-        "document.querySelector('[data-outbox-status]').textContent.includes('Received')"
+    until(
+        tablet,
+        "() => document.querySelector('[data-outbox-status]').textContent.includes('Received')",
     )
     assert outbox(tablet) == 0
     (online,) = households(station)
     tablet.context.set_offline(True)
     shown = [register(tablet, name, with_child=True) for name in ("Maryam", "Fatima", "Huda")]
     assert all("Saved on this tablet" in text for text in shown)
-    tablet.wait_for_function("document.querySelector('[data-outbox-count]').textContent === '3'")
+    until(tablet, COUNT, "3")
     screenshot(tablet, "register-offline-3-queued")
     tablet.reload()
     tablet.wait_for_selector("[name=given_name]")
-    tablet.wait_for_function("document.querySelector('[data-outbox-count]').textContent === '3'")
+    until(tablet, COUNT, "3")
     assert len(households(station)) == 1
     tablet.context.set_offline(False)
-    tablet.wait_for_function(
-        "document.querySelector('[data-outbox-count]').textContent === '0'", timeout=15000
-    )
+    until(tablet, COUNT, "0")
     rows = households(station)
     assert len(rows) == 4, rows
     # The codes shown offline are the final ones, from this tablet's block.
@@ -122,12 +123,10 @@ def test_records_queued_while_the_station_is_down_are_delivered_after_restart(ta
     station.stop()
     register(tablet, "Samira")
     register(tablet, "Rania")
-    tablet.wait_for_function("document.querySelector('[data-outbox-count]').textContent === '2'")
+    until(tablet, COUNT, "2")
     station.start()
     tablet.click("[data-outbox-send]")
-    tablet.wait_for_function(
-        "document.querySelector('[data-outbox-count]').textContent === '0'", timeout=15000
-    )
+    until(tablet, COUNT, "0")
     assert len(households(station)) == 2
 
 
@@ -155,7 +154,7 @@ def test_a_lost_answer_resent_makes_one_household(tablet, station):
     tablet.wait_for_timeout(300)
     assert outbox(tablet) == 1
     tablet.click("[data-outbox-send]")
-    tablet.wait_for_function("document.querySelector('[data-outbox-count]').textContent === '0'")
+    until(tablet, COUNT, "0")
     assert len(sent) == 2 and sent[0] == sent[1]
     assert len(households(station)) == 1
 

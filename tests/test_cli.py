@@ -38,7 +38,12 @@ def test_data_folder_from_environment(tmp_path):
         cwd=ROOT,
         check=True,
         capture_output=True,
-        env={"FIELDREG_DATA": str(env_dir), "PATH": "/usr/bin"},
+        env={
+            "FIELDREG_DATA": str(env_dir),
+            "PATH": "/usr/bin",
+            "FIELDREG_PASSPHRASE": "passphrase from env",
+            "FIELDREG_KDF": "fast",
+        },
     )
     assert (env_dir / "fieldreg.db").exists()
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from fieldreg import auth, codes
+from fieldreg import auth, codes, throttle
 from fieldreg.access import SESSION_COOKIE, public
 from fieldreg.db import get_db, set_setting, write
 from fieldreg.errors import DomainError
@@ -43,14 +43,26 @@ def login():
     """Sign in with user name and PIN."""
     if not auth.has_users(get_db()):
         return redirect(url_for("auth.setup"))
-    error = None
+    error, status = None, 200
     if request.method == "POST":
-        user = auth.login(get_db(), request.form.get("username", ""), request.form.get("pin", ""))
-        if user:
-            return _open_session(user)
-        error = _("Wrong user name or PIN, or the account is locked.")
-    status = 401 if error else 200
+        error, status = _try_login()
+        if error is None:
+            return status
     return render_template("auth/login.html", error=error), status
+
+
+def _try_login():
+    """Check the posted user name and PIN; return (error, status) or (None, response)."""
+    db, address = get_db(), request.remote_addr or "?"
+    wait = throttle.wait_seconds(db, address)
+    if wait:
+        return _("Too many failed logins from this device. Wait %(s)d seconds.", s=wait), 429
+    user = auth.login(db, request.form.get("username", ""), request.form.get("pin", ""))
+    if user is None:
+        throttle.failed(db, address, current_app.config["LOGIN_ADDRESS_FAILURES"])
+        return _("Wrong user name or PIN, or the account is locked."), 401
+    throttle.succeeded(db, address)
+    return None, _open_session(user)
 
 
 @bp.post("/logout")
@@ -59,7 +71,8 @@ def logout():
     """End the session."""
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
-        auth.end_session(get_db(), secret)
+        user = g.get("user")
+        auth.end_session(get_db(), secret, user["username"] if user else None)
     response = redirect(url_for("auth.login"))
     response.delete_cookie(SESSION_COOKIE)
     return response

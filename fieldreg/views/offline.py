@@ -79,12 +79,12 @@ def tablets():
     )
 
 
-@bp.get("/station/ca-qr/<int:index>.svg")
+@bp.get("/station/ca-qr/<index>.svg")
 @requires("tablets:setup")
 def ca_qr(index):
     """Draw the QR code of one of the CA download addresses."""
     urls = ca_urls()
-    if not 0 <= index < len(urls):
+    if not index.isdigit() or int(index) >= len(urls):
         abort(404)
-    body, mimetype = qr.render(urls[index], "svg")
+    body, mimetype = qr.render(urls[int(index)], "svg")
     return Response(body, mimetype=mimetype)

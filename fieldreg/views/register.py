@@ -196,6 +196,10 @@ def search():
     """Find a household or person by code, phone or name."""
     q = request.args.get("q", "").strip()[:200]
     results = search_index.search(get_db(), q, 50) if q else []
+    if q:
+        from fieldreg.api import log_search
+
+        log_search(len(results))
     return render_template("register/search.html", q=q, results=results)
 
 

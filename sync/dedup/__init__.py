@@ -1,6 +1,10 @@
 """Deduplication of people across stations: see engine.py for the pipeline."""
 
+from sync.dedup.csvio import CsvReport, dedup_csv, read_people
 from sync.dedup.engine import DedupIndex, DedupResult, PairScore, Settings, run
 from sync.dedup.review import Decision, Decisions
 
-__all__ = ["DedupIndex", "DedupResult", "Decision", "Decisions", "PairScore", "Settings", "run"]
+__all__ = [
+    "CsvReport", "DedupIndex", "DedupResult", "Decision", "Decisions", "PairScore", "Settings",
+    "dedup_csv", "read_people", "run",
+]  # fmt: skip

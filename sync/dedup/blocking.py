@@ -97,6 +97,32 @@ def candidate_pairs(ft: FeatureTable, scale: float = 1.0) -> np.ndarray:
     return np.unique(np.concatenate(found))
 
 
+def household_member_pairs(
+    household: np.ndarray, a: np.ndarray, b: np.ndarray, max_size: int = 20
+) -> np.ndarray:
+    """Return packed pairs of every member of a[i]'s registration with every member of b[i]'s.
+
+    Once two registrations look like one family, each of their members is compared with each
+    of the other's, whatever typos kept them out of the blocks.
+    """
+    ha, hb = household[a], household[b]
+    keep = (ha >= 0) & (hb >= 0) & (ha != hb)
+    pairs = np.unique((np.minimum(ha, hb)[keep].astype(np.int64) << 32) | np.maximum(ha, hb)[keep])
+    rows = np.flatnonzero(household >= 0)
+    rows = rows[np.argsort(household[rows], kind="stable")]
+    codes, start, size = np.unique(household[rows], return_index=True, return_counts=True)
+    x = np.searchsorted(codes, pairs >> 32)
+    y = np.searchsorted(codes, pairs & 0xFFFFFFFF)
+    fine = (size[x] <= max_size) & (size[y] <= max_size)
+    x, y = x[fine], y[fine]
+    cross = size[x] * size[y]
+    which = np.repeat(np.arange(len(x)), cross)
+    within = np.arange(cross.sum()) - np.repeat(np.cumsum(cross) - cross, cross)
+    left = rows[start[x][which] + within // size[y][which]]
+    right = rows[start[y][which] + within % size[y][which]]
+    return np.unique(_pack(left, right))
+
+
 class BlockIndex:
     """Sorted blocking keys of an indexed population, for finding pairs of new people."""
 

@@ -181,27 +181,22 @@ def _count_among(keys: np.ndarray, selected: np.ndarray) -> np.ndarray:
     return np.where(found, counts[at] if len(unique) else 0, 0)
 
 
-def household_context(  # fmt: skip
-    household: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    weight: np.ndarray,
-    floor: float,
-    link: float,
+def household_context(
+    household: np.ndarray, a: np.ndarray, b: np.ndarray, possible: np.ndarray, likely: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, set[tuple[int, int]]]:
     """Return (pairs across matching households, pairs across unrelated ones, the matches).
 
     Families flee and register together: a pair of people from two registrations of two or
-    more people, with no other pair above `floor` between them, is probably two namesakes.
-    """  # fmt: skip
+    more people, with no other possible pair between them, is probably two namesakes; two
+    registrations with several likely pairs (`matching_households`) are one household.
+    """
     keys = _household_pairs(household, a, b)
     codes, sizes = np.unique(household[household >= 0], return_counts=True)
     size = np.zeros(len(household), np.int64)
     known = household >= 0
     size[known] = sizes[np.searchsorted(codes, household[known])]
-    possible = weight >= floor
     others = _count_among(keys, possible) - possible
     lonely = (keys >= 0) & (size[a] >= 2) & (size[b] >= 2) & (others == 0)
-    matches = matching_households(household, a[weight >= link], b[weight >= link])
+    matches = matching_households(household, a[likely], b[likely])
     wanted = np.array([(x << 32) | y for x, y in matches], np.int64)
     return np.isin(keys, wanted), lonely, matches

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sync.dedup.blocking import BlockIndex, candidate_pairs, unpack
+from sync.dedup.blocking import BlockIndex, candidate_pairs, household_member_pairs, unpack
 from sync.dedup.clusters import (
     best_per_registration,
     cluster,
@@ -58,8 +58,8 @@ Progress = Callable[[str, float], None]
 class Settings:
     """Thresholds (as match probabilities) and sizes of a dedup run."""
 
-    link_probability: float = 0.97
-    review_probability: float = 0.4
+    link_probability: float = 0.8
+    review_probability: float = 0.2
     household_bonus: float = 6.0
     lonely_penalty: float = 6.0
     window_scale: float = 1.0
@@ -124,6 +124,7 @@ class DedupIndex:
         report("scoring", 0.8)
         self.pairs, self.weight = self._keep(comp)
         self.candidate_count = len(a)
+        self._add_household_members(np.ones(len(self.weight), bool))
         self._recluster()
         report("done", 1.0)
         return self
@@ -159,7 +160,15 @@ class DedupIndex:
         self.row.update({pid: offset + i for i, pid in enumerate(new.ids)})
         self.blocks.add(new, offset)
         a, b = unpack(packed)
-        comp, weight = self._keep(compare(self.ft, a, b, self.sims))
+        before = len(self.weight)
+        self._append(*self._keep(compare(self.ft, a, b, self.sims)))
+        self.candidate_count += len(a)
+        self._add_household_members(np.arange(len(self.weight)) >= before)
+        self._recluster()
+        return new.ids
+
+    def _append(self, comp: Comparisons, weight: np.ndarray) -> None:
+        """Add scored pairs to the kept ones."""
         self.pairs = Comparisons(
             np.concatenate([self.pairs.a, comp.a]), np.concatenate([self.pairs.b, comp.b]),
             {k: np.concatenate([v, comp.levels[k]]) for k, v in self.pairs.levels.items()},
@@ -167,9 +176,22 @@ class DedupIndex:
             np.concatenate([self.pairs.same_registration, comp.same_registration]),
         )  # fmt: skip
         self.weight = np.concatenate([self.weight, weight])
+
+    def _add_household_members(self, among: np.ndarray) -> None:
+        """Compare all members of registrations that a likely pair (of `among`) connects."""
+        likely = among & (self.weight >= self._floor()) & self._fits()
+        packed = household_member_pairs(
+            self.ft.household, self.pairs.a[likely], self.pairs.b[likely]
+        )
+        known = (self.pairs.a.astype(np.int64) << 32) | self.pairs.b
+        a, b = unpack(packed[~np.isin(packed, known)])
+        self._append(*self._keep(compare(self.ft, a, b, self.sims)))
         self.candidate_count += len(a)
-        self._recluster()
-        return new.ids
+
+    def _fits(self) -> np.ndarray:
+        """Mark kept pairs whose given names and ages fit one person."""
+        levels = self.pairs.levels
+        return (levels["given"] >= 1) & (levels["birth"] != 0)
 
     def apply(self, decisions: Decisions) -> None:
         """Re-cluster with these review decisions (without rescoring)."""
@@ -185,11 +207,9 @@ class DedupIndex:
         """Recompute household context, pair totals and clusters from the kept pairs."""
         link = Settings.weight(self.settings.link_probability)
         a, b, household = self.pairs.a, self.pairs.b, self.ft.household
-        together, lonely, matches = household_context(
-            household, a, b, self.weight, self._floor(), link
-        )
-        levels = self.pairs.levels
-        fits = (levels["given"] >= 1) & (levels["birth"] != 0)
+        fits = self._fits()
+        possible = self.weight >= self._floor()
+        together, lonely, matches = household_context(household, a, b, possible, possible & fits)
         self.bonus = np.where(together & fits, self.settings.household_bonus, 0.0)
         self.bonus -= np.where(lonely, self.settings.lonely_penalty, 0.0)
         total = self.weight + self.bonus

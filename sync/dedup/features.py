@@ -12,7 +12,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from sync.names import normalize, normalize_phone, skeleton, spelling_form
+from sync.names import (
+    form_of_normalized,
+    normalize,
+    normalize_phone,
+    skeleton,
+    skeleton_of_normalized,
+)
 
 NAME_FIELDS = ("given", "father", "mother", "family")
 MISSING = -1
@@ -43,7 +49,8 @@ class Vocab:
 @lru_cache(maxsize=500_000)
 def name_view(raw: str) -> tuple[str, str, str]:
     """Return (normalised spelling, skeleton, in-script form) of a raw name."""
-    return normalize(raw), skeleton(raw), spelling_form(raw)
+    norm = normalize(raw)
+    return norm, skeleton_of_normalized(norm), form_of_normalized(norm)
 
 
 @lru_cache(maxsize=100_000)
@@ -121,10 +128,11 @@ def _age(raw: str) -> int:
 
 def _mapped(people: Sequence[dict], key: str, convert: Callable, dtype: type) -> np.ndarray:
     """Convert one field of every person, once per distinct value."""
-    seen: dict[str, int] = {}
-    index = [seen.setdefault(_clean(p.get(key)), len(seen)) for p in people]
-    table = np.array([convert(value) for value in seen], dtype)
-    return table[np.array(index, np.int64)] if index else table[:0]
+    column = [person.get(key) for person in people]
+    distinct = {value: i for i, value in enumerate(dict.fromkeys(column))}
+    index = np.fromiter(map(distinct.__getitem__, column), np.int64, len(column))
+    table = np.array([convert(_clean(value)) for value in distinct], dtype)
+    return table[index] if len(column) else table[:0]
 
 
 def build_features(
@@ -146,6 +154,7 @@ def build_features(
     dated = dates[:, 2] > 0
     aged = ~dated & (ages >= 0)
     tol_table = np.array([birth_year_tolerance(a) for a in range(121)], np.int8)
+    birth_year = np.where(dated, dates[:, 2], np.where(aged, ref_year - ages, 0))
     return FeatureTable(
         ids=[str(p.get("id", i)) for i, p in enumerate(people)],
         norm={f: names[f][:, 0] for f in NAME_FIELDS},
@@ -153,7 +162,7 @@ def build_features(
         form={f: names[f][:, 2] for f in NAME_FIELDS},
         sex=_mapped(people, "sex", lambda v: SEX_CODES.get(v.lower(), 0), np.int8),
         dob=dates[:, 0], dob_swapped=dates[:, 1],
-        birth_year=np.where(dated, dates[:, 2], np.where(aged, ref_year - ages, 0)).astype(np.int16),
+        birth_year=birth_year.astype(np.int16),
         year_tol=np.where(aged, tol_table[np.clip(ages, 0, 120)], 0).astype(np.int8),
         phone=_mapped(people, "phone", lambda v: code(_phone(v)), np.int32),
         id_number=_mapped(people, "id_number", lambda v: code(_id_number(v)), np.int32),

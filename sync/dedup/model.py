@@ -16,9 +16,8 @@ Against "unrelated", a name agreement is adjusted by how common the shared name 
 log2(u_agree / frequency), so a shared "Mohammed" counts less than a shared "Zubayda".
 """
 
-from dataclasses import dataclass, field
-
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import process
@@ -33,6 +32,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "different",
         "plausible",
         "within estimate",
+        "close",
         "same year",
         "day/month swapped",
         "same date",
@@ -44,7 +44,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
 }
 M_START: dict[str, tuple[float, ...]] = {
     **{name: (0.03, 0.07, 0.4, 0.5) for name in NAME_FIELDS},
-    "birth": (0.02, 0.05, 0.3, 0.2, 0.03, 0.4),
+    "birth": (0.02, 0.05, 0.15, 0.15, 0.2, 0.03, 0.4),
     "sex": (0.02, 0.98),
     "phone": (0.3, 0.7),
     "id_number": (0.05, 0.95),
@@ -53,7 +53,7 @@ M_START: dict[str, tuple[float, ...]] = {
 R_START: dict[str, tuple[float, ...]] = {
     "given": (0.9, 0.05, 0.04, 0.01),
     **{name: (0.3, 0.05, 0.4, 0.25) for name in ("father", "mother", "family")},
-    "birth": (0.6, 0.2, 0.15, 0.04, 0.005, 0.005),
+    "birth": (0.6, 0.2, 0.1, 0.05, 0.04, 0.005, 0.005),
     "sex": (0.5, 0.5),
     "phone": (0.3, 0.7),
     "id_number": (0.99, 0.01),
@@ -76,28 +76,40 @@ TF_BOUNDS = (-6.0, 8.0)
 
 
 class SimilarityCache:
-    """Similarity of interned strings, computed once per distinct pair in a call."""
+    """Similarities of interned strings, computed once per distinct pair in a call."""
 
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
         self._strings = np.array([], dtype=object)
+        self._arabic = np.zeros(0, bool)
 
     def strings(self) -> np.ndarray:
         """Return the vocabulary as an object array (refreshed when it has grown)."""
         if len(self._strings) != len(self.vocab):
-            self._strings = np.array(self.vocab.strings + [""], dtype=object)[:-1]
+            new = self.vocab.strings[len(self._strings) :]
+            self._strings = np.concatenate([self._strings, np.array(new + [""], object)[:-1]])
+            flags = np.array([bool(_ARABIC.search(t)) for t in new], bool)
+            self._arabic = np.concatenate([self._arabic, flags])
         return self._strings
 
-    def __call__(self, a: np.ndarray, b: np.ndarray, scorer=JaroWinkler.normalized_similarity):
-        """Return similarities (0..1) of the strings of code pairs a[i], b[i]."""
+    def arabic(self, codes: np.ndarray) -> np.ndarray:
+        """Tell which interned strings are in Arabic script."""
+        self.strings()
+        return self._arabic[codes]
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, *scorers) -> list[np.ndarray]:
+        """Return, per scorer, the 0..1 similarities of the strings of code pairs a[i], b[i]."""
+        scorers = scorers or (JaroWinkler.normalized_similarity,)
         if not len(a):
-            return np.zeros(0)
+            return [np.zeros(0) for _ in scorers]
         packed = (np.minimum(a, b).astype(np.int64) << 32) | np.maximum(a, b)
         unique, inverse = np.unique(packed, return_inverse=True)
         strings = self.strings()
         left, right = strings[unique >> 32], strings[unique & 0xFFFFFFFF]
-        values = process.cpdist(left, right, scorer=scorer, workers=1)
-        return np.asarray(values, float)[inverse]
+        return [
+            np.asarray(process.cpdist(left, right, scorer=scorer, workers=1), float)[inverse]
+            for scorer in scorers
+        ]
 
 
 @dataclass
@@ -123,35 +135,35 @@ def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims) -> np.ndarray:
     null = (skel_a == MISSING) | (skel_b == MISSING)
     form_a, form_b = ft.form[fa][a], ft.form[fb][b]
     check = np.flatnonzero((level == 2) & (form_a != form_b))
-    if len(check):
-        strings = sims.strings()
-        arabic = np.array([bool(_ARABIC.search(t)) for t in strings[form_a[check]]], bool)
-        arabic_b = np.array([bool(_ARABIC.search(t)) for t in strings[form_b[check]]], bool)
-        check = check[arabic == arabic_b]
-        ratio = sims(form_a[check], form_b[check], scorer=Indel.normalized_similarity)
-        level[check[ratio < SAME_SCRIPT_FORM]] = 1
+    check = check[sims.arabic(form_a[check]) == sims.arabic(form_b[check])]
+    (ratio,) = sims(form_a[check], form_b[check], Indel.normalized_similarity)
+    level[check[ratio < SAME_SCRIPT_FORM]] = 1
     fuzzy = np.flatnonzero((level == 0) & ~null)
-    close = sims(skel_a[fuzzy], skel_b[fuzzy]) >= SIMILAR
-    close |= sims(skel_a[fuzzy], skel_b[fuzzy], scorer=Indel.normalized_similarity) >= SIMILAR_EDIT
-    level[fuzzy[close]] = 1
+    jaro, edit = sims(
+        skel_a[fuzzy], skel_b[fuzzy], JaroWinkler.normalized_similarity, Indel.normalized_similarity
+    )
+    level[fuzzy[(jaro >= SIMILAR) | (edit >= SIMILAR_EDIT)]] = 1
     level[null] = -1
     return level
 
 
 def _birth_levels(ft: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return birth levels: exact date, swapped day/month, same year, within the estimates
-    (always ± 1 year: a birthday not yet reached, a slip of the year), plausible (within
-    twice that), different."""
+    """Return birth levels, from "different" to "same date" (see LEVELS["birth"]).
+
+    The slack is what two estimated ages allow (it grows with age), plus a year for a birthday
+    not yet reached or a slip of the year; "close" is two years whatever the estimates.
+    """
     year_a, year_b = ft.birth_year[a].astype(np.int32), ft.birth_year[b].astype(np.int32)
     gap = np.abs(year_a - year_b)
     slack = ft.year_tol[a].astype(np.int32) + ft.year_tol[b] + 1
     level = np.where(gap <= 2 * slack + 1, 1, 0).astype(np.int8)
     level[gap <= slack] = 2
-    level[gap == 0] = 3
+    level[gap <= 2] = 3
+    level[gap == 0] = 4
     dob_a, dob_b = ft.dob[a], ft.dob[b]
     swapped = ((ft.dob_swapped[a] == dob_b) | (dob_a == ft.dob_swapped[b])) & (dob_a > 0)
-    level[swapped & (dob_b > 0)] = 4
-    level[(dob_a == dob_b) & (dob_a > 0)] = 5
+    level[swapped & (dob_b > 0)] = 5
+    level[(dob_a == dob_b) & (dob_a > 0)] = 6
     level[(year_a == 0) | (year_b == 0)] = -1
     return level
 
@@ -178,7 +190,7 @@ def compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCach
     for column in ("phone", "id_number", "origin"):
         levels[column] = _equal_levels(getattr(ft, column), a, b, MISSING)
     near = np.flatnonzero(levels["origin"] == 0)
-    close = sims(ft.origin[a[near]], ft.origin[b[near]]) >= SIMILAR_PLACE
+    close = sims(ft.origin[a[near]], ft.origin[b[near]])[0] >= SIMILAR_PLACE
     levels["origin"][near[close]] = 1
     same_registration = (ft.household[a] == ft.household[b]) & (ft.household[a] != MISSING)
     return Comparisons(a, b, levels, swapped, same_registration)
@@ -307,15 +319,15 @@ def _em(patterns: np.ndarray, counts: np.ndarray, dists: dict, shares: dict, fre
 # birth date). Conditional independence makes the anchored pairs' levels of a field the
 # duplicates' levels of it.
 ANCHORS: dict[str, tuple[tuple[str, int], ...]] = {
-    "given": (("birth", 4), ("family", 2)),
-    "family": (("birth", 4), ("given", 2)),
-    "father": (("birth", 4), ("given", 2), ("family", 2)),
-    "mother": (("birth", 4), ("given", 2), ("family", 2)),
+    "given": (("birth", 5), ("family", 2)),
+    "family": (("birth", 5), ("given", 2)),
+    "father": (("birth", 5), ("given", 2), ("family", 2)),
+    "mother": (("birth", 5), ("given", 2), ("family", 2)),
     "birth": (("given", 2), ("family", 2), ("father", 2), ("mother", 2)),
-    "sex": (("birth", 4), ("given", 2), ("family", 2)),
-    "phone": (("birth", 4), ("given", 2), ("family", 2)),
-    "id_number": (("birth", 4), ("given", 2), ("family", 2)),
-    "origin": (("birth", 4), ("given", 2), ("family", 2)),
+    "sex": (("birth", 5), ("given", 2), ("family", 2)),
+    "phone": (("birth", 5), ("given", 2), ("family", 2)),
+    "id_number": (("birth", 5), ("given", 2), ("family", 2)),
+    "origin": (("birth", 5), ("given", 2), ("family", 2)),
 }
 
 

@@ -1,0 +1,116 @@
+"""The situation report as a PDF (ReportLab, pure Python): the figures OCHA sitreps ask for.
+
+The PDF is in English, the working language of sitreps; the printable page (/report) is in
+the reader's language. ReportLab does not shape Arabic script, so a station name written in
+Arabic is replaced by the station code here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+GRID = TableStyle(
+    [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+    ]
+)
+
+
+def words(key: str | None) -> str:
+    """Write a coded value as English words."""
+    return (key or "unknown").replace("_", " ").capitalize()
+
+
+def _table(header: list[str], rows: list[list]) -> Table:
+    """Lay out a grid with a shaded header row."""
+    table = Table([header, *rows], hAlign="LEFT")
+    table.setStyle(GRID)
+    return table
+
+
+def _counts(title: str, counts: dict[str, int], unit: str = "People") -> list:
+    """Return a heading and a two-column table of counts (nothing when empty)."""
+    if not counts:
+        return []
+    styles = getSampleStyleSheet()
+    rows = [[words(k), n] for k, n in counts.items()]
+    return [Paragraph(title, styles["Heading3"]), _table(["", unit], rows)]
+
+
+def _key_figures(figures: dict) -> list[list]:
+    """Return the headline rows: registered, present, departed, unique, wounded."""
+    key = [
+        ["People registered", figures["people"]],
+        ["Households", figures["households"]],
+        ["Present at the station", figures["present"]],
+        ["Departed", figures["departed"]],
+    ]
+    if figures.get("unique"):
+        key.append(["Unique people (deduplicated)", figures["unique"].get("people")])
+    if figures.get("triage"):
+        key.append(["Wounded (triaged)", figures["triage"].get("total")])
+    return key
+
+
+def story(figures: dict) -> list:
+    """Lay out the report: key figures, SADD table, breakdowns, stations at HQ."""
+    styles = getSampleStyleSheet()
+    name = figures.get("station_name") or ""
+    place = name if name.isascii() and name else (figures.get("station") or "HQ")
+    until = figures.get("until")
+    # The period's end is exclusive (the day after the last day asked for).
+    last = (dt.date.fromisoformat(until[:10]) - dt.timedelta(days=1)).isoformat() if until else ""
+    period = f"{figures.get('since') or 'the start'} to {last or 'now'}"
+    parts = [
+        Paragraph(f"Situation report: {escape(place)}", styles["Title"]),
+        Paragraph(
+            f"Arrivals from {period}. Generated {figures['generated_at']} UTC.", styles["Normal"]
+        ),
+        Spacer(1, 4 * mm),
+        _table(["Figure", "Count"], _key_figures(figures)),
+        Paragraph("People by sex and age (SADD)", styles["Heading3"]),
+        _table(
+            ["Age", "Female", "Male", "Unknown", "Total"],
+            [
+                [
+                    group,
+                    *(row.get(sex, 0) for sex in ("female", "male", "unknown")),
+                    sum(row.values()),
+                ]
+                for group, row in figures["by_age_group"].items()
+            ],
+        ),
+    ]
+    if figures.get("triage"):
+        parts += _counts("Wounded by triage category", figures["triage"].get("by_category", {}))
+    parts += _counts("Vulnerabilities", figures["vulnerabilities"])
+    parts += _counts("Transport", figures["by_transport"], "Households")
+    parts += _counts("Intended destinations", figures["by_destination"], "Households")
+    parts += _counts("Departed, by destination", figures["departed_by_destination"])
+    if figures.get("stations"):
+        parts.append(Paragraph("Stations", styles["Heading3"]))
+        rows = [[s["station"], s["households"], s["people"]] for s in figures["stations"]]
+        parts.append(_table(["Station", "Households", "People"], rows))
+    return parts
+
+
+def pdf(figures: dict) -> bytes:
+    """Render the situation report as an A4 PDF."""
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, title="FieldReg situation report", author="FieldReg",
+        leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm,
+    )  # fmt: skip
+    doc.build(story(figures))
+    return buffer.getvalue()

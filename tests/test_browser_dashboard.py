@@ -1,0 +1,119 @@
+"""The dashboard in a real Chromium: both languages, tablet and phone sizes, self-refresh.
+
+Screenshots go to test-artifacts/ (kept by CI as artefacts, ignored by git).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fieldreg import auth, records, schemas
+from fieldreg.db import connect
+from tests.conftest import PIN, ROOT, LiveServer, household_body
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = ROOT / "test-artifacts"
+SIZES = {"tablet": (800, 1280), "phone": (360, 740)}
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+def seed(data: Path, households: int = 40) -> None:
+    """Register a day of varied arrivals (some gone on, some children alone)."""
+    rng = random.Random(8)
+    db = connect(data / "fieldreg.db")
+    auth.add_user(db, "coord", "coordinator", PIN)
+    for n in range(households):
+        members = [
+            {"given_name": rng.choice(["Ahmad", "فاطمة", "Omar", "مريم", "Ali", "ليلى"]),
+             "sex": rng.choice(["female", "male"]), "age_years": rng.choice(ages)}
+            for ages in [[rng.randint(0, 80)] for _ in range(rng.randint(1, 6))]
+            for _ in [0]
+        ]  # fmt: skip
+        if n % 9 == 0:
+            members[0].update(age_years=11, vulnerabilities=["unaccompanied_child"])
+        body = household_body(
+            members=members,
+            arrival={"at": f"2026-11-20T{6 + n // 4:02d}:{n % 60:02d}:00",
+                     "transport": rng.choice(schemas.TRANSPORTS)},
+            destination={"kind": rng.choice(schemas.DESTINATION_KINDS)},
+        )  # fmt: skip
+        household, _new = records.create_household(db, schemas.HouseholdSchema().load(body), "t")
+        if n % 5 == 0:
+            db.execute("update people set status = 'departed' where household_id = ?",
+                       [household["id"]])  # fmt: skip
+    db.close()
+
+
+@pytest.fixture
+def server(data_dir):
+    seed(data_dir)
+    live = LiveServer(data_dir, env={"FIELDREG_DASHBOARD_REFRESH_SECONDS": "1"}).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian chromium is not installed")
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def login(page, url: str) -> None:
+    page.goto(url + "/login?next=/dashboard")
+    page.fill("input[name=username]", "coord")
+    page.fill("input[name=pin]", PIN)
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: url.split("?")[0].endswith("/dashboard"))
+
+
+def test_dashboard_in_both_languages_and_sizes(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    for size, (width, height) in SIZES.items():
+        page = browser.new_page(viewport={"width": width, "height": height})
+        login(page, server.url)
+        assert page.locator("svg.chart").count() >= 4
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, "no sideways scroll"
+        page.screenshot(path=ARTIFACTS / f"dashboard-en-{size}.png", full_page=True)
+        page.click("button[name=lang][value=ar]")
+        page.wait_for_load_state()
+        assert page.get_attribute("html", "dir") == "rtl"
+        assert page.locator("text=الأشخاص المسجَّلون").count() == 1
+        brand = page.locator(".brand").bounding_box()
+        assert brand["x"] > width / 2, "the header mirrors: the brand sits on the right"
+        page.click("button[name=digits][value=arabic]")
+        page.wait_for_load_state()
+        assert page.locator(".kpi b").first.inner_text()[0] in "٠١٢٣٤٥٦٧٨٩"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=ARTIFACTS / f"dashboard-ar-{size}.png", full_page=True)
+        page.click("button[name=lang][value=en]")
+        page.click("button[name=digits][value=western]")
+        page.close()
+    for name in ("dashboard-en-tablet", "dashboard-ar-tablet", "dashboard-ar-phone"):
+        assert (ARTIFACTS / f"{name}.png").stat().st_size > 10_000
+
+
+def test_dashboard_updates_by_itself(server, browser, data_dir):
+    page = browser.new_page(viewport={"width": 800, "height": 1280})
+    login(page, server.url)
+    before = int(page.locator(".kpi b").first.inner_text())
+    db = connect(data_dir / "fieldreg.db")
+    token = auth.create_token(db, "reg", "registrar")
+    db.close()
+    answer = httpx.post(server.url + "/api/v1/households", json=household_body(),
+                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert answer.status_code == 201
+    # Poll from Python: wait_for_function evaluates a string in the page, which the CSP forbids.
+    kpi = page.locator(".kpi b").first
+    pytest.importorskip("playwright.sync_api").expect(kpi).to_have_text(
+        str(before + 3), timeout=10_000
+    )

@@ -1,0 +1,113 @@
+"""Station and HQ figures: counts, SADD, movements, periods, providers (issue 8)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fieldreg import stats
+from tests.conftest import household_body
+
+
+def register(client, api, **overrides) -> dict:
+    answer = client.post("/api/v1/households", json=household_body(**overrides), headers=api)
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+@pytest.fixture
+def provider():
+    """Register a provider for one test, and take it away after."""
+    added = []
+
+    def add(name, function):
+        stats.PROVIDERS[name] = function
+        added.append(name)
+
+    yield add
+    for name in added:
+        stats.PROVIDERS.pop(name, None)
+
+
+def test_counts_sadd_transport_destinations(client, api, db):
+    register(client, api, arrival={"at": "2026-11-20T08:10:00", "transport": "bus"})
+    register(
+        client, api,
+        arrival={"at": "2026-11-20T09:40:00", "transport": "ambulance"},
+        destination={"kind": "hospital"},
+        members=[{"given_name": "Lina", "sex": "female", "age_years": 9,
+                  "vulnerabilities": ["unaccompanied_child"]}],
+    )  # fmt: skip
+    figures = stats.station_stats(db)
+    assert (figures["households"], figures["people"], figures["present"]) == (2, 4, 4)
+    assert figures["by_sex"] == {"female": 2, "male": 2}
+    groups = figures["by_age_group"]
+    assert list(groups) == ["0-4", "5-11", "12-17", "18-59", "60+"]
+    assert groups["5-11"] == {"female": 1, "male": 1}  # Omar (2016) and Lina
+    assert groups["18-59"] == {"female": 1, "male": 1} and groups["60+"] == {}
+    assert figures["by_transport"] == {"bus": 1, "ambulance": 1}, "households"
+    assert figures["by_destination"] == {"camp": 1, "hospital": 1}
+    assert figures["vulnerabilities"] == {"unaccompanied_child": 1}
+    assert figures["arrivals_per_hour"] == [
+        {"hour": "2026-11-20T08", "people": 3},
+        {"hour": "2026-11-20T09", "people": 1},
+    ]
+    assert figures["triage"] is None, "no made-up triage figures without the medical tables"
+
+
+def test_arrivals_per_hour_shows_the_last_day_with_empty_hours(client, api, db):
+    register(client, api, arrival={"at": "2026-11-18T08:00:00"})
+    register(client, api, arrival={"at": "2026-11-20T09:00:00"})
+    register(client, api, arrival={"at": "2026-11-20T06:30:00"})
+    hours = stats.station_stats(db)["arrivals_per_hour"]
+    assert len(hours) == stats.HOURS_SHOWN and hours[-1] == {"hour": "2026-11-20T09", "people": 3}
+    assert hours[-4] == {"hour": "2026-11-20T06", "people": 3} and hours[-2]["people"] == 0
+
+
+def test_departed_and_where_to(client, api, db):
+    gone = register(client, api, destination={"kind": "host_family"})
+    register(client, api)
+    db.execute("update people set status = 'departed' where household_id = ?", [gone["id"]])
+    figures = stats.station_stats(db)
+    assert (figures["present"], figures["departed"]) == (3, 3)
+    assert figures["departed_by_destination"] == {"host_family": 3}
+
+
+def test_period_limits_to_arrivals_in_it(client, api, db):
+    register(client, api, arrival={"at": "2026-11-19T23:00:00"})
+    register(client, api, arrival={"at": "2026-11-20T10:00:00"})
+    day = stats.station_stats(db, stats.Period("2026-11-20", "2026-11-21"))
+    assert (day["households"], day["people"]) == (1, 3)
+    assert sum(row["people"] for row in day["arrivals_per_hour"]) == 3
+
+
+def test_triage_figures_come_from_the_provider(client, api, db, provider):
+    provider("triage", lambda _db, _p: {"total": 5, "waiting": 2, "by_category": {"immediate": 2}})
+    assert stats.station_stats(db)["triage"]["by_category"] == {"immediate": 2}
+
+
+def test_api_stats_carries_the_figures(client, api, auth_actions):
+    register(client, api)
+    answer = client.get("/api/v1/stats", headers=auth_actions.token("registrar"))
+    assert answer.status_code == 200
+    body = answer.json
+    assert body["people"] == 3 and body["present"] == 3 and body["departed"] == 0
+    assert body["by_age_group"]["18-59"] == {"female": 1, "male": 1}
+    assert body["station"] == "T3S"
+    assert client.get("/api/v1/stats").status_code == 401
+
+
+def test_hq_figures_raw_per_station_and_no_fake_unique(client, api, db, provider):
+    register(client, api)
+    register(client, api)
+    db.execute("update households set station = 'K7P' where rowid = 1")
+    figures = stats.hq_stats(db)
+    assert figures["raw"] == {"people": 6, "households": 2}
+    assert figures["unique"] is None and figures["review_queue"] is None
+    assert [(s["station"], s["people"]) for s in figures["stations"]] == [("K7P", 3), ("T3S", 3)]
+    provider("unique", lambda _db, _p: {"people": 4, "households": 2, "overlap": {"K7P": 2}})
+    provider("last_sync", lambda _db, _p: {"K7P": "2026-11-20T10:00:00", "Q2R": None})
+    figures = stats.hq_stats(db)
+    assert figures["unique"]["people"] == 4
+    by_code = {s["station"]: s for s in figures["stations"]}
+    assert by_code["K7P"]["last_sync"] == "2026-11-20T10:00:00"
+    assert by_code["Q2R"]["people"] == 0, "a station that synced nothing is still listed"
