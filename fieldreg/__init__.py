@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import Babel
 
-from fieldreg import access, config, db, i18n, keyring, security
+from fieldreg import access, config, db, i18n, keyring, security, uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = i18n.LANGUAGES
@@ -34,6 +34,7 @@ def when(value) -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, blueprints."""
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
+    app.request_class = uploads.Request
     app.config.from_mapping(config.DEFAULTS, DATA=str(config.default_data_dir()))
     app.config.from_prefixed_env("FIELDREG")
     if test_config:
@@ -69,7 +70,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
-    from fieldreg.views import admin, dashboard, exports, health, offline, prefs, register, station
+    from fieldreg.views import (
+        admin,
+        dashboard,
+        exports,
+        health,
+        medical,
+        offline,
+        prefs,
+        register,
+        scanning,
+        station,
+    )
     from fieldreg.views import auth as auth_views
 
     errors_http.init(app)
@@ -83,3 +95,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(register.bp)
     app.register_blueprint(offline.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(medical.bp)
+    app.register_blueprint(scanning.bp)

@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "subject:erase": {"coordinator", "admin"},
     "dashboard:read": {"coordinator", "analyst", "admin"},
     "export": {"coordinator", "analyst", "admin"},
+    "movements:write": STATION_STAFF,
 }
 # Endpoints that are not our views: static files and the API description (no personal data).
 OPEN_ENDPOINTS = {"static", "api-docs.openapi_json"}

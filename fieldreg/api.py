@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, abort, current_app, g
 from flask_smorest import Api, Blueprint
 
-from fieldreg import api_devices, audit, codes, matches, qr, records, search_index, stats
+from fieldreg import api_devices, audit, codes, matches, medical, qr, records, search_index, stats
 from fieldreg.access import requires
 from fieldreg.db import get_db, write
 from fieldreg.errors import InvalidCode
@@ -79,6 +79,9 @@ def get_household(code):
     """Return a household and its members."""
     household = records.get_household(get_db(), valid_code(code))
     log_view("households", household["id"])
+    flags = medical.flags(get_db(), [m["id"] for m in household["members"]])
+    for member in household["members"]:
+        member["medical_flag"] = flags.get(member["id"])
     return household
 
 
@@ -107,6 +110,7 @@ def get_person(code):
     """Return a person."""
     person = records.get_person(get_db(), valid_code(code))
     log_view("people", person["id"])
+    person["medical_flag"] = medical.flags(get_db(), [person["id"]]).get(person["id"])
     return person
 
 
@@ -126,6 +130,9 @@ def update_person(data, code):
 def search(args):
     """Find people by code, phone or name (any script)."""
     results = search_index.search(get_db(), args["q"], args["limit"])
+    flags = medical.flags_by_code(get_db(), [r["code"] for r in results])
+    for hit in results:
+        hit["medical_flag"] = flags.get(hit["code"])
     log_search(len(results))
     return {"query": args["q"], "results": results}
 
@@ -169,3 +176,7 @@ def init(app: Flask) -> None:
     from fieldreg import api_admin
 
     api.register_blueprint(api_admin.blp)
+    from fieldreg import api_medical
+
+    api.register_blueprint(api_medical.blp)
+    api.register_blueprint(api_medical.scan_blp)

@@ -87,6 +87,30 @@ def m010_login_attempts(db):
 
 
 @migrations()
+def m020_triage_movements(db):
+    """Create the append-only triage and movements tables."""
+    db.executescript(
+        """
+        create table triage (
+            id text primary key, person_id text not null references people(id),
+            category text not null, conditions text not null default '[]',
+            condition_other text, mobility text, referral text, note text,
+            actor text, at text not null
+        );
+        create index triage_person on triage(person_id, at);
+        create table movements (
+            id text primary key, household_id text not null references households(id),
+            person_id text references people(id), kind text not null,
+            destination_kind text, destination_name text, destination_place text,
+            transport text, note text, actor text, at text not null
+        );
+        create index movements_household on movements(household_id, at);
+        create index movements_person on movements(person_id, at);
+        """
+    )
+
+
+@migrations()
 def m060_user_preferences(db):
     """Give each user a preferred language and digits (Western or Arabic-Indic)."""
     db.executescript(

@@ -88,6 +88,8 @@ class PersonSchema(StrippedSchema):
         validate=validate.Length(max=len(VULNERABILITIES)),
     )
     status = fields.String(dump_only=True)
+    # The current triage category only (its colour), never the conditions: for every role.
+    medical_flag = fields.String(dump_only=True, allow_none=True)
     created_at = fields.String(dump_only=True)
     updated_at = fields.String(dump_only=True)
 
@@ -217,6 +219,7 @@ class SearchHitSchema(Schema):
     sex = fields.String()
     age_years = fields.Integer(allow_none=True)
     score = fields.Float()
+    medical_flag = fields.String(allow_none=True)
     agreed = fields.List(fields.String())
 
 
@@ -254,6 +257,8 @@ class StatsSchema(Schema):
     vulnerabilities = fields.Dict(keys=fields.String(), values=fields.Integer())
     arrivals_per_hour = fields.List(fields.Dict())
     triage = fields.Dict(allow_none=True)
+    presence = fields.Dict(keys=fields.String(), values=fields.Integer())
+    departures_by_destination = fields.Dict(keys=fields.String(), values=fields.Integer())
     raw = fields.Dict()
     unique = fields.Dict(allow_none=True)
     stations = fields.List(fields.Dict())

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from fieldreg import medical, movements
 from fieldreg.db import setting
 from fieldreg.schemas import SEXES, VULNERABILITIES
 
@@ -54,7 +55,6 @@ class Period:
 
 Provider = Callable[[Database, Period], dict | None]
 # Filled by the areas that own the data (each answers None when it has nothing yet):
-#   "triage"       medical tent: {"total": n, "waiting": n, "by_category": {"immediate": n, ...}}
 #   "unique"       deduplication: {"people": n, "households": n, "overlap": {station: n}}
 #   "review_queue" deduplication: {"open": n}
 #   "last_sync"    sync at HQ: {station: iso time of its last sync}
@@ -116,7 +116,8 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
         ),
         "vulnerabilities": vulnerabilities(db, period),
         "arrivals_per_hour": arrivals_per_hour(db, period),
-        "triage": provided(db, "triage", period),
+        "triage": medical.counts(db),
+        **movements.counts(db),
     }
 
 

@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from fieldreg import create_app, stats
+from fieldreg import create_app
 from tests.conftest import household_body
 
 PAGES = ["/dashboard", "/dashboard/figures", "/report", "/report.pdf"]
@@ -48,20 +48,20 @@ def test_station_dashboard_answers_the_questions(client, auth_actions, registere
     assert '<script src="/static/dashboard.js"' in page and "data-refresh-url" in page
     assert "http://" not in page and "https://" not in page, "no CDN, nothing external"
     assert "style=" not in page and "<script>" not in page, "CSP: no inline style or script"
-    assert "Wounded" not in page, "no triage figures without triage data"
+    assert "<b>0</b><span>Wounded" in page, "no triage yet: zero wounded recorded"
 
 
-def test_triage_figures_show_when_provided(client, auth_actions, registered):
-    stats.PROVIDERS["triage"] = lambda _db, _p: {
-        "total": 7, "waiting": 3, "by_category": {"immediate": 2, "delayed": 5},
-    }  # fmt: skip
-    try:
-        auth_actions.login("coordinator")
-        page = client.get("/dashboard/figures").get_data(as_text=True)
-    finally:
-        del stats.PROVIDERS["triage"]
+def test_triage_figures_come_from_the_medical_tent(client, auth_actions, api, registered):
+    people = client.get("/api/v1/search", query_string={"q": "Omar"}, headers=api).json
+    codes = [r["code"] for r in people["results"]]
+    for code, category in zip(codes, ["immediate", "delayed"], strict=True):
+        answer = client.post(f"/api/v1/people/{code}/triage", json={"category": category},
+                             headers=api)  # fmt: skip
+        assert answer.status_code == 201, answer.json
+    auth_actions.login("coordinator")
+    page = client.get("/dashboard/figures").get_data(as_text=True)
     assert "Wounded by triage" in page and 'class="bar immediate"' in page
-    assert "<b>7</b><span>Wounded" in page and "<b>3</b><span>Waiting for care" in page
+    assert "<b>2</b><span>Wounded" in page and "<b>2</b><span>Waiting for care" in page
 
 
 def test_arabic_charts_mirror_and_use_chosen_digits(client, auth_actions, registered):

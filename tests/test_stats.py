@@ -51,7 +51,7 @@ def test_counts_sadd_transport_destinations(client, api, db):
         {"hour": "2026-11-20T08", "people": 3},
         {"hour": "2026-11-20T09", "people": 1},
     ]
-    assert figures["triage"] is None, "no made-up triage figures without the medical tables"
+    assert figures["triage"]["total"] == 0 and figures["triage"]["waiting"] == 0
 
 
 def test_arrivals_per_hour_shows_the_last_day_with_empty_hours(client, api, db):
@@ -80,9 +80,14 @@ def test_period_limits_to_arrivals_in_it(client, api, db):
     assert sum(row["people"] for row in day["arrivals_per_hour"]) == 3
 
 
-def test_triage_figures_come_from_the_provider(client, api, db, provider):
-    provider("triage", lambda _db, _p: {"total": 5, "waiting": 2, "by_category": {"immediate": 2}})
-    assert stats.station_stats(db)["triage"]["by_category"] == {"immediate": 2}
+def test_triage_figures_come_from_the_medical_tent(client, api, db):
+    hh = register(client, api)
+    for member, category in zip(hh["members"][:2], ["immediate", "dead"], strict=True):
+        client.post(f"/api/v1/people/{member['code']}/triage", json={"category": category},
+                    headers=api)  # fmt: skip
+    triage = stats.station_stats(db)["triage"]
+    assert triage["by_category"]["immediate"] == 1 and triage["by_category"]["dead"] == 1
+    assert triage["total"] == 2 and triage["waiting"] == 1
 
 
 def test_api_stats_carries_the_figures(client, api, auth_actions):

@@ -7,10 +7,12 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from fieldreg import audit, codes, forms, records, schemas, search_index, tags
+from fieldreg import audit, codes, forms, medical, records, schemas, search_index, tags
+from fieldreg import scan as scan_tags
 from fieldreg.access import requires
 from fieldreg.db import get_db, setting, write
 from fieldreg.errors import DomainError
+from fieldreg.views import medical as medical_views
 
 bp = Blueprint("register", __name__)
 
@@ -85,8 +87,12 @@ def _view(kind: str, code: str) -> dict:
 @requires("household:read")
 def household(code):
     """Show a household, its members and their tags."""
+    hh = _view("households", code)
     return render_template(
-        "register/household.html", hh=_view("households", code), saved=request.args.get("saved")
+        "register/household.html",
+        hh=hh,
+        saved=request.args.get("saved"),
+        **medical_views.household_context(hh),
     )
 
 
@@ -137,8 +143,11 @@ def add_member(code):
 @bp.get("/people/<code>")
 @requires("person:read")
 def person(code):
-    """Show a person."""
-    return render_template("register/person.html", person=_view("people", code))
+    """Show a person (with the triage panel for medical staff)."""
+    person = _view("people", code)
+    return render_template(
+        "register/person.html", person=person, **medical_views.person_context(person)
+    )
 
 
 @bp.route("/people/<code>/edit", methods=["GET", "POST"])
@@ -196,32 +205,36 @@ def search():
     """Find a household or person by code, phone or name."""
     q = request.args.get("q", "").strip()[:200]
     results = search_index.search(get_db(), q, 50) if q else []
+    flags = medical.flags_by_code(get_db(), [r["code"] for r in results])
     if q:
         from fieldreg.api import log_search
 
         log_search(len(results))
-    return render_template("register/search.html", q=q, results=results)
+    return render_template("register/search.html", q=q, results=results, flags=flags)
 
 
 @bp.get("/scan")
 @requires("search")
 def scan():
-    """Open the record a scanned or typed code belongs to."""
+    """Open the record a scanned or typed code belongs to (a keyboard scanner ends with ⏎)."""
     text = request.args.get("code", "").strip()[:40]
     try:
-        code, kind, _record = tags.lookup(get_db(), text)
-    except DomainError:
-        return render_template(
-            "register/search.html",
-            q=text,
-            results=[],
-            error=_("“%(code)s” is not a valid code.", code=text),
-        ), 400
-    if kind == "household":
-        return redirect(url_for("register.household", code=code))
-    if kind == "person":
-        return redirect(url_for("register.person", code=code))
-    message = _("This tag is not bound to anyone yet.") if kind == "free" else _("Unknown code.")
+        found = scan_tags.record_for(get_db(), text)
+    except DomainError as exc:
+        if exc.status == 404:
+            message = _("Unknown code: no tag with this code was printed here.")
+        elif not text:
+            message = _("Scan or type a code.")
+        else:
+            message = _("“%(code)s” is not a valid code: check the typing.", code=text)
+        return render_template("register/search.html", q=text, results=[], error=message), (
+            exc.status
+        )
+    if found["kind"] == "household":
+        return redirect(url_for("register.household", code=found["record_code"]))
+    if found["kind"] == "person":
+        return redirect(url_for("register.person", code=found["record_code"]))
+    message = _("This tag is not bound to anyone yet: use it when registering.")
     return render_template("register/search.html", q=text, results=[], error=message), 404
 
 

@@ -1,0 +1,35 @@
+"""Uploads stay in memory and are bounded: a tag photo is decoded, then dropped.
+
+Werkzeug spools uploads above 500 KB to a temporary file; a photo of a person's wristband
+must never touch the disk, so every upload is held in memory instead (the size limit,
+MAX_CONTENT_LENGTH or the larger photo limit below, bounds that memory).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import IO
+
+import flask
+
+PHOTO_ENDPOINTS = {"scan_api.scan_photo", "scanning.photo"}
+PHOTO_MAX_BYTES = 16 * 1024 * 1024  # a 12-megapixel phone JPEG is 3-8 MB
+
+
+class Request(flask.Request):
+    """Flask's request, with uploads in memory and a larger limit for tag photos."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        """Allow a phone photo on the scan endpoints, the app's limit elsewhere."""
+        if self._max_content_length is None and self.endpoint in PHOTO_ENDPOINTS:
+            return PHOTO_MAX_BYTES
+        return flask.Request.max_content_length.fget(self)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    def _get_file_stream(self, *_args, **_kwargs) -> IO[bytes]:
+        """Keep an uploaded file in memory, never in a temporary file."""
+        return io.BytesIO()
