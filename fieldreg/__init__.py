@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
         station,
     )
     from fieldreg.views import auth as auth_views
+    from fieldreg.views import sync as sync_views
 
     errors_http.init(app)
     station.init(app)
@@ -97,3 +98,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(medical.bp)
     app.register_blueprint(scanning.bp)
+    app.register_blueprint(sync_views.bp)

@@ -41,6 +41,9 @@ PERMISSIONS: dict[str, set[str]] = {
     "dashboard:read": {"coordinator", "analyst", "admin"},
     "export": {"coordinator", "analyst", "admin"},
     "movements:write": STATION_STAFF,
+    "sync:run": {"coordinator", "admin"},
+    "sync:stations": {"coordinator", "analyst", "admin"},
+    "sync:conflicts": {"coordinator", "analyst", "admin"},
 }
 # Endpoints that are not our views: static files and the API description (no personal data).
 OPEN_ENDPOINTS = {"static", "api-docs.openapi_json"}

@@ -171,6 +171,9 @@ def init(app: Flask) -> None:
     """Mount the API and its OpenAPI document."""
     api = FieldRegApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(
+        "station", {"type": "apiKey", "in": "header", "name": "Authorization"}
+    )
     api.register_blueprint(blp)
     api.register_blueprint(api_devices.blp)
     from fieldreg import api_admin
@@ -180,3 +183,6 @@ def init(app: Flask) -> None:
 
     api.register_blueprint(api_medical.blp)
     api.register_blueprint(api_medical.scan_blp)
+    from fieldreg import sync_api
+
+    api.register_blueprint(sync_api.blp)

@@ -90,7 +90,7 @@ def serve(
     obj: Context, role: str, host: str, port: int, threads: int, use_https: bool, ca_port: int
 ) -> None:
     """Serve the station (or HQ) to the browsers on this network."""
-    from fieldreg import create_app
+    from fieldreg import background, create_app
 
     ca_port = ca_port or port + 1
     app = create_app(
@@ -101,6 +101,7 @@ def serve(
             "CA_PORT": ca_port if use_https else None,
         }
     )
+    background.start(app.config)
     click.echo(f"FieldReg {role} serving {obj.data}")
     scheme = "https" if use_https else "http"
     if not keyring.is_unlocked(obj.data):
@@ -310,3 +311,114 @@ def export_cmd(obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None
         _fail(exc)
     exports.write_file(out, body)
     click.echo(f"Wrote {out} ({len(body)} bytes).")
+
+
+@cli.group()
+def stations() -> None:
+    """Stations that sync to this HQ."""
+
+
+@stations.command("add")
+@click.argument("code")
+@click.option("--name", default="", help="Station name.")
+@click.option(
+    "--url",
+    envvar="FIELDREG_HQ_URL",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="The address stations use to reach this HQ (put in the credential).",
+)
+@click.pass_obj
+def stations_add(obj: Context, code: str, name: str, url: str) -> None:
+    """Register a station; its credential is printed on the last line, once."""
+    from fieldreg import syncing
+
+    try:
+        credential = syncing.add_station(obj.open(), code, name, url)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Station {code.upper()} registered. Give it this credential (secret, shown once):")
+    click.echo(credential)
+
+
+@stations.command("list")
+@click.pass_obj
+def stations_list(obj: Context) -> None:
+    """List registered stations and their last sync."""
+    from fieldreg import conflicts
+
+    for row in conflicts.stations(obj.open()):
+        click.echo(
+            f"{row['code']}\t{row['last_sync_at'] or '-'}\t{row['last_path'] or '-'}"
+            f"\t{row['received']}"
+        )
+
+
+@cli.command()
+@click.argument("credential")
+@click.pass_obj
+def join(obj: Context, credential: str) -> None:
+    """Store the credential HQ printed for this station."""
+    from fieldreg import syncing
+
+    try:
+        cred = syncing.join(obj.open(), credential)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"Station {cred['station']} joined HQ {cred['hq']} at {cred['hq_url']}.")
+
+
+@cli.command()
+@click.option("--hq", "url", help="HQ address (overrides the one in the credential).")
+@click.pass_obj
+def sync(obj: Context, url: str | None) -> None:
+    """Push this station's changes to HQ, then pull what HQ has for it."""
+    from fieldreg import syncing
+
+    try:
+        report = syncing.run_sync(obj.open(), url)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(
+        f"Sync done: {report.pushed} sent (HQ has up to {report.acked}), {report.pulled} received."
+    )
+
+
+@cli.group()
+def bundle() -> None:
+    """Carry sync on a USB stick: encrypted, signed files."""
+
+
+@bundle.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--for", "for_station", help="HQ only: write what HQ has for this station.")
+@click.pass_obj
+def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
+    """Write the changes the other side has not acknowledged into FILE."""
+    from fieldreg import syncing
+
+    try:
+        data, count = syncing.export_bundle(obj.open(), for_station)
+    except DomainError as exc:
+        _fail(exc)
+    partial = file.with_name(file.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(file)
+    click.echo(f"Bundle written: {file} ({count} changes, {len(data)} bytes).")
+
+
+@bundle.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.pass_obj
+def bundle_import(obj: Context, file: Path) -> None:
+    """Check and apply a bundle; a damaged or foreign file is refused and changes nothing."""
+    from fieldreg import syncing
+
+    try:
+        outcome = syncing.import_bundle(obj.open(), file.read_bytes())
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(
+        f"Bundle from {outcome['from']} applied: {outcome['changes']} changes in the file, "
+        f"{outcome.get('applied', outcome['changes'])} new."
+    )

@@ -31,4 +31,6 @@ DEFAULTS = {
     "BABEL_DEFAULT_LOCALE": "en",
     "JSON_SORT_KEYS": False,
     "DASHBOARD_REFRESH_SECONDS": 30,
+    "SYNC_AUTO": True,  # station: sync in the background while `serve` runs
+    "SYNC_INTERVAL": 180,  # seconds between background syncs
 }

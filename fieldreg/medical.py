@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from fieldreg import audit, records, subject, tags
 from fieldreg.db import write
 from fieldreg.schemas_medical import CATEGORIES, COLOURS
-from sync import changelog
+from sync import changelog, tables
 
 QUEUED = ("immediate", "delayed", "minor", "expectant")
 OPEN_REFERRAL = "waiting"
@@ -177,3 +177,4 @@ def _erase(db: Database, person: dict) -> None:
 
 
 subject.provider("triage", _held, _erase)
+tables.register("triage", "append")

@@ -111,6 +111,40 @@ def m020_triage_movements(db):
 
 
 @migrations()
+def m040_sync(db):
+    """Add sync bookkeeping: receive order, field versions, held batches, conflicts, stations."""
+    db.executescript(
+        """
+        alter table changes add column recv integer;
+        alter table changes add column prev text;
+        update changes set recv = rowid;
+        create index changes_recv on changes(recv);
+        create table sync_meta (
+            tbl text not null, record_id text not null, versions text not null default '{}',
+            deleted text, primary key (tbl, record_id)
+        ) without rowid;
+        create table sync_pending (
+            site text not null, seq integer not null, hlc text not null, tbl text not null,
+            record_id text not null, op text not null, data text not null, prev text,
+            primary key (site, seq)
+        );
+        create table sync_conflicts (
+            id integer primary key autoincrement, tbl text not null, record_id text not null,
+            field text not null, kept_value text, kept_version text not null,
+            lost_value text, lost_version text not null, at text not null,
+            resolved_at text, resolved_by text, resolution text
+        );
+        create index sync_conflicts_open on sync_conflicts(resolved_at);
+        create table sync_stations (
+            code text primary key, name text, token_hash text not null, sign_pub text not null,
+            box_pub text not null, created_at text not null, last_sync_at text, last_path text,
+            received integer not null default 0, last_error text
+        );
+        """
+    )
+
+
+@migrations()
 def m060_user_preferences(db):
     """Give each user a preferred language and digits (Western or Arabic-Indic)."""
     db.executescript(

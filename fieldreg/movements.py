@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from fieldreg import audit, medical, records, subject, tags
 from fieldreg.db import write
 from fieldreg.errors import Conflict
-from sync import changelog
+from sync import changelog, tables
 
 LEFT = ("departed", "transferred")
 
@@ -171,3 +171,4 @@ def _erase(db: Database, person: dict) -> None:
 
 
 subject.provider("movements", _held, _erase)
+tables.register("movements", "append")

@@ -18,7 +18,6 @@ from sqlite_utils import Database
 from fieldreg import audit, codes, records, tags
 from fieldreg.db import write
 from fieldreg.errors import DomainError, InvalidCode, NotFound
-from sync import changelog
 
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is already more than any phone takes
 SMALL_SIDE = 1200
@@ -120,6 +119,5 @@ def bind_replacement(db: Database, person_code: str, tag_text: str, actor: str |
     with write(db):
         person = records.get_person(db, person_code)
         code = tags.bind_preprinted(db, tag_text, "person", person["id"])
-        changelog.record(db, "codes", code, "upsert", {"kind": "person", "record_id": person["id"]})
         audit.log(db, actor, "bind_tag", "people", person["id"], code)
     return code

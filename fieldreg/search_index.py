@@ -41,6 +41,15 @@ def index_person(db: Database, person: dict) -> None:
     )
 
 
+def index_new_person(db: Database, rowid: int, person: dict) -> None:
+    """Write the search keys of a person just inserted with ``rowid`` (sync receiving)."""
+    keys = sorted({tok for part in NAME_PARTS for tok in _tokens(person.get(part))})
+    db.conn.execute(
+        "insert into people_search (rowid, person_id, keys) values (?, ?, ?)",
+        [rowid, person["id"], " ".join(keys)],
+    )
+
+
 def unindex_person(db: Database, person_id: str) -> None:
     """Remove a person from the search index (erasure, deletion)."""
     db.execute(

@@ -3,7 +3,14 @@
 Each entry is ``(site, seq, hlc, tbl, record_id, op, data)``: ``seq`` counts this site's
 writes without gaps, ``hlc`` orders writes across sites, ``op`` is ``upsert`` (the fields
 in ``data`` were set), ``append`` (a fact in time, such as a triage entry) or ``delete``
-(a tombstone). Sync ships these entries; nothing else about a record needs to travel.
+(a tombstone, carrying the row as the deleter left it, ``deleted`` set to 1 here and
+everywhere). Sync ships these entries; nothing else about a record needs to travel.
+
+Two more columns serve sync: ``recv`` numbers entries in the order this site stored them
+(its own and received ones alike: what a pull pages through), and ``prev`` holds, for an
+upsert, the versions of the fields it overwrote (so a receiver can tell a sequential
+correction from a concurrent edit). A version is ``"<hlc>@<site>"``; ``sync_meta`` keeps
+the current version of every field of every synced record, and its tombstone.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sync import hlc
+from sync import hlc, tables
 
 OPS = ("upsert", "append", "delete")
 
@@ -28,6 +35,12 @@ class Change:
     record_id: str
     op: str
     data: dict[str, Any]
+    prev: dict[str, str] | None = None
+
+    @property
+    def version(self) -> str:
+        """Return this change's version, ``"<hlc>@<site>"``."""
+        return f"{self.hlc}@{self.site}"
 
 
 def _setting(db: Any, key: str) -> str | None:
@@ -59,6 +72,46 @@ def _store_clock(db: Any, stamp: hlc.Timestamp) -> None:
     )
 
 
+def version_key(version: str) -> tuple[str, str]:
+    """Return the sort key of a version: (hlc, site), higher wins."""
+    stamp, _, site = version.partition("@")
+    return stamp, site
+
+
+def meta(db: Any, tbl: str, record_id: str) -> tuple[dict[str, str], str | None]:
+    """Return a record's field versions and its tombstone version (or None)."""
+    row = db.execute(
+        "select versions, deleted from sync_meta where tbl = ? and record_id = ?", [tbl, record_id]
+    ).fetchone()
+    return (json.loads(row[0]), row[1]) if row else ({}, None)
+
+
+def save_meta(
+    db: Any, tbl: str, record_id: str, versions: dict[str, str], deleted: str | None
+) -> None:
+    """Store a record's field versions and tombstone."""
+    db.conn.execute(
+        "insert into sync_meta (tbl, record_id, versions, deleted) values (?,?,?,?) "
+        "on conflict(tbl, record_id) do update set versions = excluded.versions, "
+        "deleted = excluded.deleted",
+        [tbl, record_id, json.dumps(versions, sort_keys=True), deleted],
+    )
+
+
+def next_recv(db: Any) -> int:
+    """Return the next number in this site's storage order of changes."""
+    return db.execute("select coalesce(max(recv), 0) + 1 from changes").fetchone()[0]
+
+
+def store(db: Any, change: Change) -> None:
+    """Write a change (local or received) into the log, numbered in storage order."""
+    db.execute(
+        "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
+        "values (?,?,?,?,?,?,?,?,?)",
+        as_row(change, next_recv(db)),
+    )
+
+
 def record(db: Any, tbl: str, record_id: str, op: str, data: dict[str, Any]) -> Change:
     """Append a local write to the change log; call inside the write's transaction."""
     return record_many(db, [(tbl, record_id, op, data)])[0]
@@ -70,30 +123,80 @@ def record_many(db: Any, entries: list[tuple[str, str, str, dict[str, Any]]]) ->
         if op not in OPS:
             raise ValueError(f"unknown op {op!r}")
     site = site_of(db)
-    row = list(db.query("select coalesce(max(seq), 0) as seq from changes where site = ?", [site]))
+    seq = db.execute("select coalesce(max(seq), 0) from changes where site = ?", [site]).fetchone()[
+        0
+    ]
     raw = _setting(db, "hlc")
     stamp = hlc.Timestamp.parse(raw) if raw else hlc.ZERO
     made = []
-    for offset, (tbl, record_id, op, data) in enumerate(entries, start=1):
-        stamp = hlc.tick(stamp)
-        made.append(Change(site, row[0]["seq"] + offset, str(stamp), tbl, record_id, op, data))
+    for tbl, record_id, op, data in entries:
+        stamp, seq = hlc.tick(stamp), seq + 1
+        made.append(_local(db, Change(site, seq, str(stamp), tbl, record_id, op, data)))
+    recv = next_recv(db)
     db.conn.executemany(
-        "insert into changes (site, seq, hlc, tbl, record_id, op, data) values (?,?,?,?,?,?,?)",
-        [
-            (
-                c.site,
-                c.seq,
-                c.hlc,
-                c.tbl,
-                c.record_id,
-                c.op,
-                json.dumps(c.data, ensure_ascii=False, sort_keys=True, default=str),
-            )
-            for c in made
-        ],
+        "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
+        "values (?,?,?,?,?,?,?,?,?)",
+        [as_row(c, recv + i) for i, c in enumerate(made)],
     )
     _store_clock(db, stamp)
     return made
+
+
+def _local(db: Any, change: Change) -> Change:
+    """Keep field versions and tombstones of a local write; return it as it is stored."""
+    tbl, record_id, mine = change.tbl, change.record_id, change.version
+    data = json.loads(json.dumps(change.data, ensure_ascii=False, default=str))
+    prev = None
+    if change.op == "upsert":
+        versions, deleted = meta(db, tbl, record_id)
+        prev = {k: versions[k] for k in data if k in versions} or None
+        versions.update(dict.fromkeys(data, mine))
+        save_meta(db, tbl, record_id, versions, deleted)
+    elif change.op == "delete":
+        # A record's tombstone carries the row as the deleter leaves it, so every site ends
+        # equal; an erased fact (append table) is simply gone and carries nothing of it.
+        if tables.get(tbl).kind == "record":
+            data = {**tables.snapshot(db, tbl, record_id), **data}
+        tables.tombstone_row(db, tbl, record_id, data)
+        versions, _deleted = meta(db, tbl, record_id)
+        save_meta(db, tbl, record_id, versions, mine)
+    return Change(change.site, change.seq, change.hlc, tbl, record_id, change.op, data, prev)
+
+
+INSERT = (
+    "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
+    "values (?,?,?,?,?,?,?,?,?)"
+)
+
+
+def as_row(change: Change, recv: int) -> tuple:
+    """Return the ``changes`` row of a change stored at position ``recv``."""
+    return (
+        change.site,
+        change.seq,
+        change.hlc,
+        change.tbl,
+        change.record_id,
+        change.op,
+        json.dumps(change.data, ensure_ascii=False, sort_keys=True, default=str),
+        json.dumps(change.prev, sort_keys=True) if change.prev else None,
+        recv,
+    )
+
+
+def from_row(r: Any) -> Change:
+    """Build a Change from a ``changes`` row (a mapping)."""
+    prev = r.get("prev")
+    return Change(
+        r["site"],
+        r["seq"],
+        r["hlc"],
+        r["tbl"],
+        r["record_id"],
+        r["op"],
+        json.loads(r["data"]),
+        json.loads(prev) if prev else None,
+    )
 
 
 def changes_since(db: Any, site: str, after_seq: int, limit: int = 1000) -> list[Change]:
@@ -102,9 +205,13 @@ def changes_since(db: Any, site: str, after_seq: int, limit: int = 1000) -> list
         "select * from changes where site = ? and seq > ? order by seq limit ?",
         [site, after_seq, limit],
     )
-    return [
-        Change(
-            r["site"], r["seq"], r["hlc"], r["tbl"], r["record_id"], r["op"], json.loads(r["data"])
-        )
-        for r in rows
-    ]
+    return [from_row(r) for r in rows]
+
+
+def stored_after(db: Any, recv: int, exclude_site: str, limit: int = 1000) -> list[tuple]:
+    """Return ``(recv, change)`` pairs stored after ``recv``, except those of one site."""
+    rows = db.query(
+        "select * from changes where recv > ? and site != ? order by recv limit ?",
+        [recv, exclude_site, limit],
+    )
+    return [(r["recv"], from_row(r)) for r in rows]

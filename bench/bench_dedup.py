@@ -1,0 +1,234 @@
+"""Benchmark deduplication: FieldReg's engine and a plain Splink model, side by side.
+
+For each size a synthetic population is generated once (bench/gen_population.py, with ground
+truth) and written to a CSV; each engine then runs in its own process on that file, so its
+wall time and peak memory (max RSS) are its own. Reported: pair precision, recall and F1 (pairs
+of records put in one cluster, against pairs of records of one true person), cluster figures
+(unique people found against the truth, share of true people recovered exactly), wall time
+of the dedup itself and of the whole process, and peak RSS. FieldReg is also timed on an
+incremental run: 1,000 new records against an index of the rest.
+
+    python -m bench.bench_dedup                      # 10k, 100k, 250k; both engines
+    python -m bench.bench_dedup --sizes 10000 --engines fieldreg
+"""
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from bench.gen_population import generate, write_csv
+
+ENGINES = ("fieldreg", "splink")
+INCREMENTAL = 1000
+
+
+def read_columns(path: str) -> dict[str, tuple]:
+    """Read a generated population CSV as columns (lighter than one dict per person)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle)
+        header = next(rows)
+        return dict(zip(header, zip(*rows, strict=True), strict=True))
+
+
+def scores(truth: list[str], labels: list[str]) -> dict:
+    """Return pair precision/recall/F1 and cluster figures of labels against truth."""
+
+    def pair_count(counts: Counter) -> int:
+        return sum(c * (c - 1) // 2 for c in counts.values())
+
+    true_pairs = pair_count(Counter(truth))
+    found_pairs = pair_count(Counter(labels))
+    both = pair_count(Counter(zip(truth, labels, strict=True)))
+    precision = both / found_pairs if found_pairs else 1.0
+    recall = both / true_pairs if true_pairs else 1.0
+    members_true, members_found = defaultdict(set), defaultdict(set)
+    for i, (t, label) in enumerate(zip(truth, labels, strict=True)):
+        members_true[t].add(i)
+        members_found[label].add(i)
+    exact = sum(1 for m in members_true.values() if members_found[labels[min(m)]] == m)
+    return {
+        "records": len(truth),
+        "true_people": len(members_true),
+        "found_people": len(members_found),
+        "pair_precision": round(precision, 4),
+        "pair_recall": round(recall, 4),
+        "pair_f1": round(2 * precision * recall / (precision + recall or 1), 4),
+        "people_exactly_clustered": round(exact / len(members_true), 4),
+    }
+
+
+def run_fieldreg(path: str) -> dict:
+    """Deduplicate the file with FieldReg's engine; return figures."""
+    from sync.dedup import DedupIndex
+
+    columns = read_columns(path)
+    start = time.perf_counter()
+    index = DedupIndex.build(columns)
+    elapsed = time.perf_counter() - start
+    clusters = index.result().cluster_ids()
+    figures = scores(list(columns["true_id"]), [clusters[i] for i in columns["id"]])
+    figures.update(index.result().summary())
+    return {**figures, "dedup_seconds": round(elapsed, 2)}
+
+
+def run_incremental(path: str) -> dict:
+    """Index all but the last 1,000 records, then time adding those; return figures."""
+    from sync.dedup import DedupIndex
+
+    columns = read_columns(path)
+    n = len(columns["id"])
+    index = DedupIndex.build({k: v[: n - INCREMENTAL] for k, v in columns.items()})
+    tail = zip(*(values[n - INCREMENTAL :] for values in columns.values()), strict=True)
+    new = [dict(zip(columns, row, strict=True)) for row in tail]
+    start = time.perf_counter()
+    index.add(new)
+    elapsed = time.perf_counter() - start
+    clusters = index.result().cluster_ids()
+    figures = scores(list(columns["true_id"]), [clusters[i] for i in columns["id"]])
+    return {**figures, "indexed": n - INCREMENTAL, "added": INCREMENTAL,
+            "dedup_seconds": round(elapsed, 2)}  # fmt: skip
+
+
+def run_splink(path: str) -> dict:
+    """Deduplicate the file with a plain Splink model on DuckDB; return figures."""
+    import duckdb
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    start = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(
+        f"""create table people as select id as unique_id, true_id,
+        nullif(lower(trim(given_name)), '') as given_name,
+        nullif(lower(trim(father_name)), '') as father_name,
+        nullif(lower(trim(mother_name)), '') as mother_name,
+        nullif(lower(trim(family_name)), '') as family_name,
+        nullif(sex, 'unknown') as sex, nullif(date_of_birth, '') as date_of_birth,
+        nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '') as phone
+        from read_csv('{path}', all_varchar = true, header = true)"""
+    )
+    db_api = DuckDBAPI(connection=con)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("given_name", [0.92, 0.8]),
+            cl.JaroWinklerAtThresholds("father_name", [0.92, 0.8]),
+            cl.JaroWinklerAtThresholds("mother_name", [0.92, 0.8]),
+            cl.JaroWinklerAtThresholds("family_name", [0.92, 0.8]),
+            cl.DateOfBirthComparison("date_of_birth", input_is_string=True),
+            cl.ExactMatch("sex"),
+            cl.ExactMatch("phone"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("given_name", "family_name"),
+            block_on("given_name", "father_name"),
+            block_on("father_name", "mother_name"),
+            block_on("family_name", "date_of_birth"),
+            block_on("phone"),
+        ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+    linker = Linker(db_api.register("people"), settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("given_name", "father_name", "family_name", "date_of_birth")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("given_name", "family_name")
+    )
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=0.9
+    )
+    table = clustered.physical_name
+    rows = con.execute(f"select true_id, cluster_id from {table}").fetchall()
+    elapsed = time.perf_counter() - start
+    figures = scores([r[0] for r in rows], [str(r[1]) for r in rows])
+    return {**figures, "dedup_seconds": round(elapsed, 2)}
+
+
+def child(mode: str, path: str) -> None:
+    """Run one engine in this process and print its figures as JSON."""
+    runner = {"fieldreg": run_fieldreg, "splink": run_splink, "incremental": run_incremental}
+    print(json.dumps(runner[mode](path)))
+
+
+def peak_rss_mb(mode: str, path: str) -> tuple[dict, float]:
+    """Run one engine in a child process; return (its figures, its peak RSS in MB)."""
+    with tempfile.TemporaryFile("w+") as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.bench_dedup", "--child", mode, path],
+            stdout=subprocess.PIPE, stderr=errors, text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )  # fmt: skip
+        out = process.stdout.read() if process.stdout else ""
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = status
+        wall = time.perf_counter() - start
+        errors.seek(0)
+        tail = (errors.read().strip().splitlines() or ["failed"])[-1]
+    if status:
+        return {"engine": mode, "error": tail}, usage.ru_maxrss / 1024
+    figures = json.loads(out.strip().splitlines()[-1])
+    return {"engine": mode, **figures, "process_seconds": round(wall, 2)}, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    """Generate populations and benchmark each engine on them; print a table and JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,250000")
+    parser.add_argument("--engines", default=",".join(ENGINES) + ",incremental")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", default="bench/results/dedup.json")
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "CSV"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        for size in map(int, args.sizes.split(",")):
+            path = os.path.join(folder, f"people-{size}.csv")
+            write_csv(generate(size, args.seed), path)
+            for mode in args.engines.split(","):
+                figures, rss = peak_rss_mb(mode, path)
+                figures.update(size=size, peak_rss_mb=round(rss))
+                results.append(figures)
+                print(json.dumps(figures), flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1))
+    print(table(results))
+
+
+def table(results: list[dict]) -> str:
+    """Return the results as a Markdown table."""
+    head = (
+        "| size | engine | pair P | pair R | pair F1 | people found / true | exact "
+        "| dedup s | process s | peak RSS MB |\n" + "|---" * 10 + "|"
+    )
+    lines = [head]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['size']} | {r['engine']} | error: {r['error']} |")
+            continue
+        lines.append(
+            f"| {r['size']:,} | {r['engine']} | {r['pair_precision']} | {r['pair_recall']} "
+            f"| {r['pair_f1']} | {r['found_people']:,} / {r['true_people']:,} "
+            f"| {r['people_exactly_clustered']} | {r['dedup_seconds']} "
+            f"| {r['process_seconds']} | {r['peak_rss_mb']} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

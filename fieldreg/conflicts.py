@@ -1,0 +1,124 @@
+"""What sync shows people: the station's sync state, HQ's stations, and the conflicts table.
+
+Resolving a conflict is a write like any other: choosing the losing value writes it again
+(recorded in the change log, so it syncs and wins everywhere); keeping the current value
+only closes the conflict here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlite_utils import Database
+
+from fieldreg import audit, search_index
+from fieldreg.db import write
+from fieldreg.errors import Conflict, NotFound
+from sync import changelog, client, tables
+
+
+def status(db: Database) -> dict:
+    """Return the station's sync state for the coordinator's panel."""
+    cred = client.credential(db)
+    return {
+        "joined": bool(cred),
+        "hq": cred["hq"] if cred else None,
+        "hq_url": cred["hq_url"] if cred else None,
+        "last_ok": client.get(db, "sync_last_ok") or None,
+        "last_error": client.get(db, "sync_last_error") or None,
+        "pending": client.pending(db) if cred else None,
+        "acked": int(client.get(db, "sync_acked", "0")),
+        "open_conflicts": open_count(db),
+    }
+
+
+def stations(db: Database) -> list[dict]:
+    """List HQ's stations with their last sync, path, records received and open conflicts."""
+    rows = list(db.query("select * from sync_stations order by code"))
+    counts = dict(
+        db.execute(
+            "select substr(kept_version, -3), count(*) from sync_conflicts "
+            "where resolved_at is null group by 1"
+        ).fetchall()
+    )
+    lost = dict(
+        db.execute(
+            "select substr(lost_version, -3), count(*) from sync_conflicts "
+            "where resolved_at is null group by 1"
+        ).fetchall()
+    )
+    for row in rows:
+        row["conflicts"] = counts.get(row["code"], 0) + lost.get(row["code"], 0)
+        row["held"] = db.execute(
+            "select count(*) from sync_pending where site = ?", [row["code"]]
+        ).fetchone()[0]
+    return rows
+
+
+def open_count(db: Database) -> int:
+    """Count conflicts nobody has resolved yet."""
+    return db.execute("select count(*) from sync_conflicts where resolved_at is null").fetchone()[0]
+
+
+def open_conflicts(db: Database, limit: int = 200) -> list[dict]:
+    """Return unresolved conflicts, oldest first, with values decoded."""
+    rows = list(
+        db.query(
+            "select * from sync_conflicts where resolved_at is null order by id limit ?", [limit]
+        )
+    )
+    for row in rows:
+        row["kept"] = _value(row["kept_value"])
+        row["lost"] = _value(row["lost_value"])
+        row["code"] = _code_of(db, row["tbl"], row["record_id"])
+    return rows
+
+
+def _value(text: str | None):
+    return None if text is None else json.loads(text)
+
+
+def _code_of(db: Database, tbl: str, record_id: str) -> str | None:
+    if "code" not in tables.columns(db, tbl):
+        return None
+    row = db.execute(f"select code from [{tbl}] where id = ?", [record_id]).fetchone()
+    return row[0] if row else None
+
+
+def resolve(db: Database, conflict_id: int, choice: str, actor: str | None) -> dict:
+    """Close a conflict keeping the current value, or by writing the losing value back."""
+    if choice not in ("kept", "lost"):
+        raise Conflict("Choose the current value or the other one.")
+    with write(db):
+        rows = list(db.query("select * from sync_conflicts where id = ?", [conflict_id]))
+        if not rows:
+            raise NotFound("No such conflict.")
+        row = rows[0]
+        if row["resolved_at"]:
+            raise Conflict("This conflict was already resolved.")
+        if choice == "lost":
+            _write_back(db, row)
+        db.execute(
+            "update sync_conflicts set resolved_at = ?, resolved_by = ?, resolution = ? "
+            "where id = ?",
+            [dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), actor, choice, conflict_id],
+        )
+        audit.log(db, actor, f"conflict_{choice}", row["tbl"], row["record_id"], row["field"])
+    return row
+
+
+def _write_back(db: Database, row: dict) -> None:
+    """Write the losing value again as a new change, so it wins on every replica."""
+    tbl, record_id, name = row["tbl"], row["record_id"], row["field"]
+    if tables.get(tbl).kind != "record" or name not in tables.columns(db, tbl):
+        raise Conflict("This value cannot be written back.")
+    _versions, deleted = changelog.meta(db, tbl, record_id)
+    if deleted:
+        raise Conflict("The record was deleted; nothing to restore.")
+    value = _value(row["lost_value"])
+    db.execute(f"update [{tbl}] set [{name}] = ? where id = ?", [value, record_id])
+    changelog.record(db, tbl, record_id, "upsert", {name: value})
+    if tbl == "people":
+        person = next(db.query("select * from people where id = ?", [record_id]))
+        search_index.index_person(db, person)

@@ -1,0 +1,132 @@
+"""Encrypted, signed sync bundles for the USB stick.
+
+```
+MAGIC | u32 header length | header (JSON) | u64 body length | body | signature (64 bytes)
+
+header = {"v": 1, "from": site, "to": fingerprint of the recipient's X25519 key,
+          "eph": ephemeral X25519 public key, "nonce": 12 bytes}
+key    = HKDF-SHA256(X25519(eph, recipient), salt = eph_pub + recipient_pub)
+body   = AES-256-GCM(key, nonce, zlib(JSON payload), associated data = header)
+signature = Ed25519(sender, MAGIC + header + SHA-256(body))
+```
+Only the recipient can read it (X25519), the recipient knows who wrote it (Ed25519 over
+everything), and any changed, cut or foreign byte is refused before anything is applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from sync import keys
+
+MAGIC = b"FIELDREG-BUNDLE-1\n"
+INFO = b"fieldreg bundle v1"
+SIG_LEN = 64
+
+
+class BundleError(ValueError):
+    """A bundle that is refused; the message says why, and nothing was applied."""
+
+
+def _key(shared: bytes, eph_pub: bytes, recipient_pub: bytes) -> bytes:
+    kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=eph_pub + recipient_pub, info=INFO)
+    return kdf.derive(shared)
+
+
+def seal(payload: dict[str, Any], sender: str, sender_sign: str, recipient_box_pub: str) -> bytes:
+    """Encrypt ``payload`` to the recipient and sign it as ``sender``."""
+    eph = X25519PrivateKey.generate()
+    eph_pub = eph.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    recipient = keys.unb64(recipient_box_pub)
+    key = _key(eph.exchange(X25519PublicKey.from_public_bytes(recipient)), eph_pub, recipient)
+    nonce = os.urandom(12)
+    header = json.dumps(
+        {
+            "v": 1,
+            "from": sender,
+            "to": keys.fingerprint(recipient_box_pub),
+            "eph": keys.b64(eph_pub),
+            "nonce": keys.b64(nonce),
+        },
+        sort_keys=True,
+    ).encode()
+    plain = zlib.compress(json.dumps(payload, ensure_ascii=False).encode(), 6)
+    body = AESGCM(key).encrypt(nonce, plain, header)
+    signature = keys.unb64(keys.sign(sender_sign, MAGIC + header + hashlib.sha256(body).digest()))
+    return b"".join(
+        [
+            MAGIC,
+            struct.pack(">I", len(header)),
+            header,
+            struct.pack(">Q", len(body)),
+            body,
+            signature,
+        ]
+    )
+
+
+def _split(data: bytes) -> tuple[bytes, bytes, bytes]:
+    """Cut a bundle into header, body and signature, refusing a wrong or cut file."""
+    if not data.startswith(MAGIC):
+        raise BundleError("This file is not a FieldReg sync bundle.")
+    at = len(MAGIC)
+    try:
+        (hlen,) = struct.unpack_from(">I", data, at)
+        header = data[at + 4 : at + 4 + hlen]
+        (blen,) = struct.unpack_from(">Q", data, at + 4 + hlen)
+    except struct.error:
+        raise BundleError("The bundle is truncated (the copy was cut short).") from None
+    start = at + 4 + hlen + 8
+    if len(header) != hlen or len(data) < start + blen + SIG_LEN:
+        raise BundleError("The bundle is truncated (the copy was cut short).")
+    if len(data) > start + blen + SIG_LEN:
+        raise BundleError("The bundle has extra bytes at its end (damaged or tampered with).")
+    return header, data[start : start + blen], data[start + blen :]
+
+
+def open_bundle(
+    data: bytes, recipient_box: str, sender_sign_pub: Callable[[str], str | None]
+) -> tuple[str, dict[str, Any]]:
+    """Check and decrypt a bundle; return its sender and payload, or raise BundleError."""
+    header_bytes, body, signature = _split(data)
+    try:
+        header = json.loads(header_bytes)
+        sender = str(header["from"])
+    except (ValueError, KeyError, TypeError):
+        raise BundleError("The bundle's header is damaged.") from None
+    public = sender_sign_pub(sender)
+    if public is None:
+        raise BundleError(f"The bundle comes from {sender!r}, which is not known here.")
+    signed = MAGIC + header_bytes + hashlib.sha256(body).digest()
+    if not keys.verify(public, keys.b64(signature), signed):
+        raise BundleError("The bundle's signature does not match: it was altered or forged.")
+    mine = keys.public({"sign": keys.b64(bytes(32)), "box": recipient_box})["box_pub"]
+    if header.get("to") != keys.fingerprint(mine):
+        raise BundleError("The bundle was made for another recipient, not for this site.")
+    return sender, _decrypt(header, header_bytes, body, recipient_box, mine)
+
+
+def _decrypt(header: dict, header_bytes: bytes, body: bytes, box: str, mine: str) -> dict:
+    try:
+        eph_pub = keys.unb64(header["eph"])
+        private = X25519PrivateKey.from_private_bytes(keys.unb64(box))
+        key = _key(
+            private.exchange(X25519PublicKey.from_public_bytes(eph_pub)), eph_pub, keys.unb64(mine)
+        )
+        plain = AESGCM(key).decrypt(keys.unb64(header["nonce"]), body, header_bytes)
+        return json.loads(zlib.decompress(plain))
+    except (InvalidTag, ValueError, KeyError, zlib.error):
+        raise BundleError("The bundle cannot be decrypted with this site's key.") from None

@@ -1,0 +1,101 @@
+"""Which tables sync, and how: the one allow-list that apply and the canonical dump read.
+
+A ``record`` table merges per field (ops ``upsert`` and ``delete``); an ``append`` table
+holds facts in time, inserted once and never changed (op ``append``). Other parts of the
+program add their tables with :func:`register` when they are imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("record", "append")
+
+
+@dataclass(frozen=True)
+class Synced:
+    """How one table syncs; ``local`` columns are this site's bookkeeping and never travel."""
+
+    name: str
+    kind: str
+    local: frozenset[str] = field(default_factory=frozenset)
+
+
+SYNCED: dict[str, Synced] = {}
+
+
+def register(name: str, kind: str, local: tuple[str, ...] = ()) -> None:
+    """Declare a synced table (idempotent; a second call may only repeat the first)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    entry = Synced(name, kind, frozenset(local))
+    if SYNCED.get(name, entry) != entry:
+        raise ValueError(f"table {name!r} is already registered differently")
+    SYNCED[name] = entry
+
+
+register("households", "record", local=("client_hash", "phone_norm"))
+register("people", "record")
+
+
+def get(name: str) -> Synced:
+    """Return a synced table's entry, or raise KeyError for a table that does not sync."""
+    return SYNCED[name]
+
+
+def columns(db: Any, name: str) -> dict[str, dict]:
+    """Return the table's columns (PRAGMA table_info rows) by name."""
+    rows = db.execute(f"pragma table_info([{name}])").fetchall()
+    return {r[1]: {"notnull": bool(r[3]), "default": r[4], "pk": bool(r[5])} for r in rows}
+
+
+def canonical_hash(db: Any) -> str:
+    """Hash a sorted dump of every synced table present here, without local columns."""
+    digest = hashlib.sha256()
+    for name in sorted(SYNCED):
+        cols = [c for c in columns(db, name) if c not in SYNCED[name].local]
+        if not cols:
+            continue
+        select = ", ".join(f"[{c}]" for c in cols)
+        for row in db.execute(f"select {select} from [{name}] order by id").fetchall():
+            digest.update(json.dumps([name, *row], default=str).encode())
+    return digest.hexdigest()
+
+
+def snapshot(db: Any, name: str, record_id: str) -> dict[str, Any]:
+    """Return a row's shared columns as they stand (empty if the row is not here)."""
+    cur = db.execute(f"select * from [{name}] where id = ?", [record_id])
+    row = cur.fetchone()
+    if row is None:
+        return {}
+    local = SYNCED[name].local if name in SYNCED else frozenset()
+    return {d[0]: v for d, v in zip(cur.description, row, strict=True) if d[0] not in local}
+
+
+def tombstone_row(db: Any, name: str, record_id: str, data: dict[str, Any]) -> None:
+    """Set a row to its tombstone: ``data``'s values, defaults elsewhere, ``deleted`` = 1.
+
+    A fact in an ``append`` table has no tombstone row: erasing it removes it (the field
+    versions table remembers the deletion, so a late copy is not inserted again).
+    """
+    if name in SYNCED and SYNCED[name].kind == "append":
+        db.execute(f"delete from [{name}] where id = ?", [record_id])
+        return
+    sets, params = [], []
+    for column, info in columns(db, name).items():
+        if info["pk"] or column == "id":
+            continue
+        if column == "deleted":
+            sets.append("[deleted] = 1")
+        elif column in data:
+            sets.append(f"[{column}] = ?")
+            params.append(data[column])
+        elif info["default"] is not None:
+            sets.append(f"[{column}] = {info['default']}")
+        elif not info["notnull"]:
+            sets.append(f"[{column}] = null")
+    if sets:
+        db.execute(f"update [{name}] set {', '.join(sets)} where id = ?", [*params, record_id])

@@ -1,0 +1,123 @@
+"""USB bundles: sealed to HQ and signed by the station; bad files refused, replays harmless."""
+
+from __future__ import annotations
+
+import pytest
+
+from fieldreg import records, syncing
+from fieldreg.errors import DomainError
+from sync import bundle, client, keys, tables
+from tests.conftest import household_body
+from tests.test_sync_http import make_site
+
+
+@pytest.fixture
+def pair(tmp_path):
+    hq = make_site(tmp_path / "hq", "HQ2")
+    station = make_site(tmp_path / "st", "T3S")
+    syncing.join(station, syncing.add_station(hq, "T3S", "", "http://hq"))
+    yield hq, station
+    hq.close()
+    station.close()
+
+
+def counts(db) -> tuple:
+    return tuple(
+        db.execute(f"select count(*) from {t}").fetchone()[0]
+        for t in ("changes", "people", "households", "sync_pending")
+    )
+
+
+def test_bundle_round_trip_and_replay(pair):
+    hq, station = pair
+    made, _ = records.create_household(station, household_body(), "reg")
+    data, count = syncing.export_bundle(station)
+    assert count == 4 and b"Halabi" not in data and "محمد".encode() not in data
+    first = syncing.import_bundle(hq, data)
+    assert (first["from"], first["applied"], first["head"]) == ("T3S", 4, 4)
+    assert records.get_household(hq, made["code"])["station"] == "T3S"
+    before = counts(hq)
+    again = syncing.import_bundle(hq, data)  # replayed: harmless
+    assert again["applied"] == 0 and again["duplicates"] == 4 and counts(hq) == before
+    row = next(hq.query("select last_path, received from sync_stations where code = 'T3S'"))
+    assert row == {"last_path": "bundle", "received": 4}
+
+
+def test_bundles_out_of_order_are_held_then_applied(pair):
+    hq, station = pair
+    records.create_household(station, household_body(), "reg")
+    early, _ = syncing.export_bundle(station)
+    records.create_household(station, household_body(phone="0944 000 111"), "reg")
+    with client.apply.transaction(station):
+        client.put(station, "sync_acked", "4")  # as if the first bundle had been acknowledged
+    late, _ = syncing.export_bundle(station)
+    assert syncing.import_bundle(hq, late)["head"] == 0  # gap: held
+    assert hq.execute("select count(*) from sync_pending").fetchone()[0] == 4
+    assert syncing.import_bundle(hq, early)["head"] == 8
+    assert counts(hq)[1:] == (6, 2, 0)
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: b[: len(b) // 2], "truncated"),
+        (lambda b: b[:-1], "truncated"),
+        (lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:], "altered|damaged"),
+        (lambda b: b[:-70] + bytes([b[-70] ^ 1]) + b[-69:], "altered or forged"),
+        (lambda b: b + b"x", "extra bytes"),
+        (lambda b: b"PK\x03\x04" + b, "not a FieldReg sync bundle"),
+    ],
+)
+def test_damaged_bundle_is_refused_and_changes_nothing(pair, damage, message):
+    hq, station = pair
+    records.create_household(station, household_body(), "reg")
+    data, _ = syncing.export_bundle(station)
+    before = counts(hq)
+    with pytest.raises(DomainError, match=message):
+        syncing.import_bundle(hq, damage(data))
+    assert counts(hq) == before
+
+
+def test_foreign_bundles_are_refused(pair, tmp_path):
+    hq, station = pair
+    other_hq = make_site(tmp_path / "hq3", "HQ3")
+    stranger = make_site(tmp_path / "st2", "U4V")
+    syncing.join(stranger, syncing.add_station(other_hq, "U4V", "", "http://hq3"))
+    records.create_household(stranger, household_body(), "reg")
+    data, _ = syncing.export_bundle(stranger)
+    with pytest.raises(DomainError, match="not known here"):
+        syncing.import_bundle(hq, data)
+    # a bundle signed by a known station but sealed to another HQ
+    cred = client.credential(station)
+    other_box = keys.public(syncing.hq_keys(other_hq))["box_pub"]
+    sealed = bundle.seal({"kind": "push", "changes": []}, "T3S", cred["sign"], other_box)
+    with pytest.raises(DomainError, match="another recipient"):
+        syncing.import_bundle(hq, sealed)
+    # a station impersonating another: signed with its own key under another name
+    sealed = bundle.seal(
+        {"kind": "push", "changes": []}, "T3S", keys.generate()["sign"], cred["hq_box_pub"]
+    )
+    with pytest.raises(DomainError, match="altered or forged"):
+        syncing.import_bundle(hq, sealed)
+    assert counts(hq)[0] == 0
+
+
+def test_hq_writes_a_bundle_back_for_the_station(pair, tmp_path):
+    hq, station = pair
+    made, _ = records.create_household(station, household_body(), "reg")
+    syncing.import_bundle(hq, syncing.export_bundle(station)[0])
+    code = made["members"][0]["code"]
+    records.update_person(hq, code, {"age_years": 44}, "hq")
+    other = make_site(tmp_path / "st2", "U4V")
+    syncing.join(other, syncing.add_station(hq, "U4V", "", "http://hq"))
+    records.create_household(other, household_body(phone="0944 222 333"), "reg")
+    syncing.import_bundle(hq, syncing.export_bundle(other)[0])
+    back, count = syncing.export_bundle(hq, "T3S")
+    assert count == 5  # HQ's correction and U4V's household of three + its household row
+    with pytest.raises(DomainError, match="another recipient"):
+        syncing.import_bundle(other, back)  # sealed for T3S, signed by HQ: U4V cannot use it
+    outcome = syncing.import_bundle(station, back)
+    assert outcome["head"] == 4 and int(client.get(station, "sync_acked")) == 4
+    assert records.get_person(station, code)["age_years"] == 44
+    assert syncing.import_bundle(station, back)["changes"] == 5  # replay: harmless
+    assert tables.canonical_hash(station) == tables.canonical_hash(hq)

@@ -1,0 +1,75 @@
+"""Sync pages: the station's panel and "sync now", HQ's stations, resolving conflicts."""
+
+from __future__ import annotations
+
+import httpx
+
+from fieldreg import records, syncing
+from fieldreg.db import connect
+from tests.conftest import AuthActions, household_body
+
+
+def test_panel_before_and_after_join(client, auth_actions, db, tmp_path):
+    from tests.test_sync_http import make_site
+
+    auth_actions.login("coordinator")
+    page = client.get("/sync/").get_data(as_text=True)
+    assert "has not joined an HQ" in page
+    hq = make_site(tmp_path / "hq", "HQ2")
+    syncing.join(db, syncing.add_station(hq, "T3S", "", "http://127.0.0.1:9"))
+    records.create_household(db, household_body(), "reg")
+    page = client.get("/sync/").get_data(as_text=True)
+    assert "data-pending>4<" in page and "Sync now" in page
+    answer = client.post("/sync/now", data={"csrf_token": auth_actions.csrf()})
+    assert answer.status_code == 302 and "outcome=error" in answer.headers["Location"]
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Sync failed" in page and "data-last-error" in page
+    hq.close()
+
+
+def test_registrar_cannot_see_sync(client, auth_actions):
+    auth_actions.login("registrar")
+    assert client.get("/sync/").status_code == 403
+    assert client.get("/sync/conflicts").status_code == 403
+
+
+def test_sync_endpoints_documented_and_closed_without_credential(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert "/api/v1/sync/push" in spec["paths"] and "/api/v1/sync/pull" in spec["paths"]
+    assert client.post("/api/v1/sync/push", data=b"x").status_code == 404  # not an HQ
+    assert client.get("/api/v1/sync/pull").status_code == 404
+
+
+def test_hq_pages_list_stations_and_resolve_conflicts(tmp_path):
+    from fieldreg import create_app
+    from tests.test_sync_http import make_site
+
+    make_site(tmp_path / "hq", "HQ2").close()
+    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
+    hq = connect(app.config["DATABASE"])
+    station = make_site(tmp_path / "st", "T3S")
+    syncing.join(station, syncing.add_station(hq, "T3S", "Bab", "http://hq"))
+    made, _ = records.create_household(station, household_body(), "reg")
+    sync = lambda: syncing.run_sync(station, transport=httpx.WSGITransport(app=app))  # noqa: E731
+    sync()
+    code = made["members"][1]["code"]
+    records.update_person(hq, code, {"given_name": "Zaynab"}, "hq")
+    records.update_person(station, code, {"given_name": "Zeinab"}, "reg")
+    sync()
+    browser = app.test_client()
+    auth = AuthActions(browser, hq)
+    auth.login("coordinator")
+    assert browser.get("/sync/").status_code == 302
+    page = browser.get("/sync/stations").get_data(as_text=True)
+    assert "T3S" in page and "network" in page and "<td>8</td>" not in page
+    page = browser.get("/sync/conflicts").get_data(as_text=True)
+    assert "Zaynab" in page and "Zeinab" in page and code in page
+    conflict_id = hq.execute("select id from sync_conflicts").fetchone()[0]
+    answer = browser.post(
+        f"/sync/conflicts/{conflict_id}", data={"choice": "lost", "csrf_token": auth.csrf()}
+    )
+    assert answer.status_code == 302
+    assert records.get_person(hq, code)["given_name"] == "Zaynab"
+    assert "No conflict to review" in browser.get("/sync/conflicts").get_data(as_text=True)
+    hq.close()
+    station.close()
