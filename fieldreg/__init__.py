@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
         exports,
         health,
         medical,
+        offline,
         prefs,
         register,
         scanning,
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
     app.register_blueprint(backups.bp)
+    app.register_blueprint(offline.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(medical.bp)
     app.register_blueprint(scanning.bp)

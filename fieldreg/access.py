@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "audit:read": {"coordinator", "admin"},
     "backup:read": {"coordinator", "admin"},
     "backup:run": {"coordinator", "admin"},
+    "tablets:setup": {"coordinator", "admin"},
     "tokens:manage": {"coordinator", "admin"},
     "station:lock": STATION_STAFF,
     # Medical details (issue 4 uses these); registrars see only the flag and its colour.

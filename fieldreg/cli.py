@@ -83,8 +83,12 @@ def init(obj: Context, code: str | None, name: str | None) -> None:
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--https", "use_https", is_flag=True, help="Serve TLS with this station's own CA.")
+@click.option("--ca-port", type=int, help="Plain-HTTP port handing out the CA (default PORT+1).")
 @click.pass_obj
-def serve(obj: Context, role: str, host: str, port: int, threads: int) -> None:
+def serve(
+    obj: Context, role: str, host: str, port: int, threads: int, use_https: bool, ca_port: int
+) -> None:
     """Serve the station (or HQ) to the browsers on this network."""
     import logging
 
@@ -96,7 +100,15 @@ def serve(obj: Context, role: str, host: str, port: int, threads: int) -> None:
         lock = DataLock(obj.data, "server").acquire()
     except FolderInUse as exc:
         raise click.ClickException(str(exc)) from exc
-    app = create_app({"DATA": str(obj.data), "ROLE": role})
+    ca_port = ca_port or port + 1
+    app = create_app(
+        {
+            "DATA": str(obj.data),
+            "ROLE": role,
+            "HTTPS_PORT": port if use_https else None,
+            "CA_PORT": ca_port if use_https else None,
+        }
+    )
     syncer = background.start(app.config)
     stop_backups = backup.schedule(app.config["DATABASE"], *backup.settings(app.config))
 
@@ -106,11 +118,21 @@ def serve(obj: Context, role: str, host: str, port: int, threads: int) -> None:
         stop_backups()
 
     click.echo(f"FieldReg {role} serving {obj.data}")
+    scheme = "https" if use_https else "http"
     if not keyring.is_unlocked(obj.data):
         click.echo(f"  locked: unlock it at http://127.0.0.1:{port}/unlock on this laptop")
     for address in lan_addresses(host, port):
-        click.echo(f"  open {address}")
+        click.echo(f"  open {address.replace('http://', scheme + '://')}")
     try:
+        if use_https:
+            from fieldreg.https import serve_https
+
+            click.echo(f"  tablets install the CA from http://<address>:{ca_port}/ca.crt")
+            try:
+                serve_https(app, obj.data, host, port, ca_port, threads)
+            finally:
+                stop_background()
+            return
         grace = float(app.config["SHUTDOWN_GRACE_SECONDS"])
         serving.serve(app, host, port, threads, grace=grace, on_stop=stop_background)
     finally:

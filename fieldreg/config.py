@@ -15,6 +15,7 @@ def default_data_dir() -> Path:
 
 DEFAULTS = {
     "ROLE": "station",  # station | hq
+    "APP_RELEASE": "0.1.0",  # part of the offline cache's name: a new release replaces it
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SESSION_IDLE_MINUTES": 720,
     "SEARCH_LIMIT": 20,
