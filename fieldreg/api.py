@@ -51,8 +51,7 @@ def valid_code(text: str) -> str:
 def log_view(tbl: str, record_id: str) -> None:
     """Record in the audit log that someone saw a record."""
     db = get_db()
-    with write(db):
-        audit.log(db, actor(), "view", tbl, record_id)
+    audit.log_read(db, actor(), tbl, record_id)
 
 
 def log_search(found: int) -> None:
