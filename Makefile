@@ -23,6 +23,7 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(BIN)/python -m bench
 
 lint: install

@@ -72,11 +72,13 @@ def _register_blueprints(app: Flask) -> None:
     from fieldreg import api, errors_http
     from fieldreg.views import (
         admin,
+        backups,
         dashboard,
         dedup,
         exports,
         health,
         medical,
+        offline,
         prefs,
         register,
         scanning,
@@ -94,6 +96,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(prefs.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(register.bp)
+    app.register_blueprint(backups.bp)
+    app.register_blueprint(offline.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(medical.bp)
     app.register_blueprint(scanning.bp)

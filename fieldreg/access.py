@@ -29,6 +29,9 @@ PERMISSIONS: dict[str, set[str]] = {
     "stats:read": ALL,
     "users:manage": {"coordinator", "admin"},
     "audit:read": {"coordinator", "admin"},
+    "backup:read": {"coordinator", "admin"},
+    "backup:run": {"coordinator", "admin"},
+    "tablets:setup": {"coordinator", "admin"},
     "tokens:manage": {"coordinator", "admin"},
     "station:lock": STATION_STAFF,
     # Medical details (issue 4 uses these); registrars see only the flag and its colour.

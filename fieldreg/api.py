@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, abort, current_app, g
 from flask_smorest import Api, Blueprint
 
-from fieldreg import audit, codes, matches, medical, qr, records, search_index, stats
+from fieldreg import api_devices, audit, codes, matches, medical, qr, records, search_index, stats
 from fieldreg.access import requires
 from fieldreg.db import get_db, write
 from fieldreg.errors import InvalidCode
@@ -51,8 +51,7 @@ def valid_code(text: str) -> str:
 def log_view(tbl: str, record_id: str) -> None:
     """Record in the audit log that someone saw a record."""
     db = get_db()
-    with write(db):
-        audit.log(db, actor(), "view", tbl, record_id)
+    audit.log_read(db, actor(), tbl, record_id)
 
 
 def log_search(found: int) -> None:
@@ -175,6 +174,7 @@ def init(app: Flask) -> None:
         "station", {"type": "apiKey", "in": "header", "name": "Authorization"}
     )
     api.register_blueprint(blp)
+    api.register_blueprint(api_devices.blp)
     from fieldreg import api_admin
 
     api.register_blueprint(api_admin.blp)

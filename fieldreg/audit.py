@@ -58,3 +58,22 @@ def _stamp(value) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def log_read(
+    db: Database, actor: str | None, tbl: str, record_id: str, detail: str | None = None
+) -> None:
+    """Record that someone saw a record, without an fsync of its own.
+
+    Reads are most of the traffic. A read's audit entry is committed with
+    ``synchronous=NORMAL``: safe if the program crashes, and on a power cut only the last
+    moments of *reads* can be lost; every change is still written with ``synchronous=FULL``.
+    """
+    from fieldreg.db import write
+
+    db.execute("pragma synchronous = normal")
+    try:
+        with write(db):
+            log(db, actor, "view", tbl, record_id, detail)
+    finally:
+        db.execute("pragma synchronous = full")

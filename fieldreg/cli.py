@@ -84,21 +84,60 @@ def init(obj: Context, code: str | None, name: str | None) -> None:
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--https", "use_https", is_flag=True, help="Serve TLS with this station's own CA.")
+@click.option("--ca-port", type=int, help="Plain-HTTP port handing out the CA (default PORT+1).")
 @click.pass_obj
-def serve(obj: Context, role: str, host: str, port: int, threads: int) -> None:
+def serve(
+    obj: Context, role: str, host: str, port: int, threads: int, use_https: bool, ca_port: int
+) -> None:
     """Serve the station (or HQ) to the browsers on this network."""
-    import waitress
+    import logging
 
-    from fieldreg import background, create_app
+    from fieldreg import background, backup, create_app, serving
+    from fieldreg.lock import DataLock, FolderInUse
 
-    app = create_app({"DATA": str(obj.data), "ROLE": role})
-    background.start(app.config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        lock = DataLock(obj.data, "server").acquire()
+    except FolderInUse as exc:
+        raise click.ClickException(str(exc)) from exc
+    ca_port = ca_port or port + 1
+    app = create_app(
+        {
+            "DATA": str(obj.data),
+            "ROLE": role,
+            "HTTPS_PORT": port if use_https else None,
+            "CA_PORT": ca_port if use_https else None,
+        }
+    )
+    syncer = background.start(app.config)
+    stop_backups = backup.schedule(app.config["DATABASE"], *backup.settings(app.config))
+
+    def stop_background() -> None:
+        if syncer is not None:
+            syncer.stop.set()
+        stop_backups()
+
     click.echo(f"FieldReg {role} serving {obj.data}")
+    scheme = "https" if use_https else "http"
     if not keyring.is_unlocked(obj.data):
         click.echo(f"  locked: unlock it at http://127.0.0.1:{port}/unlock on this laptop")
     for address in lan_addresses(host, port):
-        click.echo(f"  open {address}")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="fieldreg")
+        click.echo(f"  open {address.replace('http://', scheme + '://')}")
+    try:
+        if use_https:
+            from fieldreg.https import serve_https
+
+            click.echo(f"  tablets install the CA from http://<address>:{ca_port}/ca.crt")
+            try:
+                serve_https(app, obj.data, host, port, ca_port, threads)
+            finally:
+                stop_background()
+            return
+        grace = float(app.config["SHUTDOWN_GRACE_SECONDS"])
+        serving.serve(app, host, port, threads, grace=grace, on_stop=stop_background)
+    finally:
+        lock.release()
 
 
 def lan_addresses(host: str, port: int) -> list[str]:
@@ -178,6 +217,70 @@ def tokens_create(obj: Context, name: str, role: str) -> None:
         _fail(exc)
     click.echo(f"Token {name} ({role}). Keep it secret; it is not shown again:")
     click.echo(secret)
+
+
+@cli.group("backup")
+def backup_group() -> None:
+    """Back up the database (automatic backups run inside `serve`)."""
+
+
+@backup_group.command("now")
+@click.pass_obj
+def backup_now(obj: Context) -> None:
+    """Write a checked backup now, into FIELDREG_BACKUP_DIR (default DATA/backups)."""
+    from fieldreg import backup, create_app
+
+    app = create_app({"DATA": str(obj.data)})
+    folder, _minutes, keep = backup.settings(app.config)
+    attempt = backup.run(app.config["DATABASE"], folder, keep)
+    if not attempt["ok"]:
+        raise click.ClickException(attempt["error"])
+    click.echo(f"Backup written and checked: {attempt['path']}")
+
+
+@backup_group.command("list")
+@click.pass_obj
+def backup_list(obj: Context) -> None:
+    """List the backups in the backup folder, oldest first."""
+    from fieldreg import backup, create_app
+
+    app = create_app({"DATA": str(obj.data)})
+    folder = backup.settings(app.config)[0]
+    station = db.setting(obj.open(), "station_code")
+    for path in backup.listing(folder, station):
+        click.echo(f"{path}\t{path.stat().st_size}")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--skip-codes",
+    default=1000,
+    show_default=True,
+    type=int,
+    help="Codes left unissued after the restore, for tags printed after the backup.",
+)
+@click.pass_obj
+def restore(obj: Context, file: Path, skip_codes: int) -> None:
+    """Replace the database with a backup FILE (the server must be stopped)."""
+    from fieldreg.lock import FolderInUse
+    from fieldreg.restore import RestoreRefused, bring_salt
+    from fieldreg.restore import restore as do_restore
+
+    data = obj.data
+    if bring_salt(data, file):
+        click.echo(f"Took the salt kept beside {file.name}: give this station's passphrase.")
+    if not keyring.is_unlocked(data):
+        obj.unlock()
+    try:
+        done = do_restore(data, file, skip_codes)
+    except FolderInUse as exc:
+        raise click.ClickException(f"{exc} Restore refused.") from exc
+    except RestoreRefused as exc:
+        raise click.ClickException(exc.message) from exc
+    if done["replaced"]:
+        click.echo(f"The replaced database was kept as {done['replaced']}")
+    click.echo(f"Restored {file} into {data}; new codes start after {done['code_seq']}.")
 
 
 @cli.command()

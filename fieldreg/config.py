@@ -15,6 +15,7 @@ def default_data_dir() -> Path:
 
 DEFAULTS = {
     "ROLE": "station",  # station | hq
+    "APP_RELEASE": "0.1.0",  # part of the offline cache's name: a new release replaces it
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SESSION_IDLE_MINUTES": 720,
     "SEARCH_LIMIT": 20,
@@ -29,6 +30,10 @@ DEFAULTS = {
     "OPENAPI_JSON_PATH": "openapi.json",
     "BABEL_DEFAULT_LOCALE": "en",
     "JSON_SORT_KEYS": False,
+    "BACKUP_MINUTES": 15,  # 0 turns automatic backups off
+    "BACKUP_DIR": "",  # empty: <data folder>/backups; a USB stick's folder works
+    "BACKUP_KEEP": 24,
+    "SHUTDOWN_GRACE_SECONDS": 30,
     "DASHBOARD_REFRESH_SECONDS": 30,
     "SYNC_AUTO": True,  # station: sync in the background while `serve` runs
     "SYNC_INTERVAL": 180,  # seconds between background syncs

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from fieldreg.db import OperationalError
 from fieldreg.errors import DomainError
 
 
@@ -64,8 +65,25 @@ def handle_unexpected(error: Exception):
     return render_error(500, InternalServerError.description)
 
 
+def handle_storage(error: Exception):
+    """Say plainly when the disk is full or the database stays busy: nothing was saved."""
+    text = str(error).lower()
+    current_app.logger.error("storage refused a request on %s: %s", request.path, error)
+    if "disk is full" in text or "disk i/o" in text:
+        return render_error(
+            503,
+            "The station's disk is full or failing: nothing was saved. "
+            "Tell the coordinator; free space, then try again.",
+        )
+    if "locked" in text or "busy" in text:
+        return render_error(503, "The station is busy: nothing was saved. Try again.")
+    return handle_unexpected(error)
+
+
 def init(app: Flask) -> None:
     """Install the error handlers."""
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(DomainError, handle_domain)
+    for error_class in OperationalError:
+        app.register_error_handler(error_class, handle_storage)
     app.register_error_handler(Exception, handle_unexpected)

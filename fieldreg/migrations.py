@@ -111,6 +111,21 @@ def m020_triage_movements(db):
 
 
 @migrations()
+def m030_devices(db):
+    """Create devices (tablets) and mark the codes issued to a device's offline block."""
+    db.executescript(
+        """
+        create table devices (
+            id text primary key, created_at text not null, created_by text,
+            last_seen text
+        );
+        alter table codes add column device_id text;
+        create index codes_device on codes(device_id) where device_id is not null;
+        """
+    )
+
+
+@migrations()
 def m040_sync(db):
     """Add sync bookkeeping: receive order, field versions, held batches, conflicts, stations."""
     db.executescript(
@@ -151,6 +166,19 @@ def m060_user_preferences(db):
         """
         alter table users add column lang text;
         alter table users add column digits text;
+        """
+    )
+
+
+@migrations()
+def m070_backups(db):
+    """Create the record of backup attempts shown on the coordinator's page."""
+    db.executescript(
+        """
+        create table if not exists backups (
+            id integer primary key autoincrement, at text not null, ok integer not null,
+            path text, bytes integer, seconds real, error text
+        );
         """
     )
 

@@ -107,9 +107,10 @@ def create_household(db: Database, data: dict, actor: str | None) -> tuple[dict,
         person_ids = [str(m["id"]) if m.get("id") else new_id() for m in members]
         _refuse_taken_ids(db, person_ids)
         pairs = zip(person_ids, members, strict=True)
-        wanted = [("household", hh_id, data.get("tag_code"))]
-        wanted += [("person", pid, m.get("tag_code")) for pid, m in pairs]
-        hh_code, *person_codes = tags.codes_for(db, wanted)
+        wanted = [("household", hh_id, data.get("tag_code"), data.get("device_code"))]
+        wanted += [("person", pid, m.get("tag_code"), m.get("device_code")) for pid, m in pairs]
+        device_id = str(data["device_id"]) if data.get("device_id") else None
+        hh_code, *person_codes = _codes(db, wanted, device_id)
         row = {
             **household_columns(data),
             "id": hh_id,
@@ -135,6 +136,16 @@ def create_household(db: Database, data: dict, actor: str | None) -> tuple[dict,
 def _synced(row: dict) -> dict:
     """Drop the columns that are local bookkeeping, not part of the shared record."""
     return {k: v for k, v in row.items() if k not in ("client_hash", "phone_norm")}
+
+
+def _codes(db: Database, wanted: list[tuple], device_id: str | None) -> list[str]:
+    """Give each record a code: its pre-printed tag, the code its tablet chose, or a new one."""
+    own = [(kind, rid, tag) for kind, rid, tag, dev in wanted if tag or not dev]
+    given = iter(tags.codes_for(db, own))
+    return [
+        next(given) if tag or not dev else tags.claim_device_code(db, dev, device_id, kind, rid)
+        for kind, rid, tag, dev in wanted
+    ]
 
 
 def _refuse_taken_ids(db: Database, person_ids: list[str]) -> None:

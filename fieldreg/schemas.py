@@ -72,6 +72,7 @@ class PersonSchema(StrippedSchema):
     code = fields.String(dump_only=True)
     household_code = fields.String(dump_only=True)
     tag_code = fields.String(load_only=True, validate=validate.Length(max=20))
+    device_code = fields.String(load_only=True, validate=validate.Length(max=20))
     given_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     father_name = _text(validate=NAME)
     mother_name = _text(validate=NAME)
@@ -130,6 +131,8 @@ class HouseholdSchema(StrippedSchema):
     code = fields.String(dump_only=True)
     client_id = fields.UUID(allow_none=True)
     tag_code = fields.String(load_only=True, validate=validate.Length(max=20))
+    device_id = fields.UUID(load_only=True)
+    device_code = fields.String(load_only=True, validate=validate.Length(max=20))
     station = fields.String(dump_only=True)
     members = fields.List(
         fields.Nested(PersonSchema),
@@ -173,14 +176,14 @@ class HouseholdUpdateSchema(HouseholdSchema):
     """The household fields that can be corrected after registration (not its members)."""
 
     class Meta:
-        exclude = ("members", "client_id", "tag_code")
+        exclude = ("members", "client_id", "tag_code", "device_id", "device_code")
 
 
 class PersonUpdateSchema(PersonSchema):
     """The person fields that can be corrected."""
 
     class Meta:
-        exclude = ("id", "tag_code")
+        exclude = ("id", "tag_code", "device_code")
 
 
 class SearchArgsSchema(Schema):

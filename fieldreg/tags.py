@@ -101,3 +101,40 @@ def free_codes(db: Database) -> list[dict]:
     return list(
         db.query("select code, issued_at from codes where kind = 'free' order by seq limit 1000")
     )
+
+
+def issue_to_device(db: Database, device_id: str, count: int) -> list[str]:
+    """Reserve a block of codes that only this device may give out; call inside a write."""
+    issued = issue(db, "device", count)
+    db.conn.executemany(
+        "update codes set device_id = ? where code = ?", [(device_id, code) for code in issued]
+    )
+    return issued
+
+
+def unused_device_codes(db: Database, device_id: str) -> list[str]:
+    """Return the codes of this device's blocks that no record uses yet, oldest first."""
+    rows = db.query(
+        "select code from codes where device_id = ? and record_id is null order by seq",
+        [device_id],
+    )
+    return [row["code"] for row in rows]
+
+
+def claim_device_code(
+    db: Database, text: str, device_id: str | None, kind: str, record_id: str
+) -> str:
+    """Give a record the code its device chose offline, if the block is that device's and free."""
+    code = codes.parse(text)
+    if code is None:
+        raise InvalidCode("Not a valid code.", {"device_code": ["Not a valid code."]})
+    rows = list(db.query("select device_id, record_id from codes where code = ?", [code]))
+    if not rows or not device_id or rows[0]["device_id"] != str(device_id):
+        raise Conflict(
+            "This code was not issued to this device.",
+            {"device_code": ["Not a code of this device's block."]},
+        )
+    if rows[0]["record_id"] is not None:
+        raise Conflict("This code is already used.", {"device_code": ["Already used."]})
+    assign(db, code, kind, record_id)
+    return code

@@ -217,3 +217,6 @@ def live_server(data_dir):
     server = LiveServer(data_dir).start()
     yield server
     server.stop()
+
+
+from tests.browser_fixtures import chromium, station, tablet  # noqa: E402, F401

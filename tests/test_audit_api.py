@@ -90,3 +90,19 @@ def test_server_logs_hold_no_names_queries_or_bodies(data_dir, db):
         server.stop()
         logged = server.proc.stderr.read().decode()
     assert "Quxbertina" not in logged and "q=" not in logged
+
+
+def test_reads_are_audited_and_changes_stay_fully_durable(client, api, db, app):
+    """A read's audit entry is written without its own fsync; writes keep synchronous=FULL."""
+    from fieldreg.db import get_db
+
+    hh = client.post("/api/v1/households", json=household_body(), headers=api).json
+    client.get(f"/api/v1/people/{hh['members'][0]['code']}", headers=api)
+    views = list(db.query("select record_id from audit where action = 'view'"))
+    assert [v["record_id"] for v in views] == [hh["members"][0]["id"]]
+    with app.test_request_context():
+        conn = get_db()
+        from fieldreg import audit
+
+        audit.log_read(conn, "t", "people", hh["members"][0]["id"])
+        assert conn.execute("pragma synchronous").fetchone()[0] == 2  # back to FULL

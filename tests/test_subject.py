@@ -20,14 +20,16 @@ def test_everything_held_collects_person_household_audit_and_providers(client, a
     hh = register(client, headers)
     code = hh["members"][0]["code"]
     client.get(f"/api/v1/people/{code}", headers=headers)
-    subject.provider("triage", lambda db, person: [{"person": person["code"], "colour": "red"}])
+    saved = list(subject.PROVIDERS)  # the real providers (triage, movements) must survive
+    subject.provider("shelter", lambda db, person: [{"person": person["code"], "tent": "B4"}])
     try:
         held = client.get(f"/api/v1/people/{code}/held", headers=headers).get_json()
     finally:
-        subject.PROVIDERS[:] = [p for p in subject.PROVIDERS if p[0] != "triage"]
+        subject.PROVIDERS[:] = saved
     assert held["person"]["given_name"] == "محمد"
     assert held["household"]["code"] == hh["code"]
-    assert held["other"]["triage"] == [{"person": code, "colour": "red"}]
+    assert held["other"]["shelter"] == [{"person": code, "tent": "B4"}]
+    assert "triage" in held["other"] and "movements" in held["other"]
     assert {"create", "view"} <= {e["action"] for e in held["audit"]}
     registrar = auth_actions.token("registrar")
     assert client.get(f"/api/v1/people/{code}/held", headers=registrar).status_code == 403

@@ -78,8 +78,7 @@ def _view(kind: str, code: str) -> dict:
     record = (
         records.get_household(db, code) if kind == "households" else records.get_person(db, code)
     )
-    with write(db):
-        audit.log(db, actor(), "view", kind, record["id"])
+    audit.log_read(db, actor(), kind, record["id"])
     return record
 
 

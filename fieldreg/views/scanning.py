@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from fieldreg import audit, codes, scan
 from fieldreg.access import requires
-from fieldreg.db import get_db, write
+from fieldreg.db import get_db
 from fieldreg.errors import DomainError
 
 bp = Blueprint("scanning", __name__)
@@ -41,8 +41,7 @@ def photo():
         return render_template("scan/scan.html", error=error, free_code=found["code"]), 404
     db = get_db()
     tbl = "households" if found["kind"] == "household" else "people"
-    with write(db):
-        audit.log(db, actor(), "view", tbl, found["record"]["id"], "photo scan")
+    audit.log_read(db, actor(), tbl, found["record"]["id"], "photo scan")
     endpoint = "register.household" if found["kind"] == "household" else "register.person"
     return redirect(url_for(endpoint, code=found["record_code"]))
 

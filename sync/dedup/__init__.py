@@ -1,8 +1,10 @@
 """Deduplication of people across stations: see engine.py for the pipeline."""
 
 from sync.dedup.csvio import CsvReport, dedup_csv, read_people
-from sync.dedup.engine import DedupIndex, DedupResult, PairScore, Settings, run
+from sync.dedup.engine import DedupIndex, run
+from sync.dedup.result import DedupResult, PairScore
 from sync.dedup.review import Decision, Decisions
+from sync.dedup.settings import Settings
 
 __all__ = [
     "CsvReport", "DedupIndex", "DedupResult", "Decision", "Decisions", "PairScore", "Settings",

@@ -78,9 +78,36 @@ class UnionFind:
             self.groups.pop(child, None)
         return True
 
+    def grow(self, n: int, group: np.ndarray | None = None) -> None:
+        """Add singleton rows up to n (new people), with their groups."""
+        self.parent.extend(range(len(self.parent), n))
+        if self.group is not None and group is not None:
+            self.group.extend(group[len(self.group) :].tolist())
+
     def labels(self) -> np.ndarray:
         """Return the root row of every row."""
-        return np.array([self.find(row) for row in range(len(self.parent))], np.int64)
+        parent = np.array(self.parent, np.int64)
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                return parent
+            parent = grand
+
+
+def link_pairs(
+    sets: UnionFind,
+    a: np.ndarray,
+    b: np.ndarray,
+    weight: np.ndarray,
+    threshold: float,
+    refused: set[tuple[int, int]] = frozenset(),  # type: ignore[assignment]
+) -> None:
+    """Union the pairs above threshold, strongest first, unless refused or forbidden."""
+    links = np.flatnonzero(weight >= threshold)
+    links = links[np.argsort(-weight[links], kind="stable")]
+    for x, y in zip(a[links].tolist(), b[links].tolist(), strict=True):
+        if (x, y) not in refused:
+            sets.union(x, y)
 
 
 def cluster(
@@ -92,24 +119,29 @@ def cluster(
     confirmed: Iterable[tuple[int, int]] = (),
     rejected: Iterable[tuple[int, int]] = (),
     group: np.ndarray | None = None,
-) -> np.ndarray:
-    """Return each row's cluster root from links above threshold and review decisions.
+) -> UnionFind:
+    """Return the sets made by review decisions and links above threshold.
 
-    Confirmed pairs are linked first and always (a reviewer outranks every constraint but a
-    rejection); then links by decreasing weight, each refused if it would join a rejected
-    pair or two rows of one group.
+    Confirmed pairs are linked first and always, unless that would join a rejected pair;
+    then links by decreasing weight, each refused if it would join a rejected pair or two
+    rows of one group.
     """
     rejected = list(rejected)
     sets = UnionFind(n, rejected, group)
     for x, y in confirmed:
-        sets.union(x, y, force=sets.allowed(sets.find(x), sets.find(y)) or not rejected)
+        sets.union(x, y, force=not sets.cannot or _keeps_rejections(sets, x, y))
     refused = {(min(x, y), max(x, y)) for x, y in rejected}
-    links = np.flatnonzero(weight >= threshold)
-    links = links[np.argsort(-weight[links], kind="stable")]
-    for x, y in zip(a[links].tolist(), b[links].tolist(), strict=True):
-        if (x, y) not in refused:
-            sets.union(x, y)
-    return sets.labels()
+    link_pairs(sets, a, b, weight, threshold, refused)
+    return sets
+
+
+def _keeps_rejections(sets: UnionFind, x: int, y: int) -> bool:
+    """Tell whether joining x's and y's sets keeps every rejected pair apart."""
+    group, sets.group = sets.group, None
+    try:
+        return sets.allowed(sets.find(x), sets.find(y))
+    finally:
+        sets.group = group
 
 
 def matching_households(

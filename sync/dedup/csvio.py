@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sync.dedup.engine import Progress, Settings, run
+from sync.dedup.engine import run
+from sync.dedup.settings import Progress, Settings
 
 COLUMNS = (
     "id", "given_name", "father_name", "mother_name", "family_name", "sex", "date_of_birth",

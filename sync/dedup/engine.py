@@ -1,34 +1,34 @@
 """Deduplicate people by linking, explainably, in near-linear time.
 
     people (dicts, any script)
-      │ features.build_features     names -> (spelling, cross-script skeleton) codes, birth
-      ▼                             date/year ± estimate, phone, id number, origin, household
-    FeatureTable (numpy columns)
-      │ blocking.candidate_pairs    union of 8 keys (given+family either way, given+father,
-      ▼                             given+mother, given+birth year, parents+family, ...), each a
-    candidate pairs                 sorted neighbourhood: cost grows ~linearly, never n²
-      │ model.compare               a level per field (different/similar/same sound/same
-      ▼                             spelling; same date/swapped day-month/same year/±estimate)
-    comparison levels
-      │ model.estimate              Fellegi–Sunter: u from random pairs, m + prior by EM over
-      ▼                             the distinct level patterns; name agreements weighted by
-    match weight (bits)             how rare the shared name is; same registration: penalty
-      │ household context           registrations sharing ≥2 linked members (≥ half of the
-      ▼                             smaller) are one household; their members' pairs gain a bonus
-      │ clusters.cluster            union-find: confirmed pairs, then links above the upper
-      ▼                             threshold by weight, never joining a rejected pair
-    clusters + review queue         pairs between the thresholds, in different clusters, undecided
+      │ features         names -> codes of (spelling, cross-script skeleton, in-script form);
+      ▼                  birth date or year ± an estimate's slack; phone, id, origin, household
+    FeatureTable         numpy columns, every string interned once
+      │ blocking         union of 9 keys (three of the four names, given+family either way,
+      ▼                  phone+name, id...), each a sorted neighbourhood: ~linear, never n²
+    candidate pairs
+      │ compare          a level per field: names different / similar / same sound / same
+      ▼                  spelling (also crosswise, for swapped names); birth from different
+    comparison levels    to same date; sex, phone, id, origin same or not
+      │ model            Fellegi–Sunter with three classes (duplicates, relatives, unrelated):
+      ▼                  u from random pairs, r from people registered together, m from anchor
+    match weights        pairs, shares by EM; rare shared names weigh more (term frequencies)
+      │ household        registrations with several likely pairs are one household: all their
+      ▼ context          members are compared, their pairs gain a bonus; a pair alone between
+    adjusted weights     two families loses one; one person per registration (best pair only)
+      │ clusters         union-find: confirmed pairs first, then links above the threshold by
+      ▼                  weight, never joining a rejected pair or two people of one registration
+    clusters, household clusters, review queue (pairs between the thresholds, undecided)
 
-`DedupIndex.build` runs all of it once over a population and keeps what an incremental run
-needs (vocabulary, features, model, sorted blocking keys, scored pairs); `DedupIndex.add`
-scores only new people against the indexed ones with the same model, and `apply` re-clusters
+`DedupIndex.build` runs all of it over a population and keeps what an incremental run needs
+(vocabulary, features, model, sorted blocking keys, scored pairs); `DedupIndex.add` scores only
+new people against the indexed ones, with the same model, and `DedupIndex.apply` re-clusters
 after review decisions without rescoring. Nothing is ever deleted: a cluster is a label, and
-every link carries its weight and per-field reasons (`DedupResult.explain`).
+every pair carries its weight and per-field reasons (`DedupResult.explain`).
 """
 
 import pickle
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -39,52 +39,14 @@ from sync.dedup.clusters import (
     cluster,
     household_clusters,
     household_context,
+    link_pairs,
 )
-from sync.dedup.features import Vocab, build_features
-from sync.dedup.model import (
-    LEVELS,
-    Comparisons,
-    SimilarityCache,
-    compare,
-    estimate,
-    name_frequencies,
-)
-from sync.dedup.review import Decisions, pair_key
-
-Progress = Callable[[str, float], None]
-
-
-@dataclass
-class Settings:
-    """Thresholds (as match probabilities) and sizes of a dedup run."""
-
-    link_probability: float = 0.8
-    review_probability: float = 0.2
-    household_bonus: float = 6.0
-    lonely_penalty: float = 6.0
-    window_scale: float = 1.0
-    random_pairs: int = 200_000
-    seed: int = 0
-    ref_year: int | None = None
-
-    @staticmethod
-    def weight(probability: float) -> float:
-        """Return the match weight (bits) of a probability."""
-        return float(np.log2(probability / (1 - probability)))
-
-
-@dataclass
-class PairScore:
-    """Why two people were (or were not) linked."""
-
-    a: str
-    b: str
-    probability: float
-    weight: float
-    fields: dict[str, dict] = field(default_factory=dict)
-    household_bonus: float = 0.0
-    names_swapped: bool = False
-    verdict: str | None = None
+from sync.dedup.compare import BATCH, Comparisons, SimilarityCache, compare, concat, subset
+from sync.dedup.features import People, Vocab, build_features
+from sync.dedup.model import estimate, name_frequencies
+from sync.dedup.result import DedupResult
+from sync.dedup.review import Decisions
+from sync.dedup.settings import Progress, Settings
 
 
 def _quiet(stage: str, fraction: float) -> None:
@@ -103,12 +65,15 @@ class DedupIndex:
     @classmethod
     def build(
         cls,
-        people: Sequence[dict],
+        people: People,
         decisions: Decisions | None = None,
         settings: Settings | None = None,
         progress: Progress | None = None,
     ) -> "DedupIndex":
-        """Run a full deduplication of people and return the index it leaves."""
+        """Run a full deduplication of people and return the index it leaves.
+
+        People are person dicts, or for less memory a mapping of column name to values.
+        """
         self, report = cls(settings), progress or _quiet
         self.decisions = decisions or Decisions()
         report("features", 0.0)
@@ -143,16 +108,21 @@ class DedupIndex:
 
     def _keep(self, comp: Comparisons) -> tuple[Comparisons, np.ndarray]:
         """Score pairs and keep those a household bonus could lift to the review zone."""
-        weight, _ = self.model.score(self.ft, comp)
-        keep = np.flatnonzero(weight >= self._floor())
-        kept = Comparisons(
-            comp.a[keep], comp.b[keep], {k: v[keep] for k, v in comp.levels.items()},
-            comp.swapped[keep], comp.same_registration[keep],
-        )  # fmt: skip
-        return kept, weight[keep]
+        kept, weights = [], []
+        for start in range(0, max(len(comp.a), 1), BATCH):
+            batch = subset(comp, slice(start, start + BATCH))
+            weight, _ = self.model.score(self.ft, batch)
+            keep = np.flatnonzero(weight >= self._floor())
+            kept.append(subset(batch, keep))
+            weights.append(weight[keep])
+        return concat(kept), np.concatenate(weights)
 
     def add(self, people: Sequence[dict]) -> list[str]:
-        """Deduplicate new people against the index and each other; return their ids."""
+        """Deduplicate new people against the index and each other; return their ids.
+
+        People whose id is already indexed are skipped (edits are picked up by a full run).
+        """
+        people = [p for p in people if str(p.get("id")) not in self.row]
         offset = len(self.ft)
         new = build_features(people, self.vocab, self.settings.ref_year)
         packed = self.blocks.pairs_for(new, offset)
@@ -164,22 +134,17 @@ class DedupIndex:
         self._append(*self._keep(compare(self.ft, a, b, self.sims)))
         self.candidate_count += len(a)
         self._add_household_members(np.arange(len(self.weight)) >= before)
-        self._recluster()
+        self._recluster(new_from=before)
         return new.ids
 
     def _append(self, comp: Comparisons, weight: np.ndarray) -> None:
         """Add scored pairs to the kept ones."""
-        self.pairs = Comparisons(
-            np.concatenate([self.pairs.a, comp.a]), np.concatenate([self.pairs.b, comp.b]),
-            {k: np.concatenate([v, comp.levels[k]]) for k, v in self.pairs.levels.items()},
-            np.concatenate([self.pairs.swapped, comp.swapped]),
-            np.concatenate([self.pairs.same_registration, comp.same_registration]),
-        )  # fmt: skip
+        self.pairs = concat([self.pairs, comp])
         self.weight = np.concatenate([self.weight, weight])
 
     def _add_household_members(self, among: np.ndarray) -> None:
         """Compare all members of registrations that a likely pair (of `among`) connects."""
-        likely = among & (self.weight >= self._floor()) & self._fits()
+        likely = among & (self.weight >= Settings.weight(self.settings.link_probability))
         packed = household_member_pairs(
             self.ft.household, self.pairs.a[likely], self.pairs.b[likely]
         )
@@ -203,26 +168,48 @@ class DedupIndex:
         pairs = self.decisions.confirmed() if verdict == "confirm" else self.decisions.rejected()
         return [(self.row[a], self.row[b]) for a, b in pairs if a in self.row and b in self.row]
 
-    def _recluster(self) -> None:
-        """Recompute household context, pair totals and clusters from the kept pairs."""
+    def _recluster(self, new_from: int | None = None) -> None:
+        """Recompute household context, pair totals and clusters from the kept pairs.
+
+        With new_from, only pairs from that position on (and pairs that now cross the link
+        threshold) are linked into the existing clusters: an incremental run.
+        """
         link = Settings.weight(self.settings.link_probability)
         a, b, household = self.pairs.a, self.pairs.b, self.ft.household
         fits = self._fits()
         possible = self.weight >= self._floor()
-        together, lonely, matches = household_context(household, a, b, possible, possible & fits)
+        together, lonely, self.matches = household_context(
+            household, a, b, possible, possible & fits
+        )
         self.bonus = np.where(together & fits, self.settings.household_bonus, 0.0)
         self.bonus -= np.where(lonely, self.settings.lonely_penalty, 0.0)
         total = self.weight + self.bonus
         best = best_per_registration(a, b, household, total)
-        self.total = np.where(best, total, np.minimum(total, link - 0.01)).astype(np.float32)
+        total = np.where(best, total, np.minimum(total, link - 0.01)).astype(np.float32)
         rejected = self._decided_rows("reject")
-        self.labels = cluster(
-            len(self.ft), a, b, self.total, link, self._decided_rows("confirm"), rejected,
-            group=household,
-        )  # fmt: skip
-        self.household_labels = household_clusters(household, matches)
+        if new_from is None or not hasattr(self, "sets"):
+            self.sets = cluster(
+                len(self.ft), a, b, total, link, self._decided_rows("confirm"), rejected,
+                group=household,
+            )  # fmt: skip
+        else:
+            self.sets.grow(len(self.ft), household)
+            old = np.append(self.total, np.full(len(total) - len(self.total), -np.inf))
+            fresh = (np.arange(len(total)) >= new_from) | (old < link)
+            refused = {(min(x, y), max(x, y)) for x, y in rejected}
+            link_pairs(self.sets, a, b, np.where(fresh, total, -np.inf), link, refused)
+        self.total = total
+        self.labels = self.sets.labels()
+        self._household_labels = None
 
-    def result(self) -> "DedupResult":
+    @property
+    def household_labels(self) -> np.ndarray:
+        """Return each row's household cluster (a household code), computed when asked."""
+        if getattr(self, "_household_labels", None) is None:
+            self._household_labels = household_clusters(self.ft.household, self.matches)
+        return self._household_labels
+
+    def result(self) -> DedupResult:
         """Return the current clusters, links and review queue."""
         return DedupResult(self)
 
@@ -238,97 +225,8 @@ class DedupIndex:
             return pickle.load(handle)
 
 
-class DedupResult:
-    """A read-only view of an index's clusters, with explanations of its pairs."""
-
-    def __init__(self, index: DedupIndex) -> None:
-        self.index = index
-        self.ids = index.ft.ids
-
-    def cluster_ids(self) -> dict[str, str]:
-        """Return each person's cluster id (the id of the cluster's first registration)."""
-        return {
-            pid: self.ids[root]
-            for pid, root in zip(self.ids, self.index.labels.tolist(), strict=True)
-        }
-
-    def household_cluster_ids(self) -> dict[str, str]:
-        """Return each person's household cluster id (the code of a matching household)."""
-        strings = self.index.vocab.strings
-        return {
-            pid: strings[code][3:] if code >= 0 else ""
-            for pid, code in zip(self.ids, self.index.household_labels.tolist(), strict=True)
-        }
-
-    def summary(self) -> dict:
-        """Return counts: records, unique people and households, pairs, links, review."""
-        index = self.index
-        link = Settings.weight(index.settings.link_probability)
-        households = index.household_labels[index.household_labels >= 0]
-        return {
-            "records": len(self.ids),
-            "unique_people": int(len(np.unique(index.labels))),
-            "unique_households": int(len(np.unique(households))),
-            "candidate_pairs": int(index.candidate_count),
-            "links": int((index.total >= link).sum()),
-            "review": len(self._review_rows()),
-        }
-
-    def _review_rows(self) -> np.ndarray:
-        """Return kept-pair positions waiting for review, strongest first."""
-        index = self.index
-        review = Settings.weight(index.settings.review_probability)
-        a, b, total = index.pairs.a, index.pairs.b, index.total
-        rows = np.flatnonzero((total >= review) & (index.labels[a] != index.labels[b]))
-        verdicts = index.decisions.verdicts()
-        rows = [i for i in rows if pair_key(self.ids[a[i]], self.ids[b[i]]) not in verdicts]
-        return np.array(sorted(rows, key=lambda i: -total[i]), np.int64)
-
-    def review_queue(self, limit: int = 100) -> list[PairScore]:
-        """Return pairs to review (between the thresholds, not yet decided), strongest first."""
-        return [self._pair(int(i)) for i in self._review_rows()[:limit]]
-
-    def _pair(self, i: int) -> PairScore:
-        """Explain kept pair number i."""
-        index = self.index
-        a, b = int(index.pairs.a[i]), int(index.pairs.b[i])
-        return self._explain_rows(a, b, float(index.bonus[i]))
-
-    def explain(self, a_id: str, b_id: str) -> PairScore:
-        """Explain the comparison of two people, whether or not they were linked."""
-        a, b = self.index.row[str(a_id)], self.index.row[str(b_id)]
-        bonus = 0.0
-        hh = self.index.household_labels
-        if (
-            hh[a] >= 0
-            and hh[a] == hh[b]
-            and self.index.ft.household[a] != self.index.ft.household[b]
-        ):
-            bonus = self.index.settings.household_bonus
-        return self._explain_rows(a, b, bonus)
-
-    def _explain_rows(self, a: int, b: int, bonus: float) -> PairScore:
-        """Compare two rows and describe every field's level and weight."""
-        index = self.index
-        comp = compare(index.ft, np.array([a]), np.array([b]), index.sims)
-        weight, parts = index.model.score(index.ft, comp)
-        total = float(weight[0]) + bonus
-        fields = {
-            name: {"level": LEVELS[name][int(comp.levels[name][0])]
-                   if comp.levels[name][0] >= 0 else "missing",
-                   "weight": round(float(parts[name][0]), 2)}
-            for name in LEVELS
-        }  # fmt: skip
-        return PairScore(
-            a=self.ids[a], b=self.ids[b], probability=float(1 / (1 + 2.0**-total)),
-            weight=round(total, 2), fields=fields, household_bonus=bonus,
-            names_swapped=bool(comp.swapped[0]),
-            verdict=index.decisions.verdict(self.ids[a], self.ids[b]),
-        )  # fmt: skip
-
-
 def run(
-    people: Sequence[dict],
+    people: People,
     decisions: Decisions | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,

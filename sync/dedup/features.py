@@ -5,7 +5,7 @@ phone, an origin) is interned in one `Vocab`, so comparing two people is compari
 a fuzzy comparison is made once per distinct pair of values, not once per pair of people.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -126,18 +126,33 @@ def _age(raw: str) -> int:
     return age if 0 <= age <= 120 else -1
 
 
-def _mapped(people: Sequence[dict], key: str, convert: Callable, dtype: type) -> np.ndarray:
+People = Sequence[dict] | Mapping[str, Sequence]  # records, or columns of equal length
+
+
+def column_of(people: People, key: str) -> Sequence:
+    """Return one field of every person (None where missing)."""
+    if isinstance(people, Mapping):
+        return people.get(key) or [None] * count(people)
+    return [person.get(key) for person in people]
+
+
+def count(people: People) -> int:
+    """Return how many people there are."""
+    if isinstance(people, Mapping):
+        return max((len(column) for column in people.values()), default=0)
+    return len(people)
+
+
+def _mapped(people: People, key: str, convert: Callable, dtype: type) -> np.ndarray:
     """Convert one field of every person, once per distinct value."""
-    column = [person.get(key) for person in people]
+    column = column_of(people, key)
     distinct = {value: i for i, value in enumerate(dict.fromkeys(column))}
     index = np.fromiter(map(distinct.__getitem__, column), np.int64, len(column))
     table = np.array([convert(_clean(value)) for value in distinct], dtype)
     return table[index] if len(column) else table[:0]
 
 
-def build_features(
-    people: Sequence[dict], vocab: Vocab, ref_year: int | None = None
-) -> FeatureTable:
+def build_features(people: People, vocab: Vocab, ref_year: int | None = None) -> FeatureTable:
     """Compute the comparable fields of people, interning strings in vocab."""
     ref_year = ref_year or date.today().year
     code = vocab.code
@@ -156,7 +171,7 @@ def build_features(
     tol_table = np.array([birth_year_tolerance(a) for a in range(121)], np.int8)
     birth_year = np.where(dated, dates[:, 2], np.where(aged, ref_year - ages, 0))
     return FeatureTable(
-        ids=[str(p.get("id", i)) for i, p in enumerate(people)],
+        ids=[str(i if pid is None else pid) for i, pid in enumerate(column_of(people, "id"))],
         norm={f: names[f][:, 0] for f in NAME_FIELDS},
         skel={f: names[f][:, 1] for f in NAME_FIELDS},
         form={f: names[f][:, 2] for f in NAME_FIELDS},

@@ -1,47 +1,30 @@
-"""Fellegi–Sunter scoring: comparison levels per field, m/u by EM, term-frequency adjustment.
+"""Fellegi–Sunter scoring: a weight per field level, m/u from the data, term frequencies.
 
-A pair of people is compared field by field; each field falls into one level (e.g. a name:
-different / similar / same skeleton / same spelling), or is null when either side lacks it.
-A level's weight is log2(m/u): m is how often true duplicates reach that level, u how often
-two random people do.
+A level's weight is log2(m/u): m is how often true duplicates reach that level (see compare.py
+for the levels), u how often two random people do.
 
 Families break the textbook two-class model: candidate pairs are full of siblings and parents,
 who share father's, mother's and family names, phone and origin, and plain EM happily learns
-"same family" as its match class. So the mixture has three classes: duplicates (m), relatives
-(r) and unrelated people (u). u is counted on random pairs; m, r and the class shares are
-estimated by expectation-maximisation over the distinct comparison patterns (a few thousand)
-rather than the millions of pairs. A pair's weight is its evidence for "duplicate" against the
-likelier of the two alternatives, field by field, so every weight can be shown as a reason.
-Against "unrelated", a name agreement is adjusted by how common the shared name is:
-log2(u_agree / frequency), so a shared "Mohammed" counts less than a shared "Zubayda".
+"same family" as its match class (it did, here, until it was stopped). So there are three
+classes: duplicates (m), relatives (r) and unrelated people (u). u is counted on random pairs,
+r on pairs of people registered together (relatives by construction), m on "anchor" pairs that
+agree so strictly on the other fields that they are nearly all duplicates; the class shares
+are fitted by EM over the distinct comparison patterns (a few thousand, not millions of pairs).
+
+A pair's weight is its evidence for "duplicate" against the likelier of the two alternatives,
+field by field, so every weight can be shown as a reason. Against "unrelated", the prior is
+that two random people are one (not the share among candidates: blocking already chose them),
+and a name agreement is adjusted by how common the shared name is, log2(u_agree / frequency):
+a shared "Mohammed" counts less than a shared "Zubayda".
 """
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import Indel, JaroWinkler
 
-from sync.dedup.features import MISSING, NAME_FIELDS, FeatureTable, Vocab
+from sync.dedup.compare import LEVELS, Comparisons
+from sync.dedup.features import NAME_FIELDS, FeatureTable
 
-NAME_LEVELS = ("different", "similar", "same sound", "same spelling")
-LEVELS: dict[str, tuple[str, ...]] = {
-    **{name: NAME_LEVELS for name in NAME_FIELDS},
-    "birth": (
-        "different",
-        "plausible",
-        "within estimate",
-        "close",
-        "same year",
-        "day/month swapped",
-        "same date",
-    ),  # fmt: skip
-    "sex": ("different", "same"),
-    "phone": ("different", "same"),
-    "id_number": ("different", "same"),
-    "origin": ("different", "same"),
-}
 M_START: dict[str, tuple[float, ...]] = {
     **{name: (0.03, 0.07, 0.4, 0.5) for name in NAME_FIELDS},
     "birth": (0.02, 0.05, 0.15, 0.15, 0.2, 0.03, 0.4),
@@ -60,140 +43,14 @@ R_START: dict[str, tuple[float, ...]] = {
     "origin": (0.3, 0.7),
 }
 CLASSES = ("match", "related", "unrelated")
-PRIOR_STRENGTH = 10.0
 LEVEL_FLOOR = 0.005  # no level is impossible: phones change, clerks err
 MIN_PAIRS = 100
 EM_ITERATIONS = 60
 # Registered once per household: relatives share them as often as duplicates do.
 SHARED_BY_HOUSEHOLD = ("phone", "origin")
-SIMILAR = 0.85  # Jaro-Winkler of skeletons
-SIMILAR_EDIT = 0.75  # or share of letters kept by insertions/deletions (MD / HMD)
-SIMILAR_PLACE = 0.9
-SAME_SCRIPT_FORM = 0.8
-_ARABIC = re.compile("[\u0600-\u06ff]")
 SAME_REGISTRATION_PENALTY = -12.0
 TF_BOUNDS = (-6.0, 8.0)
-
-
-class SimilarityCache:
-    """Similarities of interned strings, computed once per distinct pair in a call."""
-
-    def __init__(self, vocab: Vocab) -> None:
-        self.vocab = vocab
-        self._strings = np.array([], dtype=object)
-        self._arabic = np.zeros(0, bool)
-
-    def strings(self) -> np.ndarray:
-        """Return the vocabulary as an object array (refreshed when it has grown)."""
-        if len(self._strings) != len(self.vocab):
-            new = self.vocab.strings[len(self._strings) :]
-            self._strings = np.concatenate([self._strings, np.array(new + [""], object)[:-1]])
-            flags = np.array([bool(_ARABIC.search(t)) for t in new], bool)
-            self._arabic = np.concatenate([self._arabic, flags])
-        return self._strings
-
-    def arabic(self, codes: np.ndarray) -> np.ndarray:
-        """Tell which interned strings are in Arabic script."""
-        self.strings()
-        return self._arabic[codes]
-
-    def __call__(self, a: np.ndarray, b: np.ndarray, *scorers) -> list[np.ndarray]:
-        """Return, per scorer, the 0..1 similarities of the strings of code pairs a[i], b[i]."""
-        scorers = scorers or (JaroWinkler.normalized_similarity,)
-        if not len(a):
-            return [np.zeros(0) for _ in scorers]
-        packed = (np.minimum(a, b).astype(np.int64) << 32) | np.maximum(a, b)
-        unique, inverse = np.unique(packed, return_inverse=True)
-        strings = self.strings()
-        left, right = strings[unique >> 32], strings[unique & 0xFFFFFFFF]
-        return [
-            np.asarray(process.cpdist(left, right, scorer=scorer, workers=1), float)[inverse]
-            for scorer in scorers
-        ]
-
-
-@dataclass
-class Comparisons:
-    """Comparison levels of pairs (a[i], b[i]); -1 marks a null comparison."""
-
-    a: np.ndarray
-    b: np.ndarray
-    levels: dict[str, np.ndarray]
-    swapped: np.ndarray
-    same_registration: np.ndarray
-
-
-def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims) -> np.ndarray:
-    """Return name levels comparing field fa of a with field fb of b.
-
-    Equal skeletons in one script but clearly different spellings (محمد / محمود, Mohammed /
-    Mahmoud, Hassan / Hussein) are only "similar": the skeleton is for crossing scripts.
-    """
-    skel_a, skel_b = ft.skel[fa][a], ft.skel[fb][b]
-    level = np.where(skel_a == skel_b, 2, 0).astype(np.int8)
-    level[ft.norm[fa][a] == ft.norm[fb][b]] = 3
-    null = (skel_a == MISSING) | (skel_b == MISSING)
-    form_a, form_b = ft.form[fa][a], ft.form[fb][b]
-    check = np.flatnonzero((level == 2) & (form_a != form_b))
-    check = check[sims.arabic(form_a[check]) == sims.arabic(form_b[check])]
-    (ratio,) = sims(form_a[check], form_b[check], Indel.normalized_similarity)
-    level[check[ratio < SAME_SCRIPT_FORM]] = 1
-    fuzzy = np.flatnonzero((level == 0) & ~null)
-    jaro, edit = sims(
-        skel_a[fuzzy], skel_b[fuzzy], JaroWinkler.normalized_similarity, Indel.normalized_similarity
-    )
-    level[fuzzy[(jaro >= SIMILAR) | (edit >= SIMILAR_EDIT)]] = 1
-    level[null] = -1
-    return level
-
-
-def _birth_levels(ft: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return birth levels, from "different" to "same date" (see LEVELS["birth"]).
-
-    The slack is what two estimated ages allow (it grows with age), plus a year for a birthday
-    not yet reached or a slip of the year; "close" is two years whatever the estimates.
-    """
-    year_a, year_b = ft.birth_year[a].astype(np.int32), ft.birth_year[b].astype(np.int32)
-    gap = np.abs(year_a - year_b)
-    slack = ft.year_tol[a].astype(np.int32) + ft.year_tol[b] + 1
-    level = np.where(gap <= 2 * slack + 1, 1, 0).astype(np.int8)
-    level[gap <= slack] = 2
-    level[gap <= 2] = 3
-    level[gap == 0] = 4
-    dob_a, dob_b = ft.dob[a], ft.dob[b]
-    swapped = ((ft.dob_swapped[a] == dob_b) | (dob_a == ft.dob_swapped[b])) & (dob_a > 0)
-    level[swapped & (dob_b > 0)] = 5
-    level[(dob_a == dob_b) & (dob_a > 0)] = 6
-    level[(year_a == 0) | (year_b == 0)] = -1
-    return level
-
-
-def _equal_levels(column: np.ndarray, a: np.ndarray, b: np.ndarray, missing: int) -> np.ndarray:
-    """Return 1 where both sides agree, 0 where they differ, -1 where either is missing."""
-    left, right = column[a], column[b]
-    level = (left == right).astype(np.int8)
-    level[(left == missing) | (right == missing)] = -1
-    return level
-
-
-def compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCache) -> Comparisons:
-    """Compare every pair (a[i], b[i]) field by field."""
-    levels = {f: _name_levels(ft, f, f, a, b, sims) for f in NAME_FIELDS}
-    given_x = _name_levels(ft, "given", "family", a, b, sims)
-    family_x = _name_levels(ft, "family", "given", a, b, sims)
-    straight = levels["given"].astype(np.int16) + levels["family"]
-    swapped = given_x.astype(np.int16) + family_x >= straight + 3
-    levels["given"] = np.where(swapped, given_x, levels["given"])
-    levels["family"] = np.where(swapped, family_x, levels["family"])
-    levels["birth"] = _birth_levels(ft, a, b)
-    levels["sex"] = _equal_levels(ft.sex, a, b, 0)
-    for column in ("phone", "id_number", "origin"):
-        levels[column] = _equal_levels(getattr(ft, column), a, b, MISSING)
-    near = np.flatnonzero(levels["origin"] == 0)
-    close = sims(ft.origin[a[near]], ft.origin[b[near]])[0] >= SIMILAR_PLACE
-    levels["origin"][near[close]] = 1
-    same_registration = (ft.household[a] == ft.household[b]) & (ft.household[a] != MISSING)
-    return Comparisons(a, b, levels, swapped, same_registration)
+SWAPPABLE = {"given": "family", "family": "given"}
 
 
 @dataclass
@@ -207,12 +64,25 @@ class Model:
     random_match: float = 1e-6
     tf: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def tf_adjustment(self, name: str, codes: np.ndarray) -> np.ndarray:
-        """Return the extra weight of agreeing on these name values, by their frequency."""
+    def frequency(self, name: str, codes: np.ndarray) -> np.ndarray:
+        """Return how common these skeletons are in one name field."""
         table = self.tf[name]
         inside = (codes >= 0) & (codes < len(table))
         freq = np.where(inside, table[np.clip(codes, 0, len(table) - 1)], 0)
-        freq = np.maximum(freq, table.min() if len(table) else 1e-6)
+        return np.maximum(freq, table.min() if len(table) else 1e-6)
+
+    def tf_adjustment(
+        self, name: str, codes: np.ndarray, swapped: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the extra weight of agreeing on these name values, by their frequency.
+
+        For a pair whose given and family names were swapped, it is not known which record
+        holds which, so the more common reading of the shared value counts.
+        """
+        freq = self.frequency(name, codes)
+        if swapped is not None and name in SWAPPABLE and swapped.any():
+            other = SWAPPABLE[name]
+            freq = np.where(swapped, np.maximum(freq, self.frequency(other, codes)), freq)
         agree = self.u[name][2:].sum()
         return np.clip(np.log2(agree / freq), *TF_BOUNDS)
 
@@ -226,7 +96,8 @@ class Model:
             if alternative == "unrelated" and name in NAME_FIELDS and self.tf:
                 agree = level >= 2
                 codes = ft.skel[name][comp.a[agree]]
-                weight[agree] += self.tf_adjustment(name, codes).astype(np.float32)
+                adjustment = self.tf_adjustment(name, codes, comp.swapped[agree])
+                weight[agree] += adjustment.astype(np.float32)
             parts[name] = weight
         return parts
 
@@ -289,13 +160,13 @@ def _log_likelihood(patterns: np.ndarray, dist: dict[str, np.ndarray]) -> np.nda
     return total
 
 
-def _refit(patterns: np.ndarray, weights: np.ndarray, start: dict) -> dict[str, np.ndarray]:
+def _refit(patterns: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
     """Return level distributions fitted to patterns weighted by class responsibility."""
     dist = {}
     for j, name in enumerate(LEVELS):
         seen = patterns[:, j] >= 0
         total = np.bincount(patterns[seen, j], weights[seen], minlength=len(LEVELS[name]))
-        total = total + PRIOR_STRENGTH * np.asarray(start[name]) + 0.5
+        total = total + 0.5
         dist[name] = np.maximum(total / total.sum(), LEVEL_FLOOR)
         dist[name] /= dist[name].sum()
     return dist
@@ -310,7 +181,7 @@ def _em(patterns: np.ndarray, counts: np.ndarray, dists: dict, shares: dict, fre
         for c, row in zip(dists, resp, strict=True):
             shares[c] = float(np.clip(row.sum() / max(counts.sum(), 1), 1e-6, 1.0))
             if free.get(c):
-                fitted = _refit(patterns, row, dists[c])
+                fitted = _refit(patterns, row)
                 dists[c].update({name: fitted[name] for name in free[c]})
 
 

@@ -1,0 +1,115 @@
+"""JSON API for tablets: code blocks for offline registration, and the outbox delivery."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, g
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.datastructures import MultiDict
+
+from fieldreg import devices, forms, records
+from fieldreg.access import requires
+from fieldreg.db import get_db, setting
+from fieldreg.errors import DomainError
+from fieldreg.schemas import HouseholdSchema
+
+blp = Blueprint("devices", __name__, url_prefix="/api/v1", description="Tablets working offline")
+
+
+class BlockArgsSchema(Schema):
+    """A tablet's request for codes."""
+
+    device_id = fields.UUID(load_default=None)
+    count = fields.Integer(load_default=100, validate=validate.Range(1, devices.MAX_BLOCK))
+
+
+class BlockSchema(Schema):
+    """A block of codes only this tablet may give out, and the key to seal records with."""
+
+    device_id = fields.String()
+    station = fields.String()
+    codes = fields.List(fields.String())
+    station_key = fields.String(metadata={"description": "P-256 public key, raw, base64url"})
+
+
+class OutboxSchema(Schema):
+    """One queued registration: sealed for the station (epk, iv, ct) or, on plain HTTP, plain."""
+
+    client_id = fields.UUID(required=True)
+    epk = fields.String(validate=validate.Length(max=200))
+    iv = fields.String(validate=validate.Length(max=40))
+    ct = fields.String(validate=validate.Length(max=1_000_000))
+    fields_ = fields.List(
+        fields.List(fields.String(), validate=validate.Length(equal=2)),
+        data_key="fields",
+        validate=validate.Length(max=2000),
+    )
+
+
+def _actor() -> str | None:
+    return g.user["username"] if g.get("user") else None
+
+
+@blp.route("/devices/codes", methods=["POST"])
+@requires("household:create")
+@blp.arguments(BlockArgsSchema)
+@blp.response(201, BlockSchema)
+def device_codes(args):
+    """Give a tablet (new or known) a fresh block of codes for offline registrations."""
+    device_id = str(args["device_id"] or uuid.uuid4())
+    db = get_db()
+    issued = devices.issue_block(db, device_id, args["count"], _actor())
+    key = devices.station_key(current_app.config["DATA"])
+    return {
+        "device_id": device_id,
+        "station": setting(db, "station_code"),
+        "codes": issued,
+        "station_key": devices.public_key_b64(key),
+    }
+
+
+@blp.route("/outbox", methods=["POST"])
+@requires("household:create")
+@blp.arguments(OutboxSchema)
+@blp.response(201, HouseholdSchema)
+def deliver(envelope):
+    """Accept a registration queued on a tablet; the same client_id again is the same one."""
+    envelope["client_id"] = str(envelope["client_id"])
+    if "ct" in envelope:
+        inner = devices.open_sealed(devices.station_key(current_app.config["DATA"]), envelope)
+        pairs = inner.get("fields")
+    else:
+        pairs = envelope.get("fields_")
+    data = _form_record(pairs, envelope["client_id"])
+    try:
+        loaded = HouseholdSchema().load(data)
+    except ValidationError as exc:
+        raise DomainError("Some fields are not valid.", exc.messages) from exc
+    household, created = records.create_household(get_db(), loaded, _actor())
+    return household, (201 if created else 200)
+
+
+def _form_record(pairs, client_id: str) -> dict:
+    """Read a queued form (name/value pairs) into HouseholdSchema's shape, with device codes."""
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs
+    ):
+        raise DomainError("A queued record holds name/value pairs.", {"fields": ["Malformed."]})
+    form = MultiDict(pairs)
+    if form.get("client_id", client_id) != client_id:
+        raise DomainError("The sealed record belongs to another client_id.", {"client_id": ["?"]})
+    data, blocks = forms.household_from_form(form)
+    data["client_id"] = client_id
+    if form.get("device_id"):
+        data["device_id"] = form["device_id"]
+    if form.get("household_device_code"):
+        data["device_code"] = form["household_device_code"]
+    for member, block in zip(data["members"], blocks, strict=True):
+        pre = forms.prefix(block)
+        if form.get(pre + "device_code"):
+            member["device_code"] = form[pre + "device_code"]
+        if form.get(pre + "person_id"):
+            member["id"] = form[pre + "person_id"]
+    return data

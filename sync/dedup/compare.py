@@ -1,0 +1,190 @@
+"""Comparison levels: how two people's fields agree, pair by pair, vectorised.
+
+Names: different / similar (typo) / same sound (one skeleton, e.g. محمد and Mohamad) / same
+spelling; given and family names are also compared crosswise, for clerks who swap them. Birth:
+from different to the same date, with room for estimated ages and swapped day/month. Sex,
+phone, id number and origin: same or different. A field missing on either side is null (-1)
+and weighs nothing. Fuzzy scores come from rapidfuzz, once per distinct pair of values.
+"""
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Indel, JaroWinkler
+
+from sync.dedup.features import MISSING, NAME_FIELDS, FeatureTable, Vocab
+
+NAME_LEVELS = ("different", "similar", "same sound", "same spelling")
+LEVELS: dict[str, tuple[str, ...]] = {
+    **{name: NAME_LEVELS for name in NAME_FIELDS},
+    "birth": (
+        "different",
+        "plausible",
+        "within estimate",
+        "close",
+        "same year",
+        "day/month swapped",
+        "same date",
+    ),  # fmt: skip
+    "sex": ("different", "same"),
+    "phone": ("different", "same"),
+    "id_number": ("different", "same"),
+    "origin": ("different", "same"),
+}
+SIMILAR = 0.85  # Jaro-Winkler of skeletons
+SIMILAR_EDIT = 0.75  # or share of letters kept by insertions/deletions (MD / HMD)
+SIMILAR_PLACE = 0.9
+BATCH = 500_000
+SAME_SCRIPT_FORM = 0.8  # below, one skeleton in one script is two names (محمد / محمود)
+_ARABIC = re.compile("[\u0600-\u06ff]")
+
+
+class SimilarityCache:
+    """Similarities of interned strings, computed once per distinct pair in a call."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        self._strings = np.array([], dtype=object)
+        self._arabic = np.zeros(0, bool)
+
+    def strings(self) -> np.ndarray:
+        """Return the vocabulary as an object array (refreshed when it has grown)."""
+        if len(self._strings) != len(self.vocab):
+            new = self.vocab.strings[len(self._strings) :]
+            self._strings = np.concatenate([self._strings, np.array(new + [""], object)[:-1]])
+            flags = np.array([bool(_ARABIC.search(t)) for t in new], bool)
+            self._arabic = np.concatenate([self._arabic, flags])
+        return self._strings
+
+    def arabic(self, codes: np.ndarray) -> np.ndarray:
+        """Tell which interned strings are in Arabic script."""
+        self.strings()
+        return self._arabic[codes]
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, *scorers) -> list[np.ndarray]:
+        """Return, per scorer, the 0..1 similarities of the strings of code pairs a[i], b[i]."""
+        scorers = scorers or (JaroWinkler.normalized_similarity,)
+        if not len(a):
+            return [np.zeros(0) for _ in scorers]
+        packed = (np.minimum(a, b).astype(np.int64) << 32) | np.maximum(a, b)
+        unique, inverse = np.unique(packed, return_inverse=True)
+        strings = self.strings()
+        left, right = strings[unique >> 32], strings[unique & 0xFFFFFFFF]
+        return [
+            np.asarray(process.cpdist(left, right, scorer=scorer, workers=1), float)[inverse]
+            for scorer in scorers
+        ]
+
+
+@dataclass
+class Comparisons:
+    """Comparison levels of pairs (a[i], b[i]); -1 marks a null comparison."""
+
+    a: np.ndarray
+    b: np.ndarray
+    levels: dict[str, np.ndarray]
+    swapped: np.ndarray
+    same_registration: np.ndarray
+
+
+def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims) -> np.ndarray:
+    """Return name levels comparing field fa of a with field fb of b.
+
+    Equal skeletons in one script but clearly different spellings (محمد / محمود, Mohammed /
+    Mahmoud, Hassan / Hussein) are only "similar": the skeleton is for crossing scripts.
+    """
+    skel_a, skel_b = ft.skel[fa][a], ft.skel[fb][b]
+    level = np.where(skel_a == skel_b, 2, 0).astype(np.int8)
+    level[ft.norm[fa][a] == ft.norm[fb][b]] = 3
+    null = (skel_a == MISSING) | (skel_b == MISSING)
+    form_a, form_b = ft.form[fa][a], ft.form[fb][b]
+    check = np.flatnonzero((level == 2) & (form_a != form_b))
+    check = check[sims.arabic(form_a[check]) == sims.arabic(form_b[check])]
+    (ratio,) = sims(form_a[check], form_b[check], Indel.normalized_similarity)
+    level[check[ratio < SAME_SCRIPT_FORM]] = 1
+    fuzzy = np.flatnonzero((level == 0) & ~null)
+    jaro, edit = sims(
+        skel_a[fuzzy], skel_b[fuzzy], JaroWinkler.normalized_similarity, Indel.normalized_similarity
+    )
+    level[fuzzy[(jaro >= SIMILAR) | (edit >= SIMILAR_EDIT)]] = 1
+    level[null] = -1
+    return level
+
+
+def _birth_levels(ft: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return birth levels, from "different" to "same date" (see LEVELS["birth"]).
+
+    The slack is what two estimated ages allow (it grows with age), plus a year for a birthday
+    not yet reached or a slip of the year; "close" is two years whatever the estimates.
+    """
+    year_a, year_b = ft.birth_year[a].astype(np.int32), ft.birth_year[b].astype(np.int32)
+    gap = np.abs(year_a - year_b)
+    slack = ft.year_tol[a].astype(np.int32) + ft.year_tol[b] + 1
+    level = np.where(gap <= 2 * slack + 1, 1, 0).astype(np.int8)
+    level[gap <= slack] = 2
+    level[gap <= 2] = 3
+    level[gap == 0] = 4
+    dob_a, dob_b = ft.dob[a], ft.dob[b]
+    swapped = ((ft.dob_swapped[a] == dob_b) | (dob_a == ft.dob_swapped[b])) & (dob_a > 0)
+    level[swapped & (dob_b > 0)] = 5
+    level[(dob_a == dob_b) & (dob_a > 0)] = 6
+    level[(year_a == 0) | (year_b == 0)] = -1
+    return level
+
+
+def _equal_levels(column: np.ndarray, a: np.ndarray, b: np.ndarray, missing: int) -> np.ndarray:
+    """Return 1 where both sides agree, 0 where they differ, -1 where either is missing."""
+    left, right = column[a], column[b]
+    level = (left == right).astype(np.int8)
+    level[(left == missing) | (right == missing)] = -1
+    return level
+
+
+def subset(comp: Comparisons, rows: np.ndarray) -> Comparisons:
+    """Return the comparisons of some pairs (an index array or a mask)."""
+    return Comparisons(
+        comp.a[rows], comp.b[rows], {k: v[rows] for k, v in comp.levels.items()},
+        comp.swapped[rows], comp.same_registration[rows],
+    )  # fmt: skip
+
+
+def concat(parts: list[Comparisons]) -> Comparisons:
+    """Return the comparisons of several batches as one."""
+    if len(parts) == 1:
+        return parts[0]
+    return Comparisons(
+        np.concatenate([p.a for p in parts]), np.concatenate([p.b for p in parts]),
+        {k: np.concatenate([p.levels[k] for p in parts]) for k in parts[0].levels},
+        np.concatenate([p.swapped for p in parts]),
+        np.concatenate([p.same_registration for p in parts]),
+    )  # fmt: skip
+
+
+def compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCache) -> Comparisons:
+    """Compare every pair (a[i], b[i]) field by field, in batches that bound memory."""
+    batches = [
+        _compare(ft, a[i : i + BATCH], b[i : i + BATCH], sims) for i in range(0, len(a), BATCH)
+    ]
+    return concat(batches) if batches else _compare(ft, a, b, sims)
+
+
+def _compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCache) -> Comparisons:
+    """Compare one batch of pairs field by field."""
+    levels = {f: _name_levels(ft, f, f, a, b, sims) for f in NAME_FIELDS}
+    given_x = _name_levels(ft, "given", "family", a, b, sims)
+    family_x = _name_levels(ft, "family", "given", a, b, sims)
+    straight = levels["given"].astype(np.int16) + levels["family"]
+    swapped = given_x.astype(np.int16) + family_x >= straight + 3
+    levels["given"] = np.where(swapped, given_x, levels["given"])
+    levels["family"] = np.where(swapped, family_x, levels["family"])
+    levels["birth"] = _birth_levels(ft, a, b)
+    levels["sex"] = _equal_levels(ft.sex, a, b, 0)
+    for column in ("phone", "id_number", "origin"):
+        levels[column] = _equal_levels(getattr(ft, column), a, b, MISSING)
+    near = np.flatnonzero(levels["origin"] == 0)
+    close = sims(ft.origin[a[near]], ft.origin[b[near]])[0] >= SIMILAR_PLACE
+    levels["origin"][near[close]] = 1
+    same_registration = (ft.household[a] == ft.household[b]) & (ft.household[a] != MISSING)
+    return Comparisons(a, b, levels, swapped, same_registration)

@@ -1,0 +1,116 @@
+"""Tablets: offline code blocks, device-made codes at registration, sealed outbox delivery."""
+
+import uuid
+
+from fieldreg import devices
+from tests.conftest import household_body
+
+
+def block(client, api, count=5, device_id=None):
+    body = {"count": count, **({"device_id": device_id} if device_id else {})}
+    response = client.post("/api/v1/devices/codes", json=body, headers=api)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_migration_adds_devices_and_code_owner(db):
+    assert "device_id" in db.table("codes").columns_dict
+    assert set(db.table("devices").columns_dict) >= {"id", "created_at", "last_seen"}
+
+
+def test_a_device_gets_blocks_of_fresh_codes_that_never_overlap(client, api, db):
+    first = block(client, api, 5)
+    again = block(client, api, 3, first["device_id"])
+    other = block(client, api, 4)
+    assert again["device_id"] == first["device_id"] and other["device_id"] != first["device_id"]
+    all_codes = first["codes"] + again["codes"] + other["codes"]
+    assert len(set(all_codes)) == 12 and all(c.startswith("T3S-") for c in all_codes)
+    assert first["station_key"] == other["station_key"]
+    listed = {d["id"]: d["unused"] for d in devices.list_devices(db)}
+    assert listed[first["device_id"]] == 8
+
+
+def test_device_codes_become_the_household_and_member_codes(client, api):
+    got = block(client, api, 4)
+    body = household_body(device_id=got["device_id"], device_code=got["codes"][0])
+    for member, code in zip(body["members"], got["codes"][1:], strict=True):
+        member["device_code"] = code
+    response = client.post("/api/v1/households", json=body, headers=api)
+    assert response.status_code == 201, response.json
+    assert response.json["code"] == got["codes"][0]
+    assert [m["code"] for m in response.json["members"]] == got["codes"][1:]
+
+
+def test_device_codes_are_refused_from_another_device_or_twice(client, api):
+    mine, theirs = block(client, api, 2), block(client, api, 2)
+    stolen = household_body(device_id=mine["device_id"], device_code=theirs["codes"][0])
+    response = client.post("/api/v1/households", json=stolen, headers=api)
+    assert response.status_code == 409 and "device_code" in response.json["fields"]
+    ok = household_body(device_id=mine["device_id"], device_code=mine["codes"][0])
+    assert client.post("/api/v1/households", json=ok, headers=api).status_code == 201
+    twice = household_body(device_id=mine["device_id"], device_code=mine["codes"][0])
+    assert client.post("/api/v1/households", json=twice, headers=api).status_code == 409
+    printed = household_body(device_code="T3S-22222")
+    assert client.post("/api/v1/households", json=printed, headers=api).status_code in (400, 409)
+
+
+def form_pairs(got, client_id, person_id):
+    return [
+        ["client_id", client_id],
+        ["device_id", got["device_id"]],
+        ["household_device_code", got["codes"][0]],
+        ["given_name", "Maryam"],
+        ["family_name", "Haddad"],
+        ["sex", "female"],
+        ["age_years", "34"],
+        ["person_id", person_id],
+        ["device_code", got["codes"][1]],
+        ["m1-given_name", "Yusuf"],
+        ["m1-sex", "male"],
+        ["m1-device_code", got["codes"][2]],
+        ["transport", "bus"],
+    ]
+
+
+def test_a_sealed_record_is_delivered_once_however_often_it_is_sent(client, api, db):
+    got = block(client, api, 3)
+    client_id, person_id = str(uuid.uuid4()), str(uuid.uuid4())
+    record = {"fields": form_pairs(got, client_id, person_id)}
+    sealed = devices.seal(devices.unb64url(got["station_key"]), client_id, record)
+    first = client.post("/api/v1/outbox", json=sealed, headers=api)
+    assert first.status_code == 201, first.json
+    assert first.json["code"] == got["codes"][0]
+    assert first.json["members"][0]["id"] == person_id
+    assert first.json["members"][1]["code"] == got["codes"][2]
+    again = client.post("/api/v1/outbox", json=sealed, headers=api)
+    assert again.status_code == 200 and again.json["id"] == first.json["id"]
+    assert db.table("households").count == 1
+
+
+def test_a_tampered_or_foreign_sealed_record_is_refused(client, api, db):
+    got = block(client, api, 1)
+    client_id = str(uuid.uuid4())
+    sealed = devices.seal(devices.unb64url(got["station_key"]), client_id, {"fields": []})
+    moved = {**sealed, "client_id": str(uuid.uuid4())}
+    assert client.post("/api/v1/outbox", json=moved, headers=api).status_code == 400
+    foreign_key = devices.public_key_b64(devices.ec.generate_private_key(devices.ec.SECP256R1()))
+    foreign = devices.seal(devices.unb64url(foreign_key), client_id, {"fields": []})
+    response = client.post("/api/v1/outbox", json=foreign, headers=api)
+    assert response.status_code == 400 and "ct" in response.json["fields"]
+    assert db.table("households").count == 0
+
+
+def test_a_plain_record_from_an_insecure_page_is_accepted_and_validated(client, api, db):
+    client_id = str(uuid.uuid4())
+    body = {"client_id": client_id, "fields": [["given_name", "Ali"], ["age_years", "300"]]}
+    response = client.post("/api/v1/outbox", json=body, headers=api)
+    assert response.status_code == 400 and "members" in response.json["fields"]
+    body["fields"][1][1] = "30"
+    assert client.post("/api/v1/outbox", json=body, headers=api).status_code == 201
+    assert db.table("households").count == 1
+
+
+def test_the_station_key_is_private_to_its_owner(app):
+    devices.station_key(app.config["DATA"])
+    path = devices.Path(app.config["DATA"]) / devices.KEY_FILE
+    assert path.stat().st_mode & 0o077 == 0

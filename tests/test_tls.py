@@ -1,0 +1,78 @@
+"""`serve --https`: a local CA made once, a certificate for the laptop's names, TLS served."""
+
+import datetime as dt
+import os
+import ssl
+import subprocess
+import sys
+import time
+
+import httpx
+from cryptography import x509
+
+from fieldreg import tls
+from tests.conftest import ROOT, free_port
+
+
+def test_the_ca_is_made_once_and_the_server_certificate_follows_the_addresses(tmp_path):
+    cert, key, ca = tls.ensure(tmp_path, ["localhost", "station.local"], ["127.0.0.1"])
+    first_ca, first_cert = ca.read_bytes(), cert.read_bytes()
+    assert (tmp_path / "tls" / "ca.key").stat().st_mode & 0o077 == 0
+    assert key.stat().st_mode & 0o077 == 0
+    tls.ensure(tmp_path, ["localhost", "station.local"], ["127.0.0.1"])
+    assert cert.read_bytes() == first_cert
+    tls.ensure(tmp_path, ["localhost", "station.local"], ["127.0.0.1", "192.168.8.10"])
+    assert ca.read_bytes() == first_ca and cert.read_bytes() != first_cert
+    made = x509.load_pem_x509_certificate(cert.read_bytes())
+    san = made.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {str(ip) for ip in san.get_values_for_type(x509.IPAddress)} == {
+        "127.0.0.1",
+        "192.168.8.10",
+    }
+    assert made.not_valid_after_utc - dt.datetime.now(dt.UTC) < dt.timedelta(days=825)
+    authority = x509.load_pem_x509_certificate(first_ca)
+    made.verify_directly_issued_by(authority)
+
+
+def test_serve_https_answers_over_tls_and_hands_out_the_ca_in_plain_http(data_dir):
+    port, ca_port = free_port(), free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "fieldreg",
+        "--data",
+        str(data_dir),
+        "serve",
+        "--https",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ca-port",
+        str(ca_port),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        ca_file = tls.ca_path(data_dir)
+        trust = None
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                trust = trust or ssl.create_default_context(cafile=str(ca_file))
+                response = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=trust, timeout=1)
+                break
+            except (httpx.HTTPError, OSError):
+                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+                time.sleep(0.2)
+        assert response.status_code == 200
+        plain = httpx.get(f"http://127.0.0.1:{ca_port}/ca.crt")
+        assert plain.status_code == 200 and plain.content == tls.der(ca_file)
+        moved = httpx.get(f"http://127.0.0.1:{ca_port}/register")
+        assert moved.status_code == 302
+        assert moved.headers["location"] == f"https://127.0.0.1:{port}/register"
+    finally:
+        proc.terminate()
+        proc.wait(10)
