@@ -77,7 +77,8 @@ def test_medic_works_the_queue_on_a_phone(station, browser):
         headers=headers,
     )
     page.clock.fast_forward(16_000)
-    page.wait_for_function("document.querySelectorAll('[data-queue-item]').length == 2")
+    # expect() polls from Python: wait_for_function evaluates a string, which the CSP forbids.
+    playwright.expect(page.locator("[data-queue-item]")).to_have_count(2)
     assert page.locator("[data-queue-item]").first.get_attribute("data-queue-item") == second
     # One tap opens the person, one more re-triages, and we are back at the queue.
     page.locator(f"[data-queue-item='{first}'] a").click()
