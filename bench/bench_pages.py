@@ -22,6 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# A throw-away encrypted station: a known passphrase and the cheap KDF (as bench/common.py).
+os.environ.setdefault("FIELDREG_PASSPHRASE", "benchmark data only")
+os.environ.setdefault("FIELDREG_KDF", "fast")
+
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
