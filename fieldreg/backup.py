@@ -255,6 +255,11 @@ def schedule(db_path: str | Path, folder: Path, minutes: float, keep: int):
     def loop():
         delay = _seconds_to_next(db_path, interval)
         while not stop.wait(delay):
+            # A locked station has no key: nothing can be read, so there is nothing to back up
+            # yet (and no failure to report); try again a minute after it is unlocked.
+            if not keyring.is_unlocked(Path(db_path).parent):
+                delay = min(interval, 60)
+                continue
             run(db_path, folder, keep)
             delay = interval
 

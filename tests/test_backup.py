@@ -212,3 +212,23 @@ def test_cli_backup_now_and_list(runner, tmp_path, monkeypatch):
     monkeypatch.setenv("FIELDREG_BACKUP_DIR", "/proc/no-such-place")
     failed = runner.invoke("backup", "now")
     assert failed.exit_code != 0 and "/proc/no-such-place" in failed.output
+
+
+def test_a_locked_station_skips_backups_without_reporting_failure(tmp_path, monkeypatch, caplog):
+    """Regression: `make run` on a fresh machine logged BACKUP FAILED every interval."""
+    from fieldreg import backup as backup_module
+    from fieldreg import keyring
+
+    data = tmp_path / "locked"
+    data.mkdir()
+    monkeypatch.delenv(keyring.ENV_PASSPHRASE, raising=False)
+    monkeypatch.setattr(backup_module, "FIRST_DELAY", 0.05)
+    calls = []
+    monkeypatch.setattr(backup_module, "run", lambda *args: calls.append(args))
+    assert not keyring.is_unlocked(data)
+    halt = backup_module.schedule(data / "fieldreg.db", tmp_path / "usb", 0.001, 3)
+    import time
+
+    time.sleep(0.5)
+    halt()
+    assert calls == [] and "BACKUP FAILED" not in caplog.text
