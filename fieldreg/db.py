@@ -85,8 +85,15 @@ def update_row(db: sqlite_utils.Database, table: str, record_id: str, changes: d
 
 def setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
     """Read one station setting."""
-    rows = list(db.query("select value from settings where key = ?", [key]))
-    return rows[0]["value"] if rows else default
+    row = db.execute("select value from settings where key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def rows(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> list[dict]:
+    """Read rows as dicts on a hot path (sqlite-utils' query() adds a SAVEPOINT per call)."""
+    cursor = db.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def set_setting(db: sqlite_utils.Database, key: str, value: str) -> None:

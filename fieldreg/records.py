@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from fieldreg import audit, search_index, tags
 from fieldreg.db import insert_row, setting, update_row, write
+from fieldreg.db import rows as db_rows
 from fieldreg.errors import Conflict, NotFound
 from sync import changelog, names
 
@@ -85,7 +86,7 @@ def _hash(data: dict) -> str:
 
 def _existing_for_client(db: Database, client_id: str, digest: str) -> dict | None:
     """Return the household already made for this client id, or raise on different content."""
-    rows = list(db.query("select * from households where client_id = ?", [client_id]))
+    rows = db_rows(db, "select * from households where client_id = ?", [client_id])
     if not rows:
         return None
     if rows[0]["client_hash"] != digest:
@@ -151,7 +152,7 @@ def _codes(db: Database, wanted: list[tuple], device_id: str | None) -> list[str
 def _refuse_taken_ids(db: Database, person_ids: list[str]) -> None:
     """Refuse client-made person ids that already name someone (or repeat in one request)."""
     marks = ",".join("?" for _ in person_ids)
-    taken = list(db.query(f"select id from people where id in ({marks})", person_ids))
+    taken = db_rows(db, f"select id from people where id in ({marks})", person_ids)
     if taken or len(set(person_ids)) != len(person_ids):
         raise Conflict("A person with this id already exists.", {"members": ["Duplicate id."]})
 
@@ -171,7 +172,7 @@ def _insert_person(
         "updated_at": stamp,
     }
     insert_row(db, "people", row)
-    search_index.index_person(db, row)
+    search_index.index_person(db, row, fresh=True)
     return ("people", person_id, "upsert", row)
 
 
@@ -217,14 +218,14 @@ def update_person(db: Database, code: str, data: dict, actor: str | None) -> dic
 
 
 def _household_row(db: Database, code: str) -> dict:
-    rows = list(db.query("select * from households where code = ? and deleted = 0", [code]))
+    rows = db_rows(db, "select * from households where code = ? and deleted = 0", [code])
     if not rows:
         raise NotFound("No household has this code.")
     return rows[0]
 
 
 def _person_row(db: Database, code: str) -> dict:
-    rows = list(db.query("select * from people where code = ? and deleted = 0", [code]))
+    rows = db_rows(db, "select * from people where code = ? and deleted = 0", [code])
     if not rows:
         raise NotFound("No person has this code.")
     return rows[0]
@@ -263,11 +264,10 @@ def person_view(person: dict, hh_code: str) -> dict:
 def get_household(db: Database, code: str) -> dict:
     """Return a household with its members, by code."""
     hh = _household_row(db, code)
-    members = list(
-        db.query(
-            "select * from people where household_id = ? and deleted = 0 order by position",
-            [hh["id"]],
-        )
+    members = db_rows(
+        db,
+        "select * from people where household_id = ? and deleted = 0 order by position",
+        [hh["id"]],
     )
     return household_view(hh, members)
 

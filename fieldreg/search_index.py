@@ -30,11 +30,12 @@ def full_name(person: dict) -> str:
     return " ".join(p for p in parts if p)
 
 
-def index_person(db: Database, person: dict) -> None:
+def index_person(db: Database, person: dict, fresh: bool = False) -> None:
     """(Re)write the search keys of one person (the index row shares the person's rowid)."""
     keys = sorted({tok for part in NAME_PARTS for tok in _tokens(person.get(part))})
-    rowid = next(db.query("select rowid from people where id = ?", [person["id"]]))["rowid"]
-    db.execute("delete from people_search where rowid = ?", [rowid])
+    rowid = db.execute("select rowid from people where id = ?", [person["id"]]).fetchone()[0]
+    if not fresh:
+        db.execute("delete from people_search where rowid = ?", [rowid])
     db.execute(
         "insert into people_search (rowid, person_id, keys) values (?, ?, ?)",
         [rowid, person["id"], " ".join(keys)],

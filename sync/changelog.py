@@ -44,8 +44,9 @@ class Change:
 
 
 def _setting(db: Any, key: str) -> str | None:
-    rows = list(db.query("select value from settings where key = ?", [key]))
-    return rows[0]["value"] if rows else None
+    # db.execute, not db.query: sqlite-utils wraps every query in a SAVEPOINT of its own.
+    row = db.execute("select value from settings where key = ?", [key]).fetchone()
+    return row[0] if row else None
 
 
 def site_of(db: Any) -> str:
