@@ -10,8 +10,9 @@ A workload says what the clients do and what must hold: ``setup(data)``, ``worke
 stop, rng)`` (runs in several threads until ``stop`` is set), ``after_kill(db)`` (checks
 at every restart), ``settle(url)`` (resend what never got an answer), ``verify(db)`` and
 ``figures()``; the checks return lists of problems. The station's registrations are
-``Registrations`` below; an HQ applying sync batches is another class with the same
-methods and ``role = "hq"``, run by the same ``run_crash``.
+``Registrations`` below; an HQ applying sync batches is ``HqSync`` in
+tests/test_crash_hq.py, with the same methods and ``role = "hq"``, run by the same
+``run_crash``.
 
 Each start is a fresh process running the real ``serve`` command, forked from a process
 that did the imports once (see ForkServer).
