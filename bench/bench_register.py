@@ -102,26 +102,19 @@ def open_loop(url: str, headers: dict, rate: float, seconds: float) -> list[floa
     return latencies
 
 
+def serve(data: Path) -> tuple:
+    """Start `python -m fieldreg serve` on ``data`` on a free port; return (process, port)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "fieldreg", "--data", str(data), "serve"]
+    return start([*cmd, "--host", "127.0.0.1", "--port", str(port)]), port
+
+
 def start_fieldreg(work: Path) -> tuple:
     """Start a FieldReg station on a fresh data folder; return (process, url, headers)."""
     data = work / f"station-{uuid.uuid4().hex[:6]}"
     fieldreg(["init", "--code", "BEN"], data)
     token = fieldreg(["tokens", "create", "bench"], data).strip().splitlines()[-1]
-    port = free_port()
-    proc = start(
-        [
-            sys.executable,
-            "-m",
-            "fieldreg",
-            "--data",
-            str(data),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ]
-    )
+    proc, port = serve(data)
     wait_up(f"http://127.0.0.1:{port}/healthz")
     return proc, f"http://127.0.0.1:{port}/api/v1", {"Authorization": f"Bearer {token}"}
 
@@ -193,21 +186,7 @@ def run_search(work: Path, people: int, queries: int = 300) -> dict:
         build_population(data, people)
         print(f"  built {people} people in {time.monotonic() - began:.0f} s", file=sys.stderr)
     token = fieldreg(["tokens", "create", "search"], data).strip().splitlines()[-1]
-    port = free_port()
-    proc = start(
-        [
-            sys.executable,
-            "-m",
-            "fieldreg",
-            "--data",
-            str(data),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ]
-    )
+    proc, port = serve(data)
     try:
         wait_up(f"http://127.0.0.1:{port}/healthz")
         rng = random.Random(11)

@@ -192,29 +192,31 @@ def add_member(db: Database, hh_code: str, member: dict, actor: str | None) -> d
 
 def update_household(db: Database, code: str, data: dict, actor: str | None) -> dict:
     """Correct a household's fields; only the fields sent change."""
-    changes = household_columns(data)
     with write(db):
         hh = _household_row(db, code)
-        if changes:
-            changes["updated_at"] = tags.now()
-            update_row(db, "households", hh["id"], changes)
-            changelog.record(db, "households", hh["id"], "upsert", _synced(changes))
-            audit.log(db, actor, "update", "households", hh["id"], ",".join(sorted(changes)))
+        _correct(db, "households", hh, household_columns(data), actor)
     return get_household(db, hh["code"])
 
 
 def update_person(db: Database, code: str, data: dict, actor: str | None) -> dict:
     """Correct a person's fields; only the fields sent change."""
-    changes = person_columns(data)
     with write(db):
         person = _person_row(db, code)
+        changes = person_columns(data)
+        _correct(db, "people", person, changes, actor)
         if changes:
-            changes["updated_at"] = tags.now()
-            update_row(db, "people", person["id"], changes)
             search_index.index_person(db, {**person, **changes})
-            changelog.record(db, "people", person["id"], "upsert", changes)
-            audit.log(db, actor, "update", "people", person["id"], ",".join(sorted(changes)))
     return get_person(db, person["code"])
+
+
+def _correct(db: Database, tbl: str, row: dict, changes: dict, actor: str | None) -> None:
+    """Write the changed columns of a row, with its change-log entry and audit line."""
+    if not changes:
+        return
+    changes["updated_at"] = tags.now()
+    update_row(db, tbl, row["id"], changes)
+    changelog.record(db, tbl, row["id"], "upsert", _synced(changes))
+    audit.log(db, actor, "update", tbl, row["id"], ",".join(sorted(changes)))
 
 
 def _household_row(db: Database, code: str) -> dict:

@@ -114,16 +114,7 @@ def _hold(db: Any, change: Change) -> None:
     db.execute(
         "insert or ignore into sync_pending (site, seq, hlc, tbl, record_id, op, data, prev) "
         "values (?,?,?,?,?,?,?,?)",
-        [
-            change.site,
-            change.seq,
-            change.hlc,
-            change.tbl,
-            change.record_id,
-            change.op,
-            json.dumps(change.data, ensure_ascii=False, sort_keys=True),
-            json.dumps(change.prev) if change.prev else None,
-        ],
+        list(changelog.as_row(change, 0)[:8]),  # the changes row, without its position
     )
 
 
