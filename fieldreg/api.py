@@ -63,8 +63,8 @@ def log_search(found: int) -> None:
 
 @blp.route("/households", methods=["POST"])
 @requires("household:create")
-@blp.arguments(HouseholdSchema)
-@blp.response(201, HouseholdSchema)
+@blp.arguments(HouseholdSchema())
+@blp.response(201, HouseholdSchema())
 def create_household(data):
     """Register a household; the same client_id again returns the first one."""
     household, created = records.create_household(get_db(), data, actor())
@@ -73,7 +73,7 @@ def create_household(data):
 
 @blp.route("/households/<code>", methods=["GET"])
 @requires("household:read")
-@blp.response(200, HouseholdSchema)
+@blp.response(200, HouseholdSchema())
 def get_household(code):
     """Return a household and its members."""
     household = records.get_household(get_db(), valid_code(code))
@@ -87,7 +87,7 @@ def get_household(code):
 @blp.route("/households/<code>", methods=["PATCH"])
 @requires("household:update")
 @blp.arguments(HouseholdUpdateSchema(partial=True))
-@blp.response(200, HouseholdSchema)
+@blp.response(200, HouseholdSchema())
 def update_household(data, code):
     """Correct a household's fields."""
     return records.update_household(get_db(), valid_code(code), data, actor())
@@ -95,8 +95,8 @@ def update_household(data, code):
 
 @blp.route("/households/<code>/members", methods=["POST"])
 @requires("household:update")
-@blp.arguments(PersonSchema)
-@blp.response(201, PersonSchema)
+@blp.arguments(PersonSchema())
+@blp.response(201, PersonSchema())
 def add_member(data, code):
     """Add a person to a household."""
     return records.add_member(get_db(), valid_code(code), data, actor())
@@ -104,7 +104,7 @@ def add_member(data, code):
 
 @blp.route("/people/<code>", methods=["GET"])
 @requires("person:read")
-@blp.response(200, PersonSchema)
+@blp.response(200, PersonSchema())
 def get_person(code):
     """Return a person."""
     person = records.get_person(get_db(), valid_code(code))
@@ -116,7 +116,7 @@ def get_person(code):
 @blp.route("/people/<code>", methods=["PATCH"])
 @requires("household:update")
 @blp.arguments(PersonUpdateSchema(partial=True))
-@blp.response(200, PersonSchema)
+@blp.response(200, PersonSchema())
 def update_person(data, code):
     """Correct a person's fields."""
     return records.update_person(get_db(), valid_code(code), data, actor())
@@ -124,8 +124,8 @@ def update_person(data, code):
 
 @blp.route("/search", methods=["GET"])
 @requires("search")
-@blp.arguments(SearchArgsSchema, location="query")
-@blp.response(200, SearchResultSchema)
+@blp.arguments(SearchArgsSchema(), location="query")
+@blp.response(200, SearchResultSchema())
 def search(args):
     """Find people by code, phone or name (any script)."""
     results = search_index.search(get_db(), args["q"], args["limit"])
@@ -138,8 +138,8 @@ def search(args):
 
 @blp.route("/matches", methods=["GET"])
 @requires("household:create")
-@blp.arguments(MatchArgsSchema, location="query")
-@blp.response(200, MatchResultSchema)
+@blp.arguments(MatchArgsSchema(), location="query")
+@blp.response(200, MatchResultSchema())
 def possible_matches(args):
     """List people already registered who may be the one being typed."""
     return {"results": matches.possible_matches(get_db(), args)}
@@ -158,7 +158,7 @@ def tag(code, fmt):
 
 @blp.route("/stats", methods=["GET"])
 @requires("stats:read")
-@blp.response(200, StatsSchema)
+@blp.response(200, StatsSchema())
 def get_stats():
     """Return the figures the dashboard shows (at HQ: over all stations, raw and unique)."""
     if current_app.config["ROLE"] == "hq":

@@ -22,8 +22,8 @@ blp = Blueprint("admin_api", __name__, url_prefix="/api/v1", description="Protec
 
 @blp.route("/audit", methods=["GET"])
 @requires("audit:read")
-@blp.arguments(AuditArgsSchema, location="query")
-@blp.response(200, AuditListSchema)
+@blp.arguments(AuditArgsSchema(), location="query")
+@blp.response(200, AuditListSchema())
 def audit_log(args):
     """Read the audit log, newest first, filtered."""
     return {"entries": audit.entries(get_db(), **args)}
@@ -31,7 +31,7 @@ def audit_log(args):
 
 @blp.route("/users", methods=["GET"])
 @requires("users:manage")
-@blp.response(200, UserListSchema)
+@blp.response(200, UserListSchema())
 def users():
     """List the users (never their PINs)."""
     return {"users": auth.list_users(get_db())}
@@ -47,7 +47,7 @@ def unlock_user(user_id):
 
 @blp.route("/tokens", methods=["GET"])
 @requires("tokens:manage")
-@blp.response(200, TokenListSchema)
+@blp.response(200, TokenListSchema())
 def tokens():
     """List the API tokens (never their secrets)."""
     return {"tokens": auth.list_tokens(get_db())}
@@ -63,7 +63,7 @@ def revoke_token(token_id):
 
 @blp.route("/people/<code>/held", methods=["GET"])
 @requires("subject:read")
-@blp.response(200, HeldSchema)
+@blp.response(200, HeldSchema())
 def held(code):
     """Return everything held about a person (for the person who asks)."""
     return subject.everything(get_db(), valid_code(code), actor())
@@ -71,7 +71,7 @@ def held(code):
 
 @blp.route("/people/<code>", methods=["DELETE"])
 @requires("subject:erase")
-@blp.response(200, ErasedSchema)
+@blp.response(200, ErasedSchema())
 def erase(code):
     """Erase a person: personal fields purged, a tombstone kept for sync."""
     person_id = subject.erase_person(get_db(), valid_code(code), actor())

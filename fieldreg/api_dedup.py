@@ -20,8 +20,8 @@ blp = Blueprint("dedup_api", __name__, url_prefix="/api/v1/dedup", description="
 
 @blp.route("/review", methods=["GET"])
 @requires("dedup:review")
-@blp.arguments(ReviewArgsSchema, location="query")
-@blp.response(200, ReviewSchema)
+@blp.arguments(ReviewArgsSchema(), location="query")
+@blp.response(200, ReviewSchema())
 def review(args):
     """List the pairs between the thresholds that wait for a reviewer, strongest first."""
     pairs = dedup.review_queue(get_db(), args["limit"])
@@ -30,8 +30,8 @@ def review(args):
 
 @blp.route("/decisions", methods=["POST"])
 @requires("dedup:review")
-@blp.arguments(DecisionSchema)
-@blp.response(201, DecisionResultSchema)
+@blp.arguments(DecisionSchema())
+@blp.response(201, DecisionResultSchema())
 def decide(body):
     """Link a pair (confirm), keep it apart (reject) or withdraw the verdict (undo)."""
     return dedup.decide(get_db(), body["a"], body["b"], body["verdict"], actor())

@@ -54,8 +54,8 @@ def _actor() -> str | None:
 
 @blp.route("/devices/codes", methods=["POST"])
 @requires("household:create")
-@blp.arguments(BlockArgsSchema)
-@blp.response(201, BlockSchema)
+@blp.arguments(BlockArgsSchema())
+@blp.response(201, BlockSchema())
 def device_codes(args):
     """Give a tablet (new or known) a fresh block of codes for offline registrations."""
     device_id = str(args["device_id"] or uuid.uuid4())
@@ -72,8 +72,8 @@ def device_codes(args):
 
 @blp.route("/outbox", methods=["POST"])
 @requires("household:create")
-@blp.arguments(OutboxSchema)
-@blp.response(201, HouseholdSchema)
+@blp.arguments(OutboxSchema())
+@blp.response(201, HouseholdSchema())
 def deliver(envelope):
     """Accept a registration queued on a tablet; the same client_id again is the same one."""
     envelope["client_id"] = str(envelope["client_id"])

@@ -47,8 +47,8 @@ class TagBindSchema(Schema):
 
 @blp.route("/people/<code>/triage", methods=["POST"])
 @requires("medical:write")
-@blp.arguments(TriageSchema)
-@blp.response(201, TriageSchema)
+@blp.arguments(TriageSchema())
+@blp.response(201, TriageSchema())
 def triage(data, code):
     """Triage (or re-triage) a person: category, conditions, mobility, referral, note."""
     return medical.record_triage(get_db(), valid_code(code), data, actor())
@@ -56,7 +56,7 @@ def triage(data, code):
 
 @blp.route("/people/<code>/triage", methods=["GET"])
 @requires("medical:read")
-@blp.response(200, TriageHistorySchema)
+@blp.response(200, TriageHistorySchema())
 def triage_history(code):
     """Return a person's triage history, newest first; the first is the current state."""
     person = records.get_person(get_db(), valid_code(code))
@@ -68,8 +68,8 @@ def triage_history(code):
 
 @blp.route("/medical/queue", methods=["GET"])
 @requires("medical:read")
-@blp.arguments(QueueArgsSchema, location="query")
-@blp.response(200, QueueSchema)
+@blp.arguments(QueueArgsSchema(), location="query")
+@blp.response(200, QueueSchema())
 def queue(args):
     """List flagged people still at the station: most urgent first, then longest waiting."""
     people = medical.queue(get_db(), args["status"], args["category"])
@@ -78,8 +78,8 @@ def queue(args):
 
 @blp.route("/households/<code>/movements", methods=["POST"])
 @requires("movements:write")
-@blp.arguments(MovementSchema)
-@blp.response(201, MovementResultSchema)
+@blp.arguments(MovementSchema())
+@blp.response(201, MovementResultSchema())
 def move_household(data, code):
     """Record that a household left, was transferred, or came back."""
     return movements.move_household(get_db(), valid_code(code), data, actor())
@@ -87,8 +87,8 @@ def move_household(data, code):
 
 @blp.route("/people/<code>/movements", methods=["POST"])
 @requires("movements:write")
-@blp.arguments(MovementSchema)
-@blp.response(201, MovementResultSchema)
+@blp.arguments(MovementSchema())
+@blp.response(201, MovementResultSchema())
 def move_person(data, code):
     """Record that one person left, was transferred to hospital, or came back."""
     return movements.move_person(get_db(), valid_code(code), data, actor())
@@ -116,8 +116,8 @@ def person_movements(code):
 
 @blp.route("/people/<code>/tags", methods=["POST"])
 @requires("household:update")
-@blp.arguments(TagBindSchema)
-@blp.response(201, ScanResultSchema)
+@blp.arguments(TagBindSchema())
+@blp.response(201, ScanResultSchema())
 def bind_tag(data, code):
     """Bind a pre-printed tag to a registered person (a replacement wristband)."""
     tag = scan.bind_replacement(get_db(), valid_code(code), data["tag_code"], actor())
@@ -127,7 +127,7 @@ def bind_tag(data, code):
 @scan_blp.route("/scan", methods=["POST"])
 @requires("search")
 @scan_blp.doc(requestBody=PHOTO_BODY)
-@scan_blp.response(200, ScanResultSchema)
+@scan_blp.response(200, ScanResultSchema())
 def scan_photo():
     """Decode the tag in a photo (kept in memory, never stored); answer its record."""
     upload = request.files.get("image")

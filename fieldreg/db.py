@@ -1,5 +1,12 @@
 """The database: one connection per request, durable PRAGMAs, numbered migrations.
 
+A request has one connection of its own for its whole life. Connections are not opened per
+request, though: opening an encrypted connection (key, PRAGMAs) and closing the last one (a
+WAL checkpoint) cost more CPU than a whole registration's SQL. Each app keeps the connections
+its finished requests gave back (``ConnectionPool``); a request takes one, or opens one if
+none is idle. A connection handed back mid-transaction is rolled back first; a connection
+opened under another key (after a lock or a passphrase change) is never handed out again.
+
 The file is encrypted with SQLCipher: every connection gives the data folder's key (held in
 memory by fieldreg.keyring) before anything else, so pages, WAL and backups are never in clear.
 
@@ -14,6 +21,7 @@ import contextlib
 import json
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,24 +58,46 @@ def connect(path: str | Path, key: bytes | None = None) -> sqlite_utils.Database
     conn.execute("pragma synchronous = full")
     conn.execute("pragma foreign_keys = on")
     conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
-    return sqlite_utils.Database(conn)
+    db = sqlite_utils.Database(conn)
+    db.pool_path = str(Path(path).resolve())
+    return db
+
+
+_writers: dict[str, threading.RLock] = {}
+_writers_mutex = threading.Lock()
+
+
+def _writer_lock(db: sqlite_utils.Database) -> threading.RLock:
+    """Return this process's write lock for the database file ``db`` is open on."""
+    path = getattr(db, "pool_path", None) or db.execute("pragma database_list").fetchone()[2]
+    lock = _writers.get(path)
+    if lock is None:
+        with _writers_mutex:
+            lock = _writers.setdefault(path, threading.RLock())
+    return lock
 
 
 @contextlib.contextmanager
 def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """Run a multi-step write in one transaction (a savepoint when already inside one)."""
+    """Run a multi-step write in one transaction (a savepoint when already inside one).
+
+    The threads of one process queue for the write on a lock of their own before SQLite's:
+    SQLite's busy handler sleeps in steps of milliseconds, a lock wakes the next writer at
+    once. Other processes (the command line) still wait on SQLite's busy timeout.
+    """
     if db.conn.in_transaction:
         with db.atomic():
             yield db
         return
-    db.conn.execute("begin immediate")
-    try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("rollback")
-        raise
-    db.conn.execute("commit")
+    with _writer_lock(db):
+        db.conn.execute("begin immediate")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("rollback")
+            raise
+        db.conn.execute("commit")
 
 
 def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> None:
@@ -75,6 +105,23 @@ def insert_row(db: sqlite_utils.Database, table: str, row: dict) -> None:
     columns = ", ".join(row)
     marks = ", ".join("?" for _ in row)
     db.execute(f"insert into {table} ({columns}) values ({marks})", list(row.values()))
+
+
+def insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict]) -> dict[str, int]:
+    """Insert rows (each with an ``id``), one statement per set of columns; return id -> rowid."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    rowids: dict[str, int] = {}
+    for columns, group in groups.items():
+        marks = "(" + ", ".join("?" for _ in columns) + ")"
+        sql = (
+            f"insert into {table} ({', '.join(columns)}) values "
+            f"{', '.join(marks for _ in group)} returning id, rowid"
+        )
+        cursor = db.execute(sql, [value for row in group for value in row.values()])
+        rowids.update(cursor.fetchall())
+    return rowids
 
 
 def update_row(db: sqlite_utils.Database, table: str, record_id: str, changes: dict) -> None:
@@ -129,18 +176,77 @@ def prepare(data_dir: str | Path) -> Path:
     return path
 
 
+class ConnectionPool:
+    """The idle connections of one app, each bound to the key it was opened with."""
+
+    MAX_IDLE = 16
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._idle: list[tuple[bytes, sqlite_utils.Database]] = []
+        self._mutex = threading.Lock()
+
+    def take(self) -> sqlite_utils.Database:
+        """Return an idle connection opened under the current key, or a new one."""
+        key = keyring.key_for(self.path)
+        with self._mutex:
+            while self._idle:
+                held_key, db = self._idle.pop()
+                if held_key == key:
+                    db.pool_key = key
+                    return db
+                db.close()
+        db = connect(self.path, key)
+        db.pool_key = key
+        return db
+
+    def give_back(self, db: sqlite_utils.Database) -> None:
+        """Take a connection back after a request (rolled back if a transaction is open)."""
+        if keyring.held(self.path) != db.pool_key:  # locked or re-keyed meanwhile
+            db.close()
+            return
+        try:
+            if db.conn.in_transaction:
+                db.conn.execute("rollback")
+        except DatabaseError:
+            db.close()
+            return
+        with self._mutex:
+            if len(self._idle) < self.MAX_IDLE:
+                self._idle.append((db.pool_key, db))
+                return
+        db.close()
+
+    def clear(self) -> None:
+        """Close every idle connection (before a lock, a passphrase change, a restore)."""
+        with self._mutex:
+            idle, self._idle = self._idle, []
+        for _key, db in idle:
+            db.close()
+
+
+def pool() -> ConnectionPool:
+    """Return this app's connection pool."""
+    found = current_app.extensions.get("fieldreg_pool")
+    if found is None or found.path != current_app.config["DATABASE"]:
+        found = current_app.extensions["fieldreg_pool"] = ConnectionPool(
+            current_app.config["DATABASE"]
+        )
+    return found
+
+
 def get_db() -> sqlite_utils.Database:
-    """Return this request's connection, opening it on first use."""
+    """Return this request's connection, taking it on first use."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        g.db = pool().take()
     return g.db
 
 
 def close_db(_exc: BaseException | None = None) -> None:
-    """Close this request's connection, if one was opened."""
+    """Give this request's connection back, if it took one."""
     db = g.pop("db", None)
     if db is not None:
-        db.close()
+        pool().give_back(db)
 
 
 def is_plain(path: Path) -> bool:

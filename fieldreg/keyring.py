@@ -46,12 +46,18 @@ class WrongPassphrase(Exception):
     """The passphrase does not open the database."""
 
 
+_homes: dict[str, Path] = {}
+
+
 def _home(path: str | Path) -> Path:
     """Find the data folder a database file belongs to (the nearest folder with a salt)."""
+    if (known := _homes.get(str(path))) is not None:
+        return known
     start = Path(path).resolve()
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *list(folder.parents)[:3]):
         if (candidate / SALT_FILE).exists():
+            _homes[str(path)] = candidate  # a folder with a salt stays one: remember it
             return candidate
     return folder
 
@@ -104,6 +110,13 @@ def key_for(path: str | Path, create: bool = False) -> bytes:
         key = derive(passphrase, kdf_params(folder))
         _keys[folder] = key
         return key
+
+
+def held(path: str | Path) -> bytes | None:
+    """Return the key held in memory for the data folder of ``path``, if any."""
+    folder = _home(path)
+    with _lock:
+        return _keys.get(folder)
 
 
 def is_unlocked(folder: str | Path) -> bool:

@@ -11,7 +11,7 @@ import uuid6
 from sqlite_utils import Database
 
 from fieldreg import audit, search_index, tags
-from fieldreg.db import insert_row, setting, update_row, write
+from fieldreg.db import insert_row, insert_rows, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from fieldreg.errors import Conflict, NotFound
 from sync import changelog, names
@@ -106,7 +106,7 @@ def create_household(db: Database, data: dict, actor: str | None) -> tuple[dict,
             return get_household(db, existing["code"]), False
         hh_id, stamp, members = new_id(), tags.now(), data["members"]
         person_ids = [str(m["id"]) if m.get("id") else new_id() for m in members]
-        _refuse_taken_ids(db, person_ids)
+        _refuse_taken_ids(db, [str(m["id"]) for m in members if m.get("id")], person_ids)
         pairs = zip(person_ids, members, strict=True)
         wanted = [("household", hh_id, data.get("tag_code"), data.get("device_code"))]
         wanted += [("person", pid, m.get("tag_code"), m.get("device_code")) for pid, m in pairs]
@@ -125,13 +125,30 @@ def create_household(db: Database, data: dict, actor: str | None) -> tuple[dict,
         }
         row.setdefault("arrived_at", stamp)
         insert_row(db, "households", row)
+        people = _insert_people(
+            db, hh_id, members, list(zip(person_ids, person_codes, strict=True)), 0
+        )
         changes = [("households", hh_id, "upsert", _synced(row))]
-        for position, member in enumerate(members):
-            ids = (person_ids[position], person_codes[position])
-            changes.append(_insert_person(db, member, ids, hh_id, position, stamp))
-        changelog.record_many(db, changes)
+        changes += [("people", person["id"], "upsert", person) for person in people]
+        changelog.record_many(db, changes, fresh=True)
         audit.log(db, actor, "create", "households", hh_id)
-    return get_household(db, hh_code), True
+    return household_view({**HOUSEHOLD_DEFAULTS, **row}, people), True
+
+
+# What the database fills in for columns a new row leaves out (migrations m001).
+HOUSEHOLD_DEFAULTS = {
+    **{column: None for mapping in HOUSEHOLD_NESTED.values() for column in mapping.values()},
+    **dict.fromkeys(("phone", "notes"), None),
+    "vulnerabilities": "[]",
+    "consent_share": 0,
+    "status": "present",
+}
+PERSON_DEFAULTS = {
+    **dict.fromkeys(PERSON_FIELDS, None),
+    "age_estimated": 0,
+    "vulnerabilities": "[]",
+    "status": "present",
+}
 
 
 def _synced(row: dict) -> dict:
@@ -149,31 +166,36 @@ def _codes(db: Database, wanted: list[tuple], device_id: str | None) -> list[str
     ]
 
 
-def _refuse_taken_ids(db: Database, person_ids: list[str]) -> None:
-    """Refuse client-made person ids that already name someone (or repeat in one request)."""
-    marks = ",".join("?" for _ in person_ids)
-    taken = db_rows(db, f"select id from people where id in ({marks})", person_ids)
+def _refuse_taken_ids(db: Database, sent: list[str], person_ids: list[str]) -> None:
+    """Refuse person ids a client made that already name someone (or repeat in one request)."""
+    taken = []
+    if sent:
+        marks = ",".join("?" for _ in sent)
+        taken = db_rows(db, f"select id from people where id in ({marks})", sent)
     if taken or len(set(person_ids)) != len(person_ids):
         raise Conflict("A person with this id already exists.", {"members": ["Duplicate id."]})
 
 
-def _insert_person(
-    db: Database, member: dict, ids: tuple[str, str], hh_id: str, position: int, stamp: str
-) -> tuple:
-    """Insert one member and its search keys; return its change-log entry."""
-    person_id, code = ids
-    row = {
-        **person_columns(member),
-        "id": person_id,
-        "code": code,
-        "household_id": hh_id,
-        "position": position,
-        "created_at": stamp,
-        "updated_at": stamp,
-    }
-    insert_row(db, "people", row)
-    search_index.index_person(db, row, fresh=True)
-    return ("people", person_id, "upsert", row)
+def _insert_people(
+    db: Database, hh_id: str, members: list[dict], ids: list[tuple[str, str]], first: int
+) -> list[dict]:
+    """Insert members (with their ``(id, code)``) and their search keys; return the rows."""
+    stamp = tags.now()
+    people = [
+        {
+            **person_columns(member),
+            "id": person_id,
+            "code": code,
+            "household_id": hh_id,
+            "position": first + position,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        for position, (member, (person_id, code)) in enumerate(zip(members, ids, strict=True))
+    ]
+    rowids = insert_rows(db, "people", people)
+    search_index.index_new_people(db, [(rowids[person["id"]], person) for person in people])
+    return people
 
 
 def add_member(db: Database, hh_code: str, member: dict, actor: str | None) -> dict:
@@ -182,10 +204,10 @@ def add_member(db: Database, hh_code: str, member: dict, actor: str | None) -> d
         hh = _household_row(db, hh_code)
         count = next(db.query("select count(*) n from people where household_id = ?", [hh["id"]]))
         person_id = str(member["id"]) if member.get("id") else new_id()
-        _refuse_taken_ids(db, [person_id])
+        _refuse_taken_ids(db, [person_id], [person_id])
         (code,) = tags.codes_for(db, [("person", person_id, member.get("tag_code"))])
-        entry = _insert_person(db, member, (person_id, code), hh["id"], count["n"], tags.now())
-        changelog.record(db, *entry)
+        (person,) = _insert_people(db, hh["id"], [member], [(person_id, code)], count["n"])
+        changelog.record_many(db, [("people", person_id, "upsert", person)], fresh=True)
         audit.log(db, actor, "add_member", "people", person_id)
     return get_person(db, code)
 
@@ -247,7 +269,7 @@ def household_view(hh: dict, members: list[dict]) -> dict:
         **nested,
         "consent_share": bool(hh["consent_share"]),
         "vulnerabilities": json.loads(hh["vulnerabilities"]),
-        "members": [person_view(m, hh["code"]) for m in members],
+        "members": [person_view({**PERSON_DEFAULTS, **m}, hh["code"]) for m in members],
     }
 
 

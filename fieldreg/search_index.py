@@ -30,25 +30,23 @@ def full_name(person: dict) -> str:
     return " ".join(p for p in parts if p)
 
 
-def index_person(db: Database, person: dict, fresh: bool = False) -> None:
-    """(Re)write the search keys of one person (the index row shares the person's rowid)."""
-    keys = sorted({tok for part in NAME_PARTS for tok in _tokens(person.get(part))})
+def index_person(db: Database, person: dict) -> None:
+    """Rewrite the search keys of one person (the index row shares the person's rowid)."""
     rowid = db.execute("select rowid from people where id = ?", [person["id"]]).fetchone()[0]
-    if not fresh:
-        db.execute("delete from people_search where rowid = ?", [rowid])
-    db.execute(
+    db.execute("delete from people_search where rowid = ?", [rowid])
+    index_new_people(db, [(rowid, person)])
+
+
+def index_new_people(db: Database, people: list[tuple[int, dict]]) -> None:
+    """Write the search keys of people just inserted, each with its ``(rowid, person)``."""
+    db.conn.executemany(
         "insert into people_search (rowid, person_id, keys) values (?, ?, ?)",
-        [rowid, person["id"], " ".join(keys)],
+        [(rowid, person["id"], " ".join(_keys(person))) for rowid, person in people],
     )
 
 
-def index_new_person(db: Database, rowid: int, person: dict) -> None:
-    """Write the search keys of a person just inserted with ``rowid`` (sync receiving)."""
-    keys = sorted({tok for part in NAME_PARTS for tok in _tokens(person.get(part))})
-    db.conn.execute(
-        "insert into people_search (rowid, person_id, keys) values (?, ?, ?)",
-        [rowid, person["id"], " ".join(keys)],
-    )
+def _keys(person: dict) -> list[str]:
+    return sorted({tok for part in NAME_PARTS for tok in _tokens(person.get(part))})
 
 
 def unindex_person(db: Database, person_id: str) -> None:

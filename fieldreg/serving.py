@@ -23,6 +23,10 @@ STEP = 0.2  # seconds per loop turn: how soon a signal is noticed
 def serve(app, host: str, port: int, threads: int, grace: float = 30.0, on_stop=None) -> None:
     """Serve ``app`` until SIGTERM/SIGINT, then drain requests in flight and return."""
     server = create_server(app, host=host, port=port, threads=threads, ident="fieldreg")
+    # waitress warns "Task queue depth is N" on every request queued while all threads are
+    # busy: at shift change that is every request, and formatting those lines cost ~15% of
+    # the CPU of a registration. A queue is normal under load; errors are still logged.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     stopping = threading.Event()
 
     def on_signal(signum, _frame):

@@ -35,7 +35,7 @@ def after_apply(db: Database, result: apply.Result) -> None:
     """Bring local derived data (search keys, normalised phones) up to date with new rows."""
     for (tbl, record_id), (rowid, row) in result.created.items():
         if tbl == "people":
-            search_index.index_new_person(db, rowid, row)
+            search_index.index_new_people(db, [(rowid, row)])
         elif tbl == "households" and row.get("phone"):
             phone = names.normalize_phone(row["phone"]) or None
             db.conn.execute("update households set phone_norm = ? where id = ?", [phone, record_id])

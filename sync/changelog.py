@@ -118,8 +118,14 @@ def record(db: Any, tbl: str, record_id: str, op: str, data: dict[str, Any]) -> 
     return record_many(db, [(tbl, record_id, op, data)])[0]
 
 
-def record_many(db: Any, entries: list[tuple[str, str, str, dict[str, Any]]]) -> list[Change]:
-    """Append several local writes ``(tbl, record_id, op, data)`` in order, in one go."""
+def record_many(
+    db: Any, entries: list[tuple[str, str, str, dict[str, Any]]], fresh: bool = False
+) -> list[Change]:
+    """Append several local writes ``(tbl, record_id, op, data)`` in order, in one go.
+
+    ``fresh`` says every upsert creates its record (a registration): there are no field
+    versions to read or overwrite, so they are inserted in one statement.
+    """
     for _tbl, _id, op, _data in entries:
         if op not in OPS:
             raise ValueError(f"unknown op {op!r}")
@@ -129,24 +135,37 @@ def record_many(db: Any, entries: list[tuple[str, str, str, dict[str, Any]]]) ->
     ]
     raw = _setting(db, "hlc")
     stamp = hlc.Timestamp.parse(raw) if raw else hlc.ZERO
-    made = []
+    made, new_meta = [], []
     for tbl, record_id, op, data in entries:
         stamp, seq = hlc.tick(stamp), seq + 1
-        made.append(_local(db, Change(site, seq, str(stamp), tbl, record_id, op, data)))
+        change = Change(site, seq, str(stamp), tbl, record_id, op, data)
+        if fresh and op == "upsert":
+            change = Change(site, seq, str(stamp), tbl, record_id, op, _plain(data))
+            versions = dict.fromkeys(sorted(change.data), change.version)
+            new_meta.append((tbl, record_id, json.dumps(versions)))
+            made.append(change)
+        else:
+            made.append(_local(db, change))
+    if new_meta:
+        db.conn.executemany(
+            "insert into sync_meta (tbl, record_id, versions, deleted) values (?,?,?,null)",
+            new_meta,
+        )
     recv = next_recv(db)
-    db.conn.executemany(
-        "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
-        "values (?,?,?,?,?,?,?,?,?)",
-        [as_row(c, recv + i) for i, c in enumerate(made)],
-    )
+    db.conn.executemany(INSERT, [as_row(c, recv + i) for i, c in enumerate(made)])
     _store_clock(db, stamp)
     return made
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    """Return data as it reads back from JSON (dates become text)."""
+    return json.loads(json.dumps(data, ensure_ascii=False, default=str))
 
 
 def _local(db: Any, change: Change) -> Change:
     """Keep field versions and tombstones of a local write; return it as it is stored."""
     tbl, record_id, mine = change.tbl, change.record_id, change.version
-    data = json.loads(json.dumps(change.data, ensure_ascii=False, default=str))
+    data = _plain(change.data)
     prev = None
     if change.op == "upsert":
         versions, deleted = meta(db, tbl, record_id)

@@ -34,6 +34,26 @@ def test_create_answers_codes_for_household_and_members(client, api, db):
     assert all(("people", m["id"]) in logged for m in hh["members"])
 
 
+def test_registration_answer_is_what_was_stored(client, api):
+    """The answer to a registration is built from the rows written: it must read back equal."""
+    body = household_body(vulnerabilities=["female_headed_household"])
+    body["members"][1].update(vulnerabilities=["pregnant_lactating"], age_estimated=True)
+    answer = client.post("/api/v1/households", json=body, headers=api).json
+    stored = client.get(f"/api/v1/households/{answer['code']}", headers=api).json
+    for member in stored["members"]:
+        assert member.pop("medical_flag") is None  # only the read shows triage
+    assert answer == stored
+    added = client.post(
+        f"/api/v1/households/{answer['code']}/members",
+        json={"given_name": "Huda", "sex": "female", "age_years": 3},
+        headers=api,
+    ).json
+    person = client.get(f"/api/v1/people/{added['code']}", headers=api).json
+    assert person.pop("medical_flag") is None
+    assert added == person
+    assert added["household_code"] == answer["code"]
+
+
 def test_same_client_id_returns_the_first_household(client, api, db):
     client_id = str(uuid.uuid4())
     first = create(client, api, client_id=client_id)

@@ -112,6 +112,7 @@ def lock():
     auth.end_all_sessions(database, g.user["username"])
     db.close_db()
     keyring.lock(data_dir())
+    db.pool().clear()
     current_app.config["_prepared"] = False
     if wants_json():
         return {"locked": True}
