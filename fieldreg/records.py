@@ -10,7 +10,7 @@ from typing import Any
 import uuid6
 from sqlite_utils import Database
 
-from fieldreg import audit, search_index, tags
+from fieldreg import audit, committer, search_index, tags
 from fieldreg.db import insert_row, insert_rows, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from fieldreg.errors import Conflict, NotFound
@@ -98,7 +98,15 @@ def _existing_for_client(db: Database, client_id: str, digest: str) -> dict | No
 
 
 def create_household(db: Database, data: dict, actor: str | None) -> tuple[dict, bool]:
-    """Register a household with its members; return it and whether it is new."""
+    """Register a household with its members; return it and whether it is new.
+
+    Committed together with the registrations other tablets send at the same moment
+    (fieldreg.committer): one fsync for all of them, each answered once on disk.
+    """
+    return committer.run(db, _create_household, data, actor)
+
+
+def _create_household(db: Database, data: dict, actor: str | None) -> tuple[dict, bool]:
     client_id = str(data["client_id"]) if data.get("client_id") else None
     digest = _hash(data)
     with write(db):

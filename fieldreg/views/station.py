@@ -24,7 +24,10 @@ RETENTION_EVERY = 3600.0  # seconds between two retention runs of a serving proc
 
 def data_dir() -> Path:
     """Return the app's data folder."""
-    return Path(current_app.config["DATA"]).resolve()
+    data = current_app.config["DATA"]
+    if current_app.config.get("_data_resolved", (None,))[0] != data:
+        current_app.config["_data_resolved"] = (data, Path(data).resolve())
+    return current_app.config["_data_resolved"][1]
 
 
 def gate():
