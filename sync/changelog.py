@@ -123,7 +123,7 @@ def record_many(
 ) -> list[Change]:
     """Append several local writes ``(tbl, record_id, op, data)`` in order, in one go.
 
-    ``fresh`` says every upsert creates its record (a registration): there are no field
+    ``fresh`` says every upsert creates its record from plain column values (a registration):
     versions to read or overwrite, so they are inserted in one statement.
     """
     for _tbl, _id, op, _data in entries:
@@ -139,8 +139,7 @@ def record_many(
     for tbl, record_id, op, data in entries:
         stamp, seq = hlc.tick(stamp), seq + 1
         change = Change(site, seq, str(stamp), tbl, record_id, op, data)
-        if fresh and op == "upsert":
-            change = Change(site, seq, str(stamp), tbl, record_id, op, _plain(data))
+        if fresh and op == "upsert":  # a new row's columns: plain JSON values already
             versions = dict.fromkeys(sorted(change.data), change.version)
             new_meta.append((tbl, record_id, json.dumps(versions)))
             made.append(change)
