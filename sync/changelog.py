@@ -124,7 +124,7 @@ def record_many(
     """Append several local writes ``(tbl, record_id, op, data)`` in order, in one go.
 
     ``fresh`` says every upsert creates its record from plain column values (a registration):
-    versions to read or overwrite, so they are inserted in one statement.
+    there are no field versions to read or overwrite, so they are inserted in one statement.
     """
     for _tbl, _id, op, _data in entries:
         if op not in OPS:
