@@ -85,34 +85,42 @@ PEOPLE = "from people p join households h on h.id = p.household_id where p.delet
 HOUSEHOLDS = "from households h where h.deleted = 0"
 
 
+AGE_GROUP_SQL = (
+    "case when age is null then 'unknown' "
+    + " ".join(
+        f"when age between {low} and {high} then '{label}'" for label, low, high in AGE_GROUPS
+    )
+    + " else 'unknown' end"
+)
+
+
 def station_stats(db: Database, period: Period | None = None) -> dict:
     """Return the station's figures, as on the dashboard and in /api/v1/stats."""
     period = period or Period()
     cond, params = period.where()
-    one = lambda sql: next(db.query(sql + cond, params))["n"]  # noqa: E731
-    count = lambda sql, tail="": _count(db, sql + cond + tail, params)  # noqa: E731
-    people = one(f"select count(*) n {PEOPLE}")
-    by_status = count(f"select p.status k, count(*) n {PEOPLE}", " group by 1")
+    groups = _people_groups(db, period)
+    people = sum(n for *_keys, n in groups)
+    by_status = _tally((status, n) for status, _sex, _dest, _age, n in groups)
+    departed = ((dest, n) for status, _sex, dest, _age, n in groups if status != "present")
     return {
         "station": setting(db, "station_code"),
         "station_name": setting(db, "station_name") or "",
         "since": period.since,
         "until": period.until,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "households": one(f"select count(*) n {HOUSEHOLDS}"),
+        "households": next(db.query(f"select count(*) n {HOUSEHOLDS}{cond}", params))["n"],
         "people": people,
         "present": by_status.get("present", 0),
         "departed": people - by_status.get("present", 0),
         "by_status": by_status,
-        "departed_by_destination": count(
-            f"select h.destination_kind k, count(*) n {PEOPLE} and p.status != 'present'",
-            " group by 1",
+        "departed_by_destination": _tally(departed),
+        "by_sex": _tally((sex, n) for _status, sex, _dest, _age, n in groups),
+        "by_age_group": _sadd(groups),
+        "by_transport": _count(
+            db, f"select h.transport k, count(*) n {HOUSEHOLDS}{cond} group by 1", params
         ),
-        "by_sex": count(f"select p.sex k, count(*) n {PEOPLE}", " group by 1"),
-        "by_age_group": sadd(db, period),
-        "by_transport": count(f"select h.transport k, count(*) n {HOUSEHOLDS}", " group by 1"),
-        "by_destination": count(
-            f"select h.destination_kind k, count(*) n {HOUSEHOLDS}", " group by 1"
+        "by_destination": _count(
+            db, f"select h.destination_kind k, count(*) n {HOUSEHOLDS}{cond} group by 1", params
         ),
         "vulnerabilities": vulnerabilities(db, period),
         "arrivals_per_hour": arrivals_per_hour(db, period),
@@ -121,12 +129,30 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
     }
 
 
-def sadd(db: Database, period: Period) -> dict[str, dict[str, int]]:
-    """Count people by age group and sex: every age group in order, the sexes present in it."""
+def _people_groups(db: Database, period: Period) -> list[tuple]:
+    """Count people by (status, sex, household destination, age group) in one pass."""
     cond, params = period.where()
+    sql = (
+        f"select status, sex, dest, {AGE_GROUP_SQL} as age_group, count(*) n from ("
+        f"select p.status, p.sex, h.destination_kind dest, {AGE_SQL} as age {PEOPLE}{cond}"
+        ") group by 1, 2, 3, 4"
+    )
+    return db.execute(sql, params).fetchall()
+
+
+def _tally(pairs) -> dict[str, int]:
+    """Sum ``(key, n)`` pairs into a dict, biggest first, NULL as 'unknown'."""
+    counts: Counter[str] = Counter()
+    for key, n in pairs:
+        counts[key or "unknown"] += n
+    return dict(counts.most_common())
+
+
+def _sadd(groups: list[tuple]) -> dict[str, dict[str, int]]:
+    """People by age group and sex: every age group in order, the sexes present in it."""
     table: dict[str, Counter[str]] = {label: Counter() for label in AGE_LABELS}
-    for row in db.query(f"select p.sex, {AGE_SQL} as age {PEOPLE}{cond}", params):
-        table[age_group(row["age"])][row["sex"] if row["sex"] in SEXES else "unknown"] += 1
+    for _status, sex, _dest, age, n in groups:
+        table[age][sex if sex in SEXES else "unknown"] += n
     if not table["unknown"]:
         del table["unknown"]
     return {label: dict(counts) for label, counts in table.items()}
