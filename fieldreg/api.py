@@ -11,7 +11,7 @@ from flask_smorest import Api, Blueprint
 
 from fieldreg import api_devices, audit, codes, matches, medical, qr, records, search_index, stats
 from fieldreg.access import requires
-from fieldreg.db import get_db, write
+from fieldreg.db import get_db
 from fieldreg.errors import InvalidCode
 from fieldreg.schemas import (
     HouseholdSchema,
@@ -56,9 +56,7 @@ def log_view(tbl: str, record_id: str) -> None:
 
 def log_search(found: int) -> None:
     """Record that someone searched (how many people were shown, never the query: a name)."""
-    db = get_db()
-    with write(db):
-        audit.log(db, actor(), "search", "people", None, f"{found} results")
+    audit.log_read(get_db(), actor(), "people", None, f"{found} results", action="search")
 
 
 @blp.route("/households", methods=["POST"])

@@ -8,6 +8,8 @@ import datetime as dt
 
 from sqlite_utils import Database
 
+from fieldreg import committer
+
 # Set by the web layer for each request, so domain operations need not know about HTTP.
 current_device: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_device", default=None
@@ -61,19 +63,16 @@ def _stamp(value) -> str:
 
 
 def log_read(
-    db: Database, actor: str | None, tbl: str, record_id: str, detail: str | None = None
+    db: Database,
+    actor: str | None,
+    tbl: str | None,
+    record_id: str | None,
+    detail: str | None = None,
+    action: str = "view",
 ) -> None:
-    """Record that someone saw a record, without an fsync of its own.
+    """Record that someone saw records (one record, or a search's results).
 
-    Reads are most of the traffic. A read's audit entry is committed with
-    ``synchronous=NORMAL``: safe if the program crashes, and on a power cut only the last
-    moments of *reads* can be lost; every change is still written with ``synchronous=FULL``.
+    Reads are most of the traffic and each leaves a line here: the lines of many requests are
+    committed together (fieldreg.committer), so a read does not pay an fsync of its own.
     """
-    from fieldreg.db import write
-
-    db.execute("pragma synchronous = normal")
-    try:
-        with write(db):
-            log(db, actor, "view", tbl, record_id, detail)
-    finally:
-        db.execute("pragma synchronous = full")
+    committer.run(db, log, actor, action, tbl, record_id, detail)

@@ -17,8 +17,8 @@ import json
 
 from sqlite_utils import Database
 
-from fieldreg import audit, records, subject, tags
-from fieldreg.db import write
+from fieldreg import audit, committer, records, subject, tags
+from fieldreg.db import insert_row, write
 from fieldreg.schemas_medical import CATEGORIES, COLOURS
 from sync import changelog, tables
 
@@ -27,7 +27,11 @@ OPEN_REFERRAL = "waiting"
 
 
 def record_triage(db: Database, person_code: str, data: dict, actor: str | None) -> dict:
-    """Append a triage entry for a person and return it."""
+    """Append a triage entry for a person and return it (group-committed, fieldreg.committer)."""
+    return committer.run(db, _record_triage, person_code, data, actor)
+
+
+def _record_triage(db: Database, person_code: str, data: dict, actor: str | None) -> dict:
     with write(db):
         person = records.get_person(db, person_code)
         referral = data.get("referral")
@@ -43,7 +47,7 @@ def record_triage(db: Database, person_code: str, data: dict, actor: str | None)
             "actor": actor,
             "at": tags.now(),
         }
-        db.table("triage").insert(row)
+        insert_row(db, "triage", row)
         changelog.record(db, "triage", row["id"], "append", row)
         audit.log(db, actor, "triage", "people", person["id"], row["category"])
     return entry_view(row)

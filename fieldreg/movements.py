@@ -12,8 +12,8 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from fieldreg import audit, medical, records, subject, tags
-from fieldreg.db import write
+from fieldreg import audit, committer, medical, records, subject, tags
+from fieldreg.db import insert_row, update_row, write
 from fieldreg.errors import Conflict
 from sync import changelog, tables
 
@@ -21,7 +21,11 @@ LEFT = ("departed", "transferred")
 
 
 def move_person(db: Database, code: str, data: dict, actor: str | None) -> dict:
-    """Record that one person left, was transferred, or came back."""
+    """Record that one person left, was transferred, or came back (group-committed)."""
+    return committer.run(db, _move_person, code, data, actor)
+
+
+def _move_person(db: Database, code: str, data: dict, actor: str | None) -> dict:
     with write(db):
         person = records.get_person(db, code)
         household = records.get_household(db, person["household_code"])
@@ -35,6 +39,10 @@ def move_person(db: Database, code: str, data: dict, actor: str | None) -> dict:
 
 def move_household(db: Database, code: str, data: dict, actor: str | None) -> dict:
     """Record that a household (its members still here, or those away) left or came back."""
+    return committer.run(db, _move_household, code, data, actor)
+
+
+def _move_household(db: Database, code: str, data: dict, actor: str | None) -> dict:
     with write(db):
         household = records.get_household(db, code)
         members = household["members"]
@@ -56,10 +64,10 @@ def _move(db: Database, household: dict, targets: list[dict], data: dict, actor)
     moved = []
     for member in targets:
         row = _row(db, household["id"], member, data, actor, stamp)
-        db.table("movements").insert(row)
+        insert_row(db, "movements", row)
         changelog.record(db, "movements", row["id"], "append", row)
         changes = {"status": status, "updated_at": stamp}
-        db.table("people").update(member["id"], changes)
+        update_row(db, "people", member["id"], changes)
         changelog.record(db, "people", member["id"], "upsert", changes)
         audit.log(db, actor, "movement", "people", member["id"], data["kind"])
         moved.append(view(row, member["code"]))
