@@ -159,9 +159,8 @@ def tag(code, fmt):
 @blp.response(200, StatsSchema())
 def get_stats():
     """Return the figures the dashboard shows (at HQ: over all stations, raw and unique)."""
-    if current_app.config["ROLE"] == "hq":
-        return stats.hq_stats(get_db())
-    return stats.station_stats(get_db())
+    config = current_app.config
+    return stats.figures(get_db(), config["ROLE"], None, config["STATS_MAX_AGE_SECONDS"])
 
 
 def init(app: Flask) -> None:

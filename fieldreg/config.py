@@ -35,6 +35,8 @@ DEFAULTS = {
     "BACKUP_KEEP": 24,
     "SHUTDOWN_GRACE_SECONDS": 30,
     "DASHBOARD_REFRESH_SECONDS": 30,
+    # Figures computed this recently are answered again instead of recomputed (busy stations).
+    "STATS_MAX_AGE_SECONDS": 2.0,
     "SYNC_AUTO": True,  # station: sync in the background while `serve` runs
     "SYNC_INTERVAL": 180,  # seconds between background syncs
 }

@@ -75,6 +75,8 @@ def connect(path: str | Path, key: bytes | None = None) -> sqlite_utils.Database
     conn.execute("pragma journal_mode = wal")
     conn.execute("pragma synchronous = full")
     conn.execute("pragma foreign_keys = on")
+    # Sorts and groupings in memory: SQLCipher would encrypt temporary files, at a cost.
+    conn.execute("pragma temp_store = memory")
     conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
     db = Database(conn)
     db.file_path = str(Path(path).resolve())

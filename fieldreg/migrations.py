@@ -204,3 +204,9 @@ def m050_dedup(db):
         create index dedup_decisions_pair on dedup_decisions(a, b, at);
         """
     )
+
+
+@migrations()
+def m002_arrival_index(db):
+    """Index households by arrival time: the dashboard's last 24 hours and period filters."""
+    db.execute("create index if not exists households_arrived on households(arrived_at)")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from fieldreg import medical, movements
+from fieldreg.db import file_of as db_file
 from fieldreg.db import setting
 from fieldreg.schemas import SEXES, VULNERABILITIES
 
@@ -130,14 +133,24 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
 
 
 def _people_groups(db: Database, period: Period) -> list[tuple]:
-    """Count people by (status, sex, household destination, age group) in one pass."""
+    """Count people by (status, sex, household destination, age group) in one pass.
+
+    Only people who left need their household (for its destination): the others are counted
+    without the join, which is most of the cost on a station of tens of thousands.
+    """
     cond, params = period.where()
+    people = "from people p where p.deleted = 0"
+    if cond:  # a period is a condition on the household's arrival
+        people += f" and p.household_id in (select h.id from households h where 1{cond})"
     sql = (
-        f"select status, sex, dest, {AGE_GROUP_SQL} as age_group, count(*) n from ("
-        f"select p.status, p.sex, h.destination_kind dest, {AGE_SQL} as age {PEOPLE}{cond}"
-        ") group by 1, 2, 3, 4"
+        f"select status, sex, null, {AGE_GROUP_SQL}, count(*) from ("
+        f"select p.status, p.sex, {AGE_SQL} as age {people} and p.status = 'present'"
+        ") group by 1, 2, 4 union all "
+        f"select status, sex, dest, {AGE_GROUP_SQL}, count(*) from ("
+        f"select p.status, p.sex, h.destination_kind dest, {AGE_SQL} as age {PEOPLE}{cond} "
+        "and p.status != 'present') group by 1, 2, 3, 4"
     )
-    return db.execute(sql, params).fetchall()
+    return db.execute(sql, params + params).fetchall()
 
 
 def _tally(pairs) -> dict[str, int]:
@@ -174,19 +187,22 @@ def vulnerabilities(db: Database, period: Period) -> dict[str, int]:
 def arrivals_per_hour(db: Database, period: Period) -> list[dict]:
     """Return people arrived per hour (at most the last 24 hours), empty hours as 0."""
     cond, params = period.where()
+    # Two lookups on the arrival index (min and max in one query would scan the table).
+    latest = next(db.query(f"select max(h.arrived_at) m {HOUSEHOLDS}{cond}", params))["m"]
+    if not latest:
+        return []
+    earliest = next(db.query(f"select min(h.arrived_at) m {HOUSEHOLDS}{cond}", params))["m"]
+    last = dt.datetime.fromisoformat(latest[:13] + ":00")
+    window = (last - dt.timedelta(hours=HOURS_SHOWN - 1)).strftime("%Y-%m-%dT%H")
     rows = {
         row["hour"]: row["people"]
         for row in db.query(
             f"select substr(h.arrived_at, 1, 13) as hour, count(*) as people {PEOPLE}{cond} "
-            "group by 1",
-            params,
+            "and h.arrived_at >= ? group by 1",
+            [*params, window],
         )
-        if row["hour"]
     }
-    if not rows:
-        return []
-    first = dt.datetime.fromisoformat(min(rows) + ":00")
-    last = dt.datetime.fromisoformat(max(rows) + ":00")
+    first = dt.datetime.fromisoformat(earliest[:13] + ":00")
     shown = min(HOURS_SHOWN, int((last - first).total_seconds() // 3600) + 1)
     hours = [(last - dt.timedelta(hours=n)).strftime("%Y-%m-%dT%H") for n in range(shown)]
     return [{"hour": hour, "people": rows.get(hour, 0)} for hour in reversed(hours)]
@@ -229,3 +245,30 @@ def hq_stats(db: Database, period: Period | None = None) -> dict:
         "stations": list(stations.values()),
         "review_queue": provided(db, "review_queue", period),
     }
+
+
+_recent: dict[tuple, tuple[float, dict]] = {}
+_recent_mutex = threading.Lock()
+RECENT_KEPT = 32
+
+
+def figures(db: Database, role: str, period: Period | None = None, max_age: float = 0) -> dict:
+    """Return the figures this instance shows: HQ's over all stations, or the station's.
+
+    Dashboards refresh on every tablet and coordinator's screen at once; while registrations
+    pour in, figures computed less than ``max_age`` seconds ago are answered again (their
+    ``generated_at`` tells when), so a busy station computes them at most once per interval.
+    """
+    period = period or Period()
+    key = (db_file(db), role, period.since, period.until)
+    now = time.monotonic()
+    with _recent_mutex:
+        found = _recent.get(key)
+    if found and now - found[0] < max_age:
+        return found[1]
+    made = hq_stats(db, period) if role == "hq" else station_stats(db, period)
+    with _recent_mutex:
+        if len(_recent) >= RECENT_KEPT:
+            _recent.clear()
+        _recent[key] = (now, made)
+    return made

@@ -22,6 +22,8 @@ PASSPHRASE = "test passphrase, not secret"
 # (FIELDREG_KDF=fast) so each folder costs microseconds, not a second. Live servers inherit both.
 os.environ["FIELDREG_PASSPHRASE"] = PASSPHRASE
 os.environ["FIELDREG_KDF"] = "fast"
+# Tests look at figures right after a write: no reuse of figures computed a moment ago.
+os.environ["FIELDREG_STATS_MAX_AGE_SECONDS"] = "0"
 
 
 @pytest.fixture

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from fieldreg import stats
+from fieldreg import create_app, stats
 from tests.conftest import household_body
 
 
@@ -116,3 +118,15 @@ def test_hq_figures_raw_per_station_and_no_fake_unique(client, api, db, provider
     by_code = {s["station"]: s for s in figures["stations"]}
     assert by_code["K7P"]["last_sync"] == "2026-11-20T10:00:00"
     assert by_code["Q2R"]["people"] == 0, "a station that synced nothing is still listed"
+
+
+def test_busy_station_reuses_figures_for_a_moment(data_dir, api):
+    """Figures computed less than STATS_MAX_AGE_SECONDS ago are answered again, then renewed."""
+    app = create_app({"DATA": str(data_dir), "TESTING": True, "STATS_MAX_AGE_SECONDS": 0.5})
+    client, headers = app.test_client(), api
+    first = client.get("/api/v1/stats", headers=headers).json
+    register(client, headers)
+    again = client.get("/api/v1/stats", headers=headers).json
+    assert again == first  # within the half second: the same figures, same generated_at
+    time.sleep(0.6)
+    assert client.get("/api/v1/stats", headers=headers).json["people"] == first["people"] + 3

@@ -75,9 +75,8 @@ def chart_set(figures: dict) -> dict:
 
 def _figures(period: stats.Period | None = None) -> dict:
     """Compute the figures this instance shows: HQ's over all stations, or the station's."""
-    if current_app.config["ROLE"] == "hq":
-        return stats.hq_stats(get_db(), period)
-    return stats.station_stats(get_db(), period)
+    config = current_app.config
+    return stats.figures(get_db(), config["ROLE"], period, config["STATS_MAX_AGE_SECONDS"])
 
 
 @bp.get("/dashboard")
