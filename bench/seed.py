@@ -7,6 +7,7 @@ the tables, search index, codes and change log look exactly as after real regist
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections import defaultdict
 from pathlib import Path
@@ -19,6 +20,7 @@ from fieldreg import auth, records
 from fieldreg.db import connect, prepare, write
 from fieldreg.schemas import TRANSPORTS, HouseholdSchema
 
+TODAY = dt.date.today().isoformat()
 PERSON_KEYS = ("given_name", "father_name", "mother_name", "family_name", "sex")
 
 
@@ -35,7 +37,10 @@ def bodies(people: int, seed: int = 1) -> list[dict]:
             member = {k: row[k] for k in PERSON_KEYS if row[k]}
             if row["age_years"]:
                 member["age_years"] = int(row["age_years"])
-            elif row["date_of_birth"]:
+            elif row["date_of_birth"] and row["date_of_birth"] <= TODAY:
+                # The generator mistypes some dates (a swapped day and month, a year off by
+                # one) like a tired registrar would; a date in the future is refused (422),
+                # which is right, but this load is meant to be valid traffic.
                 member["date_of_birth"] = row["date_of_birth"]
             members.append(member)
         body = {"members": members, "origin": {"district": rows[0]["origin"][:100]}}
