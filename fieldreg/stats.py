@@ -248,6 +248,7 @@ def hq_stats(db: Database, period: Period | None = None) -> dict:
 
 
 _recent: dict[tuple, tuple[float, dict]] = {}
+_computing: set[tuple] = set()
 _recent_mutex = threading.Lock()
 RECENT_KEPT = 32
 
@@ -257,16 +258,22 @@ def figures(db: Database, role: str, period: Period | None = None, max_age: floa
 
     Dashboards refresh on every tablet and coordinator's screen at once; while registrations
     pour in, figures computed less than ``max_age`` seconds ago are answered again (their
-    ``generated_at`` tells when), so a busy station computes them at most once per interval.
+    ``generated_at`` tells when), and while one request renews them the others are answered
+    the previous ones: a busy station computes them at most once per interval, one at a time.
     """
     period = period or Period()
     key = (db_file(db), role, period.since, period.until)
     now = time.monotonic()
     with _recent_mutex:
         found = _recent.get(key)
-    if found and now - found[0] < max_age:
-        return found[1]
-    made = hq_stats(db, period) if role == "hq" else station_stats(db, period)
+        if found and max_age and (now - found[0] < max_age or key in _computing):
+            return found[1]
+        _computing.add(key)
+    try:
+        made = hq_stats(db, period) if role == "hq" else station_stats(db, period)
+    finally:
+        with _recent_mutex:
+            _computing.discard(key)
     with _recent_mutex:
         if len(_recent) >= RECENT_KEPT:
             _recent.clear()
