@@ -69,8 +69,10 @@ def hit(row: dict, score: float) -> dict:
     }
 
 
+# Only what a hit shows and a match compares: candidates are read by the hundred.
 PERSON_SELECT = (
-    "select p.*, h.code as household_code, h.phone as phone from people p "
+    "select p.code, p.given_name, p.father_name, p.mother_name, p.family_name, p.sex, "
+    "p.age_years, h.code as household_code from people p "
     "join households h on h.id = p.household_id where p.deleted = 0 "
 )
 

@@ -19,6 +19,7 @@ is pronounced and therefore transliterated (Abdulkarim, but Abdurrahman).
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -237,16 +238,29 @@ def form_of_normalized(norm: str) -> str:
     return " ".join(map(_strip_article, norm.split()))
 
 
+@lru_cache(maxsize=200_000)
+def _profile(name: str | None) -> tuple[str, str, str]:
+    """Return what similarity compares of a name: skeleton, script, spelling form.
+
+    Searches compare the query with hundreds of candidates whose names repeat a lot
+    (Mohammed, Ahmad, al-Halabi): each name is normalised once, not once per comparison.
+    """
+    skel = skeleton(name)
+    if not skel:
+        return "", "", ""
+    return skel, _script(normalize(name)), spelling_form(name)
+
+
 def similarity(a: str | None, b: str | None) -> float:
     """Return a 0..1 similarity of two names in any script."""
-    skel_a, skel_b = skeleton(a), skeleton(b)
+    skel_a, script_a, form_a = _profile(a)
+    skel_b, script_b, form_b = _profile(b)
     if not skel_a or not skel_b:
         return 0.0
     skel_score = fuzz.token_sort_ratio(skel_a, skel_b) / 100
-    script_a, script_b = _script(normalize(a)), _script(normalize(b))
     if script_a != script_b or script_a == "mixed":
         return skel_score
-    form_score = fuzz.token_sort_ratio(spelling_form(a), spelling_form(b)) / 100
+    form_score = fuzz.token_sort_ratio(form_a, form_b) / 100
     if script_a == "arabic":
         return form_score
     return 0.5 * skel_score + 0.5 * form_score
