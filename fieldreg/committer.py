@@ -90,9 +90,13 @@ class Committer:
         return batch
 
     def _connection(self, db: sqlite_utils.Database | None) -> sqlite_utils.Database:
-        """Return a connection opened under the key held now (re-opened after a re-key)."""
+        """Return a connection to the file at the path now, under the key held now.
+
+        Re-opened after a re-key, or when the file was replaced (a restore from a backup):
+        an open connection would go on writing into the file that was moved aside.
+        """
         key = keyring.key_for(self.path)
-        if db is not None and db.pool_key == key:
+        if db is not None and db.pool_key == key and database.same_file(db, self.path):
             return db
         if db is not None:
             db.close()

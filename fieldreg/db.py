@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -80,7 +81,21 @@ def connect(path: str | Path, key: bytes | None = None) -> sqlite_utils.Database
     conn.execute(f"pragma busy_timeout = {BUSY_TIMEOUT_MS}")
     db = Database(conn)
     db.file_path = str(Path(path).resolve())
+    db.file_id = _file_id(db.file_path)
     return db
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def same_file(db: sqlite_utils.Database, path: str | Path) -> bool:
+    """Tell whether ``db`` is still open on the file at ``path`` (not one since replaced)."""
+    return getattr(db, "file_id", None) == _file_id(str(path))
 
 
 _writers: dict[str, threading.RLock] = {}
@@ -241,7 +256,7 @@ class ConnectionPool:
         with self._mutex:
             while self._idle:
                 held_key, db = self._idle.pop()
-                if held_key == key:
+                if held_key == key and same_file(db, self.path):
                     db.pool_key = key
                     return db
                 db.close()

@@ -92,6 +92,14 @@ def bring_salt(data_dir: str | Path, source: str | Path) -> bool:
     return True
 
 
+def _own_head(db) -> int:
+    """Return the highest change-log seq of this station's own changes."""
+    site = storage.setting(db, "station_code")
+    return db.execute(
+        "select coalesce(max(seq), 0) from changes where site = ?", [site]
+    ).fetchone()[0]
+
+
 def restore(data_dir: str | Path, source: str | Path, skip_codes: int = SKIP_CODES) -> dict:
     """Replace the data folder's database with ``source``; return what was done."""
     data_dir, source = Path(data_dir), Path(source).resolve()
@@ -108,6 +116,9 @@ def restore(data_dir: str | Path, source: str | Path, skip_codes: int = SKIP_COD
                 storage.set_setting(dst, "code_seq", str(highest + skip_codes))
                 storage.set_setting(dst, "restored_from", source.name)
                 storage.set_setting(dst, "restored_at", backup._now())
+                # HQ may hold changes of this station made after the backup: the next sync
+                # numbers the changes made from here on after them (sync.client.push).
+                storage.set_setting(dst, "sync_restored_seq", str(_own_head(dst)))
         finally:
             src.close()
             dst.close()

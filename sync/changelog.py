@@ -234,3 +234,17 @@ def stored_after(db: Any, recv: int, exclude_site: str, limit: int = 1000) -> li
         [recv, exclude_site, limit],
     )
     return [(r["recv"], from_row(r)) for r in rows]
+
+
+def renumber_own(db: Any, site: str, after: int, shift: int) -> int:
+    """Move this site's changes numbered above ``after`` up by ``shift``; return how many.
+
+    After a restore from a backup, the changes made since reuse numbers HQ already holds for
+    changes made before the laptop was lost: they go after HQ's, where HQ will take them.
+    """
+    # Through negative numbers: a direct shift would collide with (site, seq) on its way.
+    moved = db.execute(
+        "update changes set seq = -(seq + ?) where site = ? and seq > ?", [shift, site, after]
+    ).rowcount
+    db.execute("update changes set seq = -seq where site = ? and seq < 0", [site])
+    return moved

@@ -96,6 +96,8 @@ class Client:
     def push(self, batch: int = protocol.BATCH) -> tuple[int, int]:
         """Send unacknowledged changes until HQ has them all; return (sent, acked)."""
         sent = 0
+        if self._restored() is not None:
+            self._resume_after_restore()
         acked = int(get(self.db, "sync_acked", "0"))
         own_head = self.db.execute(
             "select coalesce(max(seq), 0) from changes where site = ?", [self.site]
@@ -111,6 +113,32 @@ class Client:
             if ack["head"] < changes[-1].seq:
                 raise protocol.ProtocolError("HQ holds this batch behind a gap; retry later")
         return sent, acked
+
+    def _restored(self) -> int | None:
+        """Return this station's own head in the backup it was restored from, if it was."""
+        raw = get(self.db, "sync_restored_seq", "")
+        return int(raw) if raw else None
+
+    def _resume_after_restore(self) -> None:
+        """After a restore, number the changes made since after those HQ already holds.
+
+        HQ may hold changes of this station beyond the backup: made before the laptop was
+        lost, they reached HQ. The changes made since the restore reuse their numbers, and HQ
+        would take them for repeats and drop them. So HQ is asked first (an empty batch) how
+        far it holds; the changes made since move after that, and nothing is lost: HQ keeps
+        both. Only a station restored and not yet synced does this.
+        """
+        restored = self._restored() or 0
+        empty = protocol.encode({"site": self.site}, [])
+        answer = self.http.post("/api/v1/sync/push", content=empty, headers=_octets())
+        _raise_for(answer)
+        ack = protocol.check_ack(answer.json(), self.cred["hq_sign_pub"], self.site, 2**62)
+        with apply.transaction(self.db):
+            if ack["head"] > restored:
+                moved = changelog.renumber_own(self.db, self.site, restored, ack["head"] - restored)
+                put(self.db, "sync_resumed", f"{stamp()} {moved} changes after HQ's {ack['head']}")
+                advance(self.db, "sync_acked", ack["head"])
+            put(self.db, "sync_restored_seq", "")
 
     def pull(self, batch: int = protocol.BATCH) -> tuple[int, int]:
         """Fetch and apply what HQ has for this station; return (received, cursor)."""

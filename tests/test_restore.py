@@ -1,7 +1,7 @@
 """Restore: a station comes back from a backup, its codes move on, a running server blocks it.
 
-Syncing on after a restore (pulling back from HQ what the station sent after the backup)
-comes with sync (issue 6).
+Syncing on after a restore (the changes made since numbered after those HQ already holds) is
+tested with sync: tests/test_sync_http.py::test_a_restored_station_syncs_on_without_losing_a_change.
 """
 
 import httpx

@@ -173,3 +173,38 @@ def test_triage_movements_and_erasure_reach_hq(hq, station):
     sync(station, app)
     assert medical.history(hq_db, made["members"][2]["id"]) == []
     assert tables.canonical_hash(station) == tables.canonical_hash(hq_db)
+
+
+def test_a_restored_station_syncs_on_without_losing_a_change(hq, station, tmp_path):
+    """Backup, more registrations that reach HQ, the laptop dies, restore, register, sync:
+    HQ holds every household, those from before the crash and those made after the restore."""
+    from fieldreg import backup
+    from fieldreg.restore import restore
+
+    app, hq_db = hq
+    first, _ = records.create_household(station, household_body(), "reg")
+    sync(station, app)
+    made = backup.run(station_path := _path_of(station), tmp_path / "usb", keep=3)
+    lost, _ = records.create_household(station, household_body(), "reg")  # after the backup
+    sync(station, app)  # ...reaches HQ, then the laptop is lost
+    station.close()
+    restore(station_path.parent, made["path"])
+    station = connect(station_path)
+    try:
+        assert not list(station.query("select 1 from households where id = ?", [lost["id"]]))
+        new, _ = records.create_household(station, household_body(phone="0944 111 222"), "reg")
+        report = sync(station, app)
+        assert report.pushed == 4 and client.pending(station) == 0
+        at_hq = {r["id"] for r in hq_db.query("select id from households")}
+        assert at_hq == {first["id"], lost["id"], new["id"]}
+        assert records.get_household(hq_db, new["code"])["phone"] == "0944 111 222"
+        again = sync(station, app)
+        assert (again.pushed, again.pulled) == (0, 0)
+    finally:
+        station.close()
+
+
+def _path_of(db):
+    from pathlib import Path
+
+    return Path(db.execute("pragma database_list").fetchone()[2])
