@@ -83,7 +83,14 @@ def init(obj: Context, code: str | None, name: str | None) -> None:
 @click.option("--role", type=click.Choice(["station", "hq"]), default="station", show_default=True)
 @click.option("--host", default="0.0.0.0", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, envvar="FIELDREG_THREADS")
+@click.option(
+    "--threads",
+    default=32,
+    show_default=True,
+    type=int,
+    envvar="FIELDREG_THREADS",
+    help="Worker threads. Most wait for the group commit: 32 lets 20-30 tablets share one.",
+)
 @click.option("--https", "use_https", is_flag=True, help="Serve TLS with this station's own CA.")
 @click.option("--ca-port", type=int, help="Plain-HTTP port handing out the CA (default PORT+1).")
 @click.pass_obj

@@ -243,7 +243,7 @@ def prepare(data_dir: str | Path) -> Path:
 class ConnectionPool:
     """The idle connections of one app, each bound to the key it was opened with."""
 
-    MAX_IDLE = 16
+    MAX_IDLE = 32
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
