@@ -81,9 +81,12 @@ CLONE_SQL = (
     "father_name, mother_name, family_name, sex, age_years, age_estimated, date_of_birth, "
     "relationship, vulnerabilities, status, created_at, updated_at, deleted "
     "from people where id not like '%~%'",
-    "insert into people_search (person_id, keys) select person_id || :s, keys "
-    "from people_search where person_id not like '%~%'",
-    "insert into changes select site, seq + :n * :k, hlc, tbl, record_id || :s, op, data "
+    # The search row shares its person's rowid (search_index).
+    "insert into people_search (rowid, person_id, keys) select p.rowid, p.id, s.keys "
+    "from people_search s join people p on p.id = s.person_id || :s "
+    "where s.person_id not like '%~%'",
+    "insert into changes (site, seq, hlc, tbl, record_id, op, data, prev, recv) "
+    "select site, seq + :n * :k, hlc, tbl, record_id || :s, op, data, prev, recv + :r * :k "
     "from changes where record_id not like '%~%'",
 )
 
@@ -92,10 +95,11 @@ def clone(data: Path, copies: int) -> int:
     """Multiply the seeded records by SQL (fast), for size benchmarks; return people stored."""
     db = connect(data / "fieldreg.db")
     n = next(db.query("select max(seq) n from changes"))["n"]
+    r = next(db.query("select max(recv) n from changes"))["n"]
     for k in range(1, copies + 1):
         with write(db):
             for sql in CLONE_SQL:
-                db.execute(sql, {"s": f"~{k}", "n": n, "k": k})
+                db.execute(sql, {"s": f"~{k}", "n": n, "k": k, "r": r})
     people = next(db.query("select count(*) n from people"))["n"]
     db.close()
     return people
