@@ -66,3 +66,25 @@ def pull():
         mimetype="application/octet-stream",
         headers={"X-FieldReg-Signature": signature, "Cache-Control": "no-store"},
     )
+
+
+@blp.route("/own", methods=["GET"])
+@blp.doc(
+    summary="HQ's copies of the calling station's own changes after ?after= (a restored "
+    "station takes back what it made after its backup; zlib JSON, signed).",
+    security=[{"station": []}],
+)
+@public
+def own():
+    """Answer the calling station's own changes numbered after ``after``."""
+    station = _station()
+    after = request.args.get("after", "0")
+    limit = request.args.get("limit", "2000")
+    if not after.isdigit() or not limit.isdigit():
+        abort(400, description="after and limit are whole numbers.")
+    body, signature = syncing.own_for(get_db(), station, int(after), int(limit))
+    return Response(
+        body,
+        mimetype="application/octet-stream",
+        headers={"X-FieldReg-Signature": signature, "Cache-Control": "no-store"},
+    )

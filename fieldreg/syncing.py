@@ -184,6 +184,14 @@ def pull_for(db: Database, station: str, since: int, limit: int) -> tuple[bytes,
     return body, keys.sign(sign, body)
 
 
+def own_for(db: Database, station: str, after: int, limit: int) -> tuple[bytes, str]:
+    """Return HQ's copies of a station's own changes after seq ``after``, signed."""
+    with write(db):
+        sign = hq_keys(db)["sign"]
+    body = protocol.own_payload(db, station, max(0, after), max(1, min(limit, 5000)))
+    return body, keys.sign(sign, body)
+
+
 def export_bundle(db: Database, for_station: str | None = None) -> tuple[bytes, int]:
     """Write a bundle: a station's unacknowledged changes, or (at HQ) all HQ has for one."""
     if for_station:

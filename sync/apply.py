@@ -110,6 +110,26 @@ def apply_changes(db: Any, changes: list[Change], local_site: str) -> Result:
     return result
 
 
+def restore_own(db: Any, changes: list[Change]) -> Result:
+    """Apply this site's own changes that only HQ still holds (after a restore), in order.
+
+    Their (site, seq) numbers are free here, and each is applied as a received change
+    would be: the same field versions and tombstones decide.
+    """
+    for change in changes:
+        check(change)
+    result = Result()
+    for change in sorted(changes, key=lambda c: c.seq):
+        taken = db.execute(
+            "select 1 from changes where site = ? and seq = ?", [change.site, change.seq]
+        ).fetchone()
+        if taken:
+            result.duplicates += 1
+            continue
+        _apply_one(db, change, result)
+    return result
+
+
 def _hold(db: Any, change: Change) -> None:
     db.execute(
         "insert or ignore into sync_pending (site, seq, hlc, tbl, record_id, op, data, prev) "

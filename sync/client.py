@@ -126,19 +126,39 @@ class Client:
         lost, they reached HQ. The changes made since the restore reuse their numbers, and HQ
         would take them for repeats and drop them. So HQ is asked first (an empty batch) how
         far it holds; the changes made since move after that, and nothing is lost: HQ keeps
-        both. Only a station restored and not yet synced does this.
+        both, and the station takes back HQ's copies of what it had made after the backup.
+        Only a station restored and not yet synced does this.
         """
         restored = self._restored() or 0
         empty = protocol.encode({"site": self.site}, [])
         answer = self.http.post("/api/v1/sync/push", content=empty, headers=_octets())
         _raise_for(answer)
         ack = protocol.check_ack(answer.json(), self.cred["hq_sign_pub"], self.site, 2**62)
+        head = ack["head"]
+        if head > restored:
+            with apply.transaction(self.db):
+                moved = changelog.renumber_own(self.db, self.site, restored, head - restored)
+                put(self.db, "sync_resumed", f"{stamp()} {moved} changes after HQ's {head}")
+                advance(self.db, "sync_acked", head)
+            self._take_back_own(restored, head)
         with apply.transaction(self.db):
-            if ack["head"] > restored:
-                moved = changelog.renumber_own(self.db, self.site, restored, ack["head"] - restored)
-                put(self.db, "sync_resumed", f"{stamp()} {moved} changes after HQ's {ack['head']}")
-                advance(self.db, "sync_acked", ack["head"])
             put(self.db, "sync_restored_seq", "")
+
+    def _take_back_own(self, restored: int, head: int, batch: int = protocol.BATCH) -> None:
+        """Take back from HQ what this station made after its backup (seq restored+1..head)."""
+        after = restored
+        while after < head:
+            answer = self.http.get("/api/v1/sync/own", params={"after": after, "limit": batch})
+            _raise_for(answer)
+            signature = answer.headers.get("X-FieldReg-Signature", "")
+            if not keys.verify(self.cred["hq_sign_pub"], signature, answer.content):
+                raise protocol.ProtocolError("HQ's batch is not signed by HQ's key")
+            payload, changes = protocol.decode(answer.content)
+            changes = [c for c in changes if c.seq <= head]
+            if not changes:
+                break
+            with apply.transaction(self.db):
+                after = protocol.take_own(self.db, payload, changes, self.after)
 
     def pull(self, batch: int = protocol.BATCH) -> tuple[int, int]:
         """Fetch and apply what HQ has for this station; return (received, cursor)."""

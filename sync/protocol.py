@@ -142,6 +142,36 @@ def pull_payload(db: Any, station: str, since: int, limit: int = BATCH) -> bytes
     return encode({**payload, "more": more}, [c for _, c in pairs])
 
 
+def own_payload(db: Any, station: str, after: int, limit: int = BATCH) -> bytes:
+    """Pack HQ's copies of ``station``'s own changes numbered after ``after`` (in seq order).
+
+    Only a station restored from a backup asks for these: the changes it made after the
+    backup reached HQ, and the laptop that made them is gone.
+    """
+    rows = db.query(
+        "select * from changes where site = ? and seq > ? order by seq limit ?",
+        [station, after, limit],
+    )
+    changes = [changelog.from_row(r) for r in rows]
+    payload = {"hq": changelog.site_of(db), "for": station, "own_after": after}
+    return encode({**payload, "more": len(changes) == limit}, changes)
+
+
+def take_own(db: Any, payload: dict, changes: list[Change], after: After | None = None) -> int:
+    """Apply a restored station's own changes back from HQ (call in one transaction).
+
+    Their numbers must be free here: the station moved what it made since the restore after
+    HQ's head first (changelog.renumber_own). Return the last seq taken.
+    """
+    here = changelog.site_of(db)
+    if payload.get("for") != here or any(c.site != here for c in changes):
+        raise ProtocolError("this batch holds changes of another station")
+    result = apply.restore_own(db, changes)
+    if after:
+        after(db, result)
+    return changes[-1].seq if changes else int(payload.get("own_after", 0))
+
+
 def take_pull(
     db: Any, payload: dict, changes: list[Change], cursor: int, after: After | None = None
 ) -> int:

@@ -177,7 +177,8 @@ def test_triage_movements_and_erasure_reach_hq(hq, station):
 
 def test_a_restored_station_syncs_on_without_losing_a_change(hq, station, tmp_path):
     """Backup, more registrations that reach HQ, the laptop dies, restore, register, sync:
-    HQ holds every household, those from before the crash and those made after the restore."""
+    HQ holds every household, those from before the crash and those made after the restore,
+    and the station has back what it had made after the backup."""
     from fieldreg import backup
     from fieldreg.restore import restore
 
@@ -198,6 +199,12 @@ def test_a_restored_station_syncs_on_without_losing_a_change(hq, station, tmp_pa
         at_hq = {r["id"] for r in hq_db.query("select id from households")}
         assert at_hq == {first["id"], lost["id"], new["id"]}
         assert records.get_household(hq_db, new["code"])["phone"] == "0944 111 222"
+        # ...and the station took back what it had made after the backup: findable again.
+        back = records.get_household(station, lost["code"])
+        assert [m["code"] for m in back["members"]] == [m["code"] for m in lost["members"]]
+        found = search_index.search(station, lost["members"][0]["code"])
+        assert found and found[0]["household_code"] == lost["code"]
+        assert tables.canonical_hash(station) == tables.canonical_hash(hq_db)
         again = sync(station, app)
         assert (again.pushed, again.pulled) == (0, 0)
     finally:

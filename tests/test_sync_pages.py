@@ -6,6 +6,7 @@ import httpx
 
 from fieldreg import records, syncing
 from fieldreg.db import connect
+from sync import keys
 from tests.conftest import AuthActions, household_body
 
 
@@ -38,6 +39,27 @@ def test_sync_endpoints_documented_and_closed_without_credential(client):
     assert "/api/v1/sync/push" in spec["paths"] and "/api/v1/sync/pull" in spec["paths"]
     assert client.post("/api/v1/sync/push", data=b"x").status_code == 404  # not an HQ
     assert client.get("/api/v1/sync/pull").status_code == 404
+    assert "/api/v1/sync/own" in spec["paths"]
+    assert client.get("/api/v1/sync/own?after=0").status_code == 404
+
+
+def test_own_changes_need_the_station_credential_and_whole_numbers(tmp_path):
+    """HQ hands a station back its own changes only with its credential and sane numbers."""
+    from fieldreg import create_app
+    from tests.test_sync_http import make_site
+
+    make_site(tmp_path / "hq", "HQ2").close()
+    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
+    hq = connect(app.config["DATABASE"])
+    cred = keys.decode_credential(syncing.add_station(hq, "T3S", "Bab", "http://hq"))
+    hq.close()
+    http = app.test_client()
+    assert http.get("/api/v1/sync/own?after=0").status_code == 401
+    station = {"Authorization": f"Station T3S:{cred['token']}"}
+    assert http.get("/api/v1/sync/own?after=-1", headers=station).status_code == 400
+    assert http.get("/api/v1/sync/own?after=x&limit=2", headers=station).status_code == 400
+    answer = http.get("/api/v1/sync/own?after=0", headers=station)
+    assert answer.status_code == 200 and answer.headers["X-FieldReg-Signature"]
 
 
 def test_hq_pages_list_stations_and_resolve_conflicts(tmp_path):
