@@ -199,6 +199,12 @@ def export_bundle(db: Database, for_station: str | None = None) -> tuple[bytes, 
     cred = credential(db)
     if not cred:
         raise DomainError("This station has not joined an HQ (use: join CREDENTIAL).")
+    if get(db, "sync_restored_seq", ""):
+        raise Conflict(
+            "This station was restored from a backup and has not heard from HQ since: import "
+            "HQ's latest bundle first (or sync over the network), or HQ would take the "
+            "changes made since the restore for repeats of older ones and drop them."
+        )
     site = changelog.site_of(db)
     acked = int(get(db, "sync_acked", "0"))
     changes = changelog.changes_since(db, site, acked, limit=10**9)
@@ -257,9 +263,16 @@ def _import_at_station(db: Database, cred: dict, payload: dict, changes: list) -
         raise DomainError("This bundle is not meant for a station.")
     site = changelog.site_of(db)
     own = db.execute("select coalesce(max(seq),0) from changes where site = ?", [site]).fetchone()
+    restored = get(db, "sync_restored_seq", "")
     try:
-        ack = protocol.check_ack(payload["ack"], cred["hq_sign_pub"], site, own[0])
+        ceiling = 2**62 if restored else own[0]  # restored: HQ may hold more of ours
+        ack = protocol.check_ack(payload["ack"], cred["hq_sign_pub"], site, ceiling)
         with write(db):
+            if restored:  # what was made since the restore goes after what HQ holds
+                if ack["head"] > int(restored):
+                    shift = ack["head"] - int(restored)
+                    changelog.renumber_own(db, site, int(restored), shift)
+                put(db, "sync_restored_seq", "")
             cursor = int(get(db, "sync_cursor", "0"))
             following = protocol.take_pull(
                 db, {**payload, "since": 0}, changes, cursor, after_apply

@@ -121,3 +121,36 @@ def test_hq_writes_a_bundle_back_for_the_station(pair, tmp_path):
     assert records.get_person(station, code)["age_years"] == 44
     assert syncing.import_bundle(station, back)["changes"] == 5  # replay: harmless
     assert tables.canonical_hash(station) == tables.canonical_hash(hq)
+
+
+def test_a_restored_station_on_usb_hears_from_hq_before_it_sends(pair, tmp_path):
+    """After a restore, a bundle out would carry numbers HQ already holds: it is refused until
+    HQ's bundle came in, which moves the changes made since after HQ's."""
+    from fieldreg import backup
+    from fieldreg.db import connect
+    from fieldreg.errors import Conflict
+    from fieldreg.restore import restore
+    from tests.test_sync_http import _path_of
+
+    hq, station = pair
+    records.create_household(station, household_body(), "reg")
+    syncing.import_bundle(hq, syncing.export_bundle(station)[0])
+    path = _path_of(station)
+    made = backup.run(path, tmp_path / "usb", keep=3)
+    lost, _ = records.create_household(station, household_body(), "reg")
+    syncing.import_bundle(hq, syncing.export_bundle(station)[0])  # reached HQ, then lost
+    station.close()
+    restore(path.parent, made["path"])
+    station = connect(path)
+    try:
+        new, _ = records.create_household(station, household_body(phone="0944 000 222"), "reg")
+        with pytest.raises(Conflict, match="restored from a backup"):
+            syncing.export_bundle(station)
+        syncing.import_bundle(station, syncing.export_bundle(hq, "T3S")[0])
+        data, count = syncing.export_bundle(station)
+        assert count == 4
+        assert syncing.import_bundle(hq, data)["applied"] == 4
+        at_hq = {r["id"] for r in hq.query("select id from households")}
+        assert {lost["id"], new["id"]} <= at_hq and len(at_hq) == 3
+    finally:
+        station.close()
