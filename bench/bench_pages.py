@@ -28,16 +28,9 @@ os.environ.setdefault("FIELDREG_KDF", "fast")
 
 import httpx
 
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("FIELDREG_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PIN = "2468"
 TIMING = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
@@ -118,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
         proc, url = start_station(Path(tmp) / "data")
         try:
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 login = browser.new_context()
                 page = login.new_page()
                 page.goto(url + "/login")

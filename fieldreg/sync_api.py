@@ -55,17 +55,7 @@ def push():
 @public
 def pull():
     """Answer what HQ has for the station after its cursor."""
-    station = _station()
-    since = request.args.get("since", "0")
-    limit = request.args.get("limit", "2000")
-    if not since.isdigit() or not limit.isdigit():
-        abort(400, description="since and limit are whole numbers.")
-    body, signature = syncing.pull_for(get_db(), station, int(since), int(limit))
-    return Response(
-        body,
-        mimetype="application/octet-stream",
-        headers={"X-FieldReg-Signature": signature, "Cache-Control": "no-store"},
-    )
+    return _signed_batch("since", syncing.pull_for)
 
 
 @blp.route("/own", methods=["GET"])
@@ -77,12 +67,16 @@ def pull():
 @public
 def own():
     """Answer the calling station's own changes numbered after ``after``."""
+    return _signed_batch("after", syncing.own_for)
+
+
+def _signed_batch(position: str, make) -> Response:
+    """Answer a signed batch for the calling station from ``?{position}=N&limit=M``."""
     station = _station()
-    after = request.args.get("after", "0")
-    limit = request.args.get("limit", "2000")
-    if not after.isdigit() or not limit.isdigit():
-        abort(400, description="after and limit are whole numbers.")
-    body, signature = syncing.own_for(get_db(), station, int(after), int(limit))
+    at, limit = request.args.get(position, "0"), request.args.get("limit", "2000")
+    if not at.isdigit() or not limit.isdigit():
+        abort(400, description=f"{position} and limit are whole numbers.")
+    body, signature = make(get_db(), station, int(at), int(limit))
     return Response(
         body,
         mimetype="application/octet-stream",

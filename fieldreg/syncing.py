@@ -178,17 +178,19 @@ def receive_push(db: Database, station: str, body: bytes) -> dict:
 
 def pull_for(db: Database, station: str, since: int, limit: int) -> tuple[bytes, str]:
     """Return what HQ has for a station after ``since``, and HQ's signature of it."""
-    with write(db):
-        sign = hq_keys(db)["sign"]
-    body = protocol.pull_payload(db, station, max(0, since), max(1, min(limit, 5000)))
-    return body, keys.sign(sign, body)
+    return _signed(db, protocol.pull_payload, station, since, limit)
 
 
 def own_for(db: Database, station: str, after: int, limit: int) -> tuple[bytes, str]:
     """Return HQ's copies of a station's own changes after seq ``after``, signed."""
+    return _signed(db, protocol.own_payload, station, after, limit)
+
+
+def _signed(db: Database, payload, station: str, position: int, limit: int) -> tuple:
+    """Pack a batch for a station (limit kept within 1..5000) and sign it with HQ's key."""
     with write(db):
         sign = hq_keys(db)["sign"]
-    body = protocol.own_payload(db, station, max(0, after), max(1, min(limit, 5000)))
+    body = payload(db, station, max(0, position), max(1, min(limit, 5000)))
     return body, keys.sign(sign, body)
 
 

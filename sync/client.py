@@ -148,29 +148,28 @@ class Client:
         """Take back from HQ what this station made after its backup (seq restored+1..head)."""
         after = restored
         while after < head:
-            answer = self.http.get("/api/v1/sync/own", params={"after": after, "limit": batch})
-            _raise_for(answer)
-            signature = answer.headers.get("X-FieldReg-Signature", "")
-            if not keys.verify(self.cred["hq_sign_pub"], signature, answer.content):
-                raise protocol.ProtocolError("HQ's batch is not signed by HQ's key")
-            payload, changes = protocol.decode(answer.content)
+            payload, changes = self._signed_batch("/own", {"after": after, "limit": batch})
             changes = [c for c in changes if c.seq <= head]
             if not changes:
                 break
             with apply.transaction(self.db):
                 after = protocol.take_own(self.db, payload, changes, self.after)
 
+    def _signed_batch(self, path: str, params: dict) -> tuple[dict, list]:
+        """GET a batch of changes from HQ's sync API; check HQ's signature, then unpack it."""
+        answer = self.http.get("/api/v1/sync" + path, params=params)
+        _raise_for(answer)
+        signature = answer.headers.get("X-FieldReg-Signature", "")
+        if not keys.verify(self.cred["hq_sign_pub"], signature, answer.content):
+            raise protocol.ProtocolError("HQ's batch is not signed by HQ's key")
+        return protocol.decode(answer.content)
+
     def pull(self, batch: int = protocol.BATCH) -> tuple[int, int]:
         """Fetch and apply what HQ has for this station; return (received, cursor)."""
         received, more = 0, True
         cursor = int(get(self.db, "sync_cursor", "0"))
         while more:
-            answer = self.http.get("/api/v1/sync/pull", params={"since": cursor, "limit": batch})
-            _raise_for(answer)
-            signature = answer.headers.get("X-FieldReg-Signature", "")
-            if not keys.verify(self.cred["hq_sign_pub"], signature, answer.content):
-                raise protocol.ProtocolError("HQ's batch is not signed by HQ's key")
-            payload, changes = protocol.decode(answer.content)
+            payload, changes = self._signed_batch("/pull", {"since": cursor, "limit": batch})
             with apply.transaction(self.db):
                 following = protocol.take_pull(self.db, payload, changes, cursor, self.after)
                 cursor = advance(self.db, "sync_cursor", following)
