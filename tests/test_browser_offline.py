@@ -42,11 +42,14 @@ def households(station) -> list[dict]:
         db.close()
 
 
-def eventually(check, seconds: float = 10, message=lambda: "") -> None:
+def eventually(page, check, seconds: float = 10, message=lambda: "") -> None:
+    """Wait for ``check()``, letting Playwright run its handlers meanwhile: the sync API
+    dispatches a route handler only while the test is inside a Playwright call, so a request
+    caught by ``page.route`` after the last such call would wait for ever under time.sleep."""
     deadline = time.monotonic() + seconds
     while not check():
         assert time.monotonic() < deadline, f"condition not met in time {message()}"
-        time.sleep(0.1)
+        page.wait_for_timeout(100)
 
 
 def until(page, script: str, arg=None, seconds: float = 15):
@@ -149,8 +152,8 @@ def test_a_lost_answer_resent_makes_one_household(tablet, station):
     tablet.on("requestfinished", lambda r: logs.append("done " + r.url))
     tablet.on("requestfailed", lambda r: logs.append("failed " + r.url))
     register(tablet, "Lina")
-    # Usually at once; rarely a delivery pass is still busy and the 20 s timer sends it.
-    eventually(lambda: len(households(station)) == 1, 30, lambda: (sent, answers, logs))
+    # Usually at once; when a delivery pass is still busy, the next one sends it.
+    eventually(tablet, lambda: len(households(station)) == 1, 30, lambda: (sent, answers, logs))
     tablet.wait_for_timeout(300)
     assert outbox(tablet) == 1
     tablet.click("[data-outbox-send]")
