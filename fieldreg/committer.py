@@ -57,15 +57,24 @@ class Committer:
 
     def _run(self) -> None:
         db: sqlite_utils.Database | None = None
+        batch: list = []
         try:
             while (batch := self._next_batch()) is not None:
                 try:
                     db = self._connection(db)
                 except Exception as exc:  # locked, or the file is gone: tell every request
-                    for *_rest, future in batch:
-                        future.set_exception(exc)
+                    _fail(batch, exc)
                     continue
                 _commit(db, batch)
+        except BaseException as exc:
+            # Never leave a request waiting on a committer that is gone: fail what it held
+            # and what waits, and let the next write start a new committer.
+            log.exception("committer stopped")
+            with self._mutex:
+                self._thread = None
+                while not self._waiting.empty():
+                    batch = [*(batch or []), self._waiting.get_nowait()]
+            _fail(batch or [], exc)
         finally:
             if db is not None:
                 db.close()
@@ -105,6 +114,13 @@ class Committer:
         return db
 
 
+def _fail(batch: list, exc: BaseException) -> None:
+    """Answer every write of a batch not answered yet with an error."""
+    for *_rest, future in batch:
+        if not future.done():
+            future.set_exception(exc)
+
+
 def _commit(db: sqlite_utils.Database, batch: list) -> None:
     """Run a batch of writes in one transaction; answer each once it is committed."""
     outcomes = []
@@ -123,9 +139,7 @@ def _commit(db: sqlite_utils.Database, batch: list) -> None:
                 outcomes.append((future, value, True))
     except BaseException as exc:  # the commit itself failed (disk full, I/O error)
         log.error("group commit of %d writes failed: %s", len(batch), exc)
-        for *_rest, future in batch:
-            if not future.done():
-                future.set_exception(exc)
+        _fail(batch, exc)
         return
     for future, value, ok in outcomes:
         if ok:

@@ -107,3 +107,18 @@ def test_a_failed_commit_fails_every_write_of_the_batch(path, monkeypatch):
     assert all(isinstance(value, OSError) for value in results.values()), results
     monkeypatch.undo()
     assert _notes(path) == set()
+
+
+def test_a_committer_that_dies_fails_its_writes_and_is_replaced(path, monkeypatch):
+    """A request never waits for ever on a committer thread that is gone."""
+    real = committer._commit
+
+    def die(db, batch):
+        raise RuntimeError("the committer dies")
+
+    monkeypatch.setattr(committer, "_commit", die)
+    results = _run_many(path, [("gone", False)])
+    assert isinstance(results["gone"], RuntimeError)
+    monkeypatch.setattr(committer, "_commit", real)
+    assert _run_many(path, [("back", False)]) == {"back": "back"}
+    assert _notes(path) == {"back"}
