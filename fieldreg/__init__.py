@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import Babel
 
-from fieldreg import access, config, db, i18n, keyring, security, uploads
+from fieldreg import access, config, db, i18n, keyring, security, uploads, wiring
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = i18n.LANGUAGES
@@ -33,6 +33,7 @@ def when(value) -> str:
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, blueprints."""
+    wiring.wire()
     app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
     app.request_class = uploads.Request
     app.config.from_mapping(config.DEFAULTS, DATA=str(config.default_data_dir()))

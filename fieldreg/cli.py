@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from fieldreg import auth, db, keyring
+from fieldreg import auth, db, keyring, wiring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -48,6 +48,7 @@ class Context:
 @click.pass_context
 def cli(ctx: click.Context, data: Path | None) -> None:
     """FieldReg: register evacuees at a station, sync to HQ, deduplicate."""
+    wiring.wire()
     ctx.obj = Context((data or default_data_dir()).resolve())
 
 

@@ -180,5 +180,7 @@ def _erase(db: Database, person: dict) -> None:
     db.execute("delete from triage where person_id = ?", [person["id"]])
 
 
-subject.provider("triage", _held, _erase)
-tables.register("triage", "append")
+def register() -> None:
+    """Contribute the triage table to sync and to what is held about (and erased of) a person."""
+    tables.register("triage", "append")
+    subject.provider("triage", _held, _erase)
