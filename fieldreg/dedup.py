@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from fieldreg import audit, clusters, records, stats
 from fieldreg.db import write
 from fieldreg.errors import DomainError, NotFound
-from fieldreg.schemas_dedup import VERDICTS
+from fieldreg.schemas.dedup import VERDICTS
 from sync import changelog, tables
 from sync.dedup import Decisions, DedupIndex
 

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from fieldreg import audit, committer, records, subject, tags
 from fieldreg.db import insert_row, write
-from fieldreg.schemas_medical import CATEGORIES, COLOURS
+from fieldreg.schemas.medical import CATEGORIES, COLOURS
 from sync import changelog, tables
 
 QUEUED = ("immediate", "delayed", "minor", "expectant")

@@ -24,7 +24,7 @@ from fieldreg import medical, movements
 from fieldreg.db import file_of as db_file
 from fieldreg.db import setting
 from fieldreg.registry import Registry
-from fieldreg.schemas import SEXES, VULNERABILITIES
+from fieldreg.schemas.records import SEXES, VULNERABILITIES
 
 AGE_GROUPS = (
     ("0-4", 0, 4),
