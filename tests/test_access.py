@@ -96,7 +96,7 @@ def test_anonymous_gets_401_or_the_login_page_never_data(app, client, targets):
         response = client.open(url, method=method, data={"csrf_token": csrf})
         status, location = response.status_code, response.headers.get("Location", "")
         if url.startswith("/api/"):
-            ok = status == 401 and set(response.get_json()) == {"error", "fields"}
+            ok = status == 401 and set(response.get_json()) == {"error", "fields", "code"}
         else:
             ok = status == 302 and location.startswith("/login")
         if not ok:
