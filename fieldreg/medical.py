@@ -182,7 +182,12 @@ def _erase(db: Database, person: dict) -> None:
     db.execute("delete from triage where person_id = ?", [person["id"]])
 
 
+def _forget(db: Database, person: dict) -> None:
+    """Delete the triage entries of a person erased elsewhere (the eraser's tombstones travel)."""
+    db.execute("delete from triage where person_id = ?", [person["id"]])
+
+
 def register() -> None:
     """Contribute the triage table to sync and to what is held about (and erased of) a person."""
     tables.register("triage", "append")
-    subject.provider("triage", _held, _erase)
+    subject.provider("triage", _held, _erase, _forget)

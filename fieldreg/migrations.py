@@ -210,3 +210,12 @@ def m050_dedup(db):
 def m002_arrival_index(db):
     """Index households by arrival time: the dashboard's last 24 hours and period filters."""
     db.execute("create index if not exists households_arrived on households(arrived_at)")
+
+
+@migrations()
+def m100_search_secure_delete(db):
+    """Make the search index forget deleted keys at once (erasure), and purge old ones."""
+    # FTS5 otherwise keeps a deleted row's terms in older index segments until a merge:
+    # an erased person's name keys would stay in the file (issue 13).
+    db.execute("insert into people_search(people_search, rank) values ('secure-delete', 1)")
+    db.execute("insert into people_search(people_search) values ('optimize')")

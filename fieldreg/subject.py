@@ -1,31 +1,41 @@
 """Data subject rights and retention: show everything held about a person, erase a person.
 
-What is held about a person is collected from the parts other areas hold (triage, movements),
-each registered by ``fieldreg.wiring`` with ``provider("triage", collect, erase)``; every
-declared part must be registered before a person is shown or erased. Erasure purges the personal
-fields, the search keys and the personal content of past change-log entries, and records a
-``delete`` tombstone so that sync cannot bring the person back. Retention erases closed
+What is held about a person is collected from the parts other areas hold (triage, movements,
+deduplication), each registered by ``fieldreg.wiring`` with
+``provider("triage", collect, erase, forget)``; every declared part must be registered before
+a person is shown or erased.
+
+Erasure is the same on every path (the erase page, ``DELETE /api/v1/people/CODE``, retention
+inside ``serve``, ``purge``): each part erases what it holds (with tombstones that sync), the
+personal fields are purged, and ``_scrub`` removes every other trace but the tombstone: the
+search keys (the full-text index deletes securely, migration m100), the payloads of past
+change-log entries naming the person, held sync changes and sync conflicts about them. A
+``delete`` tombstone is recorded so that sync erases the person at HQ and at the other
+stations and cannot bring them back. Where that tombstone arrives (``forget_erased``, called
+after every sync apply), each part forgets what it holds there and the same scrub runs,
+recording nothing new: the erasing site's own tombstones travel. Retention erases closed
 records (departed or transferred) untouched for longer than the configured number of days.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from typing import Any
 
 from sqlite_utils import Database
 
-from fieldreg import audit, records
+from fieldreg import audit, records, search_index
 from fieldreg.db import write
 from fieldreg.errors import NotFound
 from fieldreg.registry import Registry
-from sync import changelog
+from sync import changelog, tables
 
 Collect = Callable[[Database, dict], Any]
 Erase = Callable[[Database, dict], None]
 # The parts of a person's record other areas hold; each must be registered (fieldreg.wiring).
-PARTS = Registry("what is held about a person", names=("triage", "movements"))
+PARTS = Registry("what is held about a person", names=("triage", "movements", "dedup"))
 PERSON_PURGED = {
     "given_name": None,
     "father_name": None,
@@ -51,13 +61,15 @@ HOUSEHOLD_PURGED = {
 CLOSED = ("departed", "transferred")
 
 
-def provider(name: str, collect: Collect, erase: Erase | None = None) -> None:
-    """Register a part of what is held about a person (and how to erase it)."""
-    PARTS.add(name, (collect, erase))
+def provider(
+    name: str, collect: Collect, erase: Erase | None = None, forget: Erase | None = None
+) -> None:
+    """Register a part held about a person: show it, erase it here, forget it if erased elsewhere."""
+    PARTS.add(name, (collect, erase, forget))
 
 
-def parts() -> list[tuple[str, Collect, Erase | None]]:
-    """Return every declared part as (name, collect, erase); raise NotWired if one is missing."""
+def parts() -> list[tuple[str, Collect, Erase | None, Erase | None]]:
+    """Return every declared part as (name, collect, erase, forget); raise NotWired if missing."""
     return [(name, *PARTS.get(name)) for name in PARTS.names]
 
 
@@ -87,29 +99,68 @@ def everything(db: Database, code: str, actor: str | None) -> dict:
         "person": person_view,
         "household": household,
         "audit": _audit_about(db, person),
-        "other": {name: collect(db, person) for name, collect, _erase in parts()},
+        "other": {name: collect(db, person) for name, collect, *_erasers in parts()},
     }
     with write(db):
         audit.log(db, actor, "subject_access", "people", person["id"])
     return held
 
 
-def _redact_changes(db: Database, record_id: str) -> None:
-    """Empty the payload of every past change about this record (or naming its id)."""
+def _redact_changes(db: Database, tbl: str, ids: list[str]) -> None:
+    """Empty the payload of every past change about these records or naming their ids."""
+    wanted = json.dumps(ids)
     db.execute(
-        "update changes set data = '{}' where op != 'delete' and "
-        "(record_id = ? or instr(data, ?) > 0)",
-        [record_id, record_id],
+        "update changes set data = '{}' where op != 'delete' and tbl = ? and "
+        "record_id in (select value from json_each(?))",
+        [tbl, wanted],
+    )
+    # Facts about a record (triage, movements, decisions) name it by id in their payload.
+    others = [name for name in tables.SYNCED if name not in ("people", "households")]
+    marks = ",".join("?" * len(others))
+    db.execute(
+        f"update changes set data = '{{}}' where op != 'delete' and tbl in ({marks}) and "
+        "exists (select 1 from json_each(changes.data) field "
+        "where field.value in (select value from json_each(?)))",
+        [*others, wanted],
+    )
+    # Changes held for a gap name them too; emptied, they apply as nothing (a tombstone wins).
+    db.execute(
+        "update sync_pending set data = '{}' where op != 'delete' and tbl = ? and "
+        "record_id in (select value from json_each(?))",
+        [tbl, wanted],
+    )
+    db.execute(
+        "delete from sync_conflicts where tbl = ? and "
+        "record_id in (select value from json_each(?))",
+        [tbl, wanted],
     )
 
 
+def _scrub(db: Database, person_ids: list[str]) -> None:
+    """Remove every trace of erased people but their tombstones (and of emptied households)."""
+    if not person_ids:
+        return
+    for person_id in person_ids:
+        search_index.unindex_person(db, person_id)
+    _redact_changes(db, "people", person_ids)
+    marks = ",".join("?" * len(person_ids))
+    emptied = [
+        row["id"]
+        for row in db.query(
+            f"select distinct h.id from households h join people p on p.household_id = h.id "
+            f"where p.id in ({marks}) and h.deleted = 1",
+            person_ids,
+        )
+    ]
+    if emptied:
+        _redact_changes(db, "households", emptied)
+
+
 def _erase_person_row(db: Database, person: dict, actor: str | None, why: str) -> None:
-    for _name, _collect, erase in parts():
+    for _name, _collect, erase, _forget in parts():
         if erase:
             erase(db, person)
     db.table("people").update(person["id"], PERSON_PURGED)
-    db.execute("delete from people_search where person_id = ?", [person["id"]])
-    _redact_changes(db, person["id"])
     changelog.record(db, "people", person["id"], "delete", {"reason": why})
     audit.log(db, actor, "erase", "people", person["id"], why)
 
@@ -121,7 +172,6 @@ def _erase_household_if_empty(db: Database, household_id: str, actor: str | None
     if left:
         return
     db.table("households").update(household_id, HOUSEHOLD_PURGED)
-    _redact_changes(db, household_id)
     changelog.record(db, "households", household_id, "delete", {"reason": why})
     audit.log(db, actor, "erase", "households", household_id, why)
 
@@ -132,6 +182,7 @@ def erase_person(db: Database, code: str, actor: str | None, why: str = "request
         person = _person(db, code)
         _erase_person_row(db, person, actor, why)
         _erase_household_if_empty(db, person["household_id"], actor, why)
+        _scrub(db, [person["id"]])
     return person["id"]
 
 
@@ -154,4 +205,50 @@ def purge_closed(db: Database, days: int, now: dt.datetime | None = None) -> int
             _erase_person_row(db, person, "retention", f"retention {days} days")
         for household_id in sorted({p["household_id"] for p in rows}):
             _erase_household_if_empty(db, household_id, "retention", f"retention {days} days")
+        _scrub(db, [p["id"] for p in rows])
     return len(rows)
+
+
+def erased_among(db: Database, touched: set[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Return the erased people and households a sync apply touched (or facts naming them)."""
+    people = {rid for tbl, rid in touched if tbl == "people"}
+    for name in {tbl for tbl, _rid in touched} - {"people", "households"}:
+        if "person_id" in tables.columns(db, name):
+            ids = json.dumps([rid for tbl, rid in touched if tbl == name])
+            people.update(
+                row["person_id"]
+                for row in db.query(
+                    f"select person_id from [{name}] where id in (select value from json_each(?))",
+                    [ids],
+                )
+            )
+    households = {rid for tbl, rid in touched if tbl == "households"}
+    return _deleted(db, "people", people), _deleted(db, "households", households)
+
+
+def _deleted(db: Database, tbl: str, ids: set[str]) -> list[str]:
+    """Return which of these records are erased (deleted) here."""
+    if not ids:
+        return []
+    rows = db.query(
+        f"select id from [{tbl}] where deleted = 1 and id in (select value from json_each(?))",
+        [json.dumps(sorted(ids))],
+    )
+    return [row["id"] for row in rows]
+
+
+def forget_erased(db: Database, person_ids: list[str], household_ids: list[str] = ()) -> None:
+    """Forget what this site holds about people erased elsewhere; call inside the apply."""
+    if not person_ids and not household_ids:
+        return
+    people = db.query(
+        "select * from people where id in (select value from json_each(?))",
+        [json.dumps(person_ids)],
+    )
+    for person in list(people):
+        for _name, _collect, _erase, forget in parts():
+            if forget:
+                forget(db, person)
+    _scrub(db, person_ids)
+    if household_ids:
+        _redact_changes(db, "households", list(household_ids))

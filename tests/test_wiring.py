@@ -31,7 +31,7 @@ print(json.dumps({
 """
 WIRED = {
     "figures": ["last_sync", "review_queue", "unique"],
-    "parts": ["movements", "triage"],
+    "parts": ["dedup", "movements", "triage"],
     "clusters": ["lookup"],
     "tables": ["dedup_decisions", "households", "movements", "people", "triage"],
 }
