@@ -64,7 +64,7 @@ CLOSED = ("departed", "transferred")
 def provider(
     name: str, collect: Collect, erase: Erase | None = None, forget: Erase | None = None
 ) -> None:
-    """Register a part held about a person: show it, erase it here, forget it if erased elsewhere."""
+    """Register a part held about a person: show it, erase it, forget it when erased elsewhere."""
     PARTS.add(name, (collect, erase, forget))
 
 
