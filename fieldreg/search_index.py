@@ -57,6 +57,14 @@ def unindex_person(db: Database, person_id: str) -> None:
     )
 
 
+def erase_keys(db: Database, person_ids: list[str]) -> None:
+    """Remove erased people's keys, leaving no trace in older index segments."""
+    # Persistent since migration m100; set again so that erasure never depends on it.
+    db.execute("insert into people_search(people_search, rank) values ('secure-delete', 1)")
+    for person_id in person_ids:
+        unindex_person(db, person_id)
+
+
 def hit(row: dict, score: float) -> dict:
     return {
         "kind": "person",

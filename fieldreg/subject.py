@@ -140,8 +140,7 @@ def _scrub(db: Database, person_ids: list[str]) -> None:
     """Remove every trace of erased people but their tombstones (and of emptied households)."""
     if not person_ids:
         return
-    for person_id in person_ids:
-        search_index.unindex_person(db, person_id)
+    search_index.erase_keys(db, person_ids)
     _redact_changes(db, "people", person_ids)
     marks = ",".join("?" * len(person_ids))
     emptied = [
