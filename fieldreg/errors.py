@@ -41,6 +41,9 @@ CODES = {
     # sync
     "batch_refused": "The sync batch or bundle was refused; nothing was applied.",
     "not_joined": "This station has not joined an HQ.",
+    # limits
+    "quota_exceeded": "A quota is used up (codes for tablets): see Retry-After, if any.",
+    "household_full": "The household already has the most members a household may have.",
 }
 
 
@@ -49,6 +52,7 @@ class DomainError(Exception):
 
     status = 400
     default_code = "refused"
+    retry_after: int | None = None  # seconds, sent as Retry-After (a 503 or 429)
 
     def __init__(self, message: str, fields: dict | None = None, code: str | None = None):
         super().__init__(message)

@@ -14,7 +14,7 @@ from pathlib import Path
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from fieldreg import tls
+from fieldreg import tls, uploads
 
 
 def ca_door(ca_file: Path, https_port: int):
@@ -50,6 +50,8 @@ def serve_https(app, data: Path, host: str, port: int, ca_port: int, threads: in
         ips.append(host)
     cert, key, ca_file = tls.ensure(data, names, ips)
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="fieldreg")
+    # cheroot streams bodies to the app (no spooling); refuse the larger ones up front.
+    server.max_request_body_size = uploads.largest_body(app.config)
     server.ssl_adapter = BuiltinSSLAdapter(str(cert), str(key))
     door = wsgi.Server((host, ca_port), ca_door(ca_file, port), numthreads=2)
     threading.Thread(target=door.safe_start, daemon=True).start()

@@ -227,3 +227,12 @@ def m100_search_secure_delete(db):
     except (sqlite3.OperationalError, sqlcipher.OperationalError):
         pass
     db.execute("insert into people_search(people_search) values ('optimize')")
+
+
+@migrations()
+def m101_device_codes_by_time(db):
+    """Index the codes given to tablets by time: the hourly quota counts them (issue 13)."""
+    db.execute(
+        "create index if not exists codes_device_issued on codes(issued_at) "
+        "where device_id is not null"
+    )

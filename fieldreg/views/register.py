@@ -179,7 +179,8 @@ def _person_form(hh: dict, person: dict | None, form: MultiDict):
         except ValidationError as exc:
             errors = exc.messages
         except DomainError as exc:
-            errors = exc.fields or {"_": [exc.message]}
+            # A refusal about the household (it is full) has no field on this form.
+            errors = {"_": [exc.message], **exc.fields}
     values = form if form else MultiDict(_person_values(person))
     return render_template(
         "register/person_form.html",
