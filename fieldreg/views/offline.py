@@ -7,7 +7,7 @@ import hashlib
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from fieldreg import ROOT, devices, qr, tls
+from fieldreg import ROOT, bodies, devices, qr, tls
 from fieldreg.access import public, requires
 from fieldreg.db import get_db
 
@@ -84,7 +84,8 @@ def tablets():
 def ca_qr(index):
     """Draw the QR code of one of the CA download addresses."""
     urls = ca_urls()
-    if not index.isdigit() or int(index) >= len(urls):
+    number = bodies.whole_number(index, digits=2)
+    if number is None or number >= len(urls):
         abort(404)
-    body, mimetype = qr.render(urls[int(index)], "svg")
+    body, mimetype = qr.render(urls[number], "svg")
     return Response(body, mimetype=mimetype)

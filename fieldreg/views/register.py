@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from fieldreg import audit, codes, dedup, forms, medical, records, search_index, tags
+from fieldreg import audit, bodies, codes, dedup, forms, medical, records, search_index, tags
 from fieldreg import scan as scan_tags
 from fieldreg.access import requires
 from fieldreg.db import get_db, setting, write
@@ -249,8 +249,7 @@ def tag_sheet():
     db = get_db()
     issued: list[str] = []
     if request.method == "POST":
-        count = request.form.get("count", "24")
-        count = int(count) if count.isdigit() else 0
+        count = bodies.whole_number(request.form.get("count", "24"), digits=4) or 0
         if not 1 <= count <= tags.MAX_SHEET:
             abort(400, description=_("Between 1 and %(n)s codes.", n=tags.MAX_SHEET))
         with write(db):
