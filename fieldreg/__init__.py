@@ -14,6 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = i18n.LANGUAGES
 
 
+def static_dir() -> Path:
+    """Find the browser files: inside the package when installed, else the checkout's static/."""
+    installed = Path(__file__).resolve().parent / "static"
+    return installed if installed.is_dir() else ROOT / "static"
+
+
+STATIC = static_dir()
+
+
 def _secret_key(data_dir: Path) -> str:
     """Read the data folder's secret key, creating it on first start."""
     path = data_dir / "secret.key"
@@ -33,7 +42,7 @@ def when(value) -> str:
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, blueprints."""
-    app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
+    app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.request_class = uploads.Request
     app.config.from_mapping(config.DEFAULTS, DATA=str(config.default_data_dir()))
     app.config.from_prefixed_env("FIELDREG")
