@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fieldreg import auth, db, doctor, keyring, launch
+from fieldreg import auth, db, doctor, keyring, launch, wiring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -47,6 +47,7 @@ class Context:
 @click.pass_context
 def cli(ctx: click.Context, data: Path | None) -> None:
     """FieldReg: register evacuees at a station, sync to HQ, deduplicate."""
+    wiring.wire()
     ctx.obj = Context((data or default_data_dir()).resolve())
 
 

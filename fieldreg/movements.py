@@ -178,5 +178,7 @@ def _erase(db: Database, person: dict) -> None:
     db.execute("delete from movements where person_id = ?", [person["id"]])
 
 
-subject.provider("movements", _held, _erase)
-tables.register("movements", "append")
+def register() -> None:
+    """Contribute the movements table to sync and to what is held about (and erased of) a person."""
+    tables.register("movements", "append")
+    subject.provider("movements", _held, _erase)

@@ -15,16 +15,7 @@ from typing import Any
 import httpx
 from sqlite_utils import Database
 
-# Tables beyond households and people sync once registered with sync.tables.register(); do it
-# in the module that owns the table, and import that module here so that every entry point
-# (server, CLI sync, bundle import) knows it before applying.
-from fieldreg import (  # noqa: E402,F401  (they register triage, movements)
-    codes,
-    dedup,  # registers dedup_decisions
-    medical,
-    movements,
-    search_index,
-)
+from fieldreg import codes, dedup, search_index, stats
 from fieldreg.db import set_setting, setting, write
 from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound
 from sync import apply, bundle, changelog, client, keys, names, protocol
@@ -53,6 +44,19 @@ def after_apply(db: Database, result: apply.Result) -> None:
                 db.execute(
                     "update households set phone_norm = ? where id = ?", [phone or None, record_id]
                 )
+
+
+def last_syncs(db: Database, period: stats.Period) -> dict | None:
+    """Provide each station's last sync time (HQ only; None elsewhere)."""
+    if not db["sync_stations"].exists():
+        return None
+    rows = db.query("select code, last_sync_at from sync_stations")
+    return {r["code"]: r["last_sync_at"] for r in rows} or None
+
+
+def register() -> None:
+    """Contribute HQ's last sync per station to the figures."""
+    stats.provide("last_sync", last_syncs)
 
 
 def hq_keys(db: Database) -> dict[str, str]:
