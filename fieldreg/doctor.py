@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import os
+import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -257,7 +258,16 @@ def report(findings: list[Finding], only_problems: bool = False) -> None:
         if finding.ok and only_problems:
             continue
         label = f"  {'ok' if finding.ok else 'PROBLEM':8} "
-        click.echo(click.wrap_text(finding.message, 100, label, " " * len(label)))
+        # Paths and addresses stay whole on one line, however long.
+        lines = textwrap.wrap(
+            finding.message,
+            100,
+            initial_indent=label,
+            subsequent_indent=" " * len(label),
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        click.echo("\n".join(lines))
 
 
 @click.command()

@@ -4,7 +4,7 @@ Everything else in FieldReg is portable Python (pathlib, sockets, sqlite3). The 
 operating systems do differently live here, each with one answer per system:
 
     file locks       Windows: msvcrt.locking        elsewhere: fcntl.flock
-    LAN addresses    Linux: each interface (ioctl)  elsewhere: the host name's addresses
+    LAN addresses    Linux: each interface (ioctl)  Windows: the host name's addresses
     a free port      Windows: SO_EXCLUSIVEADDRUSE   elsewhere: SO_REUSEADDR (as the server)
     the browser      webbrowser (Windows: the default browser; Linux: $BROWSER, xdg-open)
     disk space       shutil.disk_usage on the nearest folder that exists
@@ -25,6 +25,7 @@ import webbrowser
 from pathlib import Path
 
 WINDOWS = os.name == "nt"
+LINUX = sys.platform.startswith("linux")
 # Windows locks are mandatory: a locked byte cannot be read by anyone else. The lock is taken
 # on a byte far past the end of the lock file, so that the holder's pid stays readable.
 _LOCK_OFFSET = 1 << 30
@@ -58,14 +59,13 @@ else:
 
 def interface_addresses() -> list[str]:
     """List this machine's IPv4 addresses, loopback included (nothing is sent)."""
-    found = set(_by_interface()) if not WINDOWS else set()
-    try:
-        # On Windows the host name resolves to every adapter's address.
+    if LINUX:  # the interfaces themselves: /etc/hosts may name an address no longer there
+        return sorted(set(_by_interface()))
+    try:  # on Windows the host name resolves to every connected adapter's address
         infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-        found.update(info[4][0] for info in infos)
     except OSError:
-        pass
-    return sorted(found)
+        return []
+    return sorted({info[4][0] for info in infos})
 
 
 def _by_interface() -> list[str]:
