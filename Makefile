@@ -45,7 +45,7 @@ wheel: install
 
 # The one-click folder for this system (dist/FieldReg-<system>/); see docs/install.md.
 portable: wheel
-	$(BIN)/python installer/build.py --wheel-dir dist --out dist
+	$(BIN)/python installer/build.py --out dist
 
 clean:
 	rm -rf $(VENV) build dist
