@@ -8,6 +8,7 @@ operating systems do differently live here, each with one answer per system:
     a free port      Windows: SO_EXCLUSIVEADDRUSE   elsewhere: SO_REUSEADDR (as the server)
     the browser      webbrowser (Windows: the default browser; Linux: $BROWSER, xdg-open)
     disk space       shutil.disk_usage on the nearest folder that exists
+    fsync            Windows: a file opened for writing, folders not   elsewhere: both
 
 No other module imports ``fcntl`` or ``msvcrt``.
 """
@@ -55,6 +56,22 @@ else:
             return True
         except OSError:
             return False
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a closed file's contents to the disk."""
+    # Windows flushes only through a handle opened for writing (FlushFileBuffers).
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0) if WINDOWS else os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in the folder durable (Windows cannot open folders, nor needs to)."""
+    if not WINDOWS:
+        fsync_file(folder)
 
 
 def interface_addresses() -> list[str]:

@@ -97,3 +97,12 @@ def test_browser_opens_once_the_station_answers(tmp_path, monkeypatch):
     while not opened.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert Path(opened).read_text().split() == [url]
+
+
+def test_a_file_and_its_folder_are_flushed_to_disk(tmp_path):
+    path = tmp_path / "backup.db"
+    path.write_bytes(b"written")
+    path.chmod(0o600)
+    portable.fsync_file(path)  # Windows: through a handle open for writing
+    portable.fsync_folder(tmp_path)
+    assert path.read_bytes() == b"written"
