@@ -152,7 +152,7 @@ def receive(db: Database, station: str, changes: list, path: str) -> dict:
         _note_error(db, station, str(exc))
         if isinstance(exc, protocol.ProtocolError):
             raise Forbidden(str(exc)) from None
-        raise DomainError(f"The batch was refused: {exc}.") from None
+        raise DomainError(f"The batch was refused: {exc}.", code="batch_refused") from None
     if ack["applied"]:
         _dedup_new(db)
     return signed
@@ -176,7 +176,7 @@ def receive_push(db: Database, station: str, body: bytes) -> dict:
     try:
         _payload, changes = protocol.decode(body)
     except protocol.ProtocolError as exc:
-        raise DomainError(f"The batch was refused: {exc}.") from None
+        raise DomainError(f"The batch was refused: {exc}.", code="batch_refused") from None
     return receive(db, station, changes, "network")
 
 
@@ -204,7 +204,9 @@ def export_bundle(db: Database, for_station: str | None = None) -> tuple[bytes, 
         return _export_for_station(db, for_station.upper())
     cred = credential(db)
     if not cred:
-        raise DomainError("This station has not joined an HQ (use: join CREDENTIAL).")
+        raise DomainError(
+            "This station has not joined an HQ (use: join CREDENTIAL).", code="not_joined"
+        )
     if get(db, "sync_restored_seq", ""):
         raise Conflict(
             "This station was restored from a backup and has not heard from HQ since: import "
@@ -250,9 +252,9 @@ def import_bundle(db: Database, data: bytes) -> dict[str, Any]:
             sender, payload = bundle.open_bundle(data, box, lambda s: _station_key(db, s))
         changes = [protocol._change(r) for r in payload.get("changes", [])]
     except bundle.BundleError as exc:
-        raise DomainError(str(exc)) from None
+        raise DomainError(str(exc), code="batch_refused") from None
     except (TypeError, ValueError):
-        raise DomainError("The bundle's content is damaged.") from None
+        raise DomainError("The bundle's content is damaged.", code="batch_refused") from None
     if cred:
         return _import_at_station(db, cred, payload, changes)
     ack = receive(db, sender, changes, "bundle")["ack"]
@@ -286,7 +288,7 @@ def _import_at_station(db: Database, cred: dict, payload: dict, changes: list) -
             advance(db, "sync_cursor", following)
             advance(db, "sync_acked", ack["head"])
     except (protocol.ProtocolError, apply.Refused) as exc:
-        raise DomainError(f"The bundle was refused: {exc}.") from None
+        raise DomainError(f"The bundle was refused: {exc}.", code="batch_refused") from None
     return {"from": cred["hq"], "changes": len(changes), "head": ack["head"]}
 
 
