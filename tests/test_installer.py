@@ -9,6 +9,7 @@ to open.
 from __future__ import annotations
 
 import gettext
+import importlib.util
 import os
 import subprocess
 import sys
@@ -79,3 +80,15 @@ def test_folder_program_is_the_command_line(folder, tmp_path):
         timeout=120,
     )
     assert "Checking this laptop for a FieldReg station" in done.stdout, done.stderr
+
+
+def test_program_double_clicked_without_arguments_starts_its_folders_station(monkeypatch):
+    spec = importlib.util.spec_from_file_location("entry", ROOT / "installer/entry.py")
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    monkeypatch.delenv("FIELDREG_DATA", raising=False)
+    monkeypatch.setattr(sys, "executable", "/media/FieldReg-linux-x86_64/fieldreg/fieldreg")
+    monkeypatch.setattr(sys, "argv", [sys.executable])
+    assert entry.arguments() == ["--data", "/media/FieldReg-linux-x86_64/data", "start"]
+    monkeypatch.setattr(sys, "argv", [sys.executable, "doctor"])
+    assert entry.arguments() == ["doctor"]
