@@ -31,6 +31,10 @@ MIN_FREE = 1024**3  # the database, its WAL and 24 backups of a large station fi
 CLOCK_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(2026, 1, 1, tzinfo=UTC)  # this release was made after it
 PROBE = ".fieldreg-doctor-probe"
+CLOCK_FIX = (
+    " Set the right date, time and time zone (arrival times, reports, backups and the HTTPS"
+    " certificate depend on it), then run doctor again."
+)
 
 
 @dataclass
@@ -173,27 +177,14 @@ def check_network(host: str, port: int) -> Finding:
 def check_clock(data: Path, reference: datetime | None = None, now=None) -> Finding:
     """Check the clock against --reference, this release, and the data folder's newest file."""
     now = now or datetime.now(UTC)
-    fix = (
-        " Set the right date, time and time zone (arrival times, reports, backups and the "
-        "HTTPS certificate depend on it), then run doctor again."
-    )
     if reference is not None:
-        gap = now - reference.astimezone(UTC)
-        if abs(gap) > CLOCK_TOLERANCE:
-            way = "ahead of" if gap > timedelta(0) else "behind"
-            return Finding(
-                "clock",
-                False,
-                f"The laptop's clock is {_span(abs(gap))} {way} the reference time: it says "
-                f"{_local(now)}, the reference says {_local(reference)}." + fix,
-            )
-        return Finding("clock", True, f"The clock ({_local(now)}) agrees with the reference.")
+        return _against_reference(now, reference)
     if now < EARLIEST:
         return Finding(
             "clock",
             False,
             f"The laptop's clock says {_local(now)}, before this version of FieldReg was made: "
-            "it is wrong (a flat clock battery?)." + fix,
+            "it is wrong (a flat clock battery?)." + CLOCK_FIX,
         )
     newest = newest_write(data)
     if newest is not None and newest - now > CLOCK_TOLERANCE:
@@ -201,13 +192,28 @@ def check_clock(data: Path, reference: datetime | None = None, now=None) -> Find
             "clock",
             False,
             f"The laptop's clock is behind by at least {_span(newest - now)}: it says "
-            f"{_local(now)}, but a file in the data folder was written at {_local(newest)}." + fix,
+            f"{_local(now)}, but a file in the data folder was written at {_local(newest)}."
+            + CLOCK_FIX,
         )
     return Finding(
         "clock",
         True,
         f"The clock says {_local(now)}, not behind the data folder's newest file. To compare "
         "it with a phone's time: fieldreg doctor --reference 'YYYY-MM-DD HH:MM'.",
+    )
+
+
+def _against_reference(now: datetime, reference: datetime) -> Finding:
+    """Compare the clock with the right time a person read elsewhere (naive: local time)."""
+    gap = now - reference.astimezone(UTC)
+    if abs(gap) <= CLOCK_TOLERANCE:
+        return Finding("clock", True, f"The clock ({_local(now)}) agrees with the reference.")
+    way = "ahead of" if gap > timedelta(0) else "behind"
+    return Finding(
+        "clock",
+        False,
+        f"The laptop's clock is {_span(abs(gap))} {way} the reference time: it says "
+        f"{_local(now)}, the reference says {_local(reference)}." + CLOCK_FIX,
     )
 
 

@@ -156,6 +156,7 @@ def open_browser_when_up(url: str, health: str, timeout: float = 120.0) -> threa
     """Open the browser at ``url`` once ``health`` answers, in the background."""
 
     def wait_then_open() -> None:
+        """Poll the health address, then open the browser (never at an error page)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
