@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fieldreg import auth, db, doctor, keyring, launch, wiring
+from fieldreg import auth, db, doctor, keyring, launch, portable, wiring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -176,8 +176,6 @@ def serve(
 
 def lan_addresses(host: str, port: int) -> list[str]:
     """List the URLs tablets can use to reach this laptop."""
-    from fieldreg import portable
-
     if host not in ("0.0.0.0", "::"):
         return [f"http://{host}:{port}"]
     return [f"http://127.0.0.1:{port}"] + [f"http://{ip}:{port}" for ip in portable.lan_addresses()]
