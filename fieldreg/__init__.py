@@ -10,17 +10,9 @@ from flask_babel import Babel
 
 from fieldreg import access, config, db, i18n, keyring, security, uploads, wiring
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = config.ROOT
+STATIC = config.STATIC
 LANGUAGES = i18n.LANGUAGES
-
-
-def static_dir() -> Path:
-    """Find the browser files: inside the package when installed, else the checkout's static/."""
-    installed = Path(__file__).resolve().parent / "static"
-    return installed if installed.is_dir() else ROOT / "static"
-
-
-STATIC = static_dir()
 
 
 def _secret_key(data_dir: Path) -> str:
