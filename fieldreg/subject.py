@@ -208,32 +208,53 @@ def purge_closed(db: Database, days: int, now: dt.datetime | None = None) -> int
     return len(rows)
 
 
-def erased_among(db: Database, touched: set[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    """Return the erased people and households a sync apply touched (or facts naming them)."""
-    people = {rid for tbl, rid in touched if tbl == "people"}
-    for name in {tbl for tbl, _rid in touched} - {"people", "households"}:
+def erased_among(
+    db: Database, touched: set[tuple[str, str]], created: dict | None = None
+) -> tuple[list[str], list[str]]:
+    """Return the erased people and households a sync apply touched (or facts naming them).
+
+    ``created`` (the apply's new rows, ``{(tbl, id): (rowid, row)}``) are checked by a scan
+    of the newest rows rather than one lookup each: a batch is mostly new registrations."""
+    created = created or {}
+    by_table: dict[str, list[str]] = {}
+    for key in touched:
+        if key not in created:
+            by_table.setdefault(key[0], []).append(key[1])
+    people = set(by_table.pop("people", ()))
+    households = by_table.pop("households", [])
+    for name, ids in by_table.items():
         if "person_id" in tables.columns(db, name):
-            ids = json.dumps([rid for tbl, rid in touched if tbl == name])
             people.update(
                 row["person_id"]
                 for row in db.query(
-                    f"select person_id from [{name}] where id in (select value from json_each(?))",
-                    [ids],
+                    f"select t.person_id from json_each(?) j join [{name}] t on t.id = j.value",
+                    [json.dumps(ids)],
                 )
             )
-    households = {rid for tbl, rid in touched if tbl == "households"}
-    return _deleted(db, "people", people), _deleted(db, "households", households)
-
-
-def _deleted(db: Database, tbl: str, ids: set[str]) -> list[str]:
-    """Return which of these records are erased (deleted) here."""
-    if not ids:
-        return []
-    rows = db.query(
-        f"select id from [{tbl}] where deleted = 1 and id in (select value from json_each(?))",
-        [json.dumps(sorted(ids))],
+    new = {tbl: min(rowid for (t, _), (rowid, _row) in created.items() if t == tbl)
+           for tbl in {t for t, _ in created} & {"people", "households"}}  # fmt: skip
+    return (
+        _deleted(db, "people", people, new.get("people")),
+        _deleted(db, "households", households, new.get("households")),
     )
-    return [row["id"] for row in rows]
+
+
+def _deleted(db: Database, tbl: str, ids, newer_than: int | None = None) -> list[str]:
+    """Return which of these records (and of the rows from ``newer_than`` on) are erased."""
+    found = []
+    if ids:
+        ids = list(ids)
+        found = [
+            row[0]
+            for row in db.execute(
+                f"select id from [{tbl}] where deleted = 1 and id in ({','.join('?' * len(ids))})",
+                ids,
+            )
+        ]
+    if newer_than is not None:
+        rows = db.execute(f"select id from [{tbl}] where rowid >= ? and deleted = 1", [newer_than])
+        found += [row[0] for row in rows]
+    return found
 
 
 def forget_erased(db: Database, person_ids: list[str], household_ids: list[str] = ()) -> None:

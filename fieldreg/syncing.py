@@ -25,7 +25,7 @@ from sync.client import advance, credential, get, put, stamp
 def after_apply(db: Database, result: apply.Result) -> None:
     """Bring local derived data (search keys, phones) up to date; forget what was erased."""
     _update_derived(db, result)
-    subject.forget_erased(db, *subject.erased_among(db, result.touched))
+    subject.forget_erased(db, *subject.erased_among(db, result.touched, result.created))
 
 
 def _update_derived(db: Database, result: apply.Result) -> None:

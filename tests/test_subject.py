@@ -288,3 +288,27 @@ def test_an_erasure_reaches_hq_and_the_other_stations(tmp_path):
     assert "Keepmequx" in kept
     for site in (a, b, hq_db):
         site.close()
+
+
+def test_a_record_created_and_erased_in_one_received_batch_leaves_no_trace(tmp_path):
+    """A bundle written before the erasure and one after, applied together: nothing stays."""
+    from fieldreg import medical, records, syncing, wiring
+    from fieldreg.db import write
+    from sync import apply, changelog
+    from tests.test_sync_http import make_site
+
+    wiring.wire()
+    a, b = make_site(tmp_path / "a", "SA2"), make_site(tmp_path / "b", "SB3")
+    body = household_body(members=[{**TARGET, "sex": "male"}, {"given_name": "Keepmequx"}])
+    made, _ = records.create_household(a, body, "reg")
+    medical.record_triage(a, made["members"][0]["code"], {"category": "minor",
+                                                          "note": "NOTEERASE1"}, "d")  # fmt: skip
+    before = changelog.changes_since(a, "SA2", 0, 10**6)  # as a bundle written then holds them
+    subject.erase_person(a, made["members"][0]["code"], "coordinator")
+    after = changelog.changes_since(a, "SA2", len(before), 10**6)
+    with write(b):
+        result = apply.apply_changes(b, before + after, "SB3")
+        syncing.after_apply(b, result)
+    assert traces(b.execute("pragma database_list").fetchone()[2], needles_of(TARGET)) == []
+    a.close()
+    b.close()
