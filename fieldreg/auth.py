@@ -170,11 +170,11 @@ def end_session(db: Database, secret: str, actor: str | None = None) -> None:
             audit.log(db, actor, "logout")
 
 
-def end_all_sessions(db: Database, actor: str | None = None) -> int:
+def end_all_sessions(db: Database, actor: str | None = None, reason: str = "lock now") -> int:
     """End every session (the station is being locked); return how many there were."""
     with write(db):
         count = db.execute("delete from sessions").rowcount
-        audit.log(db, actor, "lock", detail=f"{count} sessions ended")
+        audit.log(db, actor, "lock", detail=f"{reason}: {count} sessions ended")
     return count
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -48,6 +49,8 @@ class Context:
 @click.pass_context
 def cli(ctx: click.Context, data: Path | None) -> None:
     """FieldReg: register evacuees at a station, sync to HQ, deduplicate."""
+    # Whatever this process writes (database, WAL, backups, bundles, keys) is the owner's only.
+    os.umask(0o077)
     ctx.obj = Context((data or default_data_dir()).resolve())
 
 
@@ -102,6 +105,7 @@ def serve(
 
     from fieldreg import background, backup, create_app, serving
     from fieldreg.lock import DataLock, FolderInUse
+    from fieldreg.views import station
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
@@ -119,11 +123,13 @@ def serve(
     )
     syncer = background.start(app.config)
     stop_backups = backup.schedule(app.config["DATABASE"], *backup.settings(app.config))
+    stop_idle_lock = station.watch_idle(app)
 
     def stop_background() -> None:
         if syncer is not None:
             syncer.stop.set()
         stop_backups()
+        stop_idle_lock()
 
     click.echo(f"FieldReg {role} serving {obj.data}")
     scheme = "https" if use_https else "http"
@@ -298,8 +304,6 @@ def rekey(obj: Context) -> None:
     The current passphrase comes from FIELDREG_PASSPHRASE or a prompt, the new one from
     FIELDREG_NEW_PASSPHRASE or a prompt. Stop the server first.
     """
-    import os
-
     old = os.environ.get(keyring.ENV_PASSPHRASE) or click.prompt(
         "Current passphrase", hide_input=True, err=True
     )
@@ -362,8 +366,6 @@ def tokens_revoke(obj: Context, token_id: str) -> None:
 @click.pass_obj
 def purge(obj: Context, days: int | None) -> None:
     """Erase closed records (departed, transferred) older than the retention period."""
-    import os
-
     from fieldreg import subject
 
     if days is None:
@@ -494,7 +496,7 @@ def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
     except DomainError as exc:
         _fail(exc)
     partial = file.with_name(file.name + ".part")
-    partial.write_bytes(data)
+    keyring.write_private(partial, data)  # a bundle is encrypted; still the owner's only
     partial.replace(file)
     click.echo(f"Bundle written: {file} ({count} changes, {len(data)} bytes).")
 

@@ -65,9 +65,16 @@ def _key_pragma(key: bytes) -> str:
     return f"pragma key = \"x'{key.hex()}'\""
 
 
-def connect(path: str | Path, key: bytes | None = None) -> sqlite_utils.Database:
-    """Open the (encrypted) database file with the PRAGMAs every connection needs."""
-    key = key or keyring.key_for(path)
+def connect(
+    path: str | Path, key: bytes | None = None, home: str | Path | None = None
+) -> sqlite_utils.Database:
+    """Open the (encrypted) database file with the PRAGMAs every connection needs.
+
+    The key is the one of the folder holding the file, or of ``home`` (the data folder of a
+    file kept elsewhere, such as a backup), unless given.
+    """
+    key = key or keyring.key_for(path, home=home)
+    _create_private(Path(path))
     conn = sqlcipher.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )
@@ -83,6 +90,31 @@ def connect(path: str | Path, key: bytes | None = None) -> sqlite_utils.Database
     db.file_path = str(Path(path).resolve())
     db.file_id = _file_id(db.file_path)
     return db
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file 0600: SQLite gives its -wal and -shm the same mode."""
+    if path.exists() or str(path) == ":memory:":
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another thread made it first
+    except OSError:
+        pass  # a folder that does not exist: SQLite says so in its own words
+
+
+def secure_folder(data_dir: Path) -> None:
+    """Make the data folder 0700 and what is in it 0600 (folders made by older versions)."""
+    if os.name == "nt":
+        return
+    keyring.make_folder(data_dir)
+    for path in data_dir.rglob("*"):
+        try:
+            if not path.is_symlink():
+                path.chmod(0o700 if path.is_dir() else 0o600)
+        except OSError:
+            continue  # gone meanwhile (a backup being pruned)
 
 
 def _file_id(path: str) -> tuple[int, int] | None:
@@ -224,7 +256,7 @@ def random_station_code() -> str:
 def prepare(data_dir: str | Path) -> Path:
     """Create the data folder and database if new, migrate it, and give it a station code."""
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    secure_folder(data_dir)
     path = data_dir / DB_NAME
     key = keyring.key_for(path, create=True)
     encrypt_if_plain(path, key)
@@ -389,7 +421,7 @@ def rekey(data_dir: str | Path, old: str, new: str) -> None:
     # The new salt is on disk before the file changes key, so a crash between the two
     # leaves a folder that unlock() can still open (it tries the pending salt too).
     pending = data_dir / (keyring.SALT_FILE + ".new")
-    pending.write_text(json.dumps(params))
+    keyring.write_private(pending, json.dumps(params).encode())
     db = connect(path, old_key)
     try:
         db.execute("pragma wal_checkpoint(truncate)")

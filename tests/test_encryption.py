@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from fieldreg import create_app, db, keyring
+from fieldreg.db import connect as db_connect
 from tests.conftest import PASSPHRASE, PIN, csrf_of, household_body
 
 SECRET_NAMES = ("Qwyzzelbrand", "Xorthumbel", "ظظقثصضنتم")
@@ -152,18 +153,14 @@ def test_plain_database_is_encrypted_in_place(tmp_path):
 def test_backup_copy_is_encrypted_and_readable(client, api, data_dir, db):
     client.post("/api/v1/households", json=secret_household(), headers=api)
     (data_dir / "backups").mkdir()
-    target = db_connect(data_dir / "backups" / "copy.db")
+    target = db_connect(data_dir / "backups" / "copy.db", home=data_dir)
     db.conn.backup(target.conn)
     target.close()
     content = (data_dir / "backups" / "copy.db").read_bytes()
     assert SECRET_NAMES[0].encode() not in content
-    copy = db_connect(data_dir / "backups" / "copy.db")
+    copy = db_connect(data_dir / "backups" / "copy.db", home=data_dir)
     assert copy.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert copy.table("people").count == 3
-
-
-def db_connect(path):
-    return db.connect(path)
 
 
 def test_live_server_starts_locked_and_unlocks_over_http(tmp_path):
@@ -199,17 +196,27 @@ def test_live_server_starts_locked_and_unlocks_over_http(tmp_path):
     assert not keyring.is_new(tmp_path / "live")
 
 
-def test_a_file_outside_the_data_folder_is_encrypted_with_the_held_key(app, data_dir, tmp_path):
+def test_a_file_outside_the_data_folder_is_encrypted_with_its_folder_named(app, data_dir, tmp_path):
     key = keyring.key_for(data_dir / "fieldreg.db")
     outside = tmp_path / "elsewhere" / "copy.db"
     outside.parent.mkdir()
-    copy = db.connect(outside)
+    copy = db.connect(outside, home=data_dir)
     copy.execute("create table t (name text)")
     copy.execute("insert into t values (?)", [SECRET_NAMES[0]])
     copy.close()
     assert SECRET_NAMES[0].encode() not in outside.read_bytes()
     assert not (outside.parent / keyring.SALT_FILE).exists()
     assert db.verify_key(outside, key)
+
+
+def test_a_file_in_no_data_folder_never_borrows_a_held_key(app, data_dir, tmp_path):
+    """Issue 13: a key comes from the file's own folder; another folder's key is never lent."""
+    assert keyring.held(data_dir / "fieldreg.db")
+    stray = tmp_path / "stray" / "copy.db"
+    stray.parent.mkdir()
+    with pytest.raises(keyring.Locked, match="no fieldreg.salt"):
+        db.connect(stray)
+    assert not stray.exists() and not (stray.parent / keyring.SALT_FILE).exists()
 
 
 def test_command_line_asks_for_the_passphrase_when_locked(runner, data_dir, monkeypatch):
