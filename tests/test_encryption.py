@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from fieldreg import create_app, db, keyring
 from fieldreg.db import connect as db_connect
-from tests.conftest import PASSPHRASE, PIN, csrf_of, household_body
+from tests.conftest import PASSPHRASE, PIN, ROOT, csrf_of, household_body
 
 SECRET_NAMES = ("Qwyzzelbrand", "Xorthumbel", "ظظقثصضنتم")
 
@@ -228,3 +232,48 @@ def test_command_line_asks_for_the_passphrase_when_locked(runner, data_dir, monk
         "users", "add", "nour", "--role", "medic", "--pin", "1357", input=PASSPHRASE + "\n"
     )
     assert right.exit_code == 0 and "added" in right.output
+
+
+def test_a_data_folder_inside_a_folder_with_a_salt_has_a_salt_and_key_of_its_own(tmp_path):
+    """Issue 13: ``./data`` in a checkout that holds a salt must not derive from that salt."""
+    parent = tmp_path / "checkout"
+    parent.mkdir()
+    parent_params = {"kdf": "argon2id", "salt": "8edd02efdc2d2f5ddbe41736b70c8c6a"}
+    parent_params.update(keyring.KDF_PROFILES["fast"])
+    (parent / keyring.SALT_FILE).write_text(json.dumps(parent_params))
+    data = parent / "data"
+    db.prepare(data)
+    own = json.loads((data / keyring.SALT_FILE).read_text())
+    assert own["salt"] != parent_params["salt"]
+    key = keyring.key_for(data / "fieldreg.db")
+    assert key == keyring.derive(PASSPHRASE, own)
+    assert key != keyring.derive(PASSPHRASE, parent_params)
+    assert db.verify_key(data / "fieldreg.db", key)
+
+
+def test_new_salts_get_the_production_kdf_outside_the_test_suite(tmp_path, monkeypatch):
+    """The fast profile is the test suite's: FIELDREG_KDF=fast alone gives a real station nothing."""
+    monkeypatch.setattr(keyring, "_test_kdf", False)
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    monkeypatch.setenv(keyring.ENV_KDF, "fast")
+    params = keyring.kdf_params(tmp_path / "station")
+    assert {k: params[k] for k in keyring.KDF_PROFILES["argon2id"]} == keyring.KDF_PROFILES[
+        "argon2id"
+    ]
+
+
+def test_a_command_started_by_hand_makes_a_production_salt(tmp_path):
+    """A real `python -m fieldreg` (no pytest around it) ignores FIELDREG_KDF=fast."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    env.update(PYTHONPATH=str(ROOT), FIELDREG_KDF="fast")
+    data = tmp_path / "real"
+    command = [sys.executable, "-m", "fieldreg", "--data", str(data), "init", "--code", "RE2"]
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    params = json.loads((data / keyring.SALT_FILE).read_text())
+    assert params["memory_cost"] == 64 * 1024 and params["time_cost"] == 3
+    hook = "from fieldreg import keyring; keyring.use_test_kdf()"
+    refused = subprocess.run(
+        [sys.executable, "-c", hook], env=env, cwd=ROOT, capture_output=True, timeout=60
+    )
+    assert refused.returncode != 0 and b"test suite only" in refused.stderr
