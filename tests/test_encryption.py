@@ -252,7 +252,7 @@ def test_a_data_folder_inside_a_folder_with_a_salt_has_a_salt_and_key_of_its_own
 
 
 def test_new_salts_get_the_production_kdf_outside_the_test_suite(tmp_path, monkeypatch):
-    """The fast profile is the test suite's: FIELDREG_KDF=fast alone gives a real station nothing."""
+    """The fast profile is the test suite's: FIELDREG_KDF=fast alone does nothing elsewhere."""
     monkeypatch.setattr(keyring, "_test_kdf", False)
     monkeypatch.delenv("PYTEST_CURRENT_TEST")
     monkeypatch.setenv(keyring.ENV_KDF, "fast")
