@@ -134,7 +134,8 @@ def serve(
     click.echo(f"FieldReg {role} serving {obj.data}")
     scheme = "https" if use_https else "http"
     if not keyring.is_unlocked(obj.data):
-        click.echo(f"  locked: unlock it at http://127.0.0.1:{port}/unlock on this laptop")
+        door = ca_port if use_https else port  # over HTTPS, the TLS keys wait for the passphrase
+        click.echo(f"  locked: unlock it at http://127.0.0.1:{door}/unlock on this laptop")
     for address in lan_addresses(host, port):
         click.echo(f"  open {address.replace('http://', scheme + '://')}")
     try:

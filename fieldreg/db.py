@@ -31,7 +31,7 @@ import sqlite_utils
 from flask import current_app, g
 from sqlite_utils.utils import dedupe_keys
 
-from fieldreg import codes, keyring
+from fieldreg import codes, keyfiles, keyring
 from fieldreg.migrations import migrations
 
 DB_NAME = "fieldreg.db"
@@ -422,6 +422,7 @@ def rekey(data_dir: str | Path, old: str, new: str) -> None:
     # leaves a folder that unlock() can still open (it tries the pending salt too).
     pending = data_dir / (keyring.SALT_FILE + ".new")
     keyring.write_private(pending, json.dumps(params).encode())
+    key_files = keyfiles.prepare_rewrap(data_dir, old_key, new_key)  # the same, per key file
     db = connect(path, old_key)
     try:
         db.execute("pragma wal_checkpoint(truncate)")
@@ -429,4 +430,5 @@ def rekey(data_dir: str | Path, old: str, new: str) -> None:
     finally:
         db.close()
     pending.replace(data_dir / keyring.SALT_FILE)
+    keyfiles.commit_rewrap(key_files)
     keyring.remember(data_dir, new_key)

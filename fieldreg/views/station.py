@@ -54,7 +54,15 @@ def gate():
         return None
     if wants_json():
         return render_error(503, "The station is locked.")
-    return redirect(url_for("station.unlock"))
+    return redirect(unlock_url())
+
+
+def unlock_url() -> str:
+    """Return where the laptop types the passphrase (over HTTPS: the plain side door)."""
+    ca_port = current_app.config.get("CA_PORT")
+    if ca_port and request.is_secure and request.remote_addr in LOCAL_ADDRESSES:
+        return f"http://127.0.0.1:{ca_port}{url_for('station.unlock')}"  # TLS waits for the key
+    return url_for("station.unlock")
 
 
 def idle_minutes(app) -> float:
@@ -186,7 +194,7 @@ def lock():
     lock_station(current_app, g.user["username"])
     if wants_json():
         return {"locked": True}
-    return redirect(url_for("station.unlock"))
+    return redirect(unlock_url())
 
 
 def init(app) -> None:
