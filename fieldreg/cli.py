@@ -194,7 +194,12 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--pin", required=True, help="4 to 12 digits.")
+@click.option(
+    "--pin",
+    required=True,
+    help="4 to 12 digits (coordinators and admins: at least 6); no repeated digit, run or "
+    "common PIN.",
+)
 @click.pass_obj
 def users_add(obj: Context, name: str, role: str, pin: str) -> None:
     """Add a user with a role and a PIN."""
@@ -221,10 +226,15 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="What the token may do, as a user of this role (no default: choose the least).",
+)
 @click.pass_obj
 def tokens_create(obj: Context, name: str, role: str) -> None:
-    """Create an API token; the token is printed on the last line, once."""
+    """Create an API token of a role; the token is printed on the last line, once."""
     try:
         secret = auth.create_token(obj.open(), name, role, actor="cli")
     except DomainError as exc:
