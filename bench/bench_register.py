@@ -169,8 +169,9 @@ def run_throughput(work: Path, seconds: float, rounds: int) -> dict:
 def build_population(data: Path, people: int) -> None:
     """Fill a station with ``people`` registered people through the domain operations."""
     from bench.gen_population import generate
-    from fieldreg import records, schemas
+    from fieldreg import records
     from fieldreg.db import connect, prepare, write
+    from fieldreg.schemas import records as schemas
 
     db = connect(prepare(data))
     schema = schemas.HouseholdSchema()

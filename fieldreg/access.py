@@ -16,6 +16,7 @@ from flask import abort, current_app, g, redirect, request, url_for
 from fieldreg import auth
 from fieldreg.audit import current_address, current_device
 from fieldreg.db import get_db
+from fieldreg.errors import Refused
 
 ALL = {"registrar", "medic", "coordinator", "analyst", "admin"}
 STATION_STAFF = {"registrar", "medic", "coordinator", "admin"}
@@ -33,7 +34,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "backup:run": {"coordinator", "admin"},
     "tablets:setup": {"coordinator", "admin"},
     "tokens:manage": {"coordinator", "admin"},
-    "station:lock": STATION_STAFF,
+    "station:lock": {"coordinator", "admin"},
     # Medical details (issue 4 uses these); registrars see only the flag and its colour.
     "medical:read": {"medic", "coordinator", "admin"},
     "medical:write": {"medic", "coordinator", "admin"},
@@ -133,7 +134,9 @@ def check_csrf() -> None:
     expected = g.get("csrf") or request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
     if not expected or not sent or not hmac.compare_digest(expected, sent):
-        abort(400, description="The form expired or came from elsewhere (CSRF). Reload and retry.")
+        raise Refused(
+            400, "The form expired or came from elsewhere (CSRF). Reload and retry.", "csrf_expired"
+        )
 
 
 def set_csrf_cookie(response):

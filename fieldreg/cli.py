@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from fieldreg import auth, db, keyring
+from fieldreg import auth, db, keyring, wiring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -51,6 +51,7 @@ def cli(ctx: click.Context, data: Path | None) -> None:
     """FieldReg: register evacuees at a station, sync to HQ, deduplicate."""
     # Whatever this process writes (database, WAL, backups, bundles, keys) is the owner's only.
     os.umask(0o077)
+    wiring.wire()
     ctx.obj = Context((data or default_data_dir()).resolve())
 
 

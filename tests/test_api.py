@@ -180,7 +180,7 @@ BAD_BODIES = [
 def test_bad_bodies_are_refused_naming_the_field(client, api, db, body, field):
     response = client.post("/api/v1/households", json=body, headers=api)
     assert 400 <= response.status_code < 500
-    assert set(response.json) == {"error", "fields"}
+    assert set(response.json) == {"error", "fields", "code"}
     assert field in response.json["fields"]
     assert count(db, "households") == 0 and count(db, "people") == 0
 
@@ -218,7 +218,7 @@ def test_unknown_and_mistyped_codes(client, api):
 def test_api_needs_a_token_and_the_right_role(client, auth_actions):
     assert client.post("/api/v1/households", json=household_body()).status_code == 401
     wrong = client.get("/api/v1/stats", headers={"Authorization": "Bearer nope"})
-    assert wrong.status_code == 401 and set(wrong.json) == {"error", "fields"}
+    assert wrong.status_code == 401 and set(wrong.json) == {"error", "fields", "code"}
     medic = auth_actions.token("medic")
     assert (
         client.post("/api/v1/households", json=household_body(), headers=medic).status_code == 403

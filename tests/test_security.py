@@ -218,7 +218,7 @@ def test_oversize_api_request_is_413_json(app, client, api):
     body = household_body(notes="x" * 20_000)
     response = client.post("/api/v1/households", json=body, headers=api)
     assert response.status_code == 413
-    assert set(response.get_json()) == {"error", "fields"}
+    assert set(response.get_json()) == {"error", "fields", "code"}
 
 
 def test_revoked_token_no_longer_works(client, auth_actions):

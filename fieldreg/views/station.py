@@ -53,7 +53,7 @@ def gate():
     if request.endpoint in OPEN_WHEN_LOCKED:
         return None
     if wants_json():
-        return render_error(503, "The station is locked.")
+        return render_error(503, "The station is locked.", code="locked")
     return redirect(unlock_url())
 
 
@@ -140,7 +140,7 @@ def run_retention(app, now: float | None = None) -> int:
 
 def locked_error(_exc: keyring.Locked):
     """Answer a request that met a lock taken while it ran."""
-    return render_error(503, "The station is locked.")
+    return render_error(503, "The station is locked.", code="locked")
 
 
 @bp.route("/unlock", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from fieldreg.config import ROLES
-from fieldreg.schemas import HouseholdSchema, PersonSchema
+from fieldreg.schemas.records import HouseholdSchema, PersonSchema
 
 
 class AuditArgsSchema(Schema):
