@@ -22,7 +22,7 @@ COMMITTED_SALT = (
     '{"kdf": "argon2id", "salt": "8edd02efdc2d2f5ddbe41736b70c8c6a", '
     '"time_cost": 1, "memory_cost": 8, "parallelism": 1}'
 )
-LOCKED = {"error": "The station is locked.", "fields": {}}
+LOCKED = {"error": "The station is locked.", "fields": {}, "code": "locked"}
 
 
 @pytest.fixture
