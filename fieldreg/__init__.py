@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     data_dir = keyring.make_folder(Path(app.config["DATA"]).resolve())
     app.config["DATABASE"] = str(data_dir / db.DB_NAME)
     # A locked station (no passphrase yet) starts anyway and serves only its unlock page.
+    db.unlock_inherited_from_environment(data_dir)
     if keyring.is_unlocked(data_dir):
         db.prepare(data_dir)
         app.config["_prepared"] = True

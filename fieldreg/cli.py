@@ -22,6 +22,7 @@ class Context:
 
     def open(self):
         """Open the data folder's database (creating and migrating it if new)."""
+        db.unlock_inherited_from_environment(self.data)
         if not keyring.is_unlocked(self.data):
             self.unlock()
         return db.connect(db.prepare(self.data))

@@ -386,14 +386,46 @@ def verify_key(path: Path, key: bytes) -> bool:
 def unlock(data_dir: str | Path, passphrase: str) -> None:
     """Check the passphrase against the data folder, hold its key, and migrate the database."""
     data_dir = Path(data_dir).resolve()
-    if keyring.is_new(data_dir) and len(passphrase) < keyring.MIN_PASSPHRASE:
-        raise keyring.WrongPassphrase(f"at least {keyring.MIN_PASSPHRASE} characters")
-    key = keyring.derive(passphrase, keyring.kdf_params(data_dir))
     path = data_dir / DB_NAME
-    if path.exists() and not is_plain(path) and not verify_key(path, key):
-        key = _pending_rekey(data_dir, passphrase)
+    if keyring.is_inherited(data_dir):
+        key = _adopt_inherited(data_dir, passphrase)
+    else:
+        if keyring.is_new(data_dir) and len(passphrase) < keyring.MIN_PASSPHRASE:
+            raise keyring.WrongPassphrase(f"at least {keyring.MIN_PASSPHRASE} characters")
+        key = keyring.derive(passphrase, keyring.kdf_params(data_dir))
+        if path.exists() and not is_plain(path) and not verify_key(path, key):
+            key = _pending_rekey(data_dir, passphrase)
     keyring.remember(data_dir, key)
     prepare(data_dir)
+
+
+def unlock_inherited_from_environment(data_dir: str | Path) -> None:
+    """Adopt, with FIELDREG_PASSPHRASE, a folder keyed by a parent's salt (before issue 13)."""
+    passphrase = os.environ.get(keyring.ENV_PASSPHRASE)
+    if passphrase and keyring.is_inherited(Path(data_dir)):
+        with contextlib.suppress(keyring.WrongPassphrase):
+            unlock(data_dir, passphrase)
+
+
+def _adopt_inherited(data_dir: Path, passphrase: str) -> bytes:
+    """Open a database keyed by a parent folder's salt and move it to a salt of its own.
+
+    Before issue 13 a data folder took the nearest salt up to three folders above it (a
+    checkout's committed test salt, for ``./data``): the first unlock re-keys it once.
+    """
+    if (data_dir / (keyring.SALT_FILE + ".new")).exists():  # re-keyed, cut short
+        with contextlib.suppress(keyring.WrongPassphrase):
+            return _pending_rekey(data_dir, passphrase)
+    for parent in list(data_dir.parents)[:3]:
+        if not (parent / keyring.SALT_FILE).exists():
+            continue
+        old_key = keyring.derive(passphrase, keyring.kdf_params(parent, create=False))
+        if verify_key(data_dir / DB_NAME, old_key):
+            params = keyring.new_params()
+            new_key = keyring.derive(passphrase, params)
+            _change_key(data_dir, old_key, new_key, params)
+            return new_key
+    raise keyring.WrongPassphrase("wrong passphrase")
 
 
 def _pending_rekey(data_dir: Path, passphrase: str) -> bytes:
@@ -412,12 +444,16 @@ def rekey(data_dir: str | Path, old: str, new: str) -> None:
     data_dir = Path(data_dir).resolve()
     if len(new) < keyring.MIN_PASSPHRASE:
         raise keyring.WrongPassphrase(f"at least {keyring.MIN_PASSPHRASE} characters")
-    path = data_dir / DB_NAME
     old_key = keyring.derive(old, keyring.kdf_params(data_dir))
-    if not verify_key(path, old_key):
+    if not verify_key(data_dir / DB_NAME, old_key):
         raise keyring.WrongPassphrase("wrong passphrase")
-    params = {**keyring.kdf_params(data_dir), "salt": secrets.token_hex(16)}
-    new_key = keyring.derive(new, params)
+    params = keyring.new_params()  # a new salt, and the production cost whatever the old one
+    _change_key(data_dir, old_key, keyring.derive(new, params), params)
+
+
+def _change_key(data_dir: Path, old_key: bytes, new_key: bytes, params: dict) -> None:
+    """Re-encrypt the database and the key files under a new key, then hold it."""
+    path = data_dir / DB_NAME
     # The new salt is on disk before the file changes key, so a crash between the two
     # leaves a folder that unlock() can still open (it tries the pending salt too).
     pending = data_dir / (keyring.SALT_FILE + ".new")

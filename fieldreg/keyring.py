@@ -101,10 +101,31 @@ def kdf_params(folder: Path, create: bool = True) -> dict:
         return json.loads(path.read_text())
     if not create:
         raise Locked("no salt: this folder was never set up")
-    params = {"kdf": "argon2id", "salt": secrets.token_hex(16), **KDF_PROFILES[profile()]}
+    if is_inherited(Path(folder)):
+        raise Locked(f"{folder}'s database was keyed by a parent's salt: unlock it once")
+    params = new_params()
     make_folder(Path(folder))
     write_private(path, json.dumps(params).encode())
     return params
+
+
+def new_params() -> dict:
+    """Return the KDF parameters of a new salt (the production cost outside the tests)."""
+    return {"kdf": "argon2id", "salt": secrets.token_hex(16), **KDF_PROFILES[profile()]}
+
+
+def is_inherited(folder: Path) -> bool:
+    """Tell whether the folder holds an encrypted database but no salt: a parent's was used.
+
+    Before issue 13 a folder took the nearest salt above it; ``db.unlock`` re-keys such a
+    database once under a salt of its own. A new salt must never be made for it.
+    """
+    database = folder / "fieldreg.db"
+    if (folder / SALT_FILE).exists() or not database.is_file():
+        return False
+    with database.open("rb") as handle:
+        head = handle.read(16)
+    return len(head) == 16 and head != b"SQLite format 3\x00"
 
 
 def make_folder(folder: Path) -> Path:
@@ -197,4 +218,4 @@ def lock(folder: str | Path) -> None:
 
 def is_new(folder: str | Path) -> bool:
     """Tell whether the folder has no passphrase yet (first start)."""
-    return not (Path(folder) / SALT_FILE).exists()
+    return not (Path(folder) / SALT_FILE).exists() and not is_inherited(Path(folder))

@@ -277,3 +277,56 @@ def test_a_command_started_by_hand_makes_a_production_salt(tmp_path):
         [sys.executable, "-c", hook], env=env, cwd=ROOT, capture_output=True, timeout=60
     )
     assert refused.returncode != 0 and b"test suite only" in refused.stderr
+
+
+def inherited_station(tmp_path):
+    """A station made before issue 13 in ./data of a checkout: keyed by the checkout's salt."""
+    from fieldreg.migrations import migrations
+    from tests.test_station import COMMITTED_SALT
+
+    checkout = tmp_path / "checkout"
+    (checkout / "data").mkdir(parents=True)
+    (checkout / keyring.SALT_FILE).write_text(COMMITTED_SALT)
+    old_key = keyring.derive(PASSPHRASE, json.loads(COMMITTED_SALT))
+    database = db.connect(checkout / "data" / "fieldreg.db", key=old_key)
+    migrations.apply(database)
+    database.execute("insert into settings (key, value) values ('station_code', 'T3S')")
+    database.execute("insert into settings (key, value) values ('note', ?)", [SECRET_NAMES[0]])
+    database.close()
+    return checkout / "data", old_key
+
+
+def note_of(app) -> str:
+    database = db.connect(app.config["DATABASE"])
+    try:
+        return db.setting(database, "note")
+    finally:
+        database.close()
+
+
+def test_a_station_keyed_by_a_parents_salt_moves_to_its_own_at_start(tmp_path):
+    """Issue 13's migration path: FIELDREG_PASSPHRASE re-keys it once, nothing is lost."""
+    data, old_key = inherited_station(tmp_path)
+    assert keyring.is_inherited(data) and not keyring.is_new(data)
+    app = create_app({"DATA": str(data), "TESTING": True})
+    own = json.loads((data / keyring.SALT_FILE).read_text())
+    assert own["salt"] != json.loads((data.parent / keyring.SALT_FILE).read_text())["salt"]
+    assert not db.verify_key(data / "fieldreg.db", old_key)
+    assert db.verify_key(data / "fieldreg.db", keyring.derive(PASSPHRASE, own))
+    assert note_of(app) == SECRET_NAMES[0]
+
+
+def test_a_station_keyed_by_a_parents_salt_is_unlocked_on_the_page(tmp_path, monkeypatch):
+    monkeypatch.delenv("FIELDREG_PASSPHRASE")
+    data, old_key = inherited_station(tmp_path)
+    app = create_app({"DATA": str(data), "TESTING": True})
+    client = app.test_client()
+    page = client.get("/unlock").get_data(as_text=True)
+    assert "Unlock the station" in page and 'name="confirm"' not in page  # not a new station
+    assert keyring.is_new(data) is False and not (data / keyring.SALT_FILE).exists()
+    wrong = {"passphrase": "not the passphrase", "csrf_token": csrf_unlock(client)}
+    assert client.post("/unlock", data=wrong).status_code == 400
+    right = {"passphrase": PASSPHRASE, "csrf_token": csrf_unlock(client)}
+    assert client.post("/unlock", data=right).headers["Location"].endswith("/login")
+    assert not db.verify_key(data / "fieldreg.db", old_key)
+    assert note_of(app) == SECRET_NAMES[0]
