@@ -216,6 +216,12 @@ def m002_arrival_index(db):
 
 
 @migrations()
+def m080_audit_address(db):
+    """Record each audit entry's connection address apart from the client's device label."""
+    db.execute("alter table audit add column address text")
+
+
+@migrations()
 def m100_search_secure_delete(db):
     """Make the search index forget deleted keys at once (erasure), and purge old ones."""
     # FTS5 otherwise keeps a deleted row's terms in older index segments until a merge:
