@@ -29,6 +29,7 @@ def _number(text: str) -> int:
 
 
 def _constant(name: str) -> Any:
+    """Refuse NaN and Infinity, which Python's parser accepts and JSON does not have."""
     raise Unreadable(f"{name} is not a JSON number.")
 
 

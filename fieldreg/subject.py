@@ -156,6 +156,7 @@ def _scrub(db: Database, person_ids: list[str]) -> None:
 
 
 def _erase_person_row(db: Database, person: dict, actor: str | None, why: str) -> None:
+    """Erase each part held about a person, purge their fields, record the tombstone."""
     for _name, _collect, erase, _forget in parts():
         if erase:
             erase(db, person)
@@ -165,6 +166,7 @@ def _erase_person_row(db: Database, person: dict, actor: str | None, why: str) -
 
 
 def _erase_household_if_empty(db: Database, household_id: str, actor: str | None, why: str):
+    """Erase a household nobody is left in (purged fields and a tombstone)."""
     left = list(
         db.query("select 1 from people where household_id = ? and deleted = 0", [household_id])
     )
@@ -211,10 +213,9 @@ def purge_closed(db: Database, days: int, now: dt.datetime | None = None) -> int
 def erased_among(
     db: Database, touched: set[tuple[str, str]], created: dict | None = None
 ) -> tuple[list[str], list[str]]:
-    """Return the erased people and households a sync apply touched (or facts naming them).
-
-    ``created`` (the apply's new rows, ``{(tbl, id): (rowid, row)}``) are checked by a scan
-    of the newest rows rather than one lookup each: a batch is mostly new registrations."""
+    """Return the erased people and households a sync apply touched (or facts naming them)."""
+    # ``created`` (the apply's new rows, {(tbl, id): (rowid, row)}) are checked by one scan of
+    # the newest rows rather than one lookup each: a batch is mostly new registrations.
     created = created or {}
     by_table: dict[str, list[str]] = {}
     for key in touched:
