@@ -39,4 +39,6 @@ DEFAULTS = {
     "STATS_MAX_AGE_SECONDS": 2.0,
     "SYNC_AUTO": True,  # station: sync in the background while `serve` runs
     "SYNC_INTERVAL": 180,  # seconds between background syncs
+    # People boarded longer ago than this, and not arrived anywhere, are overdue.
+    "CONVOY_OVERDUE_HOURS": 6.0,
 }

@@ -41,6 +41,13 @@ CODES = {
     # sync
     "batch_refused": "The sync batch or bundle was refused; nothing was applied.",
     "not_joined": "This station has not joined an HQ.",
+    # convoys, imported lists, signed counts
+    "vehicle_closed": "The vehicle's boarding or arrivals are closed: a coordinator changes it.",
+    "already_scanned": "This tag (everyone it names) is already scanned on this vehicle.",
+    "not_a_table": "The file is not a table FieldReg reads (CSV or XLSX with a header row).",
+    "unknown_encoding": "The file's text is in an encoding FieldReg does not read.",
+    "formula_cell": "The file holds formula cells: save it with values only and import again.",
+    "bad_signature": "The signed statement was altered, or its signature does not match its key.",
 }
 
 
