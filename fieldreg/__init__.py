@@ -83,10 +83,13 @@ def _register_blueprints(app: Flask) -> None:
     from fieldreg.views import (
         admin,
         backups,
+        boarding,
+        convoys,
         dashboard,
         dedup,
         exports,
         health,
+        lists,
         medical,
         offline,
         prefs,
@@ -114,5 +117,6 @@ def _register_blueprints(app: Flask) -> None:
         ),
     )
     for page in (health, dashboard, exports, prefs, auth_views, register, backups, offline,
-                 admin, medical, scanning, sync_views, dedup):  # fmt: skip
+                 admin, medical, scanning, sync_views, dedup, convoys, boarding,
+                 lists):  # fmt: skip
         app.register_blueprint(page.bp)

@@ -564,3 +564,13 @@ def _progress(bar):
         bar.update(max(0, int(fraction * 100) - bar.pos))
 
     return report
+
+
+def _add_groups() -> None:
+    """Attach the command groups kept in modules of their own."""
+    from fieldreg.cli_convoys import convoy
+
+    cli.add_command(convoy)
+
+
+_add_groups()

@@ -108,14 +108,22 @@ def update_vehicle(data, vehicle_id):
     return _with_counts(convoys.update_vehicle(get_db(), vehicle_id, data, actor()))
 
 
-@blp.route("/vehicles/<vehicle_id>/<any(close, reopen):action>", methods=["POST"])
+@blp.route("/vehicles/<vehicle_id>/close", methods=["POST"])
 @requires("convoys:manage")
 @blp.arguments(CloseSchema())
 @blp.response(200, VehicleSchema())
-def close_vehicle(data, vehicle_id, action):
-    """Close (or reopen) a vehicle's boarding or arrivals: its count is final."""
-    closed = action == "close"
-    return _with_counts(convoys.set_closed(get_db(), vehicle_id, data["side"], closed, actor()))
+def close_vehicle(data, vehicle_id):
+    """Close a vehicle's boarding or arrivals: that count is final (registrars cannot scan)."""
+    return _with_counts(convoys.set_closed(get_db(), vehicle_id, data["side"], True, actor()))
+
+
+@blp.route("/vehicles/<vehicle_id>/reopen", methods=["POST"])
+@requires("convoys:manage")
+@blp.arguments(CloseSchema())
+@blp.response(200, VehicleSchema())
+def reopen_vehicle(data, vehicle_id):
+    """Reopen a vehicle's boarding or arrivals."""
+    return _with_counts(convoys.set_closed(get_db(), vehicle_id, data["side"], False, actor()))
 
 
 @blp.route("/vehicles/<vehicle_id>/scans", methods=["POST"])

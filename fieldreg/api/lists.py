@@ -108,14 +108,22 @@ def delete_list(list_id):
     foreign.delete_list(get_db(), list_id, actor())
 
 
-@blp.route("/lists/<list_id>/export.<any(csv, xlsx):fmt>", methods=["GET"])
+@blp.route("/lists/<list_id>/export", methods=["GET"])
 @requires("convoys:reconcile")
-def export_list(list_id, fmt):
-    """Download the reconciliation as CSV or XLSX (``?hxl=1``: with HXL hashtags)."""
+def export_list(list_id):
+    """Download the reconciliation: ``?format=csv|xlsx``, ``&hxl=1`` for HXL hashtags."""
+    fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
     hxl = request.args.get("hxl") in ("1", "true", "on")
     body = foreign_report.export(get_db(), list_id, fmt, hxl, actor())
+    return download(body, fmt, f"reconciliation-{list_id[-8:]}")
+
+
+def download(body: bytes, fmt: str, stem: str) -> Response:
+    """Answer a file to save (CSV or XLSX)."""
     mimetype = "text/csv" if fmt == "csv" else (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
-    name = f"reconciliation-{list_id[-8:]}.{fmt}"
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+    )

@@ -14,6 +14,11 @@
       ▼
     LinkResult             per group: matched (ours), probable (to review), or only theirs
 
+Priors are those of a linkage: the smaller list is mostly in the other one (a pair of rows is
+one person with probability 0.8 x min(n, m) / (n x m)), two rows of their list are one person
+far less often (5% of their rows repeat someone), and a candidate pair is as likely one person
+as two relatives a priori (the fields tell them apart: siblings differ in given name and age).
+
 Each of their rows links to its single best candidate of ours above the link threshold (never
 to two of ours at once, so two look-alike siblings of ours are not joined through one of their
 rows); a group with no link but a candidate between the thresholds is *probable*. Blocking
@@ -33,6 +38,10 @@ from sync.dedup.model import estimate, name_frequencies
 from sync.dedup.settings import Settings
 
 PROBABLE_SHOWN = 3  # candidates kept per probable group
+# Priors of a linkage (not of a deduplication, where EM finds the share of duplicates): most
+# of the smaller list is in the other one; a list names a few of its people twice.
+MATCHED = 0.8
+DUPLICATED = 0.05
 
 
 @dataclass
@@ -81,56 +90,76 @@ def link(ours: People, theirs: People, settings: Settings | None = None) -> Link
     rb = rng.integers(n_ours, n_ours + n_theirs, size)
     model = estimate(comp, compare(ft, ra, rb, sims), n_ours + n_theirs)
     model.tf = name_frequencies(ft, len(vocab))
+    model.shares.update(match=0.5, related=0.5)
+    model.random_match = min(MATCHED * min(n_ours, n_theirs) / max(n_ours * n_theirs, 1), 0.5)
     weight, _parts = model.score(ft, comp)
+    # Two rows of one list are one person far less often than a row of each list.
+    within = min(DUPLICATED * 2 / max(n_theirs - 1, 1), 0.5)
+    weight[a >= n_ours] += np.log2(within / model.random_match)
     groups = _groups(ft.ids, n_ours, a, b, weight, settings)
     return LinkResult(groups, candidate_pairs=len(a))
 
 
 def _groups(ids, n_ours: int, a, b, weight, settings: Settings) -> list[TheirGroup]:
     """Group their rows and classify each group as matched, probable or only theirs."""
-    link_w, review_w = (
-        Settings.weight(settings.link_probability),
-        Settings.weight(settings.review_probability),
-    )
+    link_w = Settings.weight(settings.link_probability)
+    review_w = Settings.weight(settings.review_probability)
     cross = a < n_ours  # a < b always: a pair with a row of ours has it on the left
-    best = _best_of_ours(a[cross], b[cross], weight[cross], link_w)
     sets = UnionFind(len(ids))
     mine = ~cross & (weight >= link_w)
     for x, y in zip(a[mine].tolist(), b[mine].tolist(), strict=True):
         sets.union(x, y, force=True)
-    for their_row, our_row in best.items():
-        sets.union(their_row, our_row, force=True)
+    maybe = _claim(sets, n_ours, a[cross], b[cross], weight[cross], link_w)
     labels = sets.labels()
-    review = cross & (weight >= review_w) & (weight < link_w)
+    review = cross & (weight >= review_w)
     probable: dict[int, list[tuple[int, float]]] = {}
     for x, y, w in zip(a[review].tolist(), b[review].tolist(), weight[review].tolist(),
                        strict=True):  # fmt: skip
-        probable.setdefault(int(labels[y]), []).append((x, w))
+        probable.setdefault(int(labels[y]), []).append((x, min(w, link_w - 0.01)))
+    for y, x, w in maybe:
+        probable.setdefault(int(labels[y]), []).append((x, min(w, link_w - 0.01)))
     members: dict[int, list[int]] = {}
     for row in range(len(ids)):
         members.setdefault(int(labels[row]), []).append(row)
     groups = []
     for label, rows in members.items():
         theirs = [r for r in rows if r >= n_ours]
-        if not theirs:
-            continue
-        ours = [r for r in rows if r < n_ours]
-        groups.append(_group(ids, theirs, ours, probable.get(label, []), best, weight, a, b))
+        if theirs:
+            ours = [r for r in rows if r < n_ours]
+            groups.append(_group(ids, theirs, ours, probable.get(label, [])))
     return groups
 
 
-def _best_of_ours(a, b, weight, link_w: float) -> dict[int, int]:
-    """Return, for each of their rows with a link, its best row of ours."""
+def _claim(sets: UnionFind, n_ours: int, a, b, weight, link_w: float) -> list[tuple]:
+    """Link their rows to ours one to one, strongest links first; return the links refused.
+
+    A person of ours joins one group of theirs only: when several of their rows (that are not
+    already one person by their own links) want the same person, the strongest wins and the
+    others are left as probable matches of that person, for a reviewer.
+    """
     keep = weight >= link_w
-    a, b, weight = a[keep], b[keep], weight[keep]
-    order = np.lexsort((-weight, b))
-    found: dict[int, int] = {}
-    for x, y in zip(a[order].tolist(), b[order].tolist(), strict=True):
-        found.setdefault(y, x)
-    return found
+    order = np.argsort(-weight[keep], kind="stable")
+    claimed: set[int] = set()  # roots of sets holding a row of ours
+    linked: set[int] = set()  # their rows already linked to one of ours
+    refused = []
+    for x, y, w in zip(a[keep][order].tolist(), b[keep][order].tolist(),
+                       weight[keep][order].tolist(), strict=True):  # fmt: skip
+        if y in linked:
+            continue
+        ours_root, theirs_root = sets.find(x), sets.find(y)
+        if ours_root == theirs_root:
+            linked.add(y)
+            continue
+        if ours_root in claimed or theirs_root in claimed:
+            refused.append((y, x, w))
+            continue
+        sets.union(x, y, force=True)
+        claimed.add(sets.find(x))
+        linked.add(y)
+    return refused
 
 
-def _group(ids, theirs, ours, maybe, best, weight, a, b) -> TheirGroup:
+def _group(ids, theirs: list[int], ours: list[int], maybe: list[tuple[int, float]]):
     """Describe one group of their rows."""
     their_ids = [ids[r] for r in theirs]
     if ours:
