@@ -42,3 +42,13 @@ DEFAULTS = {
     # People boarded longer ago than this, and not arrived anywhere, are overdue.
     "CONVOY_OVERDUE_HOURS": 6.0,
 }
+# Settings of the libraries (flask-smorest, Flask-Babel, Flask's JSON), not meant to be changed.
+INTERNAL = {
+    "API_TITLE",
+    "API_VERSION",
+    "OPENAPI_VERSION",
+    "OPENAPI_URL_PREFIX",
+    "OPENAPI_JSON_PATH",
+    "BABEL_DEFAULT_LOCALE",
+    "JSON_SORT_KEYS",
+}
