@@ -19,6 +19,11 @@ one person with probability 0.8 x min(n, m) / (n x m)), two rows of their list a
 far less often (5% of their rows repeat someone), and a candidate pair is as likely one person
 as two relatives a priori (the fields tell them apart: siblings differ in given name and age).
 
+A pair whose names plainly differ in one field (not a spelling, sound or typo apart) is never
+linked, only proposed: two cousins share given name, family name and age, not father's name;
+two rows of their own list must agree in sound on every name to be one person. A row of
+theirs and a person of ours that are each other's best candidate gain a bonus: each person is
+in each list once.
 Each of their rows links to its single best candidate of ours above the link threshold (never
 to two of ours at once, so two look-alike siblings of ours are not joined through one of their
 rows); a group with no link but a candidate between the thresholds is *probable*. Blocking
@@ -33,7 +38,7 @@ import numpy as np
 from sync.dedup.blocking import BlockIndex, unpack
 from sync.dedup.clusters import UnionFind
 from sync.dedup.compare import SimilarityCache, compare
-from sync.dedup.features import People, Vocab, build_features, count
+from sync.dedup.features import NAME_FIELDS, People, Vocab, build_features, count
 from sync.dedup.model import estimate, name_frequencies
 from sync.dedup.settings import Settings
 
@@ -42,6 +47,9 @@ PROBABLE_SHOWN = 3  # candidates kept per probable group
 # of the smaller list is in the other one; a list names a few of its people twice.
 MATCHED = 0.8
 DUPLICATED = 0.05
+# A row of theirs and one of ours that are each other's best candidate: each person is once
+# in each list, so that is evidence of its own (as a shared household is for deduplication).
+MUTUAL_BONUS = 4.0
 
 
 @dataclass
@@ -96,8 +104,28 @@ def link(ours: People, theirs: People, settings: Settings | None = None) -> Link
     # Two rows of one list are one person far less often than a row of each list.
     within = min(DUPLICATED * 2 / max(n_theirs - 1, 1), 0.5)
     weight[a >= n_ours] += np.log2(within / model.random_match)
+    # A name that plainly differs (not a spelling, a sound or a typo away) leaves a pair for a
+    # person to look at, however strong the rest: cousins share given name, family and age.
+    # Two rows of their own list, written by one agency's clerks, agree in sound on every name.
+    clash, within_theirs = np.zeros(len(a), bool), a >= n_ours
+    for name in NAME_FIELDS:
+        level = comp.levels[name]
+        clash |= (level == 0) | (within_theirs & (level == 1))
+    weight = weight + np.where(_mutual_best(a, b, weight, n_ours), MUTUAL_BONUS, 0.0)
+    ceiling = Settings.weight(settings.link_probability) - 0.01
+    weight = np.where(clash, np.minimum(weight, ceiling), weight)
     groups = _groups(ft.ids, n_ours, a, b, weight, settings)
     return LinkResult(groups, candidate_pairs=len(a))
+
+
+def _mutual_best(a: np.ndarray, b: np.ndarray, weight: np.ndarray, n_ours: int) -> np.ndarray:
+    """Mark pairs of a row of theirs and one of ours that are each other's best candidate."""
+    cross = a < n_ours
+    best_theirs = np.full(int(b.max(initial=0)) + 1, -np.inf)
+    best_ours = np.full(max(n_ours, 1), -np.inf)
+    np.maximum.at(best_theirs, b[cross], weight[cross])
+    np.maximum.at(best_ours, a[cross], weight[cross])
+    return cross & (weight >= best_theirs[b]) & (weight >= best_ours[np.minimum(a, n_ours - 1)])
 
 
 def _groups(ids, n_ours: int, a, b, weight, settings: Settings) -> list[TheirGroup]:
