@@ -78,7 +78,9 @@ def _scan_in(db: Database, vehicle_id: str, data: dict, actor, may_change_closed
     vehicle = convoys.vehicle_row(db, vehicle_id)
     code = codes.parse(data["code"])
     if code is None:
-        raise InvalidCode("Not a valid code.", {"code": ["Not a valid code (check the typing)."]})
+        raise InvalidCode(
+            "Not a valid code.", {"code": ["Not a valid code (check the typing)."]}, "invalid_code"
+        )
     if client_id and (done := _replay(db, vehicle, data["kind"], code, client_id)):
         return done
     convoys.check_open(vehicle, data["kind"], may_change_closed)

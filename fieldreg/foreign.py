@@ -165,10 +165,10 @@ def _age(text: str) -> int | str:
     return age if 0 <= age <= 120 else ""
 
 
-def our_people(db: Database, scope: str) -> list[dict]:
-    """Return our people in a scope, as the matching reads them."""
+def our_people(db: Database, scope: str) -> dict[str, list]:
+    """Return our people in a scope, as columns the matching reads (``id`` first)."""
     if scope == "all":
-        return dedup.load_people(db)
+        return _columns(db.execute(dedup.PERSON_SQL + " order by p.id"))
     kind, _, record_id = scope.partition(":")
     trips = reconcile.load(db)
     vehicles = [record_id] if kind == "vehicle" else [
@@ -178,7 +178,16 @@ def our_people(db: Database, scope: str) -> list[dict]:
         for key, held in trips.people(vehicles, side).items():
             if not key.startswith("code:"):  # a code not known here names none of ours
                 ids |= held
-    return dedup.load_people(db, sorted(ids))
+    return _columns(db.execute(
+        dedup.PERSON_SQL + " and p.id in (select value from json_each(?)) order by p.id",
+        [json.dumps(sorted(ids))]))  # fmt: skip
+
+
+def _columns(cursor) -> dict[str, list]:
+    """Read a query's rows as columns (NULL as ''): less memory and time than a dict per row."""
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    return {name: ["" if r[i] is None else r[i] for r in rows] for i, name in enumerate(names)}
 
 
 def compare(db: Database, theirs: list[dict], scope: str) -> dict:
@@ -196,8 +205,8 @@ def compare(db: Database, theirs: list[dict], scope: str) -> dict:
     probable = {key(g["candidates"][0][0]) for g in groups if g["status"] == "probable"}
     probable -= matched
     first: dict[str, str] = {}
-    for person in ours:
-        first.setdefault(key(person["id"]), person["id"])
+    for person_id in ours["id"]:
+        first.setdefault(key(person_id), person_id)
     only_ours = [pid for k, pid in first.items() if k not in matched and k not in probable]
     return {"summary": _summary(groups, len(theirs), len(first), matched, probable, only_ours),
             "groups": groups, "only_ours": only_ours, "scope": scope}  # fmt: skip

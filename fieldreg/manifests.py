@@ -53,7 +53,9 @@ GUESSES = (
     ("origin", ("origin", "from", "المنطقة", "من")),
     ("their_id", ("id", "no", "number", "#", "n°", "الرقم", "رقم", "م")),
 )  # fmt: skip
-_FORMULA = re.compile(r"^\s*(=|[+\-@][^\d\s.,])")
+# "=..." always; "+", "-" or "@" unless what follows is a number or a phone (+963 933-123...).
+_FORMULA = re.compile(r"^\s*(=|[+\-@](?![\d\s().\-/]*$))")
+BINARY = (b"\x89PNG", b"%PDF", b"\xff\xd8\xff", b"GIF8", b"\x7fELF", b"MZ")
 
 
 @dataclass
@@ -78,6 +80,9 @@ def read(filename: str, data: bytes, encoding: str = "auto") -> Table:
         return _check(*_xlsx(data), "xlsx")
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise refuse("This is an old Excel file (.xls): save it as .xlsx or CSV.", "not_a_table")
+    utf16 = data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    if data.startswith(BINARY) or (b"\x00" in data[:4096] and not utf16):
+        raise refuse("This file is not a table (CSV or XLSX).", "not_a_table")
     text, used = _decode(data, encoding)
     if "\x00" in text or _binary(text):
         raise refuse("This file is not a table (CSV or XLSX).", "not_a_table")

@@ -12,6 +12,16 @@ SIDES = ("boarding", "arrivals")
 TEXT = validate.Length(max=200)
 
 
+class Stamp(fields.DateTime):
+    """A time: read as any ISO 8601 date-time, written back as stored (UTC ISO text)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        """Write a stored time as it is; a datetime as ISO text."""
+        if isinstance(value, str):
+            return value
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 def _text(**kwargs) -> fields.String:
     """Return an optional, length-limited text field."""
     return fields.String(allow_none=True, validate=kwargs.pop("validate", TEXT), **kwargs)
@@ -26,8 +36,8 @@ class ConvoySchema(StrippedSchema):
     origin = _text()
     departure_point = _text()
     destination = _text()
-    planned_departure = fields.DateTime(allow_none=True)
-    departed_at = fields.DateTime(allow_none=True)
+    planned_departure = Stamp(allow_none=True)
+    departed_at = Stamp(allow_none=True)
     notes = _text(validate=validate.Length(max=2000))
     station = fields.String(dump_only=True)
     created_at = fields.String(dump_only=True)

@@ -99,7 +99,8 @@ def link(ours: People, theirs: People, settings: Settings | None = None) -> Link
     model = estimate(comp, compare(ft, ra, rb, sims), n_ours + n_theirs)
     model.tf = name_frequencies(ft, len(vocab))
     model.shares.update(match=0.5, related=0.5)
-    model.random_match = min(MATCHED * min(n_ours, n_theirs) / max(n_ours * n_theirs, 1), 0.5)
+    expected = max(MATCHED * min(n_ours, n_theirs), 1.0)
+    model.random_match = min(expected / max(n_ours * n_theirs, 1), 0.5)
     weight, _parts = model.score(ft, comp)
     # Two rows of one list are one person far less often than a row of each list.
     within = min(DUPLICATED * 2 / max(n_theirs - 1, 1), 0.5)
@@ -114,7 +115,9 @@ def link(ours: People, theirs: People, settings: Settings | None = None) -> Link
     weight = weight + np.where(_mutual_best(a, b, weight, n_ours), MUTUAL_BONUS, 0.0)
     ceiling = Settings.weight(settings.link_probability) - 0.01
     weight = np.where(clash, np.minimum(weight, ceiling), weight)
-    groups = _groups(ft.ids, n_ours, a, b, weight, settings)
+    review = within_theirs & ~clash & (weight >= Settings.weight(settings.review_probability))
+    twins = set(zip(a[review].tolist(), b[review].tolist(), strict=True))
+    groups = _groups(ft.ids, n_ours, a, b, weight, settings, twins)
     return LinkResult(groups, candidate_pairs=len(a))
 
 
@@ -128,7 +131,7 @@ def _mutual_best(a: np.ndarray, b: np.ndarray, weight: np.ndarray, n_ours: int) 
     return cross & (weight >= best_theirs[b]) & (weight >= best_ours[np.minimum(a, n_ours - 1)])
 
 
-def _groups(ids, n_ours: int, a, b, weight, settings: Settings) -> list[TheirGroup]:
+def _groups(ids, n_ours: int, a, b, weight, settings: Settings, twins: set) -> list[TheirGroup]:
     """Group their rows and classify each group as matched, probable or only theirs."""
     link_w = Settings.weight(settings.link_probability)
     review_w = Settings.weight(settings.review_probability)
@@ -137,7 +140,7 @@ def _groups(ids, n_ours: int, a, b, weight, settings: Settings) -> list[TheirGro
     mine = ~cross & (weight >= link_w)
     for x, y in zip(a[mine].tolist(), b[mine].tolist(), strict=True):
         sets.union(x, y, force=True)
-    maybe = _claim(sets, n_ours, a[cross], b[cross], weight[cross], link_w)
+    maybe = _claim(sets, twins, a[cross], b[cross], weight[cross], link_w)
     labels = sets.labels()
     review = cross & (weight >= review_w)
     probable: dict[int, list[tuple[int, float]]] = {}
@@ -147,28 +150,31 @@ def _groups(ids, n_ours: int, a, b, weight, settings: Settings) -> list[TheirGro
     for y, x, w in maybe:
         probable.setdefault(int(labels[y]), []).append((x, min(w, link_w - 0.01)))
     members: dict[int, list[int]] = {}
-    for row in range(len(ids)):
+    for row in range(n_ours, len(ids)):
         members.setdefault(int(labels[row]), []).append(row)
-    groups = []
-    for label, rows in members.items():
-        theirs = [r for r in rows if r >= n_ours]
-        if theirs:
-            ours = [r for r in rows if r < n_ours]
-            groups.append(_group(ids, theirs, ours, probable.get(label, [])))
-    return groups
+    ours: dict[int, list[int]] = {}
+    (claimed,) = np.nonzero(np.isin(labels[:n_ours], np.fromiter(members, np.int64)))
+    for row in claimed.tolist():
+        ours.setdefault(int(labels[row]), []).append(row)
+    return [
+        _group(ids, theirs, ours.get(label, []), probable.get(label, []))
+        for label, theirs in members.items()
+    ]
 
 
-def _claim(sets: UnionFind, n_ours: int, a, b, weight, link_w: float) -> list[tuple]:
+def _claim(sets: UnionFind, twins: set, a, b, weight, link_w: float) -> list[tuple]:
     """Link their rows to ours one to one, strongest links first; return the links refused.
 
-    A person of ours joins one group of theirs only: when several of their rows (that are not
-    already one person by their own links) want the same person, the strongest wins and the
-    others are left as probable matches of that person, for a reviewer.
+    A person of ours joins one group of theirs only: when several of their rows want the same
+    person, the strongest wins; another joins its group only if it may be the same row written
+    twice (a ``twin``: every name alike, weight in the review zone or above), else it is left
+    as a probable match of that person, for a reviewer.
     """
     keep = weight >= link_w
     order = np.argsort(-weight[keep], kind="stable")
     claimed: set[int] = set()  # roots of sets holding a row of ours
     linked: set[int] = set()  # their rows already linked to one of ours
+    first: dict[int, int] = {}  # row of ours -> the row of theirs that claimed it
     refused = []
     for x, y, w in zip(a[keep][order].tolist(), b[keep][order].tolist(),
                        weight[keep][order].tolist(), strict=True):  # fmt: skip
@@ -178,11 +184,13 @@ def _claim(sets: UnionFind, n_ours: int, a, b, weight, link_w: float) -> list[tu
         if ours_root == theirs_root:
             linked.add(y)
             continue
-        if ours_root in claimed or theirs_root in claimed:
+        twin = x in first and (min(y, first[x]), max(y, first[x])) in twins
+        if theirs_root in claimed or (ours_root in claimed and not twin):
             refused.append((y, x, w))
             continue
         sets.union(x, y, force=True)
         claimed.add(sets.find(x))
+        first.setdefault(x, y)
         linked.add(y)
     return refused
 
