@@ -85,6 +85,9 @@
 
   function verdict(detail) {
     var job = pending[detail.client_id];
+    if (!job && detail.path === T.url) { // queued before this page was (re)opened
+      job = { code: detail.code, li: entry("queued", detail.code) };
+    }
     if (!job) return;
     delete pending[detail.client_id];
     clearTimeout(job.timer);

@@ -208,7 +208,8 @@
   // Other queued records (a vehicle's scans): the page that queued them hears the answer.
   function notify(rec, ok, status, body) {
     document.dispatchEvent(new CustomEvent("fieldreg:outbox", {
-      detail: { client_id: rec.client_id, ok: ok, status: status, body: body } }));
+      detail: { client_id: rec.client_id, path: rec.path, code: rec.code, ok: ok, status: status,
+        body: body } }));
   }
 
   // Queue any record for a path of the station's API (sealed when this tablet can seal);

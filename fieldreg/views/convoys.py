@@ -7,7 +7,7 @@ import json
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from marshmallow import ValidationError
+from marshmallow import EXCLUDE, ValidationError
 
 from fieldreg import boarding, convoys, statements
 from fieldreg.access import requires
@@ -54,7 +54,7 @@ def convoys_kinds() -> list[tuple[str, str]]:
 def create():
     """Create a convoy from the form."""
     try:
-        data = ConvoySchema().load(request.form.to_dict())
+        data = ConvoySchema(unknown=EXCLUDE).load(request.form.to_dict())
     except ValidationError as exc:
         return index(request.form, _form_errors(exc), 400)
     made = convoys.create_convoy(get_db(), data, actor())
@@ -80,7 +80,7 @@ def add_vehicle(convoy_id):
     """Add a vehicle to a convoy from the form."""
     form = {**request.form.to_dict(), "announced": "unannounced" not in request.form}
     try:
-        data = VehicleSchema().load({**form, "convoy_id": convoy_id})
+        data = VehicleSchema(unknown=EXCLUDE).load({**form, "convoy_id": convoy_id})
     except ValidationError as exc:
         return convoy(convoy_id, request.form, _form_errors(exc), 400)
     convoys.create_vehicle(get_db(), data, actor())
@@ -93,7 +93,7 @@ def add_loose_vehicle():
     """Add a vehicle that came without a convoy (unannounced)."""
     form = {**request.form.to_dict(), "announced": False}
     try:
-        data = VehicleSchema().load(form)
+        data = VehicleSchema(unknown=EXCLUDE).load(form)
     except ValidationError as exc:
         return index(request.form, _form_errors(exc), 400)
     made = convoys.create_vehicle(get_db(), data, actor())

@@ -12,7 +12,7 @@ from fieldreg.access import public, requires
 from fieldreg.db import get_db
 
 bp = Blueprint("offline", __name__)
-SHELL_FILES = ("sw.js", "app.css", "register.js", "outbox.js")
+SHELL_FILES = ("sw.js", "app.css", "register.js", "outbox.js", "boarding.js")
 
 
 @functools.cache
