@@ -8,7 +8,6 @@ from pathlib import Path
 
 import click
 
-from fieldreg.errors import DomainError
 
 
 @click.group()
@@ -49,10 +48,7 @@ def convoy_sign(obj, ref: str, out: Path) -> None:
     from fieldreg import statements
 
     database = obj.open()
-    try:
-        signed = statements.sign(database, _convoy_id(database, ref), "cli")
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+    signed = statements.sign(database, _convoy_id(database, ref), "cli")
     out.write_text(json.dumps(signed, ensure_ascii=False, indent=1), encoding="utf-8")
     totals = signed["statement"]["totals"]
     click.echo(f"Signed {out}: {totals['boarded']} boarded, {totals['arrived']} arrived; "

@@ -34,6 +34,7 @@ HOUSEHOLD_COLUMNS = {
     "arrived_at": "#date+arrival",
     "transport": "#indicator+transport",
     "vehicle_ref": "#meta+vehicle",
+    "arrival_vehicle_id": "#meta+vehicle+id",
     "origin_district": "#adm2+origin+name",
     "origin_neighbourhood": "#loc+origin+name",
     "destination_kind": "#loc+destination+type",

@@ -271,9 +271,9 @@ def overview(db: Database, hours: float, now: dt.datetime | None = None) -> dict
 
 def figure(db: Database, period: stats.Period) -> dict | None:
     """Provide the dashboard's convoy panel (None where no vehicle is known)."""
-    trips = load(db, period)
-    if not trips.vehicles:
+    if not db_rows(db, "select 1 from vehicles where deleted = 0 limit 1"):
         return None
+    trips = load(db, period)
     states = {"expected": 0, "in_transit": 0, "arrived": 0}
     kinds: dict[str, dict[str, int]] = {}
     for vid, row in trips.vehicles.items():

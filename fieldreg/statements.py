@@ -120,21 +120,21 @@ def verify(data: bytes | dict, expected: str | None = None) -> dict:
                                                        canonical(body))  # fmt: skip
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         return _checked(False, "This is not a FieldReg signed statement.")
-    fingerprint = keys.fingerprint(public)
     signer = (body.get("signed_by") or {}).get("station")
     if not valid:
         return _checked(False, "ALTERED: the signature does not match this statement.",
-                        signer, fingerprint)  # fmt: skip
-    if expected and expected not in (public, fingerprint):
+                        signer, public)  # fmt: skip
+    if expected and expected not in (public, keys.fingerprint(public)):
         return _checked(False, "Signed, but by another key than the one expected.",
-                        signer, fingerprint, body)  # fmt: skip
-    checked = _checked(True, "Intact: signed by the key it names.", signer, fingerprint, body)
-    return {**checked, "public_key": public}
+                        signer, public, body)  # fmt: skip
+    return _checked(True, "Intact: signed by the key it names.", signer, public, body)
 
 
-def _checked(valid, message, signer=None, fingerprint=None, body=None) -> dict:
-    return {"valid": valid, "message": message, "signer": signer, "fingerprint": fingerprint,
-            "known_key": None, "statement": body}  # fmt: skip
+def _checked(valid, message, signer=None, public=None, body=None) -> dict:
+    """Say what a check found (the statement only when its signature holds)."""
+    return {"valid": valid, "message": message, "signer": signer, "public_key": public,
+            "fingerprint": keys.fingerprint(public) if public else None, "known_key": None,
+            "statement": body}  # fmt: skip
 
 
 def known_key(db: Database, public: str | None) -> str | None:

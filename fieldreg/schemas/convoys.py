@@ -208,6 +208,7 @@ class StatementCheckSchema(Schema):
     valid = fields.Boolean()
     message = fields.String()
     signer = fields.String(allow_none=True)
+    public_key = fields.String(allow_none=True)
     fingerprint = fields.String(allow_none=True)
     known_key = fields.String(allow_none=True)
     statement = fields.Dict(allow_none=True)
