@@ -267,10 +267,14 @@ def _held(db: Database, person: dict) -> list[dict]:
 
 
 def _erase(db: Database, person: dict) -> None:
-    """Delete the person's scans, each with a tombstone that syncs."""
+    """Delete the person's scans, each with a tombstone that syncs, and empty their past log."""
     where = "person_id = ? or (person_id is null and code = ?)"
     params = [person["id"], person["code"]]
     for row in db_rows(db, f"select id from convoy_scans where {where}", params):
+        # A scan kept by code alone does not name the person's id: subject's redaction of the
+        # change log would miss it.
+        db.execute("update changes set data = '{}' where tbl = 'convoy_scans' and "
+                   "record_id = ? and op != 'delete'", [row["id"]])  # fmt: skip
         changelog.record(db, "convoy_scans", row["id"], "delete", {"reason": "erased"})
     db.execute(f"delete from convoy_scans where {where}", params)
 

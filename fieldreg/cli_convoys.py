@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 
-
 @click.group()
 def convoy() -> None:
     """Convoys: list them, sign a convoy's final count, check a signed count."""

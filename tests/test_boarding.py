@@ -142,6 +142,20 @@ def test_erasing_a_person_removes_their_scans_everywhere(client, trip, db):
         "select count(*) from changes where tbl = 'convoy_scans' and op = 'delete'"
     ).fetchone()[0]
     assert tombstones == 1
+    logged = db.execute("select data from changes where tbl = 'convoy_scans'").fetchall()
+    assert not any(omar["code"] in row[0] or omar["id"] in row[0] for row in logged)
+
+
+def test_erasing_removes_a_scan_kept_by_code_before_its_record_came(client, trip, db):
+    with write(db):
+        (free,) = tags.issue(db, "free")
+    scan(client, trip, "one", free)  # the tag was scanned before anyone was registered with it
+    later = household_body(members=[{"given_name": "Huda", "tag_code": free}])
+    client.post("/api/v1/households", json=later, headers=trip["coordinator"])
+    subject.erase_person(db, free, "admin")
+    assert db.execute("select count(*) from convoy_scans").fetchone()[0] == 0
+    logged = db.execute("select data from changes where tbl = 'convoy_scans'").fetchall()
+    assert logged and not any(free in row[0] for row in logged)
 
 
 def test_the_scan_page_works_without_javascript(client, trip, auth_actions):
