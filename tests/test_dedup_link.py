@@ -68,3 +68,8 @@ def test_an_empty_list_links_nothing():
     assert link(OURS, []).groups == []
     alone = link([], theirs(("Omar", "", "Halabi", "male", 3)))
     assert [g.status for g in alone.groups] == ["only_theirs"]
+
+
+def test_a_cousin_with_another_father_is_only_proposed_even_alone():
+    (group,) = link(OURS, theirs(("Zainab", "Walid", "Haddad", "female", 30))).groups
+    assert group.status == "probable" and group.candidates[0][0] == "o4"
