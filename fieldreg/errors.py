@@ -62,7 +62,9 @@ class DomainError(Exception):
         self.message = message
         self.fields = fields or {}
         if code is None:
-            code = "invalid_fields" if self.fields and self.status == 400 else self.default_code
+            # Only a plain refusal becomes "invalid_fields": a subclass keeps its own code.
+            plain = self.default_code == DomainError.default_code
+            code = "invalid_fields" if self.fields and plain else self.default_code
         if code not in CODES:
             raise ValueError(f"unknown error code {code!r}: add it to errors.CODES")
         self.code = code
