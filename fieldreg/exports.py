@@ -38,6 +38,7 @@ HOUSEHOLD_COLUMNS = {
     "arrived_at": "#date+arrival",
     "transport": "#indicator+transport",
     "vehicle_ref": "#meta+vehicle",
+    "arrival_vehicle_id": "#meta+vehicle+id",
     "origin_district": "#adm2+origin+name",
     "origin_neighbourhood": "#loc+origin+name",
     "destination_kind": "#loc+destination+type",
@@ -203,24 +204,33 @@ def pseudonymise(db: Database, partner: str, columns: list[str], rows: list[dict
     return rows
 
 
-def _lines(kind: str, columns: list[str], rows: Iterable[dict], hxl: bool) -> Iterable[list]:
-    """Yield the header, the optional HXL row, then the rows as lists of cells."""
+def _lines(
+    kind: str, columns: list[str], rows: Iterable[dict], hxl: bool, tags: list[str] | None = None
+) -> Iterable[list]:
+    """Yield the header, the optional HXL row (``tags``, else the kind's), then the rows."""
     yield columns
     if hxl:
-        yield hashtags(kind, columns)
+        yield tags or hashtags(kind, columns)
     for row in rows:
         yield [sheets.cell(row.get(col)) for col in columns]
 
 
-def to_csv(kind: str, columns: list[str], rows: list[dict], hxl: bool = False) -> bytes:
+def to_csv(
+    kind: str, columns: list[str], rows: list[dict], hxl: bool = False, tags: list | None = None
+) -> bytes:
     """Write an export as CSV (formula-safe, UTF-8 with a BOM)."""
-    return sheets.to_csv(_lines(kind, columns, rows, hxl))
+    return sheets.to_csv(_lines(kind, columns, rows, hxl, tags))
 
 
-def to_xlsx(tables: dict[str, tuple[list[str], list[dict]]], hxl: bool = False) -> bytes:
-    """Write exports as one XLSX workbook, a sheet per kind."""
+def to_xlsx(
+    tables: dict[str, tuple[list[str], list[dict]]], hxl: bool = False, tags: dict | None = None
+) -> bytes:
+    """Write exports as one XLSX workbook, a sheet per kind (``tags``: HXL row per sheet)."""
     return sheets.to_xlsx(
-        {kind: _lines(kind, columns, rows, hxl) for kind, (columns, rows) in tables.items()}
+        {
+            kind: _lines(kind, columns, rows, hxl, (tags or {}).get(kind))
+            for kind, (columns, rows) in tables.items()
+        }
     )
 
 
