@@ -6,6 +6,8 @@ strategies with hypothesis directly: each API operation gets a bounded number of
 
 from __future__ import annotations
 
+import re
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
@@ -68,8 +70,8 @@ def test_hostile_bodies_and_queries_get_a_4xx_in_the_one_shape(app, client, api)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     failures, refused = [], 0
     for operation in (result.ok() for result in schema.get_all_operations()):
-        path = "/api/v1" + operation.path.format(**values) if not operation.path.startswith(
-            "/api/v1") else operation.path.format(**values)  # fmt: skip
+        path = re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "x"), operation.path)
+        path = path if path.startswith("/api/v1") else "/api/v1" + path
         sent = []
         if any(body.media_type == "application/json" for body in operation.body):
             for name, raw in HOSTILE_BODIES.items():
