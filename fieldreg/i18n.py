@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
+from fieldreg import options
 from fieldreg.db import get_db, write
 
 LANGUAGES = ("en", "ar")
@@ -114,3 +115,4 @@ def init(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["is_rtl"] = is_rtl
     app.jinja_env.globals["digit_style"] = digits
+    app.jinja_env.globals["L"] = options.L
