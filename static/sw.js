@@ -7,7 +7,8 @@
 var VERSION = "__VERSION__";
 var CACHE = "fieldreg-" + VERSION;
 var SHELL_PAGE = "/register";
-var STATIC = ["/static/app.css", "/static/register.js", "/static/outbox.js"];
+var STATIC = ["/static/app.css", "/static/register.js", "/static/outbox.js", "/static/header.js",
+  "/static/formcheck.js", "/static/favicon.svg"];
 var NETWORK_WAIT_MS = 4000;
 
 self.addEventListener("install", function (event) {

@@ -12,7 +12,7 @@ from fieldreg.access import public, requires
 from fieldreg.db import get_db
 
 bp = Blueprint("offline", __name__)
-SHELL_FILES = ("sw.js", "app.css", "register.js", "outbox.js")
+SHELL_FILES = ("sw.js", "app.css", "register.js", "outbox.js", "header.js", "formcheck.js")
 
 
 @functools.cache
@@ -37,6 +37,17 @@ def service_worker():
         body,
         mimetype="text/javascript",
         headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
+    )
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon():
+    """Serve the icon to browsers that ask for it at the root (pages link the SVG itself)."""
+    return Response(
+        (ROOT / "static" / "favicon.svg").read_bytes(),
+        mimetype="image/svg+xml",
+        headers={"Cache-Control": "max-age=86400"},
     )
 
 

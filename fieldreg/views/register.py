@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from fieldreg import audit, codes, dedup, forms, medical, records, search_index, tags
 from fieldreg import scan as scan_tags
+from fieldreg import wristbands as bands_of
 from fieldreg.access import requires
 from fieldreg.db import get_db, setting, write
 from fieldreg.errors import DomainError
@@ -100,14 +101,18 @@ def household(code):
 @requires("tags:print")
 def card(code):
     """Print the household card (A6) with every member's code."""
-    return render_template("register/card.html", hh=_view("households", code))
+    hh = _view("households", code)
+    bands = [bands_of.band(m) for m in hh["members"]]
+    return render_template("register/card.html", hh=hh, bands=bands)
 
 
 @bp.get("/households/<code>/wristbands")
 @requires("tags:print")
 def wristbands(code):
     """Print a wristband label for each member."""
-    return render_template("register/wristbands.html", hh=_view("households", code))
+    hh = _view("households", code)
+    bands = [bands_of.band(m) for m in hh["members"]]
+    return render_template("register/wristbands.html", hh=hh, bands=bands)
 
 
 @bp.route("/households/<code>/edit", methods=["GET", "POST"])
