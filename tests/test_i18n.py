@@ -50,11 +50,16 @@ def test_translations_keep_their_placeholders():
     assert checkers  # babel's python-format checker is among those run
 
 
+def _plain(value):
+    """A message id or string; plurals (lists in .mo, tuples in .po) as tuples."""
+    return value if isinstance(value, str) else tuple(value)
+
+
 def test_compiled_catalog_matches_the_po():
     with open(CATALOG / "messages.po", "rb") as fh:
-        po = {m.id: m.string for m in read_po(fh, locale="ar") if m.id}
+        po = {_plain(m.id): _plain(m.string) for m in read_po(fh, locale="ar") if m.id}
     with open(CATALOG / "messages.mo", "rb") as fh:
-        mo = {m.id: m.string for m in read_mo(fh) if m.id}
+        mo = {_plain(m.id): _plain(m.string) for m in read_mo(fh) if m.id}
     assert mo == po, "messages.mo is stale: run `make messages`"
 
 
