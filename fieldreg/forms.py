@@ -127,7 +127,7 @@ def errors_for_form(messages: dict, blocks: list[int]) -> dict[str, list[str]]:
             for index, person_errors in value.items():
                 block = blocks[int(index)] if int(index) < len(blocks) else int(index)
                 for field, msgs in _as_dict(person_errors).items():
-                    out[prefix(block) + field] = msgs
+                    out[prefix(block) + field] = _as_list(msgs)
         elif key in HOUSEHOLD_INPUTS and isinstance(value, dict):
             for field, msgs in value.items():
                 out[HOUSEHOLD_INPUTS[key].get(field, field)] = msgs

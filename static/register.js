@@ -10,8 +10,7 @@
   var members = form.querySelector("[data-members]");
   var template = document.getElementById("member-template");
   var addButton = form.querySelector("[data-add-member]");
-  var rulesEl = document.getElementById("form-rules");
-  var rules = rulesEl ? JSON.parse(rulesEl.textContent) : null;
+  var rules = form.dataset.rules ? JSON.parse(form.dataset.rules) : null;
   var check = window.FieldRegCheck, outbox = window.FieldRegOutbox;
   var T = form.dataset;
   var draft = null, lastSaved = null;
@@ -200,6 +199,8 @@
     try { got = await outbox.openDraft(clientId); } catch (e) { outbox.say(T.cannotOpen, "bad"); return; }
     if (!got) return;
     draft = got;
+    var saved = document.querySelector("[data-saved-panel]");
+    if (saved) saved.hidden = true;
     fillFrom(got.pairs);
     var problem = got.problem || {};
     showProblems(problem.fields || {}, "error", problem.error);

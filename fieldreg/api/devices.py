@@ -71,7 +71,7 @@ def open_record(envelope):
     """Give a tablet back what it sealed, to correct a record the station refused."""
     envelope["client_id"] = str(envelope["client_id"])
     audit.log_read(get_db(), actor(), "outbox", envelope["client_id"])
-    return {"client_id": envelope["client_id"], "fields": _pairs(envelope)}
+    return {"client_id": envelope["client_id"], "fields_": _pairs(envelope)}
 
 
 def _pairs(envelope: dict) -> list:
