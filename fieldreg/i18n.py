@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
-from fieldreg import options
+from fieldreg import options, wristbands
 from fieldreg.db import get_db, write
 
 LANGUAGES = ("en", "ar")
@@ -125,3 +125,4 @@ def init(app: Flask) -> None:
     app.jinja_env.globals["is_rtl"] = is_rtl
     app.jinja_env.globals["digit_style"] = digits
     app.jinja_env.globals["L"] = options.L
+    app.jinja_env.globals["age_of"] = wristbands.age

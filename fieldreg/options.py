@@ -99,6 +99,14 @@ STATUS = (
     ("transferred", _l("Transferred")),
 )
 
+ROLE = (
+    ("registrar", _l("Registrar")),
+    ("medic", _l("Medic")),
+    ("coordinator", _l("Coordinator")),
+    ("analyst", _l("Analyst")),
+    ("admin", _l("Administrator")),
+)
+
 LISTS = {
     name: value
     for name, value in dict(globals()).items()
