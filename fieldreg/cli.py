@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 
 import click
 
-from fieldreg import auth, db, keyring, wiring
+from fieldreg import auth, db, doctor, keyring, launch, portable, wiring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -19,12 +18,20 @@ class Context:
 
     def __init__(self, data: Path):
         self.data = data
+        self._opened: list = []
 
     def open(self):
         """Open the data folder's database (creating and migrating it if new)."""
         if keyring.is_new(self.data) or not keyring.held(self.data / db.DB_NAME):
             self.unlock()
-        return db.connect(db.prepare(self.data))
+        database = db.connect(db.prepare(self.data))
+        self._opened.append(database)
+        return database
+
+    def close(self) -> None:
+        """Close every connection a command opened (the last one checkpoints the WAL)."""
+        while self._opened:
+            self._opened.pop().close()
 
     def unlock(self) -> None:
         """Unlock the folder with FIELDREG_PASSPHRASE, else ask for the passphrase."""
@@ -57,7 +64,29 @@ class Context:
             ) from exc
 
 
-@click.group()
+class FieldRegGroup(click.Group):
+    """The command group: a refused domain operation becomes a plain message, in one place."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; turn refusals into a one-line error and exit status 1."""
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        except keyring.WrongPassphrase as exc:
+            raise click.ClickException(
+                f"The passphrase does not open this station: {exc}."
+            ) from None
+        except db.DatabaseError as exc:
+            if "not a database" not in str(exc):
+                raise
+            raise click.ClickException(
+                "The passphrase does not open this station's data folder "
+                "(check FIELDREG_PASSPHRASE, or type it when asked)."
+            ) from None
+
+
+@click.group(cls=FieldRegGroup)
 @click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
@@ -70,10 +99,7 @@ def cli(ctx: click.Context, data: Path | None) -> None:
     """FieldReg: register evacuees at a station, sync to HQ, deduplicate."""
     wiring.wire()
     ctx.obj = Context((data or default_data_dir()).resolve())
-
-
-def _fail(exc: DomainError) -> None:
-    raise click.ClickException(exc.message)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()
@@ -170,7 +196,12 @@ def serve(
         if https_port:
             from fieldreg.https import serve_beside
 
-            stops.append(serve_beside(app, obj.data, host, https_port, threads))
+            try:
+                stops.append(serve_beside(app, obj.data, host, https_port, threads))
+            except OSError as exc:
+                stop_background()
+                message = f"Cannot serve HTTPS on port {https_port}: {exc}."
+                raise click.ClickException(message) from None
         _print_addresses(obj.data, role, host, port, use_https, https_port, ca_port)
         if use_https:
             from fieldreg.https import serve_https
@@ -218,32 +249,7 @@ def lan_addresses(host: str, port: int) -> list[str]:
     """List the URLs tablets can use to reach this laptop."""
     if host not in ("0.0.0.0", "::"):
         return [f"http://{host}:{port}"]
-    ips = set(_interface_addresses())
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-        ips.update(info[4][0] for info in infos)
-    except OSError:
-        pass
-    lan = sorted(ip for ip in ips if not ip.startswith("127."))
-    return [f"http://127.0.0.1:{port}"] + [f"http://{ip}:{port}" for ip in lan]
-
-
-def _interface_addresses() -> list[str]:
-    """Read the IPv4 address of each network interface (Linux; elsewhere nothing)."""
-    try:
-        import fcntl
-        import struct
-    except ImportError:
-        return []
-    found = []
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        for _index, name in socket.if_nameindex():
-            try:
-                packed = fcntl.ioctl(sock.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
-                found.append(socket.inet_ntoa(packed[20:24]))  # SIOCGIFADDR
-            except OSError:
-                continue
-    return found
+    return [f"http://127.0.0.1:{port}"] + [f"http://{ip}:{port}" for ip in portable.lan_addresses()]
 
 
 @cli.group()
@@ -264,10 +270,7 @@ def users() -> None:
 @click.pass_obj
 def users_add(obj: Context, name: str, role: str, pin: str) -> None:
     """Add a user with a role and a PIN."""
-    try:
-        auth.add_user(obj.open(), name, role, pin, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    auth.add_user(obj.open(), name, role, pin, actor="cli")
     click.echo(f"User {name} ({role}) added.")
 
 
@@ -296,10 +299,7 @@ def tokens() -> None:
 @click.pass_obj
 def tokens_create(obj: Context, name: str, role: str) -> None:
     """Create an API token; the token is printed on the last line, once."""
-    try:
-        secret = auth.create_token(obj.open(), name, role, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    secret = auth.create_token(obj.open(), name, role, actor="cli")
     click.echo(f"Token {name} ({role}). Keep it secret; it is not shown again:")
     click.echo(secret)
 
@@ -426,10 +426,7 @@ def tokens_list(obj: Context) -> None:
 @click.pass_obj
 def tokens_revoke(obj: Context, token_id: str) -> None:
     """Revoke an API token by its id (from `tokens list`)."""
-    try:
-        auth.revoke_token(obj.open(), token_id, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    auth.revoke_token(obj.open(), token_id, actor="cli")
     click.echo("Token revoked.")
 
 
@@ -471,10 +468,7 @@ def export_cmd(obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None
     """Export people (or households, triage, movements) as CSV, XLSX or PFIF 1.4 XML to OUT."""
     from fieldreg import exports
 
-    try:
-        body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
     exports.write_file(out, body)
     click.echo(f"Wrote {out} ({len(body)} bytes).")
 
@@ -499,10 +493,7 @@ def stations_add(obj: Context, code: str, name: str, url: str) -> None:
     """Register a station; its credential is printed on the last line, once."""
     from fieldreg import syncing
 
-    try:
-        credential = syncing.add_station(obj.open(), code, name, url)
-    except DomainError as exc:
-        _fail(exc)
+    credential = syncing.add_station(obj.open(), code, name, url)
     click.echo(f"Station {code.upper()} registered. Give it this credential (secret, shown once):")
     click.echo(credential)
 
@@ -527,10 +518,7 @@ def join(obj: Context, credential: str) -> None:
     """Store the credential HQ printed for this station."""
     from fieldreg import syncing
 
-    try:
-        cred = syncing.join(obj.open(), credential)
-    except DomainError as exc:
-        _fail(exc)
+    cred = syncing.join(obj.open(), credential)
     click.echo(f"Station {cred['station']} joined HQ {cred['hq']} at {cred['hq_url']}.")
 
 
@@ -541,10 +529,7 @@ def sync(obj: Context, url: str | None) -> None:
     """Push this station's changes to HQ, then pull what HQ has for it."""
     from fieldreg import syncing
 
-    try:
-        report = syncing.run_sync(obj.open(), url)
-    except DomainError as exc:
-        _fail(exc)
+    report = syncing.run_sync(obj.open(), url)
     click.echo(
         f"Sync done: {report.pushed} sent (HQ has up to {report.acked}), {report.pulled} received."
     )
@@ -563,10 +548,7 @@ def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
     """Write the changes the other side has not acknowledged into FILE."""
     from fieldreg import syncing
 
-    try:
-        data, count = syncing.export_bundle(obj.open(), for_station)
-    except DomainError as exc:
-        _fail(exc)
+    data, count = syncing.export_bundle(obj.open(), for_station)
     partial = file.with_name(file.name + ".part")
     partial.write_bytes(data)
     partial.replace(file)
@@ -580,10 +562,7 @@ def bundle_import(obj: Context, file: Path) -> None:
     """Check and apply a bundle; a damaged or foreign file is refused and changes nothing."""
     from fieldreg import syncing
 
-    try:
-        outcome = syncing.import_bundle(obj.open(), file.read_bytes())
-    except DomainError as exc:
-        _fail(exc)
+    outcome = syncing.import_bundle(obj.open(), file.read_bytes())
     click.echo(
         f"Bundle from {outcome['from']} applied: {outcome['changes']} changes in the file, "
         f"{outcome.get('applied', outcome['changes'])} new."
@@ -597,10 +576,7 @@ def dedup(obj: Context) -> None:
     from fieldreg import dedup as dedup_domain
 
     with _bar() as bar:
-        try:
-            summary = dedup_domain.full_run(obj.open(), _progress(bar))
-        except DomainError as exc:
-            _fail(exc)
+        summary = dedup_domain.full_run(obj.open(), _progress(bar))
     click.echo(
         f"{summary['records']} registrations: {summary['unique_people']} unique people, "
         f"{summary['unique_households']} unique households; {summary['links']} links, "
@@ -637,3 +613,7 @@ def _progress(bar):
         bar.update(max(0, int(fraction * 100) - bar.pos))
 
     return report
+
+
+cli.add_command(doctor.doctor)
+cli.add_command(launch.start)

@@ -16,6 +16,7 @@ from fieldreg import auth, create_app
 from fieldreg.db import connect, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.checkout_guard"]
 PIN = "2468"
 PASSPHRASE = "test passphrase, not secret"
 # Every data folder of the suite is encrypted under this passphrase; the KDF is made cheap
@@ -225,3 +226,12 @@ def live_server(data_dir):
 
 
 from tests.browser_fixtures import chromium, station, tablet  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """The fieldreg wheel, built once per run and installed in a venv outside the checkout."""
+    from tests import wheelkit
+
+    wheel = wheelkit.build_wheel(tmp_path_factory.mktemp("wheel"))
+    return wheelkit.install(wheel, tmp_path_factory.mktemp("venv") / "venv")

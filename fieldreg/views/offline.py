@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from fieldreg import ROOT, devices, qr, tls
+from fieldreg import devices, qr, tls
 from fieldreg.access import public, requires
+from fieldreg.config import STATIC
 from fieldreg.db import get_db
 
 bp = Blueprint("offline", __name__)
@@ -21,7 +22,7 @@ def shell_version(release: str) -> str:
     """Fingerprint the app shell and release, so that a change installs a fresh cache."""
     digest = hashlib.sha256(release.encode())
     for name in SHELL_FILES:
-        digest.update((ROOT / "static" / name).read_bytes())
+        digest.update((STATIC / name).read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -30,8 +31,8 @@ def shell_version(release: str) -> str:
 def service_worker():
     """Serve the service worker from the site's root, so that its scope is the whole site."""
     body = (
-        (ROOT / "static" / "sw.js")
-        .read_text()
+        (STATIC / "sw.js")
+        .read_text(encoding="utf-8")
         .replace("__VERSION__", shell_version(str(current_app.config["APP_RELEASE"])))
     )
     return Response(
@@ -46,7 +47,7 @@ def service_worker():
 def favicon():
     """Serve the icon to browsers that ask for it at the root (pages link the SVG itself)."""
     return Response(
-        (ROOT / "static" / "favicon.svg").read_bytes(),
+        (STATIC / "favicon.svg").read_bytes(),
         mimetype="image/svg+xml",
         headers={"Cache-Control": "max-age=86400"},
     )
