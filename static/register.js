@@ -231,6 +231,8 @@
     var submitter = event.submitter;
     if (submitter && submitter.value === "add_member") return;
     event.preventDefault();
+    var shown = document.querySelector("[data-saved-panel]");
+    if (shown) shown.hidden = true; // the last household's panel is not this one's answer
     var pairs = check.normalise(collect(), rules);
     var result = check.check(pairs, rules, localToday());
     if (Object.keys(result.errors).length) { showProblems(result.errors, "error"); return; }
