@@ -226,6 +226,9 @@
   // codes, except those the station refused.
   async function queue(pairs, prefixes, draft) {
     var dev = await getDevice();
+    // No key yet (the tablet has not reached the station since it was set up): nothing can
+    // be sealed, so the caller sends the household straight to the station instead.
+    if (!dev || !dev.station_key) throw new Error("no station key yet");
     var old = draft ? draft.pairs : [];
     var refused = draft && draft.problem ? draft.problem.fields || {} : {};
     function reuse(name) { return refused[name] ? "" : value(old, name); }

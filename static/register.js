@@ -249,7 +249,12 @@
   });
 
   async function saveOnTablet(pairs, prefixes) {
-    var saved = await outbox.queue(pairs, prefixes, draft);
+    var saved;
+    try {
+      saved = await outbox.queue(pairs, prefixes, draft);
+    } catch (e) {
+      return saveAtStation(pairs); // no station key on this tablet yet
+    }
     draft = null;
     lastSaved = saved.record.client_id;
     resetForm();
@@ -265,7 +270,7 @@
       outbox.say(T.received.replace("{code}", got.household.code), "ok");
       showReceived(got.household);
     } else if (got.offline) {
-      outbox.say(T.notSaved, "bad");
+      outbox.say(outbox.secure ? T.noKey : T.notSaved, "bad");
     } else {
       showProblems(got.errors, "error", got.message);
     }
