@@ -16,11 +16,10 @@ LANGUAGES = i18n.LANGUAGES
 
 
 def _secret_key(data_dir: Path) -> str:
-    """Read the data folder's secret key, creating it on first start."""
+    """Read the data folder's secret key, creating it (owner only) on first start."""
     path = data_dir / "secret.key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        keyring.write_private(path, secrets.token_hex(32).encode())
     return path.read_text().strip()
 
 
@@ -33,10 +32,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("FIELDREG")
     if test_config:
         app.config.from_mapping(test_config)
-    data_dir = Path(app.config["DATA"]).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = keyring.make_folder(Path(app.config["DATA"]).resolve())
     app.config["DATABASE"] = str(data_dir / db.DB_NAME)
     # A locked station (no passphrase yet) starts anyway and serves only its unlock page.
+    db.unlock_inherited_from_environment(data_dir)
     if keyring.is_unlocked(data_dir):
         db.prepare(data_dir)
         app.config["_prepared"] = True
@@ -65,18 +64,23 @@ def _register_blueprints(app: Flask) -> None:
     """Mount every route: the JSON API's blueprints, then the pages'. The one list of both."""
     from fieldreg import api, errors_http
     from fieldreg.api import admin as api_admin
+    from fieldreg.api import convoys as api_convoys
     from fieldreg.api import dedup as api_dedup
     from fieldreg.api import devices as api_devices
+    from fieldreg.api import lists as api_lists
     from fieldreg.api import medical as api_medical
     from fieldreg.api import records as api_records
     from fieldreg.api import sync as api_sync
     from fieldreg.views import (
         admin,
         backups,
+        boarding,
+        convoys,
         dashboard,
         dedup,
         exports,
         health,
+        lists,
         medical,
         offline,
         prefs,
@@ -99,8 +103,11 @@ def _register_blueprints(app: Flask) -> None:
             api_medical.scan_blp,
             api_sync.blp,
             api_dedup.blp,
+            api_convoys.blp,
+            api_lists.blp,
         ),
     )
     for page in (health, dashboard, exports, prefs, auth_views, register, backups, offline,
-                 admin, medical, scanning, sync_views, dedup):  # fmt: skip
+                 admin, medical, scanning, sync_views, dedup, convoys, boarding,
+                 lists):  # fmt: skip
         app.register_blueprint(page.bp)

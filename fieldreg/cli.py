@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from fieldreg import auth, db, doctor, keyring, launch, portable, wiring
+from fieldreg import auth, cli_convoys, db, doctor, keyring, launch, portable, wiring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -22,6 +22,9 @@ class Context:
 
     def open(self):
         """Open the data folder's database (creating and migrating it if new)."""
+        db.unlock_inherited_from_environment(self.data)
+        # A key held only verifies itself: one derived from FIELDREG_PASSPHRASE is checked
+        # against the database first (unlock), so that a wrong one is said in one line.
         if keyring.is_new(self.data) or not keyring.held(self.data / db.DB_NAME):
             self.unlock()
         database = db.connect(db.prepare(self.data))
@@ -97,6 +100,8 @@ class FieldRegGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, data: Path | None) -> None:
     """FieldReg: register evacuees at a station, sync to HQ, deduplicate."""
+    # Whatever this process writes (database, WAL, backups, bundles, keys) is the owner's only.
+    os.umask(0o077)
     wiring.wire()
     ctx.obj = Context((data or default_data_dir()).resolve())
     ctx.call_on_close(ctx.obj.close)
@@ -162,6 +167,7 @@ def serve(
 
     from fieldreg import background, backup, create_app, serving
     from fieldreg.lock import DataLock, FolderInUse
+    from fieldreg.views import station
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if use_https and https_port:
@@ -184,7 +190,7 @@ def serve(
     )
     syncer = background.start(app.config)
     stop_backups = backup.schedule(app.config["DATABASE"], *backup.settings(app.config))
-    stops = [stop_backups]
+    stops = [stop_backups, station.watch_idle(app)]
 
     def stop_background() -> None:
         if syncer is not None:
@@ -265,7 +271,8 @@ def users() -> None:
     prompt="PIN",
     hide_input=True,
     confirmation_prompt=True,
-    help="4 to 12 digits; asked without echo when not given (give it only in scripts).",
+    help="4 to 12 digits (coordinators and admins: at least 6); no repeated digit, run or "
+    "common PIN. Asked without echo when not given (give it only in scripts).",
 )
 @click.pass_obj
 def users_add(obj: Context, name: str, role: str, pin: str) -> None:
@@ -295,10 +302,15 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="What the token may do, as a user of this role (no default: choose the least).",
+)
 @click.pass_obj
 def tokens_create(obj: Context, name: str, role: str) -> None:
-    """Create an API token; the token is printed on the last line, once."""
+    """Create an API token of a role; the token is printed on the last line, once."""
     secret = auth.create_token(obj.open(), name, role, actor="cli")
     click.echo(f"Token {name} ({role}). Keep it secret; it is not shown again:")
     click.echo(secret)
@@ -550,7 +562,7 @@ def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
 
     data, count = syncing.export_bundle(obj.open(), for_station)
     partial = file.with_name(file.name + ".part")
-    partial.write_bytes(data)
+    keyring.write_private(partial, data)  # a bundle is encrypted; still the owner's only
     partial.replace(file)
     click.echo(f"Bundle written: {file} ({count} changes, {len(data)} bytes).")
 
@@ -617,3 +629,4 @@ def _progress(bar):
 
 cli.add_command(doctor.doctor)
 cli.add_command(launch.start)
+cli.add_command(cli_convoys.convoy)

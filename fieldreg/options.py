@@ -32,6 +32,14 @@ TRANSPORT = (
     ("on_foot", _l("On foot")),
     ("other", _l("Other")),
 )
+VEHICLE = (
+    ("bus", _l("Bus")),
+    ("ambulance", _l("Ambulance")),
+    ("private_car", _l("Private car")),
+    ("pickup", _l("Pick-up truck")),
+    ("truck", _l("Truck")),
+    ("other", _l("Other")),
+)
 DESTINATION = (
     ("camp", _l("Camp")),
     ("host_family", _l("Host family")),

@@ -15,6 +15,10 @@
 // browser gives no WebCrypto and no service worker, and a record kept in the page would be
 // lost with the tab. There the form is sent to the station at once, and when the station
 // cannot be reached the page says so and keeps what was typed. See docs/offline.md.
+//
+// Pages queue other records too (a vehicle's boarding scans: FieldRegOutbox.queue) and hear
+// the station's answer as a "fieldreg:outbox" event; one of those refused is dropped and
+// reported to its page, never retried.
 (function () {
   "use strict";
   var RETRY_MS = 20000, BLOCK = 100, RENEW_BELOW = 40, TIMEOUT_MS = 15000;
@@ -180,11 +184,12 @@
         sendingId = rec.client_id;
         await show();
         var r;
-        try { r = await post("/api/v1/outbox", rec.sealed); } catch (e) { break; }
+        try { r = await post(rec.path || "/api/v1/outbox", rec.sealed); } catch (e) { break; }
         if (r.ok) {
           var hh = await answer(r);
           await forget(rec.client_id);
-          tell({ kind: "sent", record: rec, household: hh });
+          if (rec.path) notify(rec, true, r.status, hh);
+          else tell({ kind: "sent", record: rec, household: hh });
         } else if (r.status === 401 || r.status === 403) {
           say(T.login, "bad"); break;
         } else if (r.status >= 500) {
@@ -192,6 +197,7 @@
         } else {
           var err = await answer(r);
           if (err.code === "csrf_expired" && await refreshCsrf()) { again = true; break; }
+          if (rec.path) { await forget(rec.client_id); notify(rec, false, r.status, err); continue; }
           rec.state = "fix";
           rec.problem = { code: err.code || String(r.status), error: err.error || "", fields: err.fields || {} };
           await store(rec);
@@ -216,6 +222,40 @@
     return true;
   }
 
+  // Other queued records (a vehicle's scans): the page that queued them hears the answer.
+  function notify(rec, ok, status, body) {
+    document.dispatchEvent(new CustomEvent("fieldreg:outbox", {
+      detail: { client_id: rec.client_id, path: rec.path, code: rec.code, ok: ok, status: status,
+        body: body } }));
+  }
+
+  // Queue any record for a path of the station's API, sealed. On a page that cannot keep it,
+  // it is sent at once and a failure is reported as such (nothing is claimed kept).
+  // Resolves with its client_id.
+  async function queueRecord(path, record, label) {
+    var clientId = uuid4(), dev = await getDevice();
+    var rec = { client_id: clientId, path: path, code: label || "", state: "waiting",
+      created_at: new Date().toISOString() };
+    if (secure && dev && dev.station_key) {
+      rec.sealed = await seal(dev.station_key, clientId, record);
+      await store(rec);
+      await show();
+      deliver();
+    } else {
+      sendNow(rec, Object.assign({ client_id: clientId }, record));
+    }
+    return clientId;
+  }
+
+  async function sendNow(rec, body) {
+    var r;
+    try { r = await post(rec.path, body); } catch (e) {
+      notify(rec, false, 0, { error: T.unreachable || "" });
+      return;
+    }
+    notify(rec, r.ok, r.status, await answer(r));
+  }
+
   // ---- what the form hands over ----
   function value(pairs, name) {
     var hit = pairs.find(function (p) { return p[0] === name; });
@@ -224,7 +264,7 @@
 
   // Seal and keep a checked household. ``draft`` (a record being corrected) lends its ids and
   // codes, except those the station refused.
-  async function queue(pairs, prefixes, draft) {
+  async function queueHousehold(pairs, prefixes, draft) {
     var dev = await getDevice();
     // No key yet (the tablet has not reached the station since it was set up): nothing can
     // be sealed, so the caller sends the household straight to the station instead.
@@ -375,7 +415,8 @@
 
   window.FieldRegOutbox = {
     secure: secure,
-    queue: queue,
+    queue: queueRecord,
+    queueHousehold: queueHousehold,
     deliver: deliver,
     sendPlain: sendPlain,
     openDraft: openDraft,

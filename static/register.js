@@ -251,7 +251,7 @@
   async function saveOnTablet(pairs, prefixes) {
     var saved;
     try {
-      saved = await outbox.queue(pairs, prefixes, draft);
+      saved = await outbox.queueHousehold(pairs, prefixes, draft);
     } catch (e) {
       return saveAtStation(pairs); // no station key on this tablet yet
     }

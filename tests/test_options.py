@@ -7,6 +7,7 @@ import re
 import pytest
 
 from fieldreg import options
+from fieldreg.schemas import convoys as C
 from fieldreg.schemas import medical as M
 from fieldreg.schemas import records as R
 
@@ -14,6 +15,7 @@ ENUMS = {
     "SEX": R.SEXES,
     "RELATIONSHIP": R.RELATIONSHIPS,
     "TRANSPORT": R.TRANSPORTS,
+    "VEHICLE": C.VEHICLE_KINDS,
     "DESTINATION": R.DESTINATION_KINDS,
     "HOUSEHOLD_VULN": R.VULNERABILITIES,
     "CATEGORY": M.CATEGORIES,

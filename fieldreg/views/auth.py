@@ -56,7 +56,7 @@ def login():
 def _try_login():
     """Check the posted user name and PIN; return (error, status) or (None, response)."""
     db, address = get_db(), request.remote_addr or "?"
-    wait = throttle.wait_seconds(db, address)
+    wait = throttle.attempt(db, address, current_app.config["LOGIN_ADDRESS_FAILURES"])
     if wait:
         message = ngettext(
             "Too many failed logins from this device. Wait %(num)d second.",

@@ -14,7 +14,15 @@ from fieldreg.config import STATIC
 from fieldreg.db import get_db
 
 bp = Blueprint("offline", __name__)
-SHELL_FILES = ("sw.js", "app.css", "register.js", "outbox.js", "header.js", "formcheck.js")
+SHELL_FILES = (
+    "sw.js",
+    "app.css",
+    "register.js",
+    "outbox.js",
+    "header.js",
+    "formcheck.js",
+    "boarding.js",
+)
 
 
 @functools.cache

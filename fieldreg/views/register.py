@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from fieldreg import (
     audit,
     codes,
+    convoys,
     dedup,
     formrules,
     forms,
@@ -23,7 +24,7 @@ from fieldreg import (
 )
 from fieldreg import scan as scan_tags
 from fieldreg import wristbands as bands_of
-from fieldreg.access import requires
+from fieldreg.access import allowed, requires
 from fieldreg.db import get_db, setting, write
 from fieldreg.errors import DomainError
 from fieldreg.schemas import records as schemas
@@ -51,10 +52,16 @@ def render_form(
         schemas=schemas,
         prefix=forms.prefix,
         empty=MultiDict(),
+        vehicle=_arriving_on(values.get("vehicle_id") or request.args.get("vehicle")),
         rules=formrules.rules(),
         today=dt.date.today().isoformat(),
         https_address=offline_views.https_address(),
     ), status
+
+
+def _arriving_on(vehicle_id: str | None) -> dict | None:
+    """Return the vehicle a household is registered as having come on (?vehicle=ID)."""
+    return convoys.get_vehicle(get_db(), vehicle_id) if vehicle_id else None
 
 
 @bp.get("/")
@@ -67,8 +74,6 @@ def home():
 
 
 def allowed_register() -> bool:
-    from fieldreg.access import allowed
-
     return allowed(g.user["role"], "household:create")
 
 
@@ -84,6 +89,9 @@ def register():
     indices = forms.member_indices(request.form)
     try:
         loaded = schemas.HouseholdSchema().load(data)
+        if loaded["arrival"].get("vehicle_id"):  # a closed vehicle takes nobody more
+            vehicle = convoys.vehicle_row(get_db(), str(loaded["arrival"]["vehicle_id"]))
+            convoys.check_open(vehicle, "arrive", allowed(g.user["role"], "convoys:manage"))
         found = plausibility.warnings(loaded, blocks)
         if found and request.form.get("action") != "save_anyway":
             return render_form(request.form, {}, indices, 200, found)
