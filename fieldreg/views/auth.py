@@ -67,7 +67,6 @@ def _try_login():
     username = request.form.get("username", "")
     user = auth.login(db, username, request.form.get("pin", ""))
     if user is None:
-        throttle.failed(db, address, current_app.config["LOGIN_ADDRESS_FAILURES"])
         until = auth.locked_until(db, username)
         if until:
             # Said only once an account is locked (five wrong PINs for it), so that a

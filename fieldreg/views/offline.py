@@ -66,6 +66,9 @@ def favicon():
 def ca_certificate():
     """Hand out the station's CA certificate (public by nature) for tablets to install."""
     path = tls.ca_path(current_app.config["DATA"])
+    if not path.exists() and current_app.config.get("HTTPS_PORT"):
+        # Made on first use (the station is unlocked: the gate sent anyone else away).
+        tls.ensure(current_app.config["DATA"], *tls.local_names())
     if not path.exists():
         abort(404, description="This station has no CA yet: start it with `serve --https`.")
     return Response(
