@@ -43,7 +43,8 @@ from sync.dedup.clusters import (
 )
 from sync.dedup.compare import BATCH, Comparisons, SimilarityCache, compare, concat, subset
 from sync.dedup.features import People, Vocab, build_features
-from sync.dedup.model import estimate, name_frequencies
+from sync.dedup.learn import estimate
+from sync.dedup.model import name_frequencies
 from sync.dedup.result import DedupResult
 from sync.dedup.review import Decisions
 from sync.dedup.settings import Progress, Settings
