@@ -51,7 +51,18 @@ RULES: dict[str, tuple[Callable[[FeatureTable], tuple[np.ndarray, np.ndarray]], 
     "phone+given": (lambda ft: _combine(ft.phone, ft.skel["given"]), 30),
     "phone+family": (lambda ft: _combine(ft.phone, ft.skel["family"]), 10),
     "id_number": (lambda ft: _combine(ft.id_number), 30),
+    "birth date": (lambda ft: _combine(_known(ft.dob)), 3),
+    "given+postcode": (lambda ft: _combine(ft.skel["given"], ft.postcode), 10),
+    "family+postcode": (lambda ft: _combine(ft.skel["family"], ft.postcode), 10),
+    "given+locality": (lambda ft: _combine(ft.skel["given"], ft.locality), 10),
+    "family+locality": (lambda ft: _combine(ft.skel["family"], ft.locality), 10),
+    "address": (lambda ft: _combine(ft.address), 10),
 }
+
+
+def _known(column: np.ndarray) -> np.ndarray:
+    """Return a numeric column with 0 (unknown) marked MISSING."""
+    return np.where(column > 0, column, MISSING)
 
 
 def sort_keys(ft: FeatureTable, rule: str) -> tuple[np.ndarray, np.ndarray]:

@@ -85,7 +85,7 @@ class DedupIndex:
         self.blocks = BlockIndex(self.ft, self.settings.window_scale)
         report("comparing", 0.45)
         comp = compare(self.ft, a, b, self.sims)
-        self.model = estimate(comp, self._random_comparisons(), len(self.ft))
+        self.model = estimate(comp, self._random_comparisons(), len(self.ft), self.ft)
         self.model.tf = name_frequencies(self.ft, len(self.vocab))
         report("scoring", 0.8)
         self.pairs, self.weight = self._keep(comp)

@@ -23,6 +23,7 @@ populations is read from the data, never from a flag:
 import numpy as np
 
 from sync.dedup.compare import LEVELS, Comparisons
+from sync.dedup.features import NAME_FIELDS, FeatureTable
 from sync.dedup.model import (
     EM_ITERATIONS,
     LEVEL_FLOOR,
@@ -34,22 +35,15 @@ from sync.dedup.model import (
 )
 
 NO_CLASS = 1e-9  # the share of a class the data does not have
-# Anchors for counting m: conditions on other fields (field, lowest level). Only the
-# conditions on fields the population has are applied; with none left, there is no anchor.
-ANCHORS: dict[str, tuple[tuple[str, int], ...]] = {
-    "given": (("birth", 5), ("family", 2)),
-    "family": (("birth", 5), ("given", 2)),
-    "father": (("birth", 5), ("given", 2), ("family", 2)),
-    "mother": (("birth", 5), ("given", 2), ("family", 2)),
-    "birth": (("given", 2), ("family", 2), ("father", 2), ("mother", 2)),
-    "sex": (("birth", 5), ("given", 2), ("family", 2)),
-    "phone": (("birth", 5), ("given", 2), ("family", 2)),
-    "id_number": (("birth", 5), ("given", 2), ("family", 2)),
-    "origin": (("birth", 5), ("given", 2), ("family", 2)),
-    "address": (("birth", 5), ("given", 2), ("family", 2)),
-    "postcode": (("birth", 5), ("given", 2), ("family", 2)),
-    "locality": (("birth", 5), ("given", 2), ("family", 2)),
-}
+# Anchor pairs for counting a field's m agree strongly on three other fields, two of which
+# are the given name and the birth date where the data has them: relatives share family,
+# parents' names, phone and address, but rarely a given name and never a birth date. For the
+# birth date itself, every name the data has must agree: namesakes sharing a common given,
+# family and father's name are many more than duplicates in a large population.
+PERSONAL = {"given": 2, "birth": 5}
+STRONG = {"family": 2, "father": 2, "mother": 2, "phone": 1, "id_number": 1, "address": 2,
+          "postcode": 2}  # fmt: skip
+ANCHOR_AGREEMENTS = 3
 
 
 def patterns(comp: Comparisons) -> tuple[np.ndarray, np.ndarray]:
@@ -113,14 +107,19 @@ def present_fields(comp: Comparisons) -> list[str]:
 
 
 def anchor(comp: Comparisons, name: str, present: list[str]) -> np.ndarray | None:
-    """Mark the anchor pairs of one field, or return None if no condition can be applied."""
-    conditions = [(other, level) for other, level in ANCHORS[name] if other in present]
-    if not conditions:
+    """Mark the anchor pairs of one field, or return None if the data cannot give any."""
+    required = {**PERSONAL, **(dict.fromkeys(NAME_FIELDS, 2) if name == "birth" else {})}
+    personal = [(f, lv) for f, lv in required.items() if f != name and f in present]
+    strong = [(f, lv) for f, lv in STRONG.items() if f not in required and f != name]
+    strong = [(f, lv) for f, lv in strong if f in present]
+    need = max(0, ANCHOR_AGREEMENTS - len(personal))
+    if len(strong) < need:
         return None
     chosen = ~comp.same_registration
-    for other, level in conditions:
+    for other, level in personal:
         chosen &= comp.levels[other] >= level
-    return chosen
+    agreeing = sum((comp.levels[other] >= level).astype(np.int8) for other, level in strong)
+    return chosen & (agreeing >= need)
 
 
 def _starting_m(candidates: Comparisons, present: list[str]) -> tuple[dict, list[str]]:
@@ -137,7 +136,43 @@ def _starting_m(candidates: Comparisons, present: list[str]) -> tuple[dict, list
     return m, left
 
 
-def estimate(candidates: Comparisons, random_pairs: Comparisons, population: int) -> Model:
+# Fields whose top level is plain equality of one column: its chance is computed exactly.
+EXACT = {"birth": ("dob", 6), "phone": ("phone", 1), "id_number": ("id_number", 1),
+         "address": ("address", 3), "postcode": ("postcode", 2),
+         "locality": ("locality", 2)}  # fmt: skip
+KNOWN = {"birth": "birth_year"}
+
+
+def exact_u(ft: FeatureTable, u: dict[str, np.ndarray]) -> None:
+    """Set, in place, the chance that two random people agree exactly on a field.
+
+    A sample of random pairs almost never sees two people share a birth date or a phone, and
+    smoothing then makes such an agreement look far rarer than it is (a birth date is shared
+    by one random pair in a few thousand, not one in a million): the share of pairs with
+    equal values is counted from how often each value occurs.
+    """
+    for name, (column, level) in EXACT.items():
+        values = getattr(ft, column)
+        known = getattr(ft, KNOWN.get(name, column))
+        total = int((known > 0).sum() if name in KNOWN else (known >= 0).sum())
+        if total < 2:
+            continue
+        _, counts = np.unique(
+            values[values > 0 if name in KNOWN else values >= 0], return_counts=True
+        )
+        chance = float((counts.astype(np.float64) * (counts - 1)).sum() / (total * (total - 1)))
+        chance = max(chance, 1.0 / (total * (total - 1)))
+        rest = np.delete(u[name], level)
+        rest = rest / max(rest.sum(), 1e-12) * (1 - chance)
+        u[name] = np.insert(rest, level, chance)
+
+
+def estimate(
+    candidates: Comparisons,
+    random_pairs: Comparisons,
+    population: int,
+    ft: FeatureTable | None = None,
+) -> Model:
     """Estimate u on random pairs, r on relatives, m and the shares by EM on the candidates.
 
     Against "unrelated", the random-pair u is kept for scoring (it is the rate of agreement by
@@ -146,6 +181,8 @@ def estimate(candidates: Comparisons, random_pairs: Comparisons, population: int
     """
     present = present_fields(candidates)
     u = {name: level_shares(random_pairs, name) for name in LEVELS}
+    if ft is not None:
+        exact_u(ft, u)
     together = candidates.same_registration
     families = together.sum() >= MIN_PAIRS
     m, learned = _starting_m(candidates, present)
