@@ -8,6 +8,7 @@ import numpy as np
 from sync.dedup.compare import LEVELS, compare
 from sync.dedup.review import pair_key
 from sync.dedup.settings import Settings
+from sync.dedup.uncertainty import CountBounds, count_bounds
 
 if TYPE_CHECKING:
     from sync.dedup.engine import DedupIndex
@@ -63,6 +64,36 @@ class DedupResult:
             "links": int((index.total >= link).sum()),
             "review": len(self._review_rows()),
         }
+
+    def _undecided(self) -> np.ndarray:
+        """Mark kept pairs between the review thresholds that no reviewer has decided."""
+        index, settings = self.index, self.index.settings
+        a, b, total = index.pairs.a, index.pairs.b, index.total
+        band = np.flatnonzero(
+            (total >= Settings.weight(settings.review_probability))
+            & (total < Settings.weight(settings.sure_probability))
+        )
+        verdicts = index.decisions.verdicts()
+        rows = band.tolist()
+        keys = [pair_key(self.ids[a[i]], self.ids[b[i]]) for i in rows]
+        undecided = np.zeros(len(total), bool)
+        undecided[[i for i, key in zip(rows, keys, strict=True) if key not in verdicts]] = True
+        return undecided
+
+    def undecided_pairs(self) -> list[tuple[str, str]]:
+        """Return the id pairs between the review thresholds that no reviewer has decided."""
+        rows = np.flatnonzero(self._undecided())
+        a, b = self.index.pairs.a[rows].tolist(), self.index.pairs.b[rows].tolist()
+        return [pair_key(self.ids[x], self.ids[y]) for x, y in zip(a, b, strict=True)]
+
+    def count_bounds(self) -> CountBounds:
+        """Return the unique count with its bounds until the undecided pairs are reviewed."""
+        index = self.index
+        links = index.total >= Settings.weight(index.settings.link_probability)
+        confirmed = index._decided_rows("confirm")
+        return count_bounds(
+            index.labels, index.pairs.a, index.pairs.b, links, self._undecided(), confirmed
+        )
 
     def _review_rows(self) -> np.ndarray:
         """Return kept-pair positions waiting for review, strongest first."""
