@@ -8,6 +8,6 @@ from sync.dedup.settings import Settings
 from sync.dedup.uncertainty import CountBounds, count_bounds
 
 __all__ = [
-    "CountBounds", "CsvReport", "DedupIndex", "DedupResult", "Decision", "Decisions", "PairScore", "Settings",
-    "count_bounds", "dedup_csv", "read_people", "run",
+    "CountBounds", "CsvReport", "DedupIndex", "DedupResult", "Decision", "Decisions", "PairScore",
+    "Settings", "count_bounds", "dedup_csv", "read_people", "run",
 ]  # fmt: skip
