@@ -25,6 +25,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "within estimate",
         "close",
         "same year",
+        "one digit off",
         "day/month swapped",
         "same date",
     ),  # fmt: skip
@@ -135,11 +136,22 @@ def _birth_levels(ft: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     level[gap <= 2] = 3
     level[gap == 0] = 4
     dob_a, dob_b = ft.dob[a], ft.dob[b]
+    level[(_digits_apart(dob_a, dob_b) == 1) & (dob_a > 0) & (dob_b > 0)] = 5
     swapped = ((ft.dob_swapped[a] == dob_b) | (dob_a == ft.dob_swapped[b])) & (dob_a > 0)
-    level[swapped & (dob_b > 0)] = 5
-    level[(dob_a == dob_b) & (dob_a > 0)] = 6
+    level[swapped & (dob_b > 0)] = 6
+    level[(dob_a == dob_b) & (dob_a > 0)] = 7
     level[(year_a == 0) | (year_b == 0)] = -1
     return level
+
+
+def _digits_apart(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return in how many of their 8 digits two yyyymmdd dates differ (a clerk's slip: 1)."""
+    apart = np.zeros(len(x), np.int8)
+    x, y = x.astype(np.int64), y.astype(np.int64)
+    for _ in range(8):
+        apart += (x % 10 != y % 10).astype(np.int8)
+        x, y = x // 10, y // 10
+    return apart
 
 
 def _equal_levels(column: np.ndarray, a: np.ndarray, b: np.ndarray, missing: int) -> np.ndarray:

@@ -40,7 +40,7 @@ NO_CLASS = 1e-9  # the share of a class the data does not have
 # parents' names, phone and address, but rarely a given name and never a birth date. For the
 # birth date itself, every name the data has must agree: namesakes sharing a common given,
 # family and father's name are many more than duplicates in a large population.
-PERSONAL = {"given": 2, "birth": 5}
+PERSONAL = {"given": 2, "birth": 6}
 STRONG = {"family": 2, "father": 2, "mother": 2, "phone": 1, "id_number": 1, "address": 2,
           "postcode": 2}  # fmt: skip
 ANCHOR_AGREEMENTS = 3
@@ -137,7 +137,7 @@ def _starting_m(candidates: Comparisons, present: list[str]) -> tuple[dict, list
 
 
 # Fields whose top level is plain equality of one column: its chance is computed exactly.
-EXACT = {"birth": ("dob", 6), "phone": ("phone", 1), "id_number": ("id_number", 1),
+EXACT = {"birth": ("dob", 7), "phone": ("phone", 1), "id_number": ("id_number", 1),
          "address": ("address", 3), "postcode": ("postcode", 2),
          "locality": ("locality", 2)}  # fmt: skip
 KNOWN = {"birth": "birth_year"}

@@ -27,7 +27,7 @@ from sync.dedup.features import NAME_FIELDS, FeatureTable
 
 M_START: dict[str, tuple[float, ...]] = {
     **{name: (0.03, 0.07, 0.4, 0.5) for name in NAME_FIELDS},
-    "birth": (0.02, 0.05, 0.15, 0.15, 0.2, 0.03, 0.4),
+    "birth": (0.02, 0.05, 0.15, 0.15, 0.2, 0.03, 0.03, 0.37),
     "sex": (0.02, 0.98),
     "phone": (0.3, 0.7),
     "id_number": (0.05, 0.95),
@@ -39,7 +39,7 @@ M_START: dict[str, tuple[float, ...]] = {
 R_START: dict[str, tuple[float, ...]] = {
     "given": (0.9, 0.05, 0.04, 0.01),
     **{name: (0.3, 0.05, 0.4, 0.25) for name in ("father", "mother", "family")},
-    "birth": (0.6, 0.2, 0.1, 0.05, 0.04, 0.005, 0.005),
+    "birth": (0.6, 0.2, 0.1, 0.05, 0.04, 0.005, 0.005, 0.005),
     "sex": (0.5, 0.5),
     "phone": (0.3, 0.7),
     "id_number": (0.99, 0.01),
