@@ -6,10 +6,10 @@ for the levels), u how often two random people do.
 Families break the textbook two-class model: candidate pairs are full of siblings and parents,
 who share father's, mother's and family names, phone and origin, and plain EM happily learns
 "same family" as its match class (it did, here, until it was stopped). So there are three
-classes: duplicates (m), relatives (r) and unrelated people (u). u is counted on random pairs,
-r on pairs of people registered together (relatives by construction), m on "anchor" pairs that
-agree so strictly on the other fields that they are nearly all duplicates; the class shares
-are fitted by EM over the distinct comparison patterns (a few thousand, not millions of pairs).
+classes: duplicates (m), relatives (r) and unrelated people (u). How each is learned from the
+population at hand (u on random pairs, r on people registered together, m on anchor pairs or
+by EM, the shares by EM over the distinct comparison patterns) is in learn.py; where a
+population has no households, the relatives class is left out and the model is Splink's two.
 
 A pair's weight is its evidence for "duplicate" against the likelier of the two alternatives,
 field by field, so every weight can be shown as a reason. Against "unrelated", the prior is
