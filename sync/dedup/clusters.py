@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from sync.dedup.features import sorted_unique
+
 
 class UnionFind:
     """Disjoint sets of rows that keep rejected pairs, and rows of one group, apart.
@@ -164,7 +166,7 @@ def matching_households(
 
 def household_clusters(household: np.ndarray, matches: Iterable[tuple[int, int]]) -> np.ndarray:
     """Return, per row, a household cluster code (the smallest matching household code)."""
-    codes = np.unique(household[household >= 0])
+    codes = sorted_unique(household[household >= 0])
     position = {code: i for i, code in enumerate(codes.tolist())}
     sets = UnionFind(len(codes))
     for x, y in matches:

@@ -47,6 +47,21 @@ class Vocab:
         return len(self.strings)
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Return the sorted distinct values of an array.
+
+    numpy 2.4's np.unique without return_* takes a hashing path that is ~15 times slower than
+    sorting on millions of int64 (6.5 s against 0.4 s for 6M here): the engine sorts.
+    """
+    if not len(values):
+        return values
+    ordered = np.sort(values, kind="stable")
+    keep = np.empty(len(ordered), bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 @lru_cache(maxsize=500_000)
 def name_view(raw: str) -> tuple[str, str, str]:
     """Return (normalised spelling, skeleton, in-script form) of a raw name."""

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sync.dedup.compare import LEVELS, compare
+from sync.dedup.features import sorted_unique
 from sync.dedup.review import pair_key
 from sync.dedup.settings import Settings
 from sync.dedup.uncertainty import CountBounds, count_bounds
@@ -58,8 +59,8 @@ class DedupResult:
         households = index.household_labels[index.household_labels >= 0]
         return {
             "records": len(self.ids),
-            "unique_people": int(len(np.unique(index.labels))),
-            "unique_households": int(len(np.unique(households))),
+            "unique_people": int(len(sorted_unique(index.labels))),
+            "unique_households": int(len(sorted_unique(households))),
             "candidate_pairs": int(index.candidate_count),
             "links": int((index.total >= link).sum()),
             "review": len(self._review_rows()),
