@@ -131,7 +131,7 @@ def blocking_rules() -> list[str]:
             ("given_skel", "family_skel", "mother_skel"),
             ("given_skel", "father_skel", "mother_skel"),
             ("father_skel", "mother_skel", "family_skel"),
-            ("given_skel", "family_skel"), ("given_skel", "birth_year"), ("phone", "given_skel"),
+            ("given_skel", "family_skel"), ("phone", "given_skel"),
             ("phone", "family_skel"), ("id_number",), ("dob",), ("given_skel", "postcode"),
             ("family_skel", "postcode"), ("given_skel", "locality"), ("family_skel", "locality"),
             ("address",)]  # fmt: skip
