@@ -19,7 +19,7 @@ from sync.dedup.features import MISSING, FeatureTable, sorted_unique
 _HASH_MASK = (1 << 54) - 1
 # Pairs one rule may make per person, on average: crowded keys get narrower windows, so that
 # candidates grow linearly with the population instead of filling every window.
-PAIR_BUDGET = 3.0
+PAIR_BUDGET = 2.0
 _P1, _P2 = 1_000_003, 998_244_353
 
 
@@ -183,9 +183,11 @@ class BlockIndex:
         return sorted_unique(np.concatenate(found))
 
     def add(self, new: FeatureTable, offset: int) -> None:
-        """Merge the keys of new rows (numbered from offset) into the index."""
+        """Merge the keys of new rows (numbered from offset) into the index (no re-sort)."""
         for rule, (keys, rows) in self.sorted.items():
             new_keys, new_rows = sort_keys(new, rule)
-            merged = np.concatenate([keys, new_keys])
-            order = np.argsort(merged, kind="stable")
-            self.sorted[rule] = merged[order], np.concatenate([rows, new_rows + offset])[order]
+            at = np.searchsorted(keys, new_keys, "right")
+            self.sorted[rule] = (
+                np.insert(keys, at, new_keys),
+                np.insert(rows, at, new_rows + offset),
+            )

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from sync.dedup.features import sorted_unique
+from sync.dedup.features import sorted_isin, sorted_unique
 
 
 class UnionFind:
@@ -233,4 +233,4 @@ def household_context(
     lonely = (keys >= 0) & (size[a] >= 2) & (size[b] >= 2) & (others == 0)
     matches = matching_households(household, a[likely], b[likely])
     wanted = np.array([(x << 32) | y for x, y in matches], np.int64)
-    return np.isin(keys, wanted), lonely, matches
+    return sorted_isin(keys, wanted), lonely, matches

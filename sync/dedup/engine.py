@@ -43,7 +43,7 @@ from sync.dedup.clusters import (
     link_pairs,
 )
 from sync.dedup.compare import BATCH, Comparisons, SimilarityCache, compare, concat, subset
-from sync.dedup.features import People, Vocab, build_features
+from sync.dedup.features import People, Vocab, build_features, sorted_isin
 from sync.dedup.learn import estimate
 from sync.dedup.model import name_frequencies
 from sync.dedup.result import DedupResult
@@ -151,7 +151,7 @@ class DedupIndex:
             self.ft.household, self.pairs.a[likely], self.pairs.b[likely]
         )
         known = (self.pairs.a.astype(np.int64) << 32) | self.pairs.b
-        a, b = unpack(packed[~np.isin(packed, known)])
+        a, b = unpack(packed[~sorted_isin(packed, known)])
         self._append(*self._keep(compare(self.ft, a, b, self.sims)))
         self.candidate_count += len(a)
 

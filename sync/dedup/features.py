@@ -62,6 +62,15 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
+def sorted_isin(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """Mark the values found in pool (np.isin, by sorting: see sorted_unique)."""
+    if not len(pool) or not len(values):
+        return np.zeros(len(values), bool)
+    pool = np.sort(pool)
+    at = np.minimum(np.searchsorted(pool, values), len(pool) - 1)
+    return pool[at] == values
+
+
 @lru_cache(maxsize=500_000)
 def name_view(raw: str) -> tuple[str, str, str]:
     """Return (normalised spelling, skeleton, in-script form) of a raw name."""
