@@ -14,8 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fieldreg import exports, records, schemas, stats  # noqa: E402
+from fieldreg import exports, records, stats  # noqa: E402
 from fieldreg.db import connect, prepare, write  # noqa: E402
+from fieldreg.schemas import records as schemas  # noqa: E402
 
 
 def seed(db, households: int, rng: random.Random) -> None:

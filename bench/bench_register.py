@@ -129,7 +129,11 @@ def start_fieldreg(work: Path) -> tuple:
     """Start a FieldReg station on a fresh data folder; return (process, url, headers)."""
     data = work / f"station-{uuid.uuid4().hex[:6]}"
     fieldreg(["init", "--code", "BEN"], data)
-    token = fieldreg(["tokens", "create", "bench"], data).strip().splitlines()[-1]
+    token = (
+        fieldreg(["tokens", "create", "bench", "--role", "registrar"], data)
+        .strip()
+        .splitlines()[-1]
+    )
     proc, port = serve(data)
     wait_up(f"http://127.0.0.1:{port}/healthz")
     return proc, f"http://127.0.0.1:{port}/api/v1", {"Authorization": f"Bearer {token}"}
@@ -169,8 +173,9 @@ def run_throughput(work: Path, seconds: float, rounds: int) -> dict:
 def build_population(data: Path, people: int) -> None:
     """Fill a station with ``people`` registered people through the domain operations."""
     from bench.gen_population import generate
-    from fieldreg import records, schemas
+    from fieldreg import records
     from fieldreg.db import connect, prepare, write
+    from fieldreg.schemas import records as schemas
 
     db = connect(prepare(data))
     schema = schemas.HouseholdSchema()
@@ -202,7 +207,11 @@ def run_search(work: Path, people: int, queries: int = 300) -> dict:
         began = time.monotonic()
         build_population(data, people)
         print(f"  built {people} people in {time.monotonic() - began:.0f} s", file=sys.stderr)
-    token = fieldreg(["tokens", "create", "search"], data).strip().splitlines()[-1]
+    token = (
+        fieldreg(["tokens", "create", "search", "--role", "registrar"], data)
+        .strip()
+        .splitlines()[-1]
+    )
     proc, port = serve(data)
     try:
         wait_up(f"http://127.0.0.1:{port}/healthz")

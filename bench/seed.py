@@ -18,7 +18,7 @@ from bench import common  # noqa: F401  (a throw-away passphrase for bench folde
 from bench.gen_population import generate
 from fieldreg import auth, records
 from fieldreg.db import connect, prepare, write
-from fieldreg.schemas import TRANSPORTS, HouseholdSchema
+from fieldreg.schemas.records import TRANSPORTS, HouseholdSchema
 
 TODAY = dt.date.today().isoformat()
 PERSON_KEYS = ("given_name", "father_name", "mother_name", "family_name", "sex")

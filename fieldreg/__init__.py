@@ -8,18 +8,18 @@ from pathlib import Path
 from flask import Flask
 from flask_babel import Babel
 
-from fieldreg import access, config, db, i18n, keyring, security, uploads
+from fieldreg import access, config, db, i18n, keyring, security, uploads, wiring
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = config.ROOT
+STATIC = config.STATIC
 LANGUAGES = i18n.LANGUAGES
 
 
 def _secret_key(data_dir: Path) -> str:
-    """Read the data folder's secret key, creating it on first start."""
+    """Read the data folder's secret key, creating it (owner only) on first start."""
     path = data_dir / "secret.key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        keyring.write_private(path, secrets.token_hex(32).encode())
     return path.read_text().strip()
 
 
@@ -33,16 +33,17 @@ def when(value) -> str:
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, blueprints."""
-    app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
+    wiring.wire()
+    app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.request_class = uploads.Request
     app.config.from_mapping(config.DEFAULTS, DATA=str(config.default_data_dir()))
     app.config.from_prefixed_env("FIELDREG")
     if test_config:
         app.config.from_mapping(test_config)
-    data_dir = Path(app.config["DATA"]).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = keyring.make_folder(Path(app.config["DATA"]).resolve())
     app.config["DATABASE"] = str(data_dir / db.DB_NAME)
     # A locked station (no passphrase yet) starts anyway and serves only its unlock page.
+    db.unlock_inherited_from_environment(data_dir)
     if keyring.is_unlocked(data_dir):
         db.prepare(data_dir)
         app.config["_prepared"] = True
@@ -69,7 +70,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    """Mount every route: the JSON API's blueprints, then the pages'. The one list of both."""
     from fieldreg import api, errors_http
+    from fieldreg.api import admin as api_admin
+    from fieldreg.api import dedup as api_dedup
+    from fieldreg.api import devices as api_devices
+    from fieldreg.api import medical as api_medical
+    from fieldreg.api import records as api_records
+    from fieldreg.api import sync as api_sync
     from fieldreg.views import (
         admin,
         backups,
@@ -89,17 +97,18 @@ def _register_blueprints(app: Flask) -> None:
 
     errors_http.init(app)
     station.init(app)
-    api.init(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(dashboard.bp)
-    app.register_blueprint(exports.bp)
-    app.register_blueprint(prefs.bp)
-    app.register_blueprint(auth_views.bp)
-    app.register_blueprint(register.bp)
-    app.register_blueprint(backups.bp)
-    app.register_blueprint(offline.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(medical.bp)
-    app.register_blueprint(scanning.bp)
-    app.register_blueprint(sync_views.bp)
-    app.register_blueprint(dedup.bp)
+    api.mount(
+        app,
+        (
+            api_records.blp,
+            api_devices.blp,
+            api_admin.blp,
+            api_medical.blp,
+            api_medical.scan_blp,
+            api_sync.blp,
+            api_dedup.blp,
+        ),
+    )
+    for page in (health, dashboard, exports, prefs, auth_views, register, backups, offline,
+                 admin, medical, scanning, sync_views, dedup):  # fmt: skip
+        app.register_blueprint(page.bp)

@@ -14,8 +14,9 @@ import secrets
 from flask import abort, current_app, g, redirect, request, url_for
 
 from fieldreg import auth
-from fieldreg.audit import current_device
+from fieldreg.audit import current_address, current_device
 from fieldreg.db import get_db
+from fieldreg.errors import Refused
 
 ALL = {"registrar", "medic", "coordinator", "analyst", "admin"}
 STATION_STAFF = {"registrar", "medic", "coordinator", "admin"}
@@ -33,7 +34,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "backup:run": {"coordinator", "admin"},
     "tablets:setup": {"coordinator", "admin"},
     "tokens:manage": {"coordinator", "admin"},
-    "station:lock": STATION_STAFF,
+    "station:lock": {"coordinator", "admin"},
     # Medical details (issue 4 uses these); registrars see only the flag and its colour.
     "medical:read": {"medic", "coordinator", "admin"},
     "medical:write": {"medic", "coordinator", "admin"},
@@ -96,7 +97,9 @@ def _wants_json() -> bool:
 def load_user() -> None:
     """Find the request's user from a bearer token or a session cookie."""
     g.user, g.csrf = None, None
-    current_device.set((request.headers.get("X-Device-Id") or request.remote_addr or "")[:64])
+    # The address is the connection's; a tablet's device id is a label it chose (issue 13).
+    current_address.set(request.remote_addr)
+    current_device.set((request.headers.get("X-Device-Id") or "")[:64] or None)
     if g.get("locked"):
         return
     if request.authorization and request.authorization.type == "bearer":
@@ -131,7 +134,9 @@ def check_csrf() -> None:
     expected = g.get("csrf") or request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
     if not expected or not sent or not hmac.compare_digest(expected, sent):
-        abort(400, description="The form expired or came from elsewhere (CSRF). Reload and retry.")
+        raise Refused(
+            400, "The form expired or came from elsewhere (CSRF). Reload and retry.", "csrf_expired"
+        )
 
 
 def set_csrf_cookie(response):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from fieldreg import auth, db, keyring
+from fieldreg import auth, db, doctor, keyring, launch, portable, wiring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -18,12 +18,21 @@ class Context:
 
     def __init__(self, data: Path):
         self.data = data
+        self._opened: list = []
 
     def open(self):
         """Open the data folder's database (creating and migrating it if new)."""
+        db.unlock_inherited_from_environment(self.data)
         if not keyring.is_unlocked(self.data):
             self.unlock()
-        return db.connect(db.prepare(self.data))
+        database = db.connect(db.prepare(self.data))
+        self._opened.append(database)
+        return database
+
+    def close(self) -> None:
+        """Close every connection a command opened (the last one checkpoints the WAL)."""
+        while self._opened:
+            self._opened.pop().close()
 
     def unlock(self) -> None:
         """Ask for the passphrase (FIELDREG_PASSPHRASE was not set) and unlock the folder."""
@@ -37,7 +46,29 @@ class Context:
             raise click.ClickException(f"Cannot unlock {self.data}: {exc}.") from exc
 
 
-@click.group()
+class FieldRegGroup(click.Group):
+    """The command group: a refused domain operation becomes a plain message, in one place."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; turn refusals into a one-line error and exit status 1."""
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        except keyring.WrongPassphrase as exc:
+            raise click.ClickException(
+                f"The passphrase does not open this station: {exc}."
+            ) from None
+        except db.DatabaseError as exc:
+            if "not a database" not in str(exc):
+                raise
+            raise click.ClickException(
+                "The passphrase does not open this station's data folder "
+                "(check FIELDREG_PASSPHRASE, or type it when asked)."
+            ) from None
+
+
+@click.group(cls=FieldRegGroup)
 @click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
@@ -48,11 +79,11 @@ class Context:
 @click.pass_context
 def cli(ctx: click.Context, data: Path | None) -> None:
     """FieldReg: register evacuees at a station, sync to HQ, deduplicate."""
+    # Whatever this process writes (database, WAL, backups, bundles, keys) is the owner's only.
+    os.umask(0o077)
+    wiring.wire()
     ctx.obj = Context((data or default_data_dir()).resolve())
-
-
-def _fail(exc: DomainError) -> None:
-    raise click.ClickException(exc.message)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()
@@ -102,6 +133,7 @@ def serve(
 
     from fieldreg import background, backup, create_app, serving
     from fieldreg.lock import DataLock, FolderInUse
+    from fieldreg.views import station
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
@@ -119,16 +151,19 @@ def serve(
     )
     syncer = background.start(app.config)
     stop_backups = backup.schedule(app.config["DATABASE"], *backup.settings(app.config))
+    stop_idle_lock = station.watch_idle(app)
 
     def stop_background() -> None:
         if syncer is not None:
             syncer.stop.set()
         stop_backups()
+        stop_idle_lock()
 
     click.echo(f"FieldReg {role} serving {obj.data}")
     scheme = "https" if use_https else "http"
     if not keyring.is_unlocked(obj.data):
-        click.echo(f"  locked: unlock it at http://127.0.0.1:{port}/unlock on this laptop")
+        door = ca_port if use_https else port  # over HTTPS, the TLS keys wait for the passphrase
+        click.echo(f"  locked: unlock it at http://127.0.0.1:{door}/unlock on this laptop")
     for address in lan_addresses(host, port):
         click.echo(f"  open {address.replace('http://', scheme + '://')}")
     try:
@@ -151,32 +186,7 @@ def lan_addresses(host: str, port: int) -> list[str]:
     """List the URLs tablets can use to reach this laptop."""
     if host not in ("0.0.0.0", "::"):
         return [f"http://{host}:{port}"]
-    ips = set(_interface_addresses())
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-        ips.update(info[4][0] for info in infos)
-    except OSError:
-        pass
-    lan = sorted(ip for ip in ips if not ip.startswith("127."))
-    return [f"http://127.0.0.1:{port}"] + [f"http://{ip}:{port}" for ip in lan]
-
-
-def _interface_addresses() -> list[str]:
-    """Read the IPv4 address of each network interface (Linux; elsewhere nothing)."""
-    try:
-        import fcntl
-        import struct
-    except ImportError:
-        return []
-    found = []
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        for _index, name in socket.if_nameindex():
-            try:
-                packed = fcntl.ioctl(sock.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
-                found.append(socket.inet_ntoa(packed[20:24]))  # SIOCGIFADDR
-            except OSError:
-                continue
-    return found
+    return [f"http://127.0.0.1:{port}"] + [f"http://{ip}:{port}" for ip in portable.lan_addresses()]
 
 
 @cli.group()
@@ -187,14 +197,16 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--pin", required=True, help="4 to 12 digits.")
+@click.option(
+    "--pin",
+    required=True,
+    help="4 to 12 digits (coordinators and admins: at least 6); no repeated digit, run or "
+    "common PIN.",
+)
 @click.pass_obj
 def users_add(obj: Context, name: str, role: str, pin: str) -> None:
     """Add a user with a role and a PIN."""
-    try:
-        auth.add_user(obj.open(), name, role, pin, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    auth.add_user(obj.open(), name, role, pin, actor="cli")
     click.echo(f"User {name} ({role}) added.")
 
 
@@ -214,14 +226,16 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="What the token may do, as a user of this role (no default: choose the least).",
+)
 @click.pass_obj
 def tokens_create(obj: Context, name: str, role: str) -> None:
-    """Create an API token; the token is printed on the last line, once."""
-    try:
-        secret = auth.create_token(obj.open(), name, role, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    """Create an API token of a role; the token is printed on the last line, once."""
+    secret = auth.create_token(obj.open(), name, role, actor="cli")
     click.echo(f"Token {name} ({role}). Keep it secret; it is not shown again:")
     click.echo(secret)
 
@@ -298,8 +312,6 @@ def rekey(obj: Context) -> None:
     The current passphrase comes from FIELDREG_PASSPHRASE or a prompt, the new one from
     FIELDREG_NEW_PASSPHRASE or a prompt. Stop the server first.
     """
-    import os
-
     old = os.environ.get(keyring.ENV_PASSPHRASE) or click.prompt(
         "Current passphrase", hide_input=True, err=True
     )
@@ -350,10 +362,7 @@ def tokens_list(obj: Context) -> None:
 @click.pass_obj
 def tokens_revoke(obj: Context, token_id: str) -> None:
     """Revoke an API token by its id (from `tokens list`)."""
-    try:
-        auth.revoke_token(obj.open(), token_id, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    auth.revoke_token(obj.open(), token_id, actor="cli")
     click.echo("Token revoked.")
 
 
@@ -362,8 +371,6 @@ def tokens_revoke(obj: Context, token_id: str) -> None:
 @click.pass_obj
 def purge(obj: Context, days: int | None) -> None:
     """Erase closed records (departed, transferred) older than the retention period."""
-    import os
-
     from fieldreg import subject
 
     if days is None:
@@ -397,10 +404,7 @@ def export_cmd(obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None
     """Export people (or households, triage, movements) as CSV, XLSX or PFIF 1.4 XML to OUT."""
     from fieldreg import exports
 
-    try:
-        body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
     exports.write_file(out, body)
     click.echo(f"Wrote {out} ({len(body)} bytes).")
 
@@ -425,10 +429,7 @@ def stations_add(obj: Context, code: str, name: str, url: str) -> None:
     """Register a station; its credential is printed on the last line, once."""
     from fieldreg import syncing
 
-    try:
-        credential = syncing.add_station(obj.open(), code, name, url)
-    except DomainError as exc:
-        _fail(exc)
+    credential = syncing.add_station(obj.open(), code, name, url)
     click.echo(f"Station {code.upper()} registered. Give it this credential (secret, shown once):")
     click.echo(credential)
 
@@ -453,10 +454,7 @@ def join(obj: Context, credential: str) -> None:
     """Store the credential HQ printed for this station."""
     from fieldreg import syncing
 
-    try:
-        cred = syncing.join(obj.open(), credential)
-    except DomainError as exc:
-        _fail(exc)
+    cred = syncing.join(obj.open(), credential)
     click.echo(f"Station {cred['station']} joined HQ {cred['hq']} at {cred['hq_url']}.")
 
 
@@ -467,10 +465,7 @@ def sync(obj: Context, url: str | None) -> None:
     """Push this station's changes to HQ, then pull what HQ has for it."""
     from fieldreg import syncing
 
-    try:
-        report = syncing.run_sync(obj.open(), url)
-    except DomainError as exc:
-        _fail(exc)
+    report = syncing.run_sync(obj.open(), url)
     click.echo(
         f"Sync done: {report.pushed} sent (HQ has up to {report.acked}), {report.pulled} received."
     )
@@ -489,12 +484,9 @@ def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
     """Write the changes the other side has not acknowledged into FILE."""
     from fieldreg import syncing
 
-    try:
-        data, count = syncing.export_bundle(obj.open(), for_station)
-    except DomainError as exc:
-        _fail(exc)
+    data, count = syncing.export_bundle(obj.open(), for_station)
     partial = file.with_name(file.name + ".part")
-    partial.write_bytes(data)
+    keyring.write_private(partial, data)  # a bundle is encrypted; still the owner's only
     partial.replace(file)
     click.echo(f"Bundle written: {file} ({count} changes, {len(data)} bytes).")
 
@@ -506,10 +498,7 @@ def bundle_import(obj: Context, file: Path) -> None:
     """Check and apply a bundle; a damaged or foreign file is refused and changes nothing."""
     from fieldreg import syncing
 
-    try:
-        outcome = syncing.import_bundle(obj.open(), file.read_bytes())
-    except DomainError as exc:
-        _fail(exc)
+    outcome = syncing.import_bundle(obj.open(), file.read_bytes())
     click.echo(
         f"Bundle from {outcome['from']} applied: {outcome['changes']} changes in the file, "
         f"{outcome.get('applied', outcome['changes'])} new."
@@ -523,10 +512,7 @@ def dedup(obj: Context) -> None:
     from fieldreg import dedup as dedup_domain
 
     with _bar() as bar:
-        try:
-            summary = dedup_domain.full_run(obj.open(), _progress(bar))
-        except DomainError as exc:
-            _fail(exc)
+        summary = dedup_domain.full_run(obj.open(), _progress(bar))
     click.echo(
         f"{summary['records']} registrations: {summary['unique_people']} unique people, "
         f"{summary['unique_households']} unique households; {summary['links']} links, "
@@ -563,3 +549,7 @@ def _progress(bar):
         bar.update(max(0, int(fraction * 100) - bar.pos))
 
     return report
+
+
+cli.add_command(doctor.doctor)
+cli.add_command(launch.start)

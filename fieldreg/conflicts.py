@@ -96,7 +96,7 @@ def resolve(db: Database, conflict_id: int, choice: str, actor: str | None) -> d
             raise NotFound("No such conflict.")
         row = rows[0]
         if row["resolved_at"]:
-            raise Conflict("This conflict was already resolved.")
+            raise Conflict("This conflict was already resolved.", code="conflict_resolved")
         if choice == "lost":
             _write_back(db, row)
         db.execute(

@@ -19,11 +19,9 @@ from sqlite_utils import Database
 from fieldreg import audit, clusters, records, stats
 from fieldreg.db import write
 from fieldreg.errors import DomainError, NotFound
-from fieldreg.schemas_dedup import VERDICTS
+from fieldreg.schemas.dedup import VERDICTS
 from sync import changelog, tables
 from sync.dedup import Decisions, DedupIndex
-
-tables.register("dedup_decisions", "append")
 
 REVIEW_KEPT = 1000  # pairs stored for review per run; the strongest first
 PERSON_SQL = (
@@ -294,6 +292,9 @@ def person_clusters(db: Database) -> dict[str, str] | None:
     return found or None
 
 
-stats.PROVIDERS["unique"] = unique
-stats.PROVIDERS["review_queue"] = open_reviews
-clusters.LOOKUP = person_clusters
+def register() -> None:
+    """Contribute the decisions table to sync, unique counts to stats, clusters to exports."""
+    tables.register("dedup_decisions", "append")
+    stats.provide("unique", unique)
+    stats.provide("review_queue", open_reviews)
+    clusters.provide(person_clusters)

@@ -1,38 +1,97 @@
-"""Domain errors: what went wrong, in words a registrar can act on. The web layer maps them."""
+"""Domain errors: what went wrong, in words a registrar can act on. The web layer maps them.
+
+Every error carries a stable machine-readable ``code`` beside its message: clients (the
+tablets' outbox, other agencies' tools) branch on the code, never on the English words,
+which are translated and may change. ``CODES`` is the whole list; docs/errors.md documents
+it and a test holds the two together.
+"""
 
 from __future__ import annotations
+
+CODES = {
+    # generic, by HTTP status when nothing more precise is known
+    "bad_request": "The request is malformed.",
+    "invalid_json": "The body is not valid JSON.",
+    "invalid_fields": "Some fields are not valid; `fields` says which and why.",
+    "invalid_code": "The text is not a valid code (the check character caught a typo).",
+    "login_required": "No valid login, API token or station credential was sent.",
+    "forbidden": "The role (or station) is not allowed to do this.",
+    "not_found": "No such record, code or page.",
+    "method_not_allowed": "The path does not take this method.",
+    "conflict": "The request contradicts what is stored.",
+    "too_large": "The body is larger than the station accepts.",
+    "unsupported_media_type": "The body's content type is not accepted here.",
+    "too_many_requests": "Too many attempts: wait and try again.",
+    "refused": "The request cannot be carried out; nothing was changed.",
+    "internal_error": "An unexpected error; it was logged and nothing is shown.",
+    # the station's state
+    "locked": "The station is locked: the passphrase must be typed on the laptop.",
+    "disk_full": "The station's disk is full or failing: nothing was saved.",
+    "busy": "The station is busy: nothing was saved; try again.",
+    "csrf_expired": "The form expired or came from elsewhere: reload the page and retry.",
+    # records
+    "client_id_reused": "This client_id was already used for different content.",
+    "duplicate_id": "A record with this id already exists.",
+    "already_left": "The person (or everyone in the household) has already left.",
+    "already_present": "The person (or everyone in the household) is at the station.",
+    "codes_exhausted": "The station has used all its codes.",
+    "tag_in_use": "The tag or code is already bound to a record.",
+    "code_not_issued": "The code was not issued to this device.",
+    "conflict_resolved": "This sync conflict was already resolved.",
+    # sync
+    "batch_refused": "The sync batch or bundle was refused; nothing was applied.",
+    "not_joined": "This station has not joined an HQ.",
+}
 
 
 class DomainError(Exception):
     """A request that cannot be carried out; nothing was changed."""
 
     status = 400
+    default_code = "refused"
 
-    def __init__(self, message: str, fields: dict | None = None):
+    def __init__(self, message: str, fields: dict | None = None, code: str | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        if code is None:
+            code = "invalid_fields" if self.fields and self.status == 400 else self.default_code
+        if code not in CODES:
+            raise ValueError(f"unknown error code {code!r}: add it to errors.CODES")
+        self.code = code
 
 
 class NotFound(DomainError):
     """No record has that code or id."""
 
     status = 404
+    default_code = "not_found"
 
 
 class InvalidCode(DomainError):
     """The text is not a valid code (a typo the check character caught)."""
 
     status = 400
+    default_code = "invalid_code"
 
 
 class Conflict(DomainError):
     """The request contradicts what is stored (e.g. a client id re-sent with other content)."""
 
     status = 409
+    default_code = "conflict"
 
 
 class Forbidden(DomainError):
     """The user's role does not allow this."""
 
     status = 403
+    default_code = "forbidden"
+
+
+class Refused(DomainError):
+    """A request the web layer refuses with a given status and code (e.g. an expired form)."""
+
+    def __init__(self, status: int, message: str, code: str, fields: dict | None = None):
+        self.status = status
+        super().__init__(message, fields, code)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from fieldreg.schemas import MAX_MEMBERS
+from fieldreg.schemas.records import MAX_MEMBERS
 
 PERSON_INPUTS = (
     "given_name",

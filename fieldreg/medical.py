@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from fieldreg import audit, committer, records, subject, tags
 from fieldreg.db import insert_row, write
-from fieldreg.schemas_medical import CATEGORIES, COLOURS
+from fieldreg.schemas.medical import CATEGORIES, COLOURS
 from sync import changelog, tables
 
 QUEUED = ("immediate", "delayed", "minor", "expectant")
@@ -180,5 +180,7 @@ def _erase(db: Database, person: dict) -> None:
     db.execute("delete from triage where person_id = ?", [person["id"]])
 
 
-subject.provider("triage", _held, _erase)
-tables.register("triage", "append")
+def register() -> None:
+    """Contribute the triage table to sync and to what is held about (and erased of) a person."""
+    tables.register("triage", "append")
+    subject.provider("triage", _held, _erase)

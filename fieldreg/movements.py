@@ -31,9 +31,13 @@ def _move_person(db: Database, code: str, data: dict, actor: str | None) -> dict
         household = records.get_household(db, person["household_code"])
         member = next(m for m in household["members"] if m["id"] == person["id"])
         if data["kind"] in LEFT and member["status"] != "present":
-            raise Conflict("This person has already left the station.", {"kind": ["Left."]})
+            raise Conflict(
+                "This person has already left the station.", {"kind": ["Left."]}, "already_left"
+            )
         if data["kind"] == "returned" and member["status"] == "present":
-            raise Conflict("This person is at the station.", {"kind": ["Already present."]})
+            raise Conflict(
+                "This person is at the station.", {"kind": ["Already present."]}, "already_present"
+            )
         return _move(db, household, [member], data, actor)
 
 
@@ -49,11 +53,13 @@ def _move_household(db: Database, code: str, data: dict, actor: str | None) -> d
         if data["kind"] in LEFT:
             targets = [m for m in members if m["status"] == "present"]
             message = "Everyone in this household has already left the station."
+            code = "already_left"
         else:
             targets = [m for m in members if m["status"] != "present"]
             message = "Everyone in this household is at the station."
+            code = "already_present"
         if not targets:
-            raise Conflict(message, {"kind": [message]})
+            raise Conflict(message, {"kind": [message]}, code)
         return _move(db, household, targets, data, actor)
 
 
@@ -178,5 +184,7 @@ def _erase(db: Database, person: dict) -> None:
     db.execute("delete from movements where person_id = ?", [person["id"]])
 
 
-subject.provider("movements", _held, _erase)
-tables.register("movements", "append")
+def register() -> None:
+    """Contribute the movements table to sync and to what is held about (and erased of) a person."""
+    tables.register("movements", "append")
+    subject.provider("movements", _held, _erase)

@@ -93,6 +93,7 @@ def _existing_for_client(db: Database, client_id: str, digest: str) -> dict | No
         raise Conflict(
             "This client id was already used for a different household.",
             {"client_id": ["Already used with other content."]},
+            code="client_id_reused",
         )
     return rows[0]
 
@@ -181,7 +182,9 @@ def _refuse_taken_ids(db: Database, sent: list[str], person_ids: list[str]) -> N
         marks = ",".join("?" for _ in sent)
         taken = db_rows(db, f"select id from people where id in ({marks})", sent)
     if taken or len(set(person_ids)) != len(person_ids):
-        raise Conflict("A person with this id already exists.", {"members": ["Duplicate id."]})
+        raise Conflict(
+            "A person with this id already exists.", {"members": ["Duplicate id."]}, "duplicate_id"
+        )
 
 
 def _insert_people(

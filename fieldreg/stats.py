@@ -2,9 +2,10 @@
 
 ``station_stats`` answers the dashboard, ``GET /api/v1/stats``, the situation report and HQ
 (over all stations). Figures owned by other areas (triage from the medical tent, unique
-people from deduplication) come from *providers*: functions registered in ``PROVIDERS`` by
-the module that owns the table. A provider that is missing, or answers None, means "no data
-here": the figure is left out rather than shown as a made-up zero.
+people from deduplication, HQ's last sync per station) come from *providers*: functions the
+owning module registers through ``fieldreg.wiring``. A provider that answers None means "no
+data here": the figure is left out rather than shown as a made-up zero; a provider nobody
+registered is an error (``registry.NotWired``), never a silent gap.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from sqlite_utils import Database
 from fieldreg import medical, movements
 from fieldreg.db import file_of as db_file
 from fieldreg.db import setting
-from fieldreg.schemas import SEXES, VULNERABILITIES
+from fieldreg.registry import Registry
+from fieldreg.schemas.records import SEXES, VULNERABILITIES
 
 AGE_GROUPS = (
     ("0-4", 0, 4),
@@ -57,17 +59,21 @@ class Period:
 
 
 Provider = Callable[[Database, Period], dict | None]
-# Filled by the areas that own the data (each answers None when it has nothing yet):
+# Registered by the areas that own the data (each answers None when it has nothing yet):
 #   "unique"       deduplication: {"people": n, "households": n, "overlap": {station: n}}
 #   "review_queue" deduplication: {"open": n}
 #   "last_sync"    sync at HQ: {station: iso time of its last sync}
-PROVIDERS: dict[str, Provider] = {}
+PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync"))
+
+
+def provide(name: str, provider: Provider) -> None:
+    """Register the function that provides a figure."""
+    PROVIDERS.add(name, provider)
 
 
 def provided(db: Database, name: str, period: Period) -> dict | None:
-    """Ask the registered provider for a figure; None when nobody provides it yet."""
-    provider = PROVIDERS.get(name)
-    return provider(db, period) if provider else None
+    """Ask the registered provider for a figure (None: it has no data yet)."""
+    return PROVIDERS.get(name)(db, period)
 
 
 def age_group(age: int | None) -> str:

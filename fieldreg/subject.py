@@ -1,7 +1,8 @@
 """Data subject rights and retention: show everything held about a person, erase a person.
 
-What is held about a person is collected from a list of providers, so other areas (triage,
-movements) add theirs with ``provider("triage", collect, erase)``. Erasure purges the personal
+What is held about a person is collected from the parts other areas hold (triage, movements),
+each registered by ``fieldreg.wiring`` with ``provider("triage", collect, erase)``; every
+declared part must be registered before a person is shown or erased. Erasure purges the personal
 fields, the search keys and the personal content of past change-log entries, and records a
 ``delete`` tombstone so that sync cannot bring the person back. Retention erases closed
 records (departed or transferred) untouched for longer than the configured number of days.
@@ -18,11 +19,13 @@ from sqlite_utils import Database
 from fieldreg import audit, records
 from fieldreg.db import write
 from fieldreg.errors import NotFound
+from fieldreg.registry import Registry
 from sync import changelog
 
 Collect = Callable[[Database, dict], Any]
 Erase = Callable[[Database, dict], None]
-PROVIDERS: list[tuple[str, Collect, Erase | None]] = []
+# The parts of a person's record other areas hold; each must be registered (fieldreg.wiring).
+PARTS = Registry("what is held about a person", names=("triage", "movements"))
 PERSON_PURGED = {
     "given_name": None,
     "father_name": None,
@@ -49,8 +52,13 @@ CLOSED = ("departed", "transferred")
 
 
 def provider(name: str, collect: Collect, erase: Erase | None = None) -> None:
-    """Add a source of what is held about a person (and how to erase it)."""
-    PROVIDERS[:] = [p for p in PROVIDERS if p[0] != name] + [(name, collect, erase)]
+    """Register a part of what is held about a person (and how to erase it)."""
+    PARTS.add(name, (collect, erase))
+
+
+def parts() -> list[tuple[str, Collect, Erase | None]]:
+    """Return every declared part as (name, collect, erase); raise NotWired if one is missing."""
+    return [(name, *PARTS.get(name)) for name in PARTS.names]
 
 
 def _person(db: Database, code: str) -> dict:
@@ -63,7 +71,7 @@ def _person(db: Database, code: str) -> dict:
 def _audit_about(db: Database, person: dict) -> list[dict]:
     return list(
         db.query(
-            "select at, actor, action, tbl, record_id, device from audit "
+            "select at, actor, action, tbl, record_id, address, device from audit "
             "where record_id in (?, ?) order by id",
             [person["id"], person["household_id"]],
         )
@@ -79,7 +87,7 @@ def everything(db: Database, code: str, actor: str | None) -> dict:
         "person": person_view,
         "household": household,
         "audit": _audit_about(db, person),
-        "other": {name: collect(db, person) for name, collect, _erase in PROVIDERS},
+        "other": {name: collect(db, person) for name, collect, _erase in parts()},
     }
     with write(db):
         audit.log(db, actor, "subject_access", "people", person["id"])
@@ -96,7 +104,7 @@ def _redact_changes(db: Database, record_id: str) -> None:
 
 
 def _erase_person_row(db: Database, person: dict, actor: str | None, why: str) -> None:
-    for _name, _collect, erase in PROVIDERS:
+    for _name, _collect, erase in parts():
         if erase:
             erase(db, person)
     db.table("people").update(person["id"], PERSON_PURGED)

@@ -15,16 +15,7 @@ from typing import Any
 import httpx
 from sqlite_utils import Database
 
-# Tables beyond households and people sync once registered with sync.tables.register(); do it
-# in the module that owns the table, and import that module here so that every entry point
-# (server, CLI sync, bundle import) knows it before applying.
-from fieldreg import (  # noqa: E402,F401  (they register triage, movements)
-    codes,
-    dedup,  # registers dedup_decisions
-    medical,
-    movements,
-    search_index,
-)
+from fieldreg import codes, dedup, search_index, stats
 from fieldreg.db import set_setting, setting, write
 from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound
 from sync import apply, bundle, changelog, client, keys, names, protocol
@@ -53,6 +44,19 @@ def after_apply(db: Database, result: apply.Result) -> None:
                 db.execute(
                     "update households set phone_norm = ? where id = ?", [phone or None, record_id]
                 )
+
+
+def last_syncs(db: Database, period: stats.Period) -> dict | None:
+    """Provide each station's last sync time (HQ only; None elsewhere)."""
+    if not db["sync_stations"].exists():
+        return None
+    rows = db.query("select code, last_sync_at from sync_stations")
+    return {r["code"]: r["last_sync_at"] for r in rows} or None
+
+
+def register() -> None:
+    """Contribute HQ's last sync per station to the figures."""
+    stats.provide("last_sync", last_syncs)
 
 
 def hq_keys(db: Database) -> dict[str, str]:
@@ -148,7 +152,7 @@ def receive(db: Database, station: str, changes: list, path: str) -> dict:
         _note_error(db, station, str(exc))
         if isinstance(exc, protocol.ProtocolError):
             raise Forbidden(str(exc)) from None
-        raise DomainError(f"The batch was refused: {exc}.") from None
+        raise DomainError(f"The batch was refused: {exc}.", code="batch_refused") from None
     if ack["applied"]:
         _dedup_new(db)
     return signed
@@ -172,7 +176,7 @@ def receive_push(db: Database, station: str, body: bytes) -> dict:
     try:
         _payload, changes = protocol.decode(body)
     except protocol.ProtocolError as exc:
-        raise DomainError(f"The batch was refused: {exc}.") from None
+        raise DomainError(f"The batch was refused: {exc}.", code="batch_refused") from None
     return receive(db, station, changes, "network")
 
 
@@ -200,7 +204,9 @@ def export_bundle(db: Database, for_station: str | None = None) -> tuple[bytes, 
         return _export_for_station(db, for_station.upper())
     cred = credential(db)
     if not cred:
-        raise DomainError("This station has not joined an HQ (use: join CREDENTIAL).")
+        raise DomainError(
+            "This station has not joined an HQ (use: join CREDENTIAL).", code="not_joined"
+        )
     if get(db, "sync_restored_seq", ""):
         raise Conflict(
             "This station was restored from a backup and has not heard from HQ since: import "
@@ -246,9 +252,9 @@ def import_bundle(db: Database, data: bytes) -> dict[str, Any]:
             sender, payload = bundle.open_bundle(data, box, lambda s: _station_key(db, s))
         changes = [protocol._change(r) for r in payload.get("changes", [])]
     except bundle.BundleError as exc:
-        raise DomainError(str(exc)) from None
+        raise DomainError(str(exc), code="batch_refused") from None
     except (TypeError, ValueError):
-        raise DomainError("The bundle's content is damaged.") from None
+        raise DomainError("The bundle's content is damaged.", code="batch_refused") from None
     if cred:
         return _import_at_station(db, cred, payload, changes)
     ack = receive(db, sender, changes, "bundle")["ack"]
@@ -282,7 +288,7 @@ def _import_at_station(db: Database, cred: dict, payload: dict, changes: list) -
             advance(db, "sync_cursor", following)
             advance(db, "sync_acked", ack["head"])
     except (protocol.ProtocolError, apply.Refused) as exc:
-        raise DomainError(f"The bundle was refused: {exc}.") from None
+        raise DomainError(f"The bundle was refused: {exc}.", code="batch_refused") from None
     return {"from": cred["hq"], "changes": len(changes), "head": ack["head"]}
 
 

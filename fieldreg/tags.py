@@ -23,7 +23,7 @@ def _reserve(db: Database, count: int) -> tuple[int, list[str]]:
     prefix = setting(db, "station_code")
     start = int(setting(db, "code_seq", "0"))
     if start + count > codes.MAX_SEQ:
-        raise Conflict("This station has used all its codes.")
+        raise Conflict("This station has used all its codes.", code="codes_exhausted")
     set_setting(db, "code_seq", str(start + count))
     return start + 1, [codes.make_code(prefix, seq) for seq in range(start + 1, start + count + 1)]
 
@@ -80,7 +80,9 @@ def bind_preprinted(db: Database, text: str, kind: str, record_id: str) -> str:
     if not rows:
         raise NotFound("This tag was not printed at this station.", {"tag_code": ["Unknown tag."]})
     if rows[0]["record_id"] is not None or rows[0]["kind"] != "free":
-        raise Conflict("This tag is already bound.", {"tag_code": ["Tag already in use."]})
+        raise Conflict(
+            "This tag is already bound.", {"tag_code": ["Tag already in use."]}, "tag_in_use"
+        )
     assign(db, code, kind, record_id)
     return code
 
@@ -133,8 +135,11 @@ def claim_device_code(
         raise Conflict(
             "This code was not issued to this device.",
             {"device_code": ["Not a code of this device's block."]},
+            "code_not_issued",
         )
     if rows[0]["record_id"] is not None:
-        raise Conflict("This code is already used.", {"device_code": ["Already used."]})
+        raise Conflict(
+            "This code is already used.", {"device_code": ["Already used."]}, "tag_in_use"
+        )
     assign(db, code, kind, record_id)
     return code

@@ -188,7 +188,7 @@
           break;
         } else {
           var err = await r.json().catch(function () { return {}; });
-          if (/CSRF/.test(err.error || "") && await refreshCsrf()) continue;
+          if (err.code === "csrf_expired" && await refreshCsrf()) continue;
           await markRefused(rec, err.error || String(r.status));
           say(T.refused.replace("{code}", rec.code || "") + " " + (err.error || ""));
         }

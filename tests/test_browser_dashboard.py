@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fieldreg import auth, records, schemas
+from fieldreg import auth, records
 from fieldreg.db import connect
+from fieldreg.schemas import records as schemas
 from tests.conftest import PIN, ROOT, LiveServer, household_body
 
 pytestmark = pytest.mark.browser

@@ -52,8 +52,9 @@ def test_matches_bad_input_and_role(client, api, auth_actions):
 
 
 def test_matches_are_few_and_relevant_on_a_busy_station(client, api, db):
-    from fieldreg import records, schemas
+    from fieldreg import records
     from fieldreg.db import write
+    from fieldreg.schemas import records as schemas
 
     schema = schemas.HouseholdSchema()
     with write(db):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
-from fieldreg import create_app, stats
+from fieldreg import create_app, stats, syncing
 from tests.conftest import household_body
 
 
@@ -14,20 +12,6 @@ def register(client, api, **overrides) -> dict:
     answer = client.post("/api/v1/households", json=household_body(**overrides), headers=api)
     assert answer.status_code == 201, answer.json
     return answer.json
-
-
-@pytest.fixture
-def provider():
-    """Register a provider for one test, and take it away after."""
-    added = []
-
-    def add(name, function):
-        stats.PROVIDERS[name] = function
-        added.append(name)
-
-    yield add
-    for name in added:
-        stats.PROVIDERS.pop(name, None)
 
 
 def test_counts_sadd_transport_destinations(client, api, db):
@@ -103,7 +87,7 @@ def test_api_stats_carries_the_figures(client, api, auth_actions):
     assert client.get("/api/v1/stats").status_code == 401
 
 
-def test_hq_figures_raw_per_station_and_no_fake_unique(client, api, db, provider):
+def test_hq_figures_raw_per_station_and_no_fake_unique(client, api, db):
     register(client, api)
     register(client, api)
     db.execute("update households set station = 'K7P' where rowid = 1")
@@ -111,10 +95,19 @@ def test_hq_figures_raw_per_station_and_no_fake_unique(client, api, db, provider
     assert figures["raw"] == {"people": 6, "households": 2}
     assert figures["unique"] is None and figures["review_queue"] is None
     assert [(s["station"], s["people"]) for s in figures["stations"]] == [("K7P", 3), ("T3S", 3)]
-    provider("unique", lambda _db, _p: {"people": 4, "households": 2, "overlap": {"K7P": 2}})
-    provider("last_sync", lambda _db, _p: {"K7P": "2026-11-20T10:00:00", "Q2R": None})
+    # What dedup and sync store, read through the production wiring (issue 16: "last sync").
+    first, second = (r["id"] for r in db.query("select id from people order by rowid limit 2"))
+    db["dedup_clusters"].insert_all(
+        [
+            {"person_id": r["id"], "cluster_id": first if r["id"] == second else r["id"]}
+            for r in db.query("select id from people")
+        ]  # fmt: skip
+    )
+    for code, at in (("K7P", "2026-11-20T10:00:00"), ("Q2R", None)):
+        syncing.add_station(db, code, code, "http://hq")
+        db.execute("update sync_stations set last_sync_at = ? where code = ?", [at, code])
     figures = stats.hq_stats(db)
-    assert figures["unique"]["people"] == 4
+    assert figures["unique"]["people"] == 5
     by_code = {s["station"]: s for s in figures["stations"]}
     assert by_code["K7P"]["last_sync"] == "2026-11-20T10:00:00"
     assert by_code["Q2R"]["people"] == 0, "a station that synced nothing is still listed"

@@ -20,16 +20,17 @@ def test_everything_held_collects_person_household_audit_and_providers(client, a
     hh = register(client, headers)
     code = hh["members"][0]["code"]
     client.get(f"/api/v1/people/{code}", headers=headers)
-    saved = list(subject.PROVIDERS)  # the real providers (triage, movements) must survive
-    subject.provider("shelter", lambda db, person: [{"person": person["code"], "tent": "B4"}])
-    try:
-        held = client.get(f"/api/v1/people/{code}/held", headers=headers).get_json()
-    finally:
-        subject.PROVIDERS[:] = saved
+    triage = {"category": "delayed", "note": "cut on the left hand"}
+    answer = client.post(f"/api/v1/people/{code}/triage", json=triage, headers=headers)
+    assert answer.status_code == 201
+    move = {"kind": "departed", "destination": {"kind": "camp", "name": "Camp B"}}
+    answer = client.post(f"/api/v1/people/{code}/movements", json=move, headers=headers)
+    assert answer.status_code == 201
+    held = client.get(f"/api/v1/people/{code}/held", headers=headers).get_json()
     assert held["person"]["given_name"] == "محمد"
     assert held["household"]["code"] == hh["code"]
-    assert held["other"]["shelter"] == [{"person": code, "tent": "B4"}]
-    assert "triage" in held["other"] and "movements" in held["other"]
+    assert [t["note"] for t in held["other"]["triage"]] == ["cut on the left hand"]
+    assert [m["kind"] for m in held["other"]["movements"]] == ["departed"]
     assert {"create", "view"} <= {e["action"] for e in held["audit"]}
     registrar = auth_actions.token("registrar")
     assert client.get(f"/api/v1/people/{code}/held", headers=registrar).status_code == 403

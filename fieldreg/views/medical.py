@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from fieldreg import codes, medical, movements, records, schemas_medical
+from fieldreg import codes, medical, movements, records
 from fieldreg.access import allowed, requires
 from fieldreg.db import get_db
+from fieldreg.schemas import medical as schemas_medical
 
 bp = Blueprint("medical", __name__)
 REFRESH_SECONDS = 15

@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from fieldreg import audit, codes, dedup, forms, medical, records, schemas, search_index, tags
+from fieldreg import audit, codes, dedup, forms, medical, records, search_index, tags
 from fieldreg import scan as scan_tags
 from fieldreg.access import requires
 from fieldreg.db import get_db, setting, write
 from fieldreg.errors import DomainError
+from fieldreg.schemas import records as schemas
 from fieldreg.views import medical as medical_views
 
 bp = Blueprint("register", __name__)

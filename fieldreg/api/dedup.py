@@ -8,7 +8,7 @@ from fieldreg import dedup
 from fieldreg.access import requires
 from fieldreg.api import actor
 from fieldreg.db import get_db
-from fieldreg.schemas_dedup import (
+from fieldreg.schemas.dedup import (
     DecisionResultSchema,
     DecisionSchema,
     ReviewArgsSchema,

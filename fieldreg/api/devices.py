@@ -4,52 +4,20 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, g
+from flask import current_app
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from fieldreg import devices, forms, records
 from fieldreg.access import requires
+from fieldreg.api import actor
 from fieldreg.db import get_db, setting
 from fieldreg.errors import DomainError
-from fieldreg.schemas import HouseholdSchema
+from fieldreg.schemas.devices import BlockArgsSchema, BlockSchema, OutboxSchema
+from fieldreg.schemas.records import HouseholdSchema
 
 blp = Blueprint("devices", __name__, url_prefix="/api/v1", description="Tablets working offline")
-
-
-class BlockArgsSchema(Schema):
-    """A tablet's request for codes."""
-
-    device_id = fields.UUID(load_default=None)
-    count = fields.Integer(load_default=100, validate=validate.Range(1, devices.MAX_BLOCK))
-
-
-class BlockSchema(Schema):
-    """A block of codes only this tablet may give out, and the key to seal records with."""
-
-    device_id = fields.String()
-    station = fields.String()
-    codes = fields.List(fields.String())
-    station_key = fields.String(metadata={"description": "P-256 public key, raw, base64url"})
-
-
-class OutboxSchema(Schema):
-    """One queued registration: sealed for the station (epk, iv, ct) or, on plain HTTP, plain."""
-
-    client_id = fields.UUID(required=True)
-    epk = fields.String(validate=validate.Length(max=200))
-    iv = fields.String(validate=validate.Length(max=40))
-    ct = fields.String(validate=validate.Length(max=1_000_000))
-    fields_ = fields.List(
-        fields.List(fields.String(), validate=validate.Length(equal=2)),
-        data_key="fields",
-        validate=validate.Length(max=2000),
-    )
-
-
-def _actor() -> str | None:
-    return g.user["username"] if g.get("user") else None
 
 
 @blp.route("/devices/codes", methods=["POST"])
@@ -60,7 +28,7 @@ def device_codes(args):
     """Give a tablet (new or known) a fresh block of codes for offline registrations."""
     device_id = str(args["device_id"] or uuid.uuid4())
     db = get_db()
-    issued = devices.issue_block(db, device_id, args["count"], _actor())
+    issued = devices.issue_block(db, device_id, args["count"], actor())
     key = devices.station_key(current_app.config["DATA"])
     return {
         "device_id": device_id,
@@ -87,7 +55,7 @@ def deliver(envelope):
         loaded = HouseholdSchema().load(data)
     except ValidationError as exc:
         raise DomainError("Some fields are not valid.", exc.messages) from exc
-    household, created = records.create_household(get_db(), loaded, _actor())
+    household, created = records.create_household(get_db(), loaded, actor())
     return household, (201 if created else 200)
 
 

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from flask import request, url_for
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from fieldreg import medical, movements, records, scan
 from fieldreg.access import requires
 from fieldreg.api import actor, log_view, valid_code
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
-from fieldreg.schemas import HouseholdSchema, PersonSchema
-from fieldreg.schemas_medical import (
+from fieldreg.schemas.medical import (
     MovementResultSchema,
     MovementSchema,
     QueueArgsSchema,
     QueueSchema,
     ScanResultSchema,
+    TagBindSchema,
     TriageHistorySchema,
     TriageSchema,
 )
+from fieldreg.schemas.records import HouseholdSchema, PersonSchema
 
 blp = Blueprint("medical_api", __name__, url_prefix="/api/v1", description="Triage, movements")
 scan_blp = Blueprint("scan_api", __name__, url_prefix="/api/v1", description="Scanning")
@@ -37,12 +37,6 @@ PHOTO_BODY = {
         }
     },
 }
-
-
-class TagBindSchema(Schema):
-    """A pre-printed tag to bind to a registered person."""
-
-    tag_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
 
 
 @blp.route("/people/<code>/triage", methods=["POST"])

@@ -12,7 +12,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from fieldreg.schemas import DESTINATION_KINDS, TRANSPORTS, StrippedSchema, _text
+from fieldreg.schemas.records import DESTINATION_KINDS, TRANSPORTS, StrippedSchema, _text
 
 # SALT categories, most urgent first; START's black is both expectant and dead.
 CATEGORIES = ("immediate", "delayed", "minor", "expectant", "dead")
@@ -159,3 +159,9 @@ class ScanResultSchema(Schema):
     record_code = fields.String(allow_none=True)
     url = fields.String(allow_none=True)
     record = fields.Dict(allow_none=True)
+
+
+class TagBindSchema(Schema):
+    """A pre-printed tag to bind to a registered person."""
+
+    tag_code = fields.String(required=True, validate=validate.Length(min=1, max=20))

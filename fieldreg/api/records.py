@@ -1,19 +1,15 @@
-"""The JSON API under /api/v1, described by /api/v1/openapi.json (flask-smorest).
-
-Views parse, call a domain operation, and answer; errors come out in the one shape
-``{"error", "fields"}`` (errors_http).
-"""
+"""JSON API of the station's records: households, people, search, tags, figures."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, current_app, g
-from flask_smorest import Api, Blueprint
+from flask import Response, abort, current_app
+from flask_smorest import Blueprint
 
-from fieldreg import api_devices, audit, codes, matches, medical, qr, records, search_index, stats
+from fieldreg import matches, medical, qr, records, search_index, stats
 from fieldreg.access import requires
+from fieldreg.api import actor, log_search, log_view, valid_code
 from fieldreg.db import get_db
-from fieldreg.errors import InvalidCode
-from fieldreg.schemas import (
+from fieldreg.schemas.records import (
     HouseholdSchema,
     HouseholdUpdateSchema,
     MatchArgsSchema,
@@ -26,37 +22,6 @@ from fieldreg.schemas import (
 )
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Station records")
-
-
-class FieldRegApi(Api):
-    """flask-smorest's Api, leaving error handling to errors_http (one shape for all)."""
-
-    def _register_error_handlers(self):
-        """Keep the app's own handlers."""
-
-
-def actor() -> str | None:
-    """Return the name of who is acting, for the audit log."""
-    return g.user["username"] if g.get("user") else None
-
-
-def valid_code(text: str) -> str:
-    """Return the code in display form, or answer 400 'not a valid code'."""
-    code = codes.parse(text)
-    if code is None:
-        raise InvalidCode("Not a valid code.", {"code": ["Not a valid code (check the typing)."]})
-    return code
-
-
-def log_view(tbl: str, record_id: str) -> None:
-    """Record in the audit log that someone saw a record."""
-    db = get_db()
-    audit.log_read(db, actor(), tbl, record_id)
-
-
-def log_search(found: int) -> None:
-    """Record that someone searched (how many people were shown, never the query: a name)."""
-    audit.log_read(get_db(), actor(), "people", None, f"{found} results", action="search")
 
 
 @blp.route("/households", methods=["POST"])
@@ -161,27 +126,3 @@ def get_stats():
     """Return the figures the dashboard shows (at HQ: over all stations, raw and unique)."""
     config = current_app.config
     return stats.figures(get_db(), config["ROLE"], None, config["STATS_MAX_AGE_SECONDS"])
-
-
-def init(app: Flask) -> None:
-    """Mount the API and its OpenAPI document."""
-    api = FieldRegApi(app)
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    api.spec.components.security_scheme(
-        "station", {"type": "apiKey", "in": "header", "name": "Authorization"}
-    )
-    api.register_blueprint(blp)
-    api.register_blueprint(api_devices.blp)
-    from fieldreg import api_admin
-
-    api.register_blueprint(api_admin.blp)
-    from fieldreg import api_medical
-
-    api.register_blueprint(api_medical.blp)
-    api.register_blueprint(api_medical.scan_blp)
-    from fieldreg import sync_api
-
-    api.register_blueprint(sync_api.blp)
-    from fieldreg import api_dedup
-
-    api.register_blueprint(api_dedup.blp)

@@ -8,7 +8,7 @@ from fieldreg import audit, auth, subject
 from fieldreg.access import requires
 from fieldreg.api import actor, valid_code
 from fieldreg.db import get_db
-from fieldreg.schemas_admin import (
+from fieldreg.schemas.admin import (
     AuditArgsSchema,
     AuditListSchema,
     ErasedSchema,

@@ -1,0 +1,82 @@
+"""The JSON API under /api/v1, described by /api/v1/openapi.json (flask-smorest).
+
+One module per resource family, each with its own blueprint:
+
+    records   households, people, search, duplicate warning, QR tags, figures
+    devices   tablets: code blocks, the offline outbox
+    medical   triage, the medical queue, movements, tag binding, scanning
+    admin     audit log, users, tokens, everything held about a person, erasure
+    dedup     HQ's review queue and decisions
+    sync      HQ's endpoints for stations
+
+This package holds what they share (who is acting, code parsing, read audit lines) and
+``mount``, which the app factory calls with the list of blueprints: no module of the package
+imports another. Views parse, call a domain operation, and answer; errors come out in the one
+shape ``{"error", "fields", "code"}`` (errors_http).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Flask, g
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields
+
+from fieldreg import audit, codes
+from fieldreg.db import get_db
+from fieldreg.errors import InvalidCode
+
+
+class ErrorSchema(Schema):
+    """The one error shape of the API (see docs/errors.md for the codes)."""
+
+    error = fields.String(metadata={"description": "For people: may be reworded or translated"})
+    fields_ = fields.Dict(
+        data_key="fields", metadata={"description": "Messages per field at fault"}
+    )
+    code = fields.String(metadata={"description": "Stable machine-readable code"})
+
+
+class FieldRegApi(Api):
+    """flask-smorest's Api, leaving error handling to errors_http (one shape for all)."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        """Keep the app's own handlers."""
+
+
+def actor() -> str | None:
+    """Return the name of who is acting, for the audit log."""
+    return g.user["username"] if g.get("user") else None
+
+
+def valid_code(text: str) -> str:
+    """Return the code in display form, or answer 400 'not a valid code'."""
+    code = codes.parse(text)
+    if code is None:
+        raise InvalidCode("Not a valid code.", {"code": ["Not a valid code (check the typing)."]})
+    return code
+
+
+def log_view(tbl: str, record_id: str) -> None:
+    """Record in the audit log that someone saw a record."""
+    db = get_db()
+    audit.log_read(db, actor(), tbl, record_id)
+
+
+def log_search(found: int) -> None:
+    """Record that someone searched (how many people were shown, never the query: a name)."""
+    audit.log_read(get_db(), actor(), "people", None, f"{found} results", action="search")
+
+
+def mount(app: Flask, blueprints: Iterable[Blueprint]) -> None:
+    """Mount the API's blueprints and its OpenAPI document."""
+    api = FieldRegApi(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(
+        "station", {"type": "apiKey", "in": "header", "name": "Authorization"}
+    )
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)

@@ -1,0 +1,29 @@
+"""Every contribution one area makes to another, in one list, wired by one call.
+
+    CONTRIBUTORS            register() adds to
+    medical            ->   sync.tables (triage), subject (triage held / erased)
+    movements          ->   sync.tables (movements), subject (movements held / erased)
+    dedup              ->   sync.tables (dedup_decisions), stats (unique, review queue),
+                            clusters (person -> cluster)
+    syncing            ->   stats (last sync per station)
+
+``create_app`` and the command line both call ``wire()`` before anything else runs, so a
+command sees exactly what the web app sees. Nothing registers itself on import; a registry
+asked for a name nobody registered raises ``registry.NotWired``.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from fieldreg import dedup, medical, movements, syncing
+
+CONTRIBUTORS = (medical, movements, dedup, syncing)
+_lock = threading.Lock()
+
+
+def wire() -> None:
+    """Call every contributor's register() (again is harmless: the same values)."""
+    with _lock:
+        for module in CONTRIBUTORS:
+            module.register()
