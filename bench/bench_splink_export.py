@@ -16,30 +16,15 @@ import time
 from bench.bench_dedup import scores
 
 
-def main(quick: bool = False) -> None:
-    """Learn on a population, score it with the engine and with Splink; print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=5000 if quick else 20000)
-    parser.add_argument("--population", choices=("arabic", "latin"), default="arabic")
-    args = parser.parse_args()
+def splink_scores(index, truth: dict[str, str]) -> tuple[dict, float]:
+    """Score the index's people with Splink on DuckDB and the exported model; return figures."""
     import duckdb
     import pandas as pd
     from splink import DuckDBAPI, Linker
 
-    from sync.dedup import DedupIndex, Settings
+    from sync.dedup import Settings
     from sync.dedup.splink_export import feature_rows, splink_settings
 
-    if args.population == "latin":
-        from bench.gen_latin import generate
-    else:
-        from bench.gen_population import generate
-    people = generate(args.size, 1)
-    truth = {p["id"]: p["true_id"] for p in people}
-    start = time.perf_counter()
-    index = DedupIndex.build(people)
-    engine_s = time.perf_counter() - start
-    clusters = index.result().cluster_ids()
-    ours = scores([truth[i] for i in clusters], list(clusters.values()))
     frame = pd.DataFrame(feature_rows(index.ft, index.vocab))
     present = [c for c, col in (("phone", "phone"), ("id_number", "id_number"),
                ("origin", "origin"), ("address", "address"), ("postcode", "postcode"),
@@ -62,6 +47,29 @@ def main(quick: bool = False) -> None:
     rows = con.execute(f"select unique_id, cluster_id from {clustered.physical_name}").fetchall()
     splink_s = time.perf_counter() - start
     theirs = scores([truth[r[0]] for r in rows], [str(r[1]) for r in rows])
+    return theirs, splink_s
+
+
+def main(quick: bool = False) -> None:
+    """Learn on a population, score it with the engine and with Splink; print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=5000 if quick else 20000)
+    parser.add_argument("--population", choices=("arabic", "latin"), default="arabic")
+    args = parser.parse_args()
+    from sync.dedup import DedupIndex
+
+    if args.population == "latin":
+        from bench.gen_latin import generate
+    else:
+        from bench.gen_population import generate
+    people = generate(args.size, 1)
+    truth = {p["id"]: p["true_id"] for p in people}
+    start = time.perf_counter()
+    index = DedupIndex.build(people)
+    engine_s = time.perf_counter() - start
+    clusters = index.result().cluster_ids()
+    ours = scores([truth[i] for i in clusters], list(clusters.values()))
+    theirs, splink_s = splink_scores(index, truth)
     figures = {"population": args.population, "size": args.size,
                "engine": {**ours, "seconds": round(engine_s, 2)},
                "splink_export": {**theirs, "seconds": round(splink_s, 2)}}  # fmt: skip

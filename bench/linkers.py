@@ -38,28 +38,13 @@ def components(ids: list[str], pairs) -> list[str]:
     return [find(i) for i in ids]
 
 
-def run_splink(path: str) -> tuple[list[str], list[str]]:
-    """Link or deduplicate the file with Splink on DuckDB; return (truth, labels)."""
-    import duckdb
+def splink_settings(link: bool):
+    """Return the Splink settings of the benchmark (link two files, or deduplicate one)."""
     import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import SettingsCreator, block_on
 
-    con = duckdb.connect()
-    cleaned = ", ".join(f"nullif(lower(trim({c})), '') as {c}" for c in COLUMNS)
-    con.execute(
-        f"create table people as select id as unique_id, source, true_id, {cleaned} "
-        f"from read_csv('{path}', all_varchar = true, header = true)"
-    )
-    sources = [
-        r[0] for r in con.execute("select distinct source from people order by 1").fetchall()
-    ]
-    for source in sources:
-        con.execute(
-            f"create table people_{source} as select * from people where source = '{source}'"
-        )
-    db_api = DuckDBAPI(connection=con)
-    settings = SettingsCreator(
-        link_type="link_only" if len(sources) > 1 else "dedupe_only",
+    return SettingsCreator(
+        link_type="link_only" if link else "dedupe_only",
         comparisons=[
             cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
             cl.NameComparison("family_name").configure(term_frequency_adjustments=True),
@@ -80,6 +65,28 @@ def run_splink(path: str) -> tuple[list[str], list[str]]:
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=False,
     )  # fmt: skip
+
+
+def run_splink(path: str) -> tuple[list[str], list[str]]:
+    """Link or deduplicate the file with Splink on DuckDB; return (truth, labels)."""
+    import duckdb
+    from splink import DuckDBAPI, Linker, block_on
+
+    con = duckdb.connect()
+    cleaned = ", ".join(f"nullif(lower(trim({c})), '') as {c}" for c in COLUMNS)
+    con.execute(
+        f"create table people as select id as unique_id, source, true_id, {cleaned} "
+        f"from read_csv('{path}', all_varchar = true, header = true)"
+    )
+    sources = [
+        r[0] for r in con.execute("select distinct source from people order by 1").fetchall()
+    ]
+    for source in sources:
+        con.execute(
+            f"create table people_{source} as select * from people where source = '{source}'"
+        )
+    db_api = DuckDBAPI(connection=con)
+    settings = splink_settings(len(sources) > 1)
     tables = [db_api.register(f"people_{s}") for s in sources] if len(sources) > 1 else [
         db_api.register("people")]  # fmt: skip
     linker = Linker(tables if len(tables) > 1 else tables[0], settings, log_level=None)
