@@ -2,7 +2,7 @@
 
 Each reads the benchmark CSV (FieldReg's columns plus `source`, `true_id`) and returns
 (true ids, cluster labels) in the same order: pairs are scored on clusters, whatever engine.
-Splink (5, on DuckDB) is configured the way its own FEBRL examples do it: name comparisons with
+Splink (5, on DuckDB) is configured along the lines of its own FEBRL examples: name comparisons with
 term frequencies, date of birth, an id at Damerau-Levenshtein 1-2, address, postcode and
 locality; the prior from deterministic rules, u by random sampling, m by EM on two blocking
 rules; predictions at 0.5, clusters at 0.9. recordlinkage (0.16) is its unsupervised
