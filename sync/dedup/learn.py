@@ -15,8 +15,9 @@ populations is read from the data, never from a flag:
   candidates takes no part (it weighs nothing), and anchors only use fields that exist;
 - whether a relatives class exists: only where enough people were registered together (a
   household id) to count r on them; otherwise two classes, as in Splink;
-- where m starts: counted on anchor pairs when there are enough of them, otherwise a neutral
-  start (M_START) that EM then moves to what the candidates show;
+- where m comes from: counted on anchor pairs when there are enough of them, otherwise a
+  neutral start (M_START) that EM moves to what the candidates show, once a first EM pass
+  (m fixed) finds at least MIN_DUPLICATES duplicates among them;
 - the prior: the share of duplicates EM finds among the candidates, over all possible pairs.
 """
 
@@ -35,11 +36,15 @@ from sync.dedup.model import (
 )
 
 NO_CLASS = 1e-9  # the share of a class the data does not have
+# EM learns the m of a field without anchors only where the candidates hold this many
+# duplicates: with a handful, its "duplicates" class would fit relatives or namesakes.
+MIN_DUPLICATES = 500
 # Anchor pairs for counting a field's m agree strongly on three other fields, two of which
 # are the given name and the birth date where the data has them: relatives share family,
 # parents' names, phone and address, but rarely a given name and never a birth date. For the
-# birth date itself, every name the data has must agree: namesakes sharing a common given,
-# family and father's name are many more than duplicates in a large population.
+# birth date itself, every name the data has must agree, and four fields in all: namesakes
+# sharing a common given, family and father's name are many more than duplicates in a large
+# population, and would teach that a birth date differing is no evidence.
 PERSONAL = {"given": 2, "birth": 6}
 STRONG = {"family": 2, "father": 2, "mother": 2, "phone": 1, "id_number": 1, "address": 2,
           "postcode": 2}  # fmt: skip
@@ -112,7 +117,7 @@ def anchor(comp: Comparisons, name: str, present: list[str]) -> np.ndarray | Non
     personal = [(f, lv) for f, lv in required.items() if f != name and f in present]
     strong = [(f, lv) for f, lv in STRONG.items() if f not in required and f != name]
     strong = [(f, lv) for f, lv in strong if f in present]
-    need = max(0, ANCHOR_AGREEMENTS - len(personal))
+    need = max(0, ANCHOR_AGREEMENTS + (name == "birth") - len(personal))
     if len(strong) < need:
         return None
     chosen = ~comp.same_registration
@@ -195,7 +200,9 @@ def estimate(
     if families:
         dists["related"], shares = r, {"match": 0.05, "related": 0.2, "unrelated": 0.75}
     rows, counts = patterns(candidates)
-    em(rows, counts, dists, shares, {"match": learned, "unrelated": present})
+    em(rows, counts, dists, shares, {"unrelated": present})
+    if learned and shares["match"] * len(candidates.a) >= MIN_DUPLICATES:
+        em(rows, counts, dists, shares, {"match": learned, "unrelated": present})
     if families:
         r.update({name: m[name] for name in SHARED_BY_HOUSEHOLD})
     shares.setdefault("related", NO_CLASS)
