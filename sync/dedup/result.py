@@ -1,7 +1,7 @@
 """What a dedup run tells: clusters, counts, the review queue, and why each pair scored."""
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -11,8 +11,25 @@ from sync.dedup.review import pair_key
 from sync.dedup.settings import Settings
 from sync.dedup.uncertainty import CountBounds, count_bounds
 
-if TYPE_CHECKING:
-    from sync.dedup.engine import DedupIndex
+
+class ScoredIndex(Protocol):
+    """What a result reads of an index (engine.DedupIndex is one): no import back to it."""
+
+    ft: Any
+    vocab: Any
+    settings: Settings
+    labels: np.ndarray
+    household_labels: np.ndarray
+    pairs: Any
+    total: np.ndarray
+    bonus: np.ndarray
+    candidate_count: int
+    decisions: Any
+    row: dict[str, int]
+    sims: Any
+    model: Any
+
+    def _decided_rows(self, verdict: str) -> np.ndarray: ...
 
 
 @dataclass
@@ -33,7 +50,7 @@ class PairScore:
 class DedupResult:
     """A read-only view of an index's clusters, with explanations of its pairs."""
 
-    def __init__(self, index: "DedupIndex") -> None:
+    def __init__(self, index: ScoredIndex) -> None:
         self.index = index
         self.ids = index.ft.ids
 
