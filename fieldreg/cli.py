@@ -375,6 +375,17 @@ def purge(obj: Context, days: int | None) -> None:
     click.echo(f"{count} people erased (closed for more than {days} days).")
 
 
+@cli.command()
+@click.pass_obj
+def recount(obj: Context) -> None:
+    """Rebuild the running figures (dashboard tallies) from the records; say what had drifted."""
+    from fieldreg import tallies
+
+    drifted = tallies.recount(obj.open())
+    said = f"had drifted: {', '.join(drifted)}" if drifted else "all equal"
+    click.echo(f"Recounted; {said}.")
+
+
 @cli.command("export")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "xlsx", "pfif"]), default="csv", show_default=True

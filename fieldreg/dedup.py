@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
-from fieldreg import audit, clusters, records, stats
+from fieldreg import audit, clusters, dedup_counts, records, stats
 from fieldreg.db import write
 from fieldreg.errors import DomainError, NotFound
 from fieldreg.schemas.dedup import VERDICTS
@@ -130,6 +130,7 @@ def _store(db: Database, index: DedupIndex) -> dict:
         db.table("dedup_clusters").insert_all(rows, batch_size=5000, replace=True)
         db.execute("delete from dedup_pairs where status = 'review'")
         db.table("dedup_pairs").insert_all(pairs, replace=True)
+        dedup_counts.summarise(db)
     _STORED[_key(db)] = now
     return result.summary()
 
@@ -263,19 +264,8 @@ def linked_count(db: Database, person_id: str) -> int:
 
 
 def unique(db: Database, period: stats.Period) -> dict | None:
-    """Provide unique people and households, and each station's people also seen elsewhere."""
-    if not has_run(db):
-        return None
-    totals = next(db.query(
-        "select count(distinct c.cluster_id) people, count(distinct coalesce("
-        "c.household_cluster_id, p.household_id)) households from dedup_clusters c "
-        "join people p on p.id = c.person_id where p.deleted = 0"))  # fmt: skip
-    overlap = {r["station"]: r["n"] for r in db.query(
-        "with s as (select c.cluster_id, h.station from dedup_clusters c join people p on "
-        "p.id = c.person_id join households h on h.id = p.household_id where p.deleted = 0), "
-        "multi as (select cluster_id from s group by 1 having count(distinct station) > 1) "
-        "select station, count(*) n from s where cluster_id in multi group by 1")}  # fmt: skip
-    return {"people": totals["people"], "households": totals["households"], "overlap": overlap}
+    """Provide unique people (with bounds) and households, each station's people seen elsewhere."""
+    return dedup_counts.summary(db) if has_run(db) else None
 
 
 def open_reviews(db: Database, period: stats.Period) -> dict | None:

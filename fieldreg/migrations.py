@@ -210,3 +210,172 @@ def m050_dedup(db):
 def m002_arrival_index(db):
     """Index households by arrival time: the dashboard's last 24 hours and period filters."""
     db.execute("create index if not exists households_arrived on households(arrived_at)")
+
+
+# The running figures (issue 15). Each statement below adds one row's share to a tally
+# (sign +1) or takes it away (-1); triggers run them in the transaction of the write itself,
+# whichever code wrote it (a registration, a movement, sync's apply, a restore's renumbering).
+def _m120_person_share(row: str, sign: str, when: str) -> str:
+    """Return the statements adding a person row's share (row: new or old) to the tallies."""
+    return f"""
+    insert into tally_people (station, status, sex, dest, n)
+      select coalesce(h.station, ''), coalesce({row}.status, ''), coalesce({row}.sex, ''),
+             case when {row}.status = 'present' then '' else coalesce(h.destination_kind, '') end,
+             {sign}
+      from (select 1) left join households h on h.id = {row}.household_id where {when}
+      on conflict do update set n = n + excluded.n;
+    insert into tally_ages (age, dob, sex, n)
+      select coalesce({row}.age_years, -1),
+             case when {row}.age_years is null then coalesce({row}.date_of_birth, '') else '' end,
+             coalesce({row}.sex, ''), {sign} where {when}
+      on conflict do update set n = n + excluded.n;
+    insert into tally_hours (hour, households, people)
+      select coalesce(substr(h.arrived_at, 1, 13), ''), 0, {sign}
+      from (select 1) left join households h on h.id = {row}.household_id where {when}
+      on conflict do update set people = people + excluded.people;
+    insert into tally_vulnerabilities (name, n)
+      select value, {sign} from json_each(case when json_type({row}.vulnerabilities) = 'array'
+                                          then {row}.vulnerabilities else '[]' end)
+      where type = 'text' and {when}
+      on conflict do update set n = n + excluded.n;
+    insert into tally_totals (name, n) select 'people_deleted', {sign} where {row}.deleted != 0
+      on conflict do update set n = n + excluded.n;"""
+
+
+def _m120_household_share(row: str, sign: str, when: str) -> str:
+    """Return the statements adding a household row's own share to the tallies."""
+    return f"""
+    insert into tally_households (station, transport, dest, n)
+      select coalesce({row}.station, ''), coalesce({row}.transport, ''),
+             coalesce({row}.destination_kind, ''), {sign} where {when}
+      on conflict do update set n = n + excluded.n;
+    insert into tally_hours (hour, households, people)
+      select coalesce(substr({row}.arrived_at, 1, 13), ''), {sign}, 0 where {when}
+      on conflict do update set households = households + excluded.households;
+    insert into tally_vulnerabilities (name, n)
+      select value, {sign} from json_each(case when json_type({row}.vulnerabilities) = 'array'
+                                          then {row}.vulnerabilities else '[]' end)
+      where type = 'text' and {when}
+      on conflict do update set n = n + excluded.n;"""
+
+
+def _m120_members_share(row: str, sign: str) -> str:
+    """Return the statements adding the members' shares that depend on their household."""
+    return f"""
+    insert into tally_people (station, status, sex, dest, n)
+      select coalesce({row}.station, ''), coalesce(p.status, ''), coalesce(p.sex, ''),
+             case when p.status = 'present' then '' else coalesce({row}.destination_kind, '') end,
+             {sign} * count(*)
+      from people p where p.household_id = {row}.id and p.deleted = 0 group by 1, 2, 3, 4
+      on conflict do update set n = n + excluded.n;
+    insert into tally_hours (hour, households, people)
+      select coalesce(substr({row}.arrived_at, 1, 13), ''), 0, {sign} * count(*)
+      from people p where p.household_id = {row}.id and p.deleted = 0 having count(*) > 0
+      on conflict do update set people = people + excluded.people;"""
+
+
+M120_FILL = """
+    insert into tally_people (station, status, sex, dest, n)
+      select coalesce(h.station, ''), coalesce(p.status, ''), coalesce(p.sex, ''),
+             case when p.status = 'present' then '' else coalesce(h.destination_kind, '') end,
+             count(*)
+      from people p left join households h on h.id = p.household_id where p.deleted = 0
+      group by 1, 2, 3, 4;
+    insert into tally_ages (age, dob, sex, n)
+      select coalesce(age_years, -1),
+             case when age_years is null then coalesce(date_of_birth, '') else '' end,
+             coalesce(sex, ''), count(*) from people where deleted = 0 group by 1, 2, 3;
+    insert into tally_hours (hour, households, people)
+      select hour, sum(households), sum(people) from (
+        select coalesce(substr(arrived_at, 1, 13), '') hour, 1 households, 0 people
+        from households where deleted = 0
+        union all
+        select coalesce(substr(h.arrived_at, 1, 13), ''), 0, 1
+        from people p left join households h on h.id = p.household_id where p.deleted = 0
+      ) group by 1;
+    insert into tally_households (station, transport, dest, n)
+      select coalesce(station, ''), coalesce(transport, ''), coalesce(destination_kind, ''),
+             count(*) from households where deleted = 0 group by 1, 2, 3;
+    insert into tally_vulnerabilities (name, n)
+      select j.value, count(*) from (
+        select vulnerabilities v from households where deleted = 0
+        union all select vulnerabilities from people where deleted = 0
+      ) t join json_each(case when json_type(t.v) = 'array' then t.v else '[]' end) j
+      where j.type = 'text' group by 1;
+    insert into tally_totals (name, n)
+      select 'people_deleted', count(*) from people where deleted != 0;
+"""
+
+
+@migrations()
+def m120_tallies(db):
+    """Keep running figures (people, households, ages, hours, vulnerabilities) by trigger."""
+    people_cols = "household_id, status, sex, age_years, date_of_birth, vulnerabilities, deleted"
+    household_cols = "station, transport, destination_kind, arrived_at, vulnerabilities, deleted"
+    moved = "station, destination_kind, arrived_at"
+    changed = " or ".join(f"old.{c} is not new.{c}" for c in moved.split(", "))
+    db.executescript(
+        f"""
+        create table tally_people (
+            station text not null, status text not null, sex text not null, dest text not null,
+            n integer not null, primary key (station, status, sex, dest)
+        ) without rowid;
+        create table tally_ages (
+            age integer not null, dob text not null, sex text not null, n integer not null,
+            primary key (age, dob, sex)
+        ) without rowid;
+        create table tally_hours (
+            hour text primary key, households integer not null, people integer not null
+        ) without rowid;
+        create table tally_households (
+            station text not null, transport text not null, dest text not null,
+            n integer not null, primary key (station, transport, dest)
+        ) without rowid;
+        create table tally_vulnerabilities (name text primary key, n integer not null)
+            without rowid;
+        create table tally_totals (name text primary key, n integer not null) without rowid;
+        create index if not exists households_station_arrived on households(station, arrived_at);
+        {M120_FILL}
+        create trigger tally_people_insert after insert on people begin
+          {_m120_person_share("new", "1", "new.deleted = 0")}
+        end;
+        create trigger tally_people_delete after delete on people begin
+          {_m120_person_share("old", "-1", "old.deleted = 0")}
+        end;
+        create trigger tally_people_update after update of {people_cols} on people begin
+          {_m120_person_share("old", "-1", "old.deleted = 0")}
+          {_m120_person_share("new", "1", "new.deleted = 0")}
+        end;
+        create trigger tally_households_insert after insert on households begin
+          {_m120_household_share("new", "1", "new.deleted = 0")}
+        end;
+        create trigger tally_households_delete after delete on households begin
+          {_m120_household_share("old", "-1", "old.deleted = 0")}
+        end;
+        create trigger tally_households_update after update of {household_cols} on households
+        begin
+          {_m120_household_share("old", "-1", "old.deleted = 0")}
+          {_m120_household_share("new", "1", "new.deleted = 0")}
+        end;
+        create trigger tally_members_move after update of {moved} on households
+        when {changed} begin
+          {_m120_members_share("old", "-1")}
+          {_m120_members_share("new", "1")}
+        end;
+        """
+    )
+
+
+@migrations()
+def m121_dedup_summary(db):
+    """Keep the unique counts and their bounds as the last dedup run or decision left them."""
+    db.executescript(
+        """
+        create table dedup_summary (
+            id integer primary key check (id = 1), unique_people integer not null,
+            unique_households integer not null, overlap text not null default '{}',
+            low integer not null, high integer not null, undecided integer not null,
+            people_deleted integer not null, computed_at text not null
+        );
+        """
+    )

@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from fieldreg import audit, committer, medical, records, subject, tags
+from fieldreg import audit, committer, medical, records, subject, tags, tallies
 from fieldreg.db import insert_row, update_row, write
 from fieldreg.errors import Conflict
 from sync import changelog, tables
@@ -156,9 +156,7 @@ def history(db: Database, household_id: str, person_id: str | None = None) -> li
 
 def counts(db: Database) -> dict:
     """Return presence and departures by destination for the station's stats."""
-    presence = {"present": 0, "departed": 0, "transferred": 0}
-    for row in db.query("select status, count(*) n from people where deleted = 0 group by 1"):
-        presence[row["status"]] = row["n"]
+    presence = {"present": 0, "departed": 0, "transferred": 0, **tallies.statuses(db)}
     departures: dict[str, int] = {}
     # Where each person who is away went: their latest movement.
     for row in db.query(
