@@ -34,7 +34,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "backup:run": {"coordinator", "admin"},
     "tablets:setup": {"coordinator", "admin"},
     "tokens:manage": {"coordinator", "admin"},
-    "station:lock": STATION_STAFF,
+    "station:lock": {"coordinator", "admin"},
     # Medical details (issue 4 uses these); registrars see only the flag and its colour.
     "medical:read": {"medic", "coordinator", "admin"},
     "medical:write": {"medic", "coordinator", "admin"},

@@ -40,3 +40,13 @@ DEFAULTS = {
     "SYNC_AUTO": True,  # station: sync in the background while `serve` runs
     "SYNC_INTERVAL": 180,  # seconds between background syncs
 }
+# Settings of the libraries (flask-smorest, Flask-Babel, Flask's JSON), not meant to be changed.
+INTERNAL = {
+    "API_TITLE",
+    "API_VERSION",
+    "OPENAPI_VERSION",
+    "OPENAPI_URL_PREFIX",
+    "OPENAPI_JSON_PATH",
+    "BABEL_DEFAULT_LOCALE",
+    "JSON_SORT_KEYS",
+}

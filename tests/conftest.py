@@ -16,6 +16,7 @@ from fieldreg import auth, create_app
 from fieldreg.db import connect, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.checkout_guard"]
 PIN = "2468"
 PASSPHRASE = "test passphrase, not secret"
 # Every data folder of the suite is encrypted under this passphrase; the KDF is made cheap

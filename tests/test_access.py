@@ -1,12 +1,61 @@
-"""Every URL rule declares a permission, and every role gets exactly what the table allows."""
+"""Every URL rule declares a permission, and every role gets exactly what docs/roles.md says.
+
+The expectations come from docs/roles.md, written apart from ``access.PERMISSIONS``: a wrong
+entry in the code's table (or a route declaring the wrong permission) fails here (issue 16).
+"""
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import pytest
 
 from fieldreg import access, db, keyring
 from fieldreg.config import ROLES
 from tests.conftest import PASSPHRASE, csrf_of, household_body
+
+ROLES_DOC = (Path(__file__).resolve().parent.parent / "docs" / "roles.md").read_text()
+
+
+def documented_permissions() -> dict[str, set[str]]:
+    """Parse docs/roles.md's permission table: {permission: roles marked yes}."""
+    lines = [row for row in ROLES_DOC.splitlines() if row.startswith("| permission |")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    table = {}
+    for row in ROLES_DOC.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) == len(header) and re.fullmatch(r"`[a-z_]+:?[a-z_]*`", cells[0]):
+            roles = {r for r, mark in zip(header[2:], cells[2:], strict=True) if mark == "yes"}
+            table[cells[0].strip("`")] = roles
+    return table
+
+
+def documented_routes() -> dict[tuple[str, str], str]:
+    """Parse docs/roles.md's route table: {(method, rule): permission}."""
+    found = re.findall(r"^\| ([A-Z]+) \| `([^`]+)` \| `([^`]+)` \|$", ROLES_DOC, re.M)
+    return {(method, rule): permission for method, rule, permission in found}
+
+
+DOCUMENTED = documented_permissions()
+
+
+def test_the_code_grants_exactly_what_docs_roles_md_says():
+    assert set(DOCUMENTED) == set(access.PERMISSIONS)
+    wrong = {p: (roles, DOCUMENTED[p]) for p, roles in access.PERMISSIONS.items()
+             if set(roles) != DOCUMENTED[p]}  # fmt: skip
+    assert wrong == {}
+    assert set().union(*DOCUMENTED.values()) <= set(ROLES)
+
+
+def test_every_route_needs_the_permission_docs_roles_md_says(app):
+    declared = {}
+    for rule, method, view in rules(app):
+        if rule.endpoint in access.OPEN_ENDPOINTS:
+            continue
+        permission = getattr(view, "permission", "(none)")
+        declared[(method, rule.rule)] = "public" if permission is None else permission
+    assert declared == documented_routes()
 
 
 def rules(app):
@@ -79,7 +128,7 @@ def test_each_role_gets_403_exactly_where_the_table_says(
         )
         if not keyring.is_unlocked(data_dir):  # the matrix just pressed "lock now"
             db.unlock(data_dir, PASSPHRASE)
-        allowed = role in access.PERMISSIONS[permission]
+        allowed = role in DOCUMENTED[permission]
         status = response.status_code
         if (allowed and status in (401, 403)) or (not allowed and status != 403) or status >= 500:
             wrong.append((method, rule.rule, status))
