@@ -427,9 +427,18 @@ def export_cmd(obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None
     """Export people (or households, triage, movements) as CSV, XLSX or PFIF 1.4 XML to OUT."""
     from fieldreg import exports
 
-    body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
-    exports.write_file(out, body)
-    click.echo(f"Wrote {out} ({len(body)} bytes).")
+    progress, chunks = exports.stream(obj.open(), fmt, kind, hxl, partner, actor="cli")
+    label = f"Exporting {progress.total} rows"
+    with click.progressbar(length=max(progress.total, 1), label=label, file=sys.stderr) as bar:
+        size = exports.write_chunks(out, _moving(chunks, progress, bar))
+    click.echo(f"Wrote {out} ({size} bytes, {progress.done} rows).")
+
+
+def _moving(chunks, progress, bar):
+    """Pass an export's chunks through, moving the progress bar to the rows written."""
+    for chunk in chunks:
+        yield chunk
+        bar.update(progress.done - bar.pos)
 
 
 @cli.group()

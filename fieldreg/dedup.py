@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlite_utils import Database
 
@@ -276,10 +276,31 @@ def open_reviews(db: Database, period: stats.Period) -> dict | None:
     return {"open": row["n"]}
 
 
-def person_clusters(db: Database) -> dict[str, str] | None:
-    """Return each person's cluster id, or None before any run."""
-    found = {r["person_id"]: r["cluster_id"] for r in db.query("select * from dedup_clusters")}
-    return found or None
+def person_clusters(db: Database, ids: Sequence[str] | None = None) -> dict[str, str] | None:
+    """Return each person's cluster id (of these people, if given), or None before any run."""
+    if not has_run(db):
+        return None
+    if ids is None:
+        return {r["person_id"]: r["cluster_id"] for r in db.query("select * from dedup_clusters")}
+    found = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        found.update(db.execute(
+            "select person_id, cluster_id from dedup_clusters where person_id in "
+            f"({','.join('?' * len(chunk))})", chunk).fetchall())  # fmt: skip
+    return found
+
+
+def members_of(db: Database, cluster_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Return the people of each of these clusters."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(cluster_ids), 500):
+        chunk = list(cluster_ids[start : start + 500])
+        for person, cluster in db.execute(
+            "select person_id, cluster_id from dedup_clusters where cluster_id in "
+            f"({','.join('?' * len(chunk))}) order by person_id", chunk):  # fmt: skip
+            found.setdefault(cluster, []).append(person)
+    return found
 
 
 def register() -> None:
@@ -287,4 +308,4 @@ def register() -> None:
     tables.register("dedup_decisions", "append")
     stats.provide("unique", unique)
     stats.provide("review_queue", open_reviews)
-    clusters.provide(person_clusters)
+    clusters.provide(person_clusters, members_of)

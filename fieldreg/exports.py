@@ -10,19 +10,18 @@ Every export is written to the audit log by the caller (views, CLI) with what wa
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import json
+import os
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from fieldreg import audit, clusters
+from fieldreg import audit, clusters, streams
 from fieldreg.db import set_setting, setting, write
 from fieldreg.errors import NotFound
 from fieldreg.stats import age_group
@@ -89,6 +88,18 @@ def kinds(db: Database) -> list[str]:
 
 def table(db: Database, kind: str, partner: str | None = None) -> tuple[list[str], list[dict]]:
     """Return the columns and rows of one export, pseudonymised for a partner if given."""
+    columns, rows = table_rows(db, kind, partner)
+    return columns, list(rows)
+
+
+def table_rows(
+    db: Database, kind: str, partner: str | None = None
+) -> tuple[list[str], Iterator[dict]]:
+    """Return the columns of one export and its rows as they are read (pseudonymised if asked).
+
+    The rows come in the order they were stored (an index order: nothing is sorted or held
+    in memory, however many there are).
+    """
     if kind not in kinds(db):
         raise NotFound(f"Nothing to export as {kind!r}.")
     columns, rows = {
@@ -100,44 +111,69 @@ def table(db: Database, kind: str, partner: str | None = None) -> tuple[list[str
     return columns, rows
 
 
+def count(db: Database, kind: str) -> int:
+    """Return how many rows an export of ``kind`` will have (for its progress)."""
+    sql = {
+        "households": "select n from tally_households",
+        "people": "select n from tally_people",
+    }.get(kind)
+    if sql:
+        return sum(row[0] for row in db.execute(sql))
+    return db.execute(f"select count(*) from [{kind}]").fetchone()[0]
+
+
 def hashtags(kind: str, columns: list[str]) -> list[str]:
     """Return the HXL hashtag of each column (a #meta tag for columns without a standard one)."""
     known = {"households": HOUSEHOLD_COLUMNS, "people": PERSON_COLUMNS}.get(kind, {})
     return [known.get(col) or "#meta+" + re.sub(r"[^a-z0-9]+", "_", col.lower()) for col in columns]
 
 
-def _households(db: Database, _kind: str) -> tuple[list[str], list[dict]]:
+def _households(db: Database, _kind: str) -> tuple[list[str], Iterator[dict]]:
     """Read every household with its number of members."""
-    rows = list(
-        db.query(
-            "select h.*, (select count(*) from people p where p.household_id = h.id "
-            "and p.deleted = 0) as members from households h where h.deleted = 0 "
-            "order by h.created_at, h.id"
-        )
+    rows = db.query(
+        "select h.*, (select count(*) from people p where p.household_id = h.id "
+        "and p.deleted = 0) as members from households h where h.deleted = 0 order by h.rowid"
     )
-    return list(HOUSEHOLD_COLUMNS), [{c: row.get(c) for c in HOUSEHOLD_COLUMNS} for row in rows]
+    return list(HOUSEHOLD_COLUMNS), ({c: row.get(c) for c in HOUSEHOLD_COLUMNS} for row in rows)
 
 
-def _people(db: Database, _kind: str) -> tuple[list[str], list[dict]]:
+def _people(db: Database, _kind: str) -> tuple[list[str], Iterator[dict]]:
     """Read every person, with household fields and their dedup cluster (own id if none)."""
-    found = clusters.person_clusters(db)
-    rows = []
-    for row in db.query(
+    rows = db.query(
         "select p.*, h.code as household_code, h.station, h.arrived_at, h.origin_district, "
-        "h.destination_kind, h.destination_name from people p "
-        "join households h on h.id = p.household_id where p.deleted = 0 "
-        "order by h.created_at, p.household_id, p.position"
-    ):
-        row["cluster_id"] = clusters.cluster_of(found, row["id"])
-        row["age_group"] = age_group(row["age_years"])
-        rows.append({c: row.get(c) for c in PERSON_COLUMNS})
-    return list(PERSON_COLUMNS), rows
+        "h.destination_kind, h.destination_name from households h "
+        "join people p on p.household_id = h.id where p.deleted = 0 "
+        "order by h.rowid, p.position"
+    )
+    return list(PERSON_COLUMNS), _with_clusters(db, rows)
 
 
-def _facts(db: Database, kind: str) -> tuple[list[str], list[dict]]:
+def _with_clusters(db: Database, rows: Iterable[dict]) -> Iterator[dict]:
+    """Give each person row its cluster and age group, asking for clusters a batch at a time."""
+    for batch in _batches(rows, streams.CHUNK_ROWS):
+        found = clusters.person_clusters(db, [row["id"] for row in batch])
+        for row in batch:
+            row["cluster_id"] = clusters.cluster_of(found, row["id"])
+            row["age_group"] = age_group(row["age_years"])
+            yield {c: row.get(c) for c in PERSON_COLUMNS}
+
+
+def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    """Yield rows in lists of at most ``size``."""
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _facts(db: Database, kind: str) -> tuple[list[str], Iterator[dict]]:
     """Read a fact table (triage entries, movements) as it is."""
     columns = [col.name for col in db[kind].columns]
-    return columns, list(db.query(f"select * from [{kind}] order by rowid"))
+    return columns, db.query(f"select * from [{kind}] order by rowid")
 
 
 def partner_secret(db: Database, partner: str) -> bytes:
@@ -157,22 +193,23 @@ def pseudonym(secret: bytes, record_id: str) -> str:
 
 
 def pseudonymise(
-    db: Database, partner: str, columns: list[str], rows: list[dict]
-) -> tuple[list[str], list[dict]]:
+    db: Database, partner: str, columns: list[str], rows: Iterable[dict]
+) -> tuple[list[str], Iterator[dict]]:
     """Drop identifying columns and replace ids by the partner's pseudonyms."""
     if not partner.strip():
         raise NotFound("A partner name is needed for a pseudonymised export.")
     secret = partner_secret(db, partner)
     kept = [col for col in columns if col not in IDENTIFYING]
     is_id = [col for col in kept if col == "id" or col.endswith("_id")]
-    out = []
-    for row in rows:
-        clean = {col: row.get(col) for col in kept}
+
+    def clean(row: dict) -> dict:
+        out = {col: row.get(col) for col in kept}
         for col in is_id:
-            if clean[col]:
-                clean[col] = pseudonym(secret, str(clean[col]))
-        out.append(clean)
-    return kept, out
+            if out[col]:
+                out[col] = pseudonym(secret, str(out[col]))
+        return out
+
+    return kept, (clean(row) for row in rows)
 
 
 def _cell(value) -> str | int | float:
@@ -196,13 +233,15 @@ def _lines(kind: str, columns: list[str], rows: Iterable[dict], hxl: bool) -> It
         yield [_cell(row.get(col)) for col in columns]
 
 
-def to_csv(kind: str, columns: list[str], rows: list[dict], hxl: bool = False) -> bytes:
+def to_csv(kind: str, columns: list[str], rows: Iterable[dict], hxl: bool = False) -> bytes:
     """Write an export as CSV (UTF-8 with a BOM, so spreadsheet programs read Arabic)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    return b"".join(streams.csv_chunks(_safe_lines(kind, columns, rows, hxl)))
+
+
+def _safe_lines(kind: str, columns: list[str], rows: Iterable[dict], hxl: bool) -> Iterator[list]:
+    """Yield the lines of an export with every cell formula-safe."""
     for line in _lines(kind, columns, rows, hxl):
-        writer.writerow([_safe(cell) for cell in line])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        yield [_safe(cell) for cell in line]
 
 
 def _safe(cell):
@@ -212,18 +251,54 @@ def _safe(cell):
     return cell
 
 
-def to_xlsx(sheets: dict[str, tuple[list[str], list[dict]]], hxl: bool = False) -> bytes:
+def to_xlsx(sheets: dict[str, tuple[list[str], Iterable[dict]]], hxl: bool = False) -> bytes:
     """Write exports as one XLSX workbook, a sheet per kind."""
-    from openpyxl import Workbook
+    lines = {kind: _safe_lines(kind, *table_, hxl) for kind, table_ in sheets.items()}
+    return b"".join(streams.xlsx_chunks(lines))
 
-    book = Workbook(write_only=True)
-    for kind, (columns, rows) in sheets.items():
-        sheet = book.create_sheet(kind)
-        for line in _lines(kind, columns, rows, hxl):
-            sheet.append([_safe(cell) for cell in line])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+
+def stream(
+    db: Database,
+    fmt: str,
+    kind: str = "people",
+    hxl: bool = False,
+    partner: str | None = None,
+    actor: str | None = None,
+) -> tuple[streams.Progress, Iterator[bytes]]:
+    """Audit an export and return its progress and its bytes, written as they are read.
+
+    csv: one kind; xlsx: every kind, a sheet each; pfif: the people who agreed to share.
+    Nothing is read before the first chunk is asked for; the audit line is written now.
+    """
+    if fmt == "pfif":
+        from fieldreg import pfif
+
+        kind = "people"
+        progress = streams.Progress(pfif.count(db))
+        body = pfif.chunks(db, partner, progress)
+    elif fmt == "xlsx":
+        every = kinds(db)
+        progress = streams.Progress(sum(count(db, k) for k in every))
+        sheets = {k: _counted(k, table_rows(db, k, partner), hxl, progress) for k in every}
+        body, kind = streams.xlsx_chunks(sheets), "all"
+    else:
+        progress = streams.Progress(count(db, kind))
+        body = streams.csv_chunks(_counted(kind, table_rows(db, kind, partner), hxl, progress))
+    detail = json.dumps({"format": fmt, "kind": kind, "hxl": hxl, "partner": partner})
+    with write(db):
+        audit.log(db, actor, "export", kind, None, detail)
+    return progress, _finishing(body, progress)
+
+
+def _counted(kind: str, table_: tuple, hxl: bool, progress: streams.Progress) -> Iterator[list]:
+    """Return an export's safe lines, counting its rows into progress."""
+    return streams.counted(_safe_lines(kind, *table_, hxl), progress, 2 if hxl else 1)
+
+
+def _finishing(chunks: Iterator[bytes], progress: streams.Progress) -> Iterator[bytes]:
+    """Pass the chunks through and mark the progress finished after the last."""
+    yield from chunks
+    progress.finished = True
 
 
 def export(
@@ -234,24 +309,23 @@ def export(
     partner: str | None = None,
     actor: str | None = None,
 ) -> bytes:
-    """Build one export file (csv: one kind; xlsx: every kind; pfif: people) and audit it."""
-    if fmt == "pfif":
-        from fieldreg import pfif
-
-        body = pfif.document(db, partner)
-        kind = "people"
-    elif fmt == "xlsx":
-        body = to_xlsx({k: table(db, k, partner) for k in kinds(db)}, hxl)
-        kind = "all"
-    else:
-        body = to_csv(kind, *table(db, kind, partner), hxl=hxl)
-    detail = json.dumps({"format": fmt, "kind": kind, "hxl": hxl, "partner": partner})
-    with write(db):
-        audit.log(db, actor, "export", kind, None, detail)
-    return body
+    """Build one export file whole (csv: one kind; xlsx: every kind; pfif: people), audited."""
+    return b"".join(stream(db, fmt, kind, hxl, partner, actor)[1])
 
 
 def write_file(path: Path, body: bytes) -> None:
     """Write an export where asked, readable by its owner only (it holds personal data)."""
     path.write_bytes(body)
     path.chmod(0o600)
+
+
+def write_chunks(path: Path, chunks: Iterable[bytes]) -> int:
+    """Write an export's chunks as they come, readable by its owner only; return its size."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    size = 0
+    with os.fdopen(fd, "wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+            size += len(chunk)
+    path.chmod(0o600)  # an older file of that name keeps its mode through O_CREAT
+    return size

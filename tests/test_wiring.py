@@ -32,7 +32,7 @@ print(json.dumps({
 WIRED = {
     "figures": ["last_sync", "review_queue", "unique"],
     "parts": ["movements", "triage"],
-    "clusters": ["lookup"],
+    "clusters": ["lookup", "members"],
     "tables": ["dedup_decisions", "households", "movements", "people", "triage"],
 }
 
