@@ -29,6 +29,12 @@ PERSON_SQL = (
     "p.date_of_birth, p.age_years, h.phone, h.origin_district as origin, p.household_id, "
     "h.station from people p join households h on h.id = p.household_id where p.deleted = 0"
 )
+# An upsert, not INSERT OR REPLACE: a replaced row would not fire the tallies' delete trigger.
+UPSERT_CLUSTER = (
+    "insert into dedup_clusters (person_id, cluster_id, household_cluster_id) values (?, ?, ?) "
+    "on conflict (person_id) do update set cluster_id = excluded.cluster_id, "
+    "household_cluster_id = excluded.household_cluster_id"
+)
 _INDEXES: dict[str, DedupIndex] = {}
 # What _store last wrote per database, so that an incremental run writes only what changed.
 _STORED: dict[str, dict[str, tuple]] = {}
@@ -113,21 +119,27 @@ def after_receive(db: Database) -> dict | None:
 
 
 def _store(db: Database, index: DedupIndex) -> dict:
-    """Write the index's clusters (what changed) and review queue; return the summary."""
+    """Write the index's clusters (only what changed) and review queue; return the summary.
+
+    Only changed rows are written, also after a full run (compared with what the table
+    holds): the tallies' triggers then do work in proportion to what changed.
+    """
     result = index.result()
     homes = result.household_cluster_ids()
     now = {pid: (cid, homes.get(pid) or None) for pid, cid in result.cluster_ids().items()}
     before = _STORED.get(_key(db))
-    rows = [
-        {"person_id": pid, "cluster_id": cid, "household_cluster_id": home}
-        for pid, (cid, home) in now.items()
-        if before is None or before.get(pid) != (cid, home)
-    ]
+    if before is None:
+        before = {pid: (cid, home) for pid, cid, home in db.execute(
+            "select person_id, cluster_id, household_cluster_id from dedup_clusters")}  # fmt: skip
+    rows = [(pid, cid, home) for pid, (cid, home) in now.items() if before.get(pid) != (cid, home)]
+    gone = [pid for pid in before if pid not in now]
     pairs = [_pair_row(p, "review") for p in result.review_queue(REVIEW_KEPT)]
     with write(db):
-        if before is None:
-            db.execute("delete from dedup_clusters")
-        db.table("dedup_clusters").insert_all(rows, batch_size=5000, replace=True)
+        for start in range(0, len(gone), 500):
+            chunk = gone[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            db.execute(f"delete from dedup_clusters where person_id in ({marks})", chunk)
+        db.conn.executemany(UPSERT_CLUSTER, rows)
         db.execute("delete from dedup_pairs where status = 'review'")
         db.table("dedup_pairs").insert_all(pairs, replace=True)
         dedup_counts.summarise(db)

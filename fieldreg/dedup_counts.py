@@ -1,7 +1,11 @@
 """HQ's unique counts, with the bounds that review could still move them to.
 
 Every dedup run and review decision leaves clusters (``dedup_clusters``) and the pairs still
-undecided (``dedup_pairs`` with status ``review``). From them, in the same transaction:
+undecided (``dedup_pairs`` with status ``review``). The counts are running figures
+(``fieldreg.tallies``, migration ``m121_dedup_counts``): triggers keep the number of
+clusters, of household clusters and each station's people also registered elsewhere as
+clusters are written and people deleted, so reading them costs the same at a million people.
+The bounds come from the undecided pairs (a thousand at most), each time clusters are stored:
 
     unique   clusters among non-deleted people
     low      if every undecided pair is one person: the clusters joined by the undecided
@@ -11,15 +15,13 @@ undecided (``dedup_pairs`` with status ``review``). From them, in the same trans
              cluster holding k undecided pairs falls into at most k + 1 parts (and at most
              as many as it has people)
 
-and keeps them in ``dedup_summary``, so that the dashboard and ``/api/v1/stats`` read one
-row instead of counting a million clusters. A deletion since (an erasure, a station's
-tombstone) changes ``tally_totals.people_deleted``: the summary is then counted again.
+``dedup_summary`` keeps how far below and above the count the bounds lie; a deletion since
+(which ``tally_totals.people_deleted`` tells) has them counted again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 
 from sqlite_utils import Database
@@ -27,17 +29,6 @@ from sqlite_utils import Database
 from fieldreg import tallies
 from fieldreg.db import write
 
-UNIQUE_SQL = (
-    "select count(distinct c.cluster_id), count(distinct coalesce(c.household_cluster_id, "
-    "p.household_id)) from dedup_clusters c join people p on p.id = c.person_id "
-    "where p.deleted = 0"
-)
-OVERLAP_SQL = (
-    "with s as (select c.cluster_id, h.station from dedup_clusters c join people p on "
-    "p.id = c.person_id join households h on h.id = p.household_id where p.deleted = 0), "
-    "multi as (select cluster_id from s group by 1 having count(distinct station) > 1) "
-    "select station, count(*) from s where cluster_id in multi group by 1"
-)
 UNDECIDED_SQL = (
     "select ca.cluster_id, cb.cluster_id from dedup_pairs d "
     "join dedup_clusters ca on ca.person_id = d.a join dedup_clusters cb on cb.person_id = d.b "
@@ -46,8 +37,9 @@ UNDECIDED_SQL = (
 )
 
 
-def bounds(db: Database, unique: int) -> tuple[int, int, int]:
-    """Return (low, high, undecided pairs) around ``unique`` from the stored clusters."""
+def bounds(db: Database) -> tuple[int, int, int]:
+    """Return (clusters merged if every undecided pair is one person, clusters split if none
+    is, undecided pairs) from the stored clusters and review queue."""
     pairs = db.execute(UNDECIDED_SQL).fetchall()
     parent: dict[str, str] = {}
 
@@ -63,7 +55,7 @@ def bounds(db: Database, unique: int) -> tuple[int, int, int]:
             parent[max(ra, rb)] = min(ra, rb)
             merged += 1
     inside = Counter(a for a, b in pairs if a == b)
-    return unique - merged, unique + _splits(db, inside), len(pairs)
+    return merged, _splits(db, inside), len(pairs)
 
 
 def _splits(db: Database, inside: Counter) -> int:
@@ -82,14 +74,11 @@ def _splits(db: Database, inside: Counter) -> int:
 
 
 def summarise(db: Database) -> dict:
-    """Count unique people and households, each station's overlap and the bounds; store them."""
+    """Work out the bounds from the stored clusters and review queue, and store them."""
     with write(db):
-        people, households = db.execute(UNIQUE_SQL).fetchone()
-        low, high, undecided = bounds(db, people)
+        merged, splits, undecided = bounds(db)
         row = {
-            "id": 1, "unique_people": people, "unique_households": households,
-            "overlap": json.dumps(dict(db.execute(OVERLAP_SQL).fetchall())),
-            "low": low, "high": high, "undecided": undecided,
+            "id": 1, "merged": merged, "splits": splits, "undecided": undecided,
             "people_deleted": tallies.total(db, "people_deleted"),
             "computed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }  # fmt: skip
@@ -102,17 +91,19 @@ def summarise(db: Database) -> dict:
 
 
 def summary(db: Database) -> dict:
-    """Return the stored summary, counted again if missing or if people were deleted since."""
+    """Return unique people (with bounds) and households, and each station's overlap."""
     cursor = db.execute("select * from dedup_summary where id = 1")
     found = cursor.fetchone()
     row = dict(zip((d[0] for d in cursor.description), found, strict=True)) if found else None
     if row is None or row["people_deleted"] != tallies.total(db, "people_deleted"):
         row = summarise(db)
+    people = tallies.total(db, "unique_people")
+    overlap = db.execute("select station, n from tally_overlap where n != 0 order by 1")
     return {
-        "people": row["unique_people"],
-        "households": row["unique_households"],
-        "overlap": json.loads(row["overlap"]),
-        "people_low": row["low"],
-        "people_high": row["high"],
+        "people": people,
+        "households": tallies.total(db, "unique_households"),
+        "overlap": dict(overlap.fetchall()),
+        "people_low": max(people - row["merged"], 0),
+        "people_high": people + row["splits"],
         "undecided": row["undecided"],
     }

@@ -366,16 +366,153 @@ def m120_tallies(db):
     )
 
 
+# HQ's unique counts (issue 15), kept like the tallies above: a clustered, non-deleted person
+# adds one to its cluster, its household cluster and its cluster's station; triggers on those
+# tallies keep the number of clusters and each station's people also registered elsewhere.
+def _m121_clustered_share(row: str, person: str, sign: str, where: str) -> str:
+    """Return the statements adding a clustered person's share (row: a dedup_clusters row)."""
+    return f"""
+    insert into tally_clusters (cluster_id, n) select {row}.cluster_id, {sign} {where}
+      on conflict do update set n = n + excluded.n;
+    insert into tally_homes (home, n)
+      select coalesce({row}.household_cluster_id, {person}.household_id), {sign} {where}
+      on conflict do update set n = n + excluded.n;
+    insert into tally_cluster_stations (cluster_id, station, n)
+      select {row}.cluster_id, coalesce((select station from households
+                                         where id = {person}.household_id), ''), {sign} {where}
+      on conflict do update set n = n + excluded.n;"""
+
+
+def _m121_cluster_row(row: str, sign: str) -> str:
+    """Return the statements for a dedup_clusters row (its person must be non-deleted)."""
+    where = f"from people p where p.id = {row}.person_id and p.deleted = 0"
+    return _m121_clustered_share(row, "p", sign, where)
+
+
+def _m121_person_row(row: str, sign: str) -> str:
+    """Return the statements for a person row (if clustered and non-deleted)."""
+    where = f"from dedup_clusters c where c.person_id = {row}.id and {row}.deleted = 0"
+    return _m121_clustered_share("c", row, sign, where)
+
+
+def _m121_overlap(old_n: str) -> str:
+    """Return the statements keeping tally_overlap as a cluster's station count changes."""
+    after = (
+        "(select count(*) from tally_cluster_stations where cluster_id = new.cluster_id and n > 0)"
+    )
+    before = f"({after} - (new.n > 0) + ({old_n} > 0))"
+    before_n = f"(case when station = new.station then {old_n} else n end)"
+    return f"""
+    insert into tally_overlap (station, n) select new.station, new.n - {old_n}
+      where {after} >= 2 and {before} >= 2 on conflict do update set n = n + excluded.n;
+    insert into tally_overlap (station, n)
+      select station, n from tally_cluster_stations
+      where cluster_id = new.cluster_id and n > 0 and {after} >= 2 and {before} < 2
+      on conflict do update set n = n + excluded.n;
+    insert into tally_overlap (station, n)
+      select station, -{before_n} from tally_cluster_stations
+      where cluster_id = new.cluster_id and {before_n} > 0 and {after} < 2 and {before} >= 2
+      on conflict do update set n = n + excluded.n;"""
+
+
+def _m121_counted(table: str, total: str) -> str:
+    """Return triggers counting the keys of ``table`` that count someone into ``total``."""
+    change = "(new.n > 0) - ({old} > 0)"
+    return f"""
+    create trigger {table}_counted_insert after insert on {table} when new.n > 0 begin
+      insert into tally_totals (name, n) select '{total}', 1 where true
+        on conflict do update set n = n + excluded.n;
+    end;
+    create trigger {table}_counted_update after update of n on {table}
+    when (new.n > 0) != (old.n > 0) begin
+      insert into tally_totals (name, n) select '{total}', {change.format(old="old.n")} where true
+        on conflict do update set n = n + excluded.n;
+    end;"""
+
+
+M121_FILL = """
+    insert into tally_clusters (cluster_id, n)
+      select c.cluster_id, count(*) from dedup_clusters c join people p on p.id = c.person_id
+      where p.deleted = 0 group by 1;
+    insert into tally_homes (home, n)
+      select coalesce(c.household_cluster_id, p.household_id), count(*) from dedup_clusters c
+      join people p on p.id = c.person_id where p.deleted = 0 group by 1;
+    insert into tally_cluster_stations (cluster_id, station, n)
+      select c.cluster_id, coalesce(h.station, ''), count(*) from dedup_clusters c
+      join people p on p.id = c.person_id left join households h on h.id = p.household_id
+      where p.deleted = 0 group by 1, 2;
+    insert into tally_overlap (station, n)
+      select station, sum(n) from tally_cluster_stations where cluster_id in (
+        select cluster_id from tally_cluster_stations where n > 0 group by 1 having count(*) > 1
+      ) group by 1;
+    insert into tally_totals (name, n) select 'unique_people', count(*) from tally_clusters
+      where n > 0;
+    insert into tally_totals (name, n) select 'unique_households', count(*) from tally_homes
+      where n > 0;
+"""
+
+
 @migrations()
-def m121_dedup_summary(db):
-    """Keep the unique counts and their bounds as the last dedup run or decision left them."""
+def m121_dedup_counts(db):
+    """Keep HQ's unique counts by trigger, and the bounds each dedup run or decision leaves."""
     db.executescript(
-        """
+        f"""
         create table dedup_summary (
-            id integer primary key check (id = 1), unique_people integer not null,
-            unique_households integer not null, overlap text not null default '{}',
-            low integer not null, high integer not null, undecided integer not null,
+            id integer primary key check (id = 1), merged integer not null,
+            splits integer not null, undecided integer not null,
             people_deleted integer not null, computed_at text not null
         );
+        create table tally_clusters (cluster_id text primary key, n integer not null)
+            without rowid;
+        create table tally_homes (home text primary key, n integer not null) without rowid;
+        create table tally_cluster_stations (
+            cluster_id text not null, station text not null, n integer not null,
+            primary key (cluster_id, station)
+        ) without rowid;
+        create table tally_overlap (station text primary key, n integer not null) without rowid;
+        {M121_FILL}
+        create trigger tally_clustered_insert after insert on dedup_clusters begin
+          {_m121_cluster_row("new", "1")}
+        end;
+        create trigger tally_clustered_delete after delete on dedup_clusters begin
+          {_m121_cluster_row("old", "-1")}
+        end;
+        create trigger tally_clustered_update
+        after update of person_id, cluster_id, household_cluster_id on dedup_clusters begin
+          {_m121_cluster_row("old", "-1")}
+          {_m121_cluster_row("new", "1")}
+        end;
+        create trigger tally_clustered_person_insert after insert on people begin
+          {_m121_person_row("new", "1")}
+        end;
+        create trigger tally_clustered_person_delete after delete on people begin
+          {_m121_person_row("old", "-1")}
+        end;
+        create trigger tally_clustered_person_update after update of deleted, household_id
+        on people begin
+          {_m121_person_row("old", "-1")}
+          {_m121_person_row("new", "1")}
+        end;
+        create trigger tally_clustered_station after update of station on households
+        when old.station is not new.station begin
+          insert into tally_cluster_stations (cluster_id, station, n)
+            select c.cluster_id, coalesce(old.station, ''), -count(*) from people p
+            join dedup_clusters c on c.person_id = p.id
+            where p.household_id = new.id and p.deleted = 0 group by 1
+            on conflict do update set n = n + excluded.n;
+          insert into tally_cluster_stations (cluster_id, station, n)
+            select c.cluster_id, coalesce(new.station, ''), count(*) from people p
+            join dedup_clusters c on c.person_id = p.id
+            where p.household_id = new.id and p.deleted = 0 group by 1
+            on conflict do update set n = n + excluded.n;
+        end;
+        {_m121_counted("tally_clusters", "unique_people")}
+        {_m121_counted("tally_homes", "unique_households")}
+        create trigger tally_overlap_insert after insert on tally_cluster_stations begin
+          {_m121_overlap("0")}
+        end;
+        create trigger tally_overlap_update after update of n on tally_cluster_stations begin
+          {_m121_overlap("old.n")}
+        end;
         """
     )

@@ -1,16 +1,22 @@
 """Running figures: what the dashboard counts, kept up to date as each write is applied.
 
 Recounting a million people on every dashboard refresh takes seconds; these tallies take
-milliseconds. Triggers (migration ``m120_tallies``) add or take away each row's share in
-the transaction of the write itself, whatever wrote it (a registration, a movement, sync's
-apply, an erasure), so a tally can never be ahead of or behind the records:
+milliseconds. Triggers (migrations ``m120_tallies`` and ``m121_dedup_counts``) add or take
+away each row's share in the transaction of the write itself, whatever wrote it (a
+registration, a movement, sync's apply, an erasure), so a tally can never be ahead of or
+behind the records:
 
     tally_people           non-deleted people by station, status, sex, destination (if away)
     tally_ages             non-deleted people by age in years (or date of birth) and sex
     tally_hours            non-deleted households and people by hour of arrival
     tally_households       non-deleted households by station, transport, destination
     tally_vulnerabilities  flags on non-deleted people and households
-    tally_totals           people_deleted (tells HQ's unique count it may be stale)
+    tally_clusters         HQ: non-deleted people by dedup cluster
+    tally_homes            HQ: non-deleted clustered people by household cluster
+    tally_cluster_stations HQ: non-deleted clustered people by cluster and station
+    tally_overlap          HQ: people of clusters registered at two stations or more
+    tally_totals           people_deleted; unique_people and unique_households (clusters and
+                           household clusters counting someone, kept by triggers on the two)
 
 An empty string in a key stands for NULL. ``recount`` rebuilds every tally from the records
 (the ``recount`` command) and says which had drifted; a test holds the triggers to it.
@@ -30,6 +36,10 @@ TABLES = {
     "tally_hours": ("hour",),
     "tally_households": ("station", "transport", "dest"),
     "tally_vulnerabilities": ("name",),
+    "tally_clusters": ("cluster_id",),
+    "tally_homes": ("home",),
+    "tally_cluster_stations": ("cluster_id", "station"),
+    "tally_overlap": ("station",),
     "tally_totals": ("name",),
 }
 # The same counts from the records themselves (kept equal to the fill in m120_tallies).
@@ -63,6 +73,26 @@ RECOUNT = """
       where j.type = 'text' group by 1;
     insert into tally_totals (name, n)
       select 'people_deleted', count(*) from people where deleted != 0;
+    insert into tally_clusters (cluster_id, n)
+      select c.cluster_id, count(*) from dedup_clusters c join people p on p.id = c.person_id
+      where p.deleted = 0 group by 1;
+    insert into tally_homes (home, n)
+      select coalesce(c.household_cluster_id, p.household_id), count(*) from dedup_clusters c
+      join people p on p.id = c.person_id where p.deleted = 0 group by 1;
+    insert into tally_cluster_stations (cluster_id, station, n)
+      select c.cluster_id, coalesce(h.station, ''), count(*) from dedup_clusters c
+      join people p on p.id = c.person_id left join households h on h.id = p.household_id
+      where p.deleted = 0 group by 1, 2;
+    delete from tally_overlap;
+    insert into tally_overlap (station, n)
+      select station, sum(n) from tally_cluster_stations where cluster_id in (
+        select cluster_id from tally_cluster_stations where n > 0 group by 1 having count(*) > 1
+      ) group by 1;
+    delete from tally_totals where name in ('unique_people', 'unique_households');
+    insert into tally_totals (name, n) select 'unique_people', count(*) from tally_clusters
+      where n > 0;
+    insert into tally_totals (name, n) select 'unique_households', count(*) from tally_homes
+      where n > 0;
 """
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bench.gen_population import generate
-from fieldreg import create_app, dedup, dedup_counts, stats, subject
+from fieldreg import create_app, dedup, dedup_counts, stats, subject, tallies
 from fieldreg.db import connect, prepare, write
 from tests.conftest import AuthActions
 from tests.test_dashboard import pdf_text
@@ -80,6 +80,7 @@ def test_deciding_pairs_narrows_the_bounds_until_they_close(hq):
     assert widths[len(widths) // 2] < widths[0], "each decision closes in on the count"
     end = figures(db)
     assert end["undecided_pairs"] == 0
+    assert tallies.recount(db) == [], "the cluster tallies followed every decision"
     true_count = len(set(truth.values()))
     assert abs(end["unique_people"] - true_count) < abs(start["unique_people"] - true_count)
 
@@ -93,6 +94,41 @@ def test_a_deletion_counts_the_summary_again(hq):
     code = next(db.query("select code from people where id = ?", [alone]))["code"]
     subject.erase_person(db, code, "admin")
     assert figures(db)["unique_people"] == before - 1
+
+
+OVERLAP = (
+    "with s as (select c.cluster_id, h.station from dedup_clusters c join people p on "
+    "p.id = c.person_id join households h on h.id = p.household_id where p.deleted = 0), "
+    "multi as (select cluster_id from s group by 1 having count(distinct station) > 1) "
+    "select station, count(*) from s where cluster_id in multi group by 1"
+)
+
+
+def test_running_counts_equal_a_count_from_the_clusters(hq):
+    """Clusters, household clusters and each station's overlap follow erasures and moves."""
+    _, db, _ = hq
+    shared = next(db.query(
+        "select c.cluster_id from dedup_clusters c join people p on p.id = c.person_id "
+        "join households h on h.id = p.household_id group by 1 "
+        "having count(distinct h.station) = 2 and count(*) = 2 limit 1"))["cluster_id"]  # fmt: skip
+    member = next(
+        db.query(
+            "select p.code, p.household_id from dedup_clusters c join people p "
+            "on p.id = c.person_id where c.cluster_id = ? limit 1",
+            [shared],
+        )
+    )
+    with write(db):
+        db.execute("update households set station = 'S9' where id = ?", [member["household_id"]])
+    subject.erase_person(db, member["code"], "admin")
+    found = figures(db)
+    people, households = db.execute(
+        "select count(distinct c.cluster_id), count(distinct coalesce(c.household_cluster_id, "
+        "p.household_id)) from dedup_clusters c join people p on p.id = c.person_id "
+        "where p.deleted = 0").fetchone()  # fmt: skip
+    assert (found["unique_people"], found["unique_households"]) == (people, households)
+    assert found["unique"]["overlap"] == dict(db.execute(OVERLAP).fetchall())
+    assert tallies.recount(db) == []
 
 
 def test_bounds_on_the_dashboard_api_and_report(hq):
