@@ -10,7 +10,8 @@ from flask_babel import Babel
 
 from fieldreg import access, config, db, i18n, keyring, security, uploads, wiring
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = config.ROOT
+STATIC = config.STATIC
 LANGUAGES = i18n.LANGUAGES
 
 
@@ -34,7 +35,7 @@ def when(value) -> str:
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, blueprints."""
     wiring.wire()
-    app = Flask(__name__, static_folder=str(ROOT / "static"), static_url_path="/static")
+    app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.request_class = uploads.Request
     app.config.from_mapping(config.DEFAULTS, DATA=str(config.default_data_dir()))
     app.config.from_prefixed_env("FIELDREG")

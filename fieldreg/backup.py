@@ -28,7 +28,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from fieldreg import db as storage
-from fieldreg import keyring
+from fieldreg import keyring, portable
 
 log = logging.getLogger("fieldreg.backup")
 PART = ".part"
@@ -68,17 +68,8 @@ def explain(exc: BaseException, folder: Path) -> str:
 
 
 def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (not possible, nor needed, on Windows)."""
-    if os.name != "nt":
-        _fsync(folder)
+    """Flush a written file to the disk (portable: Windows needs a handle open for writing)."""
+    portable.fsync_file(path)
 
 
 def _remove(path: Path) -> None:
@@ -128,7 +119,7 @@ def write_backup(db_path: str | Path, folder: Path, keep: int) -> Path:
             if verdict != "ok":
                 raise BackupFailed(f"The copy failed its integrity check ({verdict}).")
             os.replace(part, final)
-            _fsync_dir(folder)
+            portable.fsync_folder(folder)
         except BaseException:
             _remove(part)
             raise

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 
 import click
 
-from fieldreg import auth, db, keyring, wiring
+from fieldreg import auth, db, doctor, keyring, launch, portable, wiring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -179,32 +178,7 @@ def lan_addresses(host: str, port: int) -> list[str]:
     """List the URLs tablets can use to reach this laptop."""
     if host not in ("0.0.0.0", "::"):
         return [f"http://{host}:{port}"]
-    ips = set(_interface_addresses())
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-        ips.update(info[4][0] for info in infos)
-    except OSError:
-        pass
-    lan = sorted(ip for ip in ips if not ip.startswith("127."))
-    return [f"http://127.0.0.1:{port}"] + [f"http://{ip}:{port}" for ip in lan]
-
-
-def _interface_addresses() -> list[str]:
-    """Read the IPv4 address of each network interface (Linux; elsewhere nothing)."""
-    try:
-        import fcntl
-        import struct
-    except ImportError:
-        return []
-    found = []
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        for _index, name in socket.if_nameindex():
-            try:
-                packed = fcntl.ioctl(sock.fileno(), 0x8915, struct.pack("256s", name[:15].encode()))
-                found.append(socket.inet_ntoa(packed[20:24]))  # SIOCGIFADDR
-            except OSError:
-                continue
-    return found
+    return [f"http://127.0.0.1:{port}"] + [f"http://{ip}:{port}" for ip in portable.lan_addresses()]
 
 
 @cli.group()
@@ -581,3 +555,7 @@ def _progress(bar):
         bar.update(max(0, int(fraction * 100) - bar.pos))
 
     return report
+
+
+cli.add_command(doctor.doctor)
+cli.add_command(launch.start)

@@ -5,6 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def static_dir() -> Path:
+    """Find the browser files: inside the package when installed, else the checkout's static/."""
+    installed = Path(__file__).resolve().parent / "static"
+    return installed if installed.is_dir() else ROOT / "static"
+
+
+STATIC = static_dir()
 ROLES = ("registrar", "medic", "coordinator", "analyst", "admin")
 
 

@@ -223,3 +223,12 @@ def live_server(data_dir):
 
 
 from tests.browser_fixtures import chromium, station, tablet  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """The fieldreg wheel, built once per run and installed in a venv outside the checkout."""
+    from tests import wheelkit
+
+    wheel = wheelkit.build_wheel(tmp_path_factory.mktemp("wheel"))
+    return wheelkit.install(wheel, tmp_path_factory.mktemp("venv") / "venv")

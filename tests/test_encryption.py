@@ -98,7 +98,7 @@ def test_set_passphrase_then_lock_and_unlock(locked_env):
 
 
 def test_lock_holds_against_the_environment_passphrase(client, auth_actions, data_dir):
-    auth_actions.login("registrar")
+    auth_actions.login("coordinator")  # Lock now is for coordinators and admins
     csrf = auth_actions.csrf()
     assert client.post("/lock", data={"csrf_token": csrf}).status_code == 302
     assert not keyring.is_unlocked(data_dir)
