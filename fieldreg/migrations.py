@@ -226,7 +226,8 @@ def _m120_person_share(row: str, sign: str, when: str) -> str:
       on conflict do update set n = n + excluded.n;
     insert into tally_ages (age, dob, sex, n)
       select coalesce({row}.age_years, -1),
-             case when {row}.age_years is null then coalesce({row}.date_of_birth, '') else '' end,
+             case when {row}.age_years is null then coalesce(date({row}.date_of_birth), '')
+                  else '' end,
              coalesce({row}.sex, ''), {sign} where {when}
       on conflict do update set n = n + excluded.n;
     insert into tally_hours (hour, households, people)
@@ -283,7 +284,7 @@ M120_FILL = """
       group by 1, 2, 3, 4;
     insert into tally_ages (age, dob, sex, n)
       select coalesce(age_years, -1),
-             case when age_years is null then coalesce(date_of_birth, '') else '' end,
+             case when age_years is null then coalesce(date(date_of_birth), '') else '' end,
              coalesce(sex, ''), count(*) from people where deleted = 0 group by 1, 2, 3;
     insert into tally_hours (hour, households, people)
       select hour, sum(households), sum(people) from (
@@ -514,5 +515,114 @@ def m121_dedup_counts(db):
         create trigger tally_overlap_update after update of n on tally_cluster_stations begin
           {_m121_overlap("old.n")}
         end;
+        """
+    )
+
+
+# The medical tent's and the movements' figures (issue 15) hang on each person's latest entry
+# (triage: its category and referral; movements: where the person went). A share is the
+# person's (if non-deleted) with the latest entry's key; it moves when a newer entry arrives,
+# the latest is erased, or the person's status changes.
+M122_LATEST = "(select id from {t} where person_id = {p}{but} order by at desc, id desc limit 1)"
+M122_WAITING = (
+    "(p.status = 'present' and e.category in ('immediate', 'delayed', 'minor', 'expectant') "
+    "and coalesce(case when json_valid(e.referral) then json_extract(e.referral, '$.status') "
+    "end, 'waiting') = 'waiting')"
+)
+
+
+def _m122_share(table: str, person: str, entry: str, sign: str, when: str = "1") -> str:
+    """Return the statement adding a person's share, for an entry (an SQL id expression)."""
+    if table == "triage":
+        return f"""
+    insert into tally_triage (category, waiting, n)
+      select e.category, {M122_WAITING}, {sign} from triage e join people p on p.id = {person}
+      where e.id = {entry} and p.deleted = 0 and {when}
+      on conflict do update set n = n + excluded.n;"""
+    return f"""
+    insert into tally_departures (dest, n)
+      select coalesce(e.destination_kind, ''), {sign} from movements e join people p
+      on p.id = {person} where e.id = {entry} and p.deleted = 0 and p.status != 'present'
+      and {when} on conflict do update set n = n + excluded.n;"""
+
+
+def _m122_triggers(table: str) -> str:
+    """Return the triggers keeping a latest-entry tally for ``table``."""
+    newer = (f"not exists (select 1 from {table} x where x.person_id = {{r}}.person_id and "
+             f"(x.at > {{r}}.at or (x.at = {{r}}.at and x.id > {{r}}.id)))")  # fmt: skip
+    latest = M122_LATEST.format(t=table, p="{p}", but="")
+    before = M122_LATEST.format(t=table, p="new.person_id", but=" and id != new.id")
+    return f"""
+    create trigger tally_{table}_entry_insert after insert on {table}
+    when {newer.format(r="new")} begin
+      {_m122_share(table, "new.person_id", before, "-1")}
+      {_m122_share(table, "new.person_id", "new.id", "1")}
+    end;
+    create trigger tally_{table}_entry_delete after delete on {table}
+    when {newer.format(r="old")} begin
+      insert into tally_{"triage" if table == "triage" else "departures"} {_m122_old(table)}
+      {_m122_share(table, "old.person_id", latest.format(p="old.person_id"), "1")}
+    end;
+    create trigger tally_{table}_person_update after update of status, deleted on people begin
+      {_m122_person(table, "old", "-1")}
+      {_m122_person(table, "new", "1")}
+    end;"""
+
+
+def _m122_old(table: str) -> str:
+    """Return the rest of an insert taking away the share of an erased latest entry."""
+    if table == "triage":
+        waiting = M122_WAITING.replace("e.", "old.")
+        return f"""(category, waiting, n) select old.category, {waiting}, -1 from people p
+      where p.id = old.person_id and p.deleted = 0 on conflict do update set n = n + excluded.n;"""
+    return """(dest, n) select coalesce(old.destination_kind, ''), -1 from people p
+      where p.id = old.person_id and p.deleted = 0 and p.status != 'present'
+      on conflict do update set n = n + excluded.n;"""
+
+
+def _m122_person(table: str, row: str, sign: str) -> str:
+    """Return the statement for a person's share as the row (old or new) of the person had it."""
+    latest = M122_LATEST.format(t=table, p=f"{row}.id", but="")
+    if table == "triage":
+        waiting = M122_WAITING.replace("p.", f"{row}.")
+        return f"""
+    insert into tally_triage (category, waiting, n)
+      select e.category, {waiting}, {sign} from triage e
+      where e.id = {latest} and {row}.deleted = 0 on conflict do update set n = n + excluded.n;"""
+    return f"""
+    insert into tally_departures (dest, n)
+      select coalesce(e.destination_kind, ''), {sign} from movements e
+      where e.id = {latest} and {row}.deleted = 0 and {row}.status != 'present'
+      on conflict do update set n = n + excluded.n;"""
+
+
+M122_FILL = """
+    insert into tally_triage (category, waiting, n)
+      select e.category, {waiting}, count(*) from triage e join people p on p.id = e.person_id
+      where p.deleted = 0 and e.id = {latest} group by 1, 2;
+    insert into tally_departures (dest, n)
+      select coalesce(e.destination_kind, ''), count(*) from movements e
+      join people p on p.id = e.person_id
+      where p.deleted = 0 and p.status != 'present' and e.id = {moved} group by 1;
+""".format(
+    waiting=M122_WAITING,
+    latest=M122_LATEST.format(t="triage", p="e.person_id", but=""),
+    moved=M122_LATEST.format(t="movements", p="e.person_id", but=""),
+)
+
+
+@migrations()
+def m122_latest_entries(db):
+    """Keep triage (by latest category, waiting or not) and departures by destination."""
+    db.executescript(
+        f"""
+        create table tally_triage (
+            category text not null, waiting integer not null, n integer not null,
+            primary key (category, waiting)
+        ) without rowid;
+        create table tally_departures (dest text primary key, n integer not null) without rowid;
+        {M122_FILL}
+        {_m122_triggers("triage")}
+        {_m122_triggers("movements")}
         """
     )

@@ -113,7 +113,7 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
     if period.since or period.until:
         parts = _counted(db, period)
     else:
-        parts = tallies.read(db, AGE_GROUP_SQL)
+        parts = tallies.read(db, AGE_GROUPS)
     groups = parts.groups
     people = sum(n for *_keys, n in groups)
     by_status = _tally((status, n) for status, _sex, _dest, n in groups)

@@ -1,10 +1,10 @@
 """Running figures: what the dashboard counts, kept up to date as each write is applied.
 
 Recounting a million people on every dashboard refresh takes seconds; these tallies take
-milliseconds. Triggers (migrations ``m120_tallies`` and ``m121_dedup_counts``) add or take
-away each row's share in the transaction of the write itself, whatever wrote it (a
-registration, a movement, sync's apply, an erasure), so a tally can never be ahead of or
-behind the records:
+milliseconds. Triggers (migrations ``m120_tallies``, ``m121_dedup_counts`` and
+``m122_latest_entries``) add or take away each row's share in the transaction of the write
+itself, whatever wrote it (a registration, a movement, sync's apply, an erasure), so a tally
+can never be ahead of or behind the records:
 
     tally_people           non-deleted people by station, status, sex, destination (if away)
     tally_ages             non-deleted people by age in years (or date of birth) and sex
@@ -15,6 +15,9 @@ behind the records:
     tally_homes            HQ: non-deleted clustered people by household cluster
     tally_cluster_stations HQ: non-deleted clustered people by cluster and station
     tally_overlap          HQ: people of clusters registered at two stations or more
+    tally_triage           non-deleted people by their latest triage category, and whether
+                           they wait for care (present, queued category, referral waiting)
+    tally_departures       non-deleted people away, by the destination of their latest move
     tally_totals           people_deleted; unique_people and unique_households (clusters and
                            household clusters counting someone, kept by triggers on the two)
 
@@ -40,6 +43,8 @@ TABLES = {
     "tally_homes": ("home",),
     "tally_cluster_stations": ("cluster_id", "station"),
     "tally_overlap": ("station",),
+    "tally_triage": ("category", "waiting"),
+    "tally_departures": ("dest",),
     "tally_totals": ("name",),
 }
 # The same counts from the records themselves (kept equal to the fill in m120_tallies).
@@ -52,7 +57,7 @@ RECOUNT = """
       group by 1, 2, 3, 4;
     insert into tally_ages (age, dob, sex, n)
       select coalesce(age_years, -1),
-             case when age_years is null then coalesce(date_of_birth, '') else '' end,
+             case when age_years is null then coalesce(date(date_of_birth), '') else '' end,
              coalesce(sex, ''), count(*) from people where deleted = 0 group by 1, 2, 3;
     insert into tally_hours (hour, households, people)
       select hour, sum(households), sum(people) from (
@@ -88,6 +93,18 @@ RECOUNT = """
       select station, sum(n) from tally_cluster_stations where cluster_id in (
         select cluster_id from tally_cluster_stations where n > 0 group by 1 having count(*) > 1
       ) group by 1;
+    insert into tally_triage (category, waiting, n)
+      select e.category, (p.status = 'present' and e.category in ('immediate', 'delayed',
+             'minor', 'expectant') and coalesce(case when json_valid(e.referral) then
+             json_extract(e.referral, '$.status') end, 'waiting') = 'waiting'), count(*)
+      from triage e join people p on p.id = e.person_id where p.deleted = 0 and e.id = (
+        select id from triage where person_id = e.person_id order by at desc, id desc limit 1
+      ) group by 1, 2;
+    insert into tally_departures (dest, n)
+      select coalesce(e.destination_kind, ''), count(*) from movements e
+      join people p on p.id = e.person_id where p.deleted = 0 and p.status != 'present'
+      and e.id = (select id from movements where person_id = e.person_id
+                  order by at desc, id desc limit 1) group by 1;
     delete from tally_totals where name in ('unique_people', 'unique_households');
     insert into tally_totals (name, n) select 'unique_people', count(*) from tally_clusters
       where n > 0;
@@ -116,7 +133,7 @@ def _null(value: str) -> str | None:
     return value if value != "" else None
 
 
-def read(db: Database, age_group_sql: str) -> Parts:
+def read(db: Database, age_groups: tuple) -> Parts:
     """Return the figures' pieces from the tallies (milliseconds, whatever the size)."""
     groups = [
         (_null(r[0]), _null(r[1]), _null(r[2]), r[3])
@@ -124,11 +141,7 @@ def read(db: Database, age_group_sql: str) -> Parts:
             "select status, sex, dest, sum(n) from tally_people where n != 0 group by 1, 2, 3"
         )
     ]
-    ages = db.execute(
-        f"select {age_group_sql}, sex, sum(n) from (select case when age >= 0 then age else "
-        "cast((julianday('now') - julianday(nullif(dob, ''))) / 365.25 as integer) end age, "
-        "sex, n from tally_ages where n != 0) group by 1, 2"
-    ).fetchall()
+    ages = _ages(db, age_groups)
     kinds = db.execute(
         "select transport, dest, sum(n) from tally_households where n != 0 group by 1, 2"
     ).fetchall()
@@ -139,7 +152,7 @@ def read(db: Database, age_group_sql: str) -> Parts:
     arrived = [hour for hour, households, _people in hours if households]
     return Parts(
         groups=groups,
-        ages=[(label, _null(sex), n) for label, sex, n in ages],
+        ages=ages,
         households=sum(n for *_keys, n in kinds),
         by_transport=_sum((_null(t), n) for t, _d, n in kinds),
         by_destination=_sum((_null(d), n) for _t, d, n in kinds),
@@ -148,6 +161,28 @@ def read(db: Database, age_group_sql: str) -> Parts:
         latest=arrived[-1] if arrived else None,
         earliest=arrived[0] if arrived else None,
     )
+
+
+def _ages(db: Database, age_groups: tuple) -> list[tuple]:
+    """Return people by (age group, sex): ages in years as given, else from the birth date.
+
+    A birth date's age group is a range of dates (born on or before the day one turned
+    ``low``, after the day one turned ``high + 1``), found along the tally's key order: no
+    date arithmetic per row, however many birth dates there are.
+    """
+    years = {k for _label, low, high in age_groups for k in (low, high + 1)}
+    cutoff = {k: db.execute("select date(julianday('now') - 365.25 * ?)", [k]).fetchone()[0]
+              for k in years}  # fmt: skip
+    by_age = " ".join(f"when age between {low} and {high} then '{label}'"
+                      for label, low, high in age_groups)  # fmt: skip
+    by_date = " ".join(f"when dob <= '{cutoff[low]}' and dob > '{cutoff[high + 1]}' "
+                       f"then '{label}'" for label, low, high in age_groups)  # fmt: skip
+    rows = db.execute(
+        f"select case when age >= 0 then case {by_age} else 'unknown' end "
+        f"when dob = '' then 'unknown' else case {by_date} else 'unknown' end end, sex, sum(n) "
+        "from tally_ages where n != 0 group by 1, 2"
+    )
+    return [(label, _null(sex), n) for label, sex, n in rows]
 
 
 def _sum(pairs) -> dict:
@@ -172,6 +207,16 @@ def statuses(db: Database) -> dict[str, int]:
     """Return non-deleted people by status (all of them, whatever the period asked)."""
     sql = "select status, sum(n) from tally_people group by 1 having sum(n) != 0"
     return dict(db.execute(sql).fetchall())
+
+
+def triage(db: Database) -> list[tuple]:
+    """Return (latest triage category, waiting for care or not, people)."""
+    return db.execute("select category, waiting, n from tally_triage where n != 0").fetchall()
+
+
+def departures(db: Database) -> dict[str, int]:
+    """Return people away by the destination of their latest movement ('' for none given)."""
+    return dict(db.execute("select dest, n from tally_departures where n != 0").fetchall())
 
 
 def total(db: Database, name: str) -> int:

@@ -8,7 +8,7 @@ import sys
 
 import httpx
 
-from fieldreg import create_app, movements, records, stats, subject, syncing, tallies
+from fieldreg import create_app, medical, movements, records, stats, subject, syncing, tallies
 from fieldreg.db import connect, prepare, write
 from fieldreg.migrations import migrations
 from fieldreg.schemas.records import HouseholdSchema, HouseholdUpdateSchema, PersonUpdateSchema
@@ -47,10 +47,17 @@ def busy_day(db) -> None:
     correct(db, first["members"][1]["code"], {"sex": "unknown", "age_years": 61})
     correct(db, second["code"], {"destination": {"kind": "host_family"}}, household=True)
     correct(db, first["code"], {"arrival": {"at": "2026-11-19T23:00:00"}}, household=True)
-    movements.move_household(db, first["code"], {"kind": "departed"}, "t")
-    movements.move_person(db, first["members"][0]["code"], {"kind": "returned"}, "t")
-    movements.move_person(db, second["members"][0]["code"], {"kind": "transferred"}, "t")
-    subject.erase_person(db, second["members"][1]["code"], "t")
+    head, lina, rami = first["members"][0], second["members"][0], second["members"][1]
+    medical.record_triage(db, head["code"], {"category": "immediate"}, "m")
+    medical.record_triage(db, head["code"], {"category": "minor"}, "m")  # re-triage: latest
+    sent = {"category": "delayed", "referral": {"status": "transferred"}}
+    medical.record_triage(db, lina["code"], sent, "m")
+    medical.record_triage(db, rami["code"], {"category": "immediate"}, "m")
+    away = {"kind": "departed", "destination": {"kind": "host_family"}}
+    movements.move_household(db, first["code"], away, "t")
+    movements.move_person(db, head["code"], {"kind": "returned"}, "t")
+    movements.move_person(db, lina["code"], {"kind": "transferred"}, "t")
+    subject.erase_person(db, rami["code"], "t")  # with his triage
 
 
 def test_tallies_follow_every_write_and_equal_a_recount(db):
@@ -66,6 +73,11 @@ def test_tallies_follow_every_write_and_equal_a_recount(db):
     hours = {row["hour"]: row["people"] for row in tallied["arrivals_per_hour"]}
     assert (hours["2026-11-20T08"], hours["2026-11-20T09"], hours["2026-11-21T07"]) == (0, 1, 3)
     assert tallies.total(db, "people_deleted") == 1
+    triage = tallied["triage"]
+    assert (triage["by_category"]["minor"], triage["by_category"]["delayed"]) == (1, 1)
+    assert (triage["total"], triage["waiting"]) == (2, 1), "Lina's referral is not waiting"
+    assert tallied["departures_by_destination"] == {"host_family": 2, "hospital": 1}
+    assert tallied["presence"] == {"present": 4, "departed": 2, "transferred": 1}
     assert tallies.recount(db) == [], "the triggers kept every tally equal to a recount"
 
 
