@@ -2,8 +2,9 @@
 
 A data folder is filled with a generated population through the real domain operation
 (bench/seed.py), then multiplied by SQL (each copy a station of its own, the same people
-registered again: dedup clusters link each copy to its original); tallies follow by their
-triggers as they would in the field. Then, medians of several runs:
+registered again: dedup clusters link each copy to its original), with a third of them
+departed and one in twenty triaged; tallies follow by their triggers as in the field.
+Then, medians of several runs:
 
 - the figures from the tallies (station and HQ), and the same counted from the records
   (what every refresh cost before the tallies, kept for a period's report);
@@ -39,8 +40,18 @@ def fill(data: Path, people: int, copies: int) -> int:
     print(f"seeded {made['people']} people in {made['households']} households "
           f"({time.perf_counter() - began:.0f} s)", flush=True)  # fmt: skip
     db = connect(data / "fieldreg.db")
-    with write(db):  # half the households agreed to share (what PFIF exports)
+    with write(db):  # half the households share (PFIF); a third left; one in 20 triaged
         db.execute("update households set consent_share = 1 where rowid % 2 = 0")
+        db.execute(
+            "insert into movements (id, household_id, person_id, kind, destination_kind, at) "
+            "select 'm-' || id, household_id, id, 'departed', 'camp', created_at from people "
+            "where rowid % 3 = 0"
+        )
+        db.execute("update people set status = 'departed' where rowid % 3 = 0")
+        db.execute(
+            "insert into triage (id, person_id, category, at) select 't-' || id, id, "
+            "'delayed', created_at from people where rowid % 20 = 0"
+        )
     db.close()
     if copies:
         began = time.perf_counter()
