@@ -230,6 +230,10 @@ def _m120_person_share(row: str, sign: str, when: str) -> str:
                   else '' end,
              coalesce({row}.sex, ''), {sign} where {when}
       on conflict do update set n = n + excluded.n;
+    insert into tally_birth_years (year, sex, n)
+      select substr(date({row}.date_of_birth), 1, 4), coalesce({row}.sex, ''), {sign}
+      where {when} and {row}.age_years is null and date({row}.date_of_birth) is not null
+      on conflict do update set n = n + excluded.n;
     insert into tally_hours (hour, households, people)
       select coalesce(substr(h.arrived_at, 1, 13), ''), 0, {sign}
       from (select 1) left join households h on h.id = {row}.household_id where {when}
@@ -286,6 +290,9 @@ M120_FILL = """
       select coalesce(age_years, -1),
              case when age_years is null then coalesce(date(date_of_birth), '') else '' end,
              coalesce(sex, ''), count(*) from people where deleted = 0 group by 1, 2, 3;
+    insert into tally_birth_years (year, sex, n)
+      select substr(date(date_of_birth), 1, 4), coalesce(sex, ''), count(*) from people
+      where deleted = 0 and age_years is null and date(date_of_birth) is not null group by 1, 2;
     insert into tally_hours (hour, households, people)
       select hour, sum(households), sum(people) from (
         select coalesce(substr(arrived_at, 1, 13), '') hour, 1 households, 0 people
@@ -324,6 +331,9 @@ def m120_tallies(db):
         create table tally_ages (
             age integer not null, dob text not null, sex text not null, n integer not null,
             primary key (age, dob, sex)
+        ) without rowid;
+        create table tally_birth_years (
+            year text not null, sex text not null, n integer not null, primary key (year, sex)
         ) without rowid;
         create table tally_hours (
             hour text primary key, households integer not null, people integer not null

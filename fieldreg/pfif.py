@@ -11,16 +11,15 @@ is written as it is read (``chunks``), a thousand people at a time.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterator
-from xml.sax.saxutils import XMLGenerator
-from xml.sax.xmlreader import AttributesNSImpl
+from xml.sax.saxutils import escape
 
 from sqlite_utils import Database
 
 from fieldreg import clusters
 from fieldreg.db import setting
 from fieldreg.errors import Conflict
+from fieldreg.streams import UNWRITABLE
 
 NS = "http://zesty.ca/pfif/1.4"
 SEXES = {"female": "female", "male": "male"}
@@ -79,31 +78,14 @@ def _chunks(db: Database, progress) -> Iterator[bytes]:
     station = setting(db, "station_code") or "XXX"
     domain = f"{station.lower()}.fieldreg"
     source = f"FieldReg {station} {setting(db, 'station_name') or ''}".strip()
-    out = io.StringIO()
-    xml = XMLGenerator(out, encoding="utf-8", short_empty_elements=True)
-    xml.startDocument()
-    xml.startPrefixMapping("pfif", NS)
-    xml.startElementNS((NS, "pfif"), "pfif", AttributesNSImpl({}, {}))
+    yield f'<?xml version="1.0" encoding="utf-8"?>\n<pfif:pfif xmlns:pfif="{NS}">'.encode()
     for batch in _batches(db.query(PEOPLE_SQL)):
         links = _links(db, [row["id"] for row in batch])
-        for row in batch:
-            _person(xml, row, domain, source, links.get(row["id"]))
+        text = "".join(_person(row, domain, source, links.get(row["id"])) for row in batch)
         if progress is not None:
             progress.done += len(batch)
-        yield _take(out)
-    xml.ignorableWhitespace("\n")
-    xml.endElementNS((NS, "pfif"), "pfif")
-    xml.endPrefixMapping("pfif")
-    xml.endDocument()
-    yield _take(out) + b"\n"
-
-
-def _take(out: io.StringIO) -> bytes:
-    """Return what was written since the last take."""
-    text = out.getvalue()
-    out.seek(0)
-    out.truncate()
-    return text.encode("utf-8")
+        yield text.encode("utf-8")
+    yield b"\n</pfif:pfif>\n"
 
 
 def _batches(rows: Iterator[dict]) -> Iterator[list[dict]]:
@@ -144,20 +126,16 @@ def _consenting(db: Database, ids: list[str]) -> set[str]:
     return kept
 
 
-def _element(xml: XMLGenerator, name: str, fields: dict, order: tuple, depth: int) -> None:
-    """Write one element with its fields (those with a value), in PFIF's order."""
-    pad = "\n" + "  " * depth
-    for key in order:
-        value = fields.get(key)
-        if value in (None, ""):
-            continue
-        xml.ignorableWhitespace(pad + "  ")
-        xml.startElementNS((NS, key), key, AttributesNSImpl({}, {}))
-        xml.characters(str(value))
-        xml.endElementNS((NS, key), key)
+def _element(fields: dict, order: tuple, pad: str) -> str:
+    """Write an element's fields (those with a value), in PFIF's order, escaped."""
+    return "".join(
+        f"{pad}<pfif:{key}>{escape(UNWRITABLE.sub('', str(fields[key])))}</pfif:{key}>"
+        for key in order
+        if fields.get(key) not in (None, "")
+    )
 
 
-def _person(xml: XMLGenerator, row: dict, domain: str, source: str, link: str | None) -> None:
+def _person(row: dict, domain: str, source: str, link: str | None) -> str:
     """Write one person record and its note, fields in the order PFIF 1.4 defines."""
     record_id = f"{domain}/person.{row['id']}"
     full = " ".join(
@@ -184,13 +162,8 @@ def _person(xml: XMLGenerator, row: dict, domain: str, source: str, link: str | 
         "last_known_location": where or source,
         "text": f"Registered at {source} ({row['status']}).",
     }  # fmt: skip
-    xml.ignorableWhitespace("\n  ")
-    xml.startElementNS((NS, "person"), "person", AttributesNSImpl({}, {}))
-    _element(xml, "person", person, PERSON_FIELDS, 1)
-    xml.ignorableWhitespace("\n    ")
-    xml.startElementNS((NS, "note"), "note", AttributesNSImpl({}, {}))
-    _element(xml, "note", note, NOTE_FIELDS, 2)
-    xml.ignorableWhitespace("\n    ")
-    xml.endElementNS((NS, "note"), "note")
-    xml.ignorableWhitespace("\n  ")
-    xml.endElementNS((NS, "person"), "person")
+    return (
+        f"\n  <pfif:person>{_element(person, PERSON_FIELDS, chr(10) + '    ')}"
+        f"\n    <pfif:note>{_element(note, NOTE_FIELDS, chr(10) + '      ')}"
+        "\n    </pfif:note>\n  </pfif:person>"
+    )

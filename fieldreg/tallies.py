@@ -8,6 +8,7 @@ can never be ahead of or behind the records:
 
     tally_people           non-deleted people by station, status, sex, destination (if away)
     tally_ages             non-deleted people by age in years (or date of birth) and sex
+    tally_birth_years      those known by a valid birth date, by year of birth and sex
     tally_hours            non-deleted households and people by hour of arrival
     tally_households       non-deleted households by station, transport, destination
     tally_vulnerabilities  flags on non-deleted people and households
@@ -27,6 +28,7 @@ An empty string in a key stands for NULL. ``recount`` rebuilds every tally from 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
@@ -36,6 +38,7 @@ from fieldreg.db import write
 TABLES = {
     "tally_people": ("station", "status", "sex", "dest"),
     "tally_ages": ("age", "dob", "sex"),
+    "tally_birth_years": ("year", "sex"),
     "tally_hours": ("hour",),
     "tally_households": ("station", "transport", "dest"),
     "tally_vulnerabilities": ("name",),
@@ -59,6 +62,9 @@ RECOUNT = """
       select coalesce(age_years, -1),
              case when age_years is null then coalesce(date(date_of_birth), '') else '' end,
              coalesce(sex, ''), count(*) from people where deleted = 0 group by 1, 2, 3;
+    insert into tally_birth_years (year, sex, n)
+      select substr(date(date_of_birth), 1, 4), coalesce(sex, ''), count(*) from people
+      where deleted = 0 and age_years is null and date(date_of_birth) is not null group by 1, 2;
     insert into tally_hours (hour, households, people)
       select hour, sum(households), sum(people) from (
         select coalesce(substr(arrived_at, 1, 13), '') hour, 1 households, 0 people
@@ -166,23 +172,49 @@ def read(db: Database, age_groups: tuple) -> Parts:
 def _ages(db: Database, age_groups: tuple) -> list[tuple]:
     """Return people by (age group, sex): ages in years as given, else from the birth date.
 
-    A birth date's age group is a range of dates (born on or before the day one turned
-    ``low``, after the day one turned ``high + 1``), found along the tally's key order: no
-    date arithmetic per row, however many birth dates there are.
+    One is at least k years old if born on or before the day k years ago (the cutoff): those
+    born in earlier years (a sum over tally_birth_years) and those born in the cutoff's year
+    up to it (a range of at most a year of tally_ages' keys). No date arithmetic per row: the
+    cost stays flat however many birth dates there are.
     """
-    years = {k for _label, low, high in age_groups for k in (low, high + 1)}
-    cutoff = {k: db.execute("select date(julianday('now') - 365.25 * ?)", [k]).fetchone()[0]
-              for k in years}  # fmt: skip
-    by_age = " ".join(f"when age between {low} and {high} then '{label}'"
-                      for label, low, high in age_groups)  # fmt: skip
-    by_date = " ".join(f"when dob <= '{cutoff[low]}' and dob > '{cutoff[high + 1]}' "
-                       f"then '{label}'" for label, low, high in age_groups)  # fmt: skip
-    rows = db.execute(
-        f"select case when age >= 0 then case {by_age} else 'unknown' end "
-        f"when dob = '' then 'unknown' else case {by_date} else 'unknown' end end, sex, sum(n) "
-        "from tally_ages where n != 0 group by 1, 2"
+    counts: Counter = Counter()
+    for age, sex, n in db.execute(
+        "select age, sex, sum(n) from tally_ages where age >= 0 and n != 0 group by 1, 2"
+    ):
+        label = next((g for g, low, high in age_groups if low <= age <= high), "unknown")
+        counts[label, sex] += n
+    at_least = {k: _born_by(db, k) for _g, low, high in age_groups for k in (low, high + 1)}
+    dated: Counter = Counter()
+    for label, low, high in age_groups:
+        for sex in set(at_least[low]) | set(at_least[high + 1]):
+            dated[label, sex] += at_least[low][sex] - at_least[high + 1][sex]
+    known = Counter(dict(db.execute("select sex, sum(n) from tally_birth_years group by 1")))
+    # Birth dates in the future, more than 200 years ago, or unreadable: age unknown.
+    known.update(dict(db.execute(
+        "select sex, sum(n) from tally_ages where age = -1 and dob = '' group by 1")))  # fmt: skip
+    for sex, n in known.items():
+        dated["unknown", sex] += n - sum(dated[g, sex] for g, _low, _high in age_groups)
+    counts.update(dated)
+    return [(label, _null(sex), n) for (label, sex), n in counts.items() if n]
+
+
+def _born_by(db: Database, years: int) -> Counter:
+    """Return, by sex, the people known by birth date who are at least ``years`` old."""
+    # Ages are whole years cut toward zero, as the count from the records has them: a birth
+    # date less than a year ahead makes age 0.
+    back = 365.25 * years if years else -365.25
+    cutoff = db.execute("select date(julianday('now') - ?)", [back]).fetchone()[0]
+    found = Counter(
+        dict(
+            db.execute(
+                "select sex, sum(n) from tally_birth_years where year < ? group by 1", [cutoff[:4]]
+            )
+        )
     )
-    return [(label, _null(sex), n) for label, sex, n in rows]
+    found.update(dict(db.execute(
+        "select sex, sum(n) from tally_ages where age = -1 and dob >= ? and dob <= ? group by 1",
+        [cutoff[:4] + "-01-01", cutoff])))  # fmt: skip
+    return found
 
 
 def _sum(pairs) -> dict:

@@ -143,3 +143,26 @@ def test_recount_command_in_a_fresh_process(data_dir, db):
     assert done.returncode == 0, done.stderr
     assert "tally_hours" in done.stdout
     assert tallies.recount(db) == []
+
+
+def test_ages_from_birth_dates_match_a_count_on_every_boundary(db):
+    """Birth dates the day before, on and after each age group's edge, in the future, unreadable."""
+    dates = ["2999-01-01", "not a date", "1700-01-01", ""]
+    for years in (0, 5, 12, 18, 60, 201):
+        day = db.execute("select date(julianday('now') - 365.25 * ?)", [years]).fetchone()[0]
+        for shift in (-1, 0, 1):
+            dates.append(db.execute("select date(?, ? || ' days')", [day, shift]).fetchone()[0])
+    now = "2026-11-25T10:00:00+00:00"
+    with write(db):
+        db.execute("insert into households (id, code, station, created_at, updated_at, "
+                   "arrived_at) values ('h', 'h', 'T3S', ?, ?, ?)", [now, now, now])  # fmt: skip
+        for n, born in enumerate(dates):
+            db.execute(
+                "insert into people (id, code, household_id, position, sex, date_of_birth, "
+                "created_at, updated_at) values (?, ?, 'h', ?, ?, ?, ?, ?)",
+                [f"p{n}", f"p{n}", n, ("female", "male", None)[n % 3], born or None, now, now],
+            )
+    tallied = stats.station_stats(db)["by_age_group"]
+    assert tallied == stats.station_stats(db, EVERYTHING)["by_age_group"]
+    assert sum(sum(row.values()) for row in tallied.values()) == len(dates)
+    assert sum(tallied["unknown"].values()) >= 4
