@@ -16,11 +16,10 @@ LANGUAGES = i18n.LANGUAGES
 
 
 def _secret_key(data_dir: Path) -> str:
-    """Read the data folder's secret key, creating it on first start."""
+    """Read the data folder's secret key, creating it (owner only) on first start."""
     path = data_dir / "secret.key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        keyring.write_private(path, secrets.token_hex(32).encode())
     return path.read_text().strip()
 
 
@@ -41,10 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("FIELDREG")
     if test_config:
         app.config.from_mapping(test_config)
-    data_dir = Path(app.config["DATA"]).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = keyring.make_folder(Path(app.config["DATA"]).resolve())
     app.config["DATABASE"] = str(data_dir / db.DB_NAME)
     # A locked station (no passphrase yet) starts anyway and serves only its unlock page.
+    db.unlock_inherited_from_environment(data_dir)
     if keyring.is_unlocked(data_dir):
         db.prepare(data_dir)
         app.config["_prepared"] = True

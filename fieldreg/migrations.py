@@ -212,6 +212,12 @@ def m002_arrival_index(db):
     db.execute("create index if not exists households_arrived on households(arrived_at)")
 
 
+@migrations()
+def m080_audit_address(db):
+    """Record each audit entry's connection address apart from the client's device label."""
+    db.execute("alter table audit add column address text")
+
+
 # The running figures (issue 15). Each statement below adds one row's share to a tally
 # (sign +1) or takes it away (-1); triggers run them in the transaction of the write itself,
 # whichever code wrote it (a registration, a movement, sync's apply, a restore's renumbering).
