@@ -142,7 +142,8 @@ def _people(db: Database, _kind: str) -> tuple[list[str], Iterator[dict]]:
     rows = db.query(
         "select p.*, h.code as household_code, h.station, h.arrived_at, h.origin_district, "
         "h.destination_kind, h.destination_name from households h "
-        "join people p on p.household_id = h.id where p.deleted = 0 "
+        # CROSS JOIN keeps households outside: rows come in index order, never sorted in memory
+        "cross join people p on p.household_id = h.id where p.deleted = 0 "
         "order by h.rowid, p.position"
     )
     return list(PERSON_COLUMNS), _with_clusters(db, rows)

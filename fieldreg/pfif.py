@@ -37,7 +37,7 @@ NOTE_FIELDS = (
 PEOPLE_SQL = (
     "select p.*, h.station, h.origin_district, h.origin_neighbourhood, h.destination_kind, "
     "h.destination_name, h.destination_place, h.arrived_at from households h "
-    "join people p on p.household_id = h.id "
+    "cross join people p on p.household_id = h.id "
     "where p.deleted = 0 and h.deleted = 0 and h.consent_share = 1 order by h.rowid, p.position"
 )
 BATCH = 1000
