@@ -73,10 +73,11 @@ def _splits(db: Database, inside: Counter) -> int:
     return extra
 
 
-def summarise(db: Database) -> dict:
-    """Work out the bounds from the stored clusters and review queue, and store them."""
+def summarise(db: Database, found: tuple[int, int, int] | None = None) -> dict:
+    """Store the bounds: ``found`` (merged, splits, undecided) if the engine worked them out,
+    else worked out from the stored clusters and review queue."""
     with write(db):
-        merged, splits, undecided = bounds(db)
+        merged, splits, undecided = found or bounds(db)
         row = {
             "id": 1, "merged": merged, "splits": splits, "undecided": undecided,
             "people_deleted": tallies.total(db, "people_deleted"),
