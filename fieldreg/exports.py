@@ -33,6 +33,7 @@ HOUSEHOLD_COLUMNS = {
     "arrived_at": "#date+arrival",
     "transport": "#indicator+transport",
     "vehicle_ref": "#meta+vehicle",
+    "arrival_vehicle_id": "#meta+vehicle+id",
     "origin_district": "#adm2+origin+name",
     "origin_neighbourhood": "#loc+origin+name",
     "destination_kind": "#loc+destination+type",
@@ -225,23 +226,29 @@ def _cell(value) -> str | int | float:
     return value
 
 
-def _lines(kind: str, columns: list[str], rows: Iterable[dict], hxl: bool) -> Iterable[list]:
-    """Yield the header, the optional HXL row, then the rows as lists of cells."""
+def _lines(
+    kind: str, columns: list[str], rows: Iterable[dict], hxl: bool, tags: list[str] | None = None
+) -> Iterable[list]:
+    """Yield the header, the optional HXL row (``tags``, else the kind's), then the rows."""
     yield columns
     if hxl:
-        yield hashtags(kind, columns)
+        yield tags or hashtags(kind, columns)
     for row in rows:
         yield [_cell(row.get(col)) for col in columns]
 
 
-def to_csv(kind: str, columns: list[str], rows: Iterable[dict], hxl: bool = False) -> bytes:
+def to_csv(
+    kind: str, columns: list[str], rows: Iterable[dict], hxl: bool = False, tags: list | None = None
+) -> bytes:
     """Write an export as CSV (UTF-8 with a BOM, so spreadsheet programs read Arabic)."""
-    return b"".join(streams.csv_chunks(_safe_lines(kind, columns, rows, hxl)))
+    return b"".join(streams.csv_chunks(_safe_lines(kind, columns, rows, hxl, tags)))
 
 
-def _safe_lines(kind: str, columns: list[str], rows: Iterable[dict], hxl: bool) -> Iterator[list]:
+def _safe_lines(
+    kind: str, columns: list[str], rows: Iterable[dict], hxl: bool, tags: list | None = None
+) -> Iterator[list]:
     """Yield the lines of an export with every cell formula-safe."""
-    for line in _lines(kind, columns, rows, hxl):
+    for line in _lines(kind, columns, rows, hxl, tags):
         yield [_safe(cell) for cell in line]
 
 
@@ -252,9 +259,14 @@ def _safe(cell):
     return cell
 
 
-def to_xlsx(sheets: dict[str, tuple[list[str], Iterable[dict]]], hxl: bool = False) -> bytes:
-    """Write exports as one XLSX workbook, a sheet per kind."""
-    lines = {kind: _safe_lines(kind, *table_, hxl) for kind, table_ in sheets.items()}
+def to_xlsx(
+    sheets: dict[str, tuple[list[str], Iterable[dict]]], hxl: bool = False, tags: dict | None = None
+) -> bytes:
+    """Write exports as one XLSX workbook, a sheet per kind (``tags``: HXL row per sheet)."""
+    lines = {
+        kind: _safe_lines(kind, columns, rows, hxl, (tags or {}).get(kind))
+        for kind, (columns, rows) in sheets.items()
+    }
     return b"".join(streams.xlsx_chunks(lines))
 
 
