@@ -118,7 +118,6 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
     groups = parts.groups
     people = sum(n for *_keys, n in groups)
     by_status = _tally((status, n) for status, _sex, _dest, n in groups)
-    departed = ((dest, n) for status, _sex, dest, n in groups if status != "present")
     return {
         "station": setting(db, "station_code"),
         "station_name": setting(db, "station_name") or "",
@@ -130,7 +129,11 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
         "present": by_status.get("present", 0),
         "departed": people - by_status.get("present", 0),
         "by_status": by_status,
-        "departed_by_destination": _tally(departed),
+        "departed_by_destination": (
+            departed_by_destination(db, period)
+            if period.since or period.until
+            else _departed_tallied(db, people - by_status.get("present", 0))
+        ),
         "by_sex": _tally((sex, n) for _status, sex, _dest, n in groups),
         "by_age_group": _sadd(parts.ages),
         "by_transport": _tally(parts.by_transport.items()),
@@ -162,8 +165,8 @@ def _counted(db: Database, period: Period) -> tallies.Parts:
         params,
     ).fetchall()
     return tallies.Parts(
-        groups=[(status, sex, dest, n) for status, sex, dest, _age, n in groups],
-        ages=[(age, sex, n) for _status, sex, _dest, age, n in groups],
+        groups=[(status, sex, None, n) for status, sex, _age, n in groups],
+        ages=[(age, sex, n) for _status, sex, age, n in groups],
         households=sum(n for *_keys, n in kinds),
         by_transport=tallies._sum((t, n) for t, _d, n in kinds),
         by_destination=tallies._sum((d, n) for _t, d, n in kinds),
@@ -174,25 +177,49 @@ def _counted(db: Database, period: Period) -> tallies.Parts:
     )
 
 
-def _people_groups(db: Database, period: Period) -> list[tuple]:
-    """Count people by (status, sex, household destination, age group) in one pass.
-
-    Only people who left need their household (for its destination): the others are counted
-    without the join, which is most of the cost on a station of tens of thousands.
-    """
+def _in_period(period: Period) -> tuple[str, list[str]]:
+    """Return a condition on ``p`` (people) for arrivals in the period, and its parameters."""
     cond, params = period.where()
-    people = "from people p where p.deleted = 0"
-    if cond:  # a period is a condition on the household's arrival
-        people += f" and p.household_id in (select h.id from households h where 1{cond})"
+    if not cond:
+        return "", []
+    return f" and p.household_id in (select h.id from households h where 1{cond})", params
+
+
+def _people_groups(db: Database, period: Period) -> list[tuple]:
+    """Count people by (status, sex, age group) in one pass."""
+    cond, params = _in_period(period)
     sql = (
-        f"select status, sex, null, {AGE_GROUP_SQL}, count(*) from ("
-        f"select p.status, p.sex, {AGE_SQL} as age {people} and p.status = 'present'"
-        ") group by 1, 2, 4 union all "
-        f"select status, sex, dest, {AGE_GROUP_SQL}, count(*) from ("
-        f"select p.status, p.sex, h.destination_kind dest, {AGE_SQL} as age {PEOPLE}{cond} "
-        "and p.status != 'present') group by 1, 2, 3, 4"
+        f"select status, sex, {AGE_GROUP_SQL}, count(*) from ("
+        f"select p.status, p.sex, {AGE_SQL} as age from people p where p.deleted = 0{cond}"
+        ") group by 1, 2, 3"
     )
-    return db.execute(sql, params + params).fetchall()
+    return db.execute(sql, params).fetchall()
+
+
+def departed_by_destination(db: Database, period: Period) -> dict[str, int]:
+    """Count the people away by where they actually went: the kind of their latest movement.
+
+    Not the destination given at registration (issue 14): a person sent to hospital counts
+    under hospital, and someone marked away with no movement recorded under unknown.
+    """
+    cond, params = _in_period(period)
+    sql = (
+        "select coalesce((select m.destination_kind from movements m where m.person_id = p.id "
+        "order by m.at desc, m.id desc limit 1), 'unknown') k, count(*) n "
+        f"from people p where p.deleted = 0 and p.status != 'present'{cond} group by 1"
+    )
+    return _tally(db.execute(sql, params).fetchall())
+
+
+def _departed_tallied(db: Database, away: int) -> dict[str, int]:
+    """Count the people away by their latest movement's kind, from the running figures.
+
+    The same figure as ``departed_by_destination``: someone away with no movement recorded
+    counts under unknown.
+    """
+    moved = tallies.departures(db)
+    unknown = away - sum(moved.values())
+    return _tally([*moved.items(), ("unknown", unknown)])
 
 
 def _tally(pairs) -> dict[str, int]:

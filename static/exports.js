@@ -26,8 +26,8 @@
         bar.max = Math.max(state.total, 1);
         bar.value = state.done;
         text.textContent = state.finished
-          ? finished.replace("TOTAL", grouped(state.total))
-          : rows.replace("DONE", grouped(state.done)).replace("TOTAL", grouped(state.total));
+          ? finished.replace("%2", grouped(state.total))
+          : rows.replace("%1", grouped(state.done)).replace("%2", grouped(state.total));
         if (state.finished) { clearInterval(timer); timer = null; }
       })
       .catch(function () { /* a missed poll: the next one catches up */ });

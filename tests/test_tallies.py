@@ -68,7 +68,7 @@ def test_tallies_follow_every_write_and_equal_a_recount(db):
     assert tallied == counted
     assert tallied["people"] == 7 and tallied["departed"] == 3
     assert tallied["by_destination"] == {"camp": 2, "host_family": 1}
-    assert tallied["departed_by_destination"] == {"camp": 2, "host_family": 1}
+    assert tallied["departed_by_destination"] == {"host_family": 2, "hospital": 1}
     assert tallied["by_age_group"]["60+"] == {"unknown": 1}
     hours = {row["hour"]: row["people"] for row in tallied["arrivals_per_hour"]}
     assert (hours["2026-11-20T08"], hours["2026-11-20T09"], hours["2026-11-21T07"]) == (0, 1, 3)
