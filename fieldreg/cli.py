@@ -457,6 +457,17 @@ def purge(obj: Context, days: int | None) -> None:
     click.echo(f"{count} people erased (closed for more than {days} days).")
 
 
+@cli.command()
+@click.pass_obj
+def recount(obj: Context) -> None:
+    """Rebuild the running figures (dashboard tallies) from the records; say what had drifted."""
+    from fieldreg import tallies
+
+    drifted = tallies.recount(obj.open())
+    said = f"had drifted: {', '.join(drifted)}" if drifted else "all equal"
+    click.echo(f"Recounted; {said}.")
+
+
 @cli.command("export")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "xlsx", "pfif"]), default="csv", show_default=True
@@ -487,9 +498,20 @@ def export_cmd(
     """Export people (or households, triage, movements) as CSV, XLSX or PFIF 1.4 XML to OUT."""
     from fieldreg import exports
 
-    body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli", medical=medical)
-    exports.write_file(out, body)
-    click.echo(f"Wrote {out} ({len(body)} bytes).")
+    progress, chunks = exports.stream(
+        obj.open(), fmt, kind, hxl, partner, actor="cli", medical=medical
+    )
+    label = f"Exporting {progress.total} rows"
+    with click.progressbar(length=max(progress.total, 1), label=label, file=sys.stderr) as bar:
+        size = exports.write_chunks(out, _moving(chunks, progress, bar))
+    click.echo(f"Wrote {out} ({size} bytes, {progress.done} rows).")
+
+
+def _moving(chunks, progress, bar):
+    """Pass an export's chunks through, moving the progress bar to the rows written."""
+    for chunk in chunks:
+        yield chunk
+        bar.update(progress.done - bar.pos)
 
 
 @cli.group()

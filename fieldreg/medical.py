@@ -17,7 +17,7 @@ import json
 
 from sqlite_utils import Database
 
-from fieldreg import audit, committer, records, subject, tags
+from fieldreg import audit, committer, records, subject, tags, tallies
 from fieldreg.db import insert_row, write
 from fieldreg.schemas.medical import CATEGORIES, COLOURS
 from sync import changelog, tables
@@ -152,20 +152,13 @@ def current_referral(db: Database, person_id: str) -> dict | None:
 
 
 def counts(db: Database) -> dict:
-    """Return triage figures for the station's stats."""
+    """Return triage figures for the station's stats (running figures: fieldreg.tallies)."""
     by_category = {c: 0 for c in CATEGORIES}
     waiting = 0
-    for row in db.query(CURRENT_SQL):
-        if row["category"] not in by_category:
-            continue  # not a SALT category (arrived by sync around the form): not counted
-        by_category[row["category"]] += 1
-        referral = json.loads(row["referral"]) if row["referral"] else {}
-        if (
-            row["person_status"] == "present"
-            and row["category"] in QUEUED
-            and (referral.get("status") or OPEN_REFERRAL) == OPEN_REFERRAL
-        ):
-            waiting += 1
+    for category, wait, n in tallies.triage(db):
+        if category in by_category:  # a category this version does not know is not counted
+            by_category[category] += n
+            waiting += n if wait else 0
     flagged = sum(by_category.values())
     return {"by_category": by_category, "flagged": flagged, "total": flagged, "waiting": waiting}
 

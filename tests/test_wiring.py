@@ -32,7 +32,7 @@ print(json.dumps({
 WIRED = {
     "figures": ["convoys", "last_sync", "review_queue", "unique"],
     "parts": ["boarding", "dedup", "movements", "triage"],
-    "clusters": ["lookup"],
+    "clusters": ["lookup", "members"],
     "tables": [
         "convoy_scans", "convoys", "dedup_decisions", "households", "movements", "people",
         "triage", "vehicles",

@@ -281,6 +281,15 @@ class StatsSchema(Schema):
     unique = fields.Dict(allow_none=True)
     unique_people = fields.Integer(allow_none=True)
     unique_households = fields.Integer(allow_none=True)
+    unique_people_low = fields.Integer(
+        allow_none=True, metadata={"description": "unique people if every undecided pair is one"}
+    )
+    unique_people_high = fields.Integer(
+        allow_none=True, metadata={"description": "unique people if no undecided pair is one"}
+    )
+    undecided_pairs = fields.Integer(
+        allow_none=True, metadata={"description": "possible duplicates waiting for review"}
+    )
     stations = fields.List(fields.Dict())
     review_queue = fields.Dict(allow_none=True)
     convoys = fields.Dict(allow_none=True)
