@@ -447,6 +447,24 @@ def stations_list(obj: Context) -> None:
         )
 
 
+@stations.command("hand-over")
+@click.argument("code")
+@click.argument("station")
+@click.pass_obj
+def stations_hand_over(obj: Context, code: str, station: str) -> None:
+    """HQ: make STATION the owner of the household (and its members) or person CODE."""
+    from fieldreg import ownership
+
+    try:
+        done = ownership.hand_over(obj.open(), code, station, "cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(
+        f"{done['code']}: {done['records']} records now belong to {done['owner']} "
+        f"({done['handed']} handed over); it receives them whole at its next sync."
+    )
+
+
 @cli.command()
 @click.argument("credential")
 @click.pass_obj

@@ -2,7 +2,9 @@
 
 Resolving a conflict is a write like any other: choosing the losing value writes it again
 (recorded in the change log, so it syncs and wins everywhere); keeping the current value
-only closes the conflict here.
+only closes the conflict here. Either is a decision about the record, so only a role that
+may write that record may take it (``WRITE_PERMISSION``; checked by the page), and at a
+station only for records it owns (sync.authority).
 """
 
 from __future__ import annotations
@@ -54,6 +56,18 @@ def stations(db: Database) -> list[dict]:
             "select count(*) from sync_pending where site = ?", [row["code"]]
         ).fetchone()[0]
     return rows
+
+
+# The permission (fieldreg.access.PERMISSIONS) a role needs to write each synced record table.
+WRITE_PERMISSION = {"households": "household:update", "people": "household:update"}
+
+
+def write_permission(db: Database, conflict_id: int) -> str | None:
+    """Return the permission resolving a conflict needs (None: nobody may, here)."""
+    row = db.execute("select tbl from sync_conflicts where id = ?", [conflict_id]).fetchone()
+    if row is None:
+        raise NotFound("No such conflict.")
+    return WRITE_PERMISSION.get(row[0])
 
 
 def open_count(db: Database) -> int:

@@ -294,7 +294,7 @@ def person_clusters(db: Database) -> dict[str, str] | None:
 
 def register() -> None:
     """Contribute the decisions table to sync, unique counts to stats, clusters to exports."""
-    tables.register("dedup_decisions", "append")
+    tables.register("dedup_decisions", "append", hq_only=True, shared=tables.ALL)
     stats.provide("unique", unique)
     stats.provide("review_queue", open_reviews)
     clusters.provide(person_clusters)

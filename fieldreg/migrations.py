@@ -210,3 +210,30 @@ def m050_dedup(db):
 def m002_arrival_index(db):
     """Index households by arrival time: the dashboard's last 24 hours and period filters."""
     db.execute("create index if not exists households_arrived on households(arrived_at)")
+
+
+@migrations()
+def m090_sync_authority(db):
+    """Add record ownership handed over by HQ, triage ordered by clock, no bookkeeping conflicts.
+
+    ``record_owners`` holds only records whose ownership HQ handed to another station (the
+    rest belong to the site that created them). ``triage.hlc`` is the clock of the change that
+    recorded the entry. Conflicts opened on bookkeeping columns (``updated_at``) are closed.
+    """
+    db.executescript(
+        """
+        create table if not exists record_owners (
+            id text primary key, tbl text not null, owner text not null, previous text,
+            at text not null, actor text
+        );
+        alter table triage add column hlc text;
+        update triage set hlc = (
+            select c.hlc from changes c
+            where c.tbl = 'triage' and c.record_id = triage.id and c.op = 'append' limit 1
+        );
+        create index if not exists triage_person_hlc on triage(person_id, hlc);
+        update sync_conflicts set resolved_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'),
+            resolution = 'bookkeeping'
+        where field in ('created_at', 'updated_at') and resolved_at is null;
+        """
+    )

@@ -15,11 +15,25 @@ from typing import Any
 import httpx
 from sqlite_utils import Database
 
-from fieldreg import codes, dedup, search_index, stats
+from fieldreg import codes, config, dedup, search_index, stats
 from fieldreg.db import set_setting, setting, write
-from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound
-from sync import apply, bundle, changelog, client, keys, names, protocol
+from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound, Refused
+from sync import (
+    apply,
+    authority,
+    bundle,
+    changelog,
+    client,
+    hlc,
+    keys,
+    names,
+    need_to_know,
+    protocol,
+    repair,
+)
 from sync.client import advance, credential, get, put, stamp
+
+log = logging.getLogger(__name__)
 
 
 def after_apply(db: Database, result: apply.Result) -> None:
@@ -137,25 +151,50 @@ def authenticate(db: Database, header: str | None) -> str | None:
     return code
 
 
-def receive(db: Database, station: str, changes: list, path: str) -> dict:
-    """Apply a station's batch in one transaction; return HQ's signed ack."""
+def max_ahead_ms(hours: float | None = None) -> int:
+    """Return how far ahead of HQ's clock a change may be stamped, in milliseconds."""
+    hours = config.from_env("SYNC_MAX_AHEAD_HOURS") if hours is None else hours
+    return int(float(hours) * 3_600_000)
+
+
+def receive(
+    db: Database, station: str, changes: list, path: str, max_ahead_hours: float | None = None
+) -> dict:
+    """Apply a station's batch in one transaction; return HQ's signed ack (or refuse it all)."""
     try:
         with write(db):
-            ack = protocol.receive(db, station, changes, after_apply)
+            ack = protocol.receive(db, station, changes, after_apply, max_ahead_ms(max_ahead_hours))
             db.execute(
                 "update sync_stations set last_sync_at = ?, last_path = ?, "
                 "received = received + ?, last_error = null where code = ?",
                 [stamp(), path, ack["applied"], station],
             )
             signed = protocol.sign_ack(ack, hq_keys(db)["sign"])
-    except (protocol.ProtocolError, apply.Refused) as exc:
+    except (protocol.ProtocolError, apply.Refused, authority.NotOwner) as exc:
         _note_error(db, station, str(exc))
-        if isinstance(exc, protocol.ProtocolError):
-            raise Forbidden(str(exc)) from None
-        raise DomainError(f"The batch was refused: {exc}.", code="batch_refused") from None
+        log.warning("sync batch from station %s refused (%s): %s", station, path, exc)
+        raise _refusal(exc, path) from None
     if ack["applied"]:
         _dedup_new(db)
     return signed
+
+
+def _refusal(exc: Exception, path: str) -> DomainError:
+    """Return the domain error a refused batch answers, with its stable code."""
+    if isinstance(exc, authority.NotOwner):
+        return Forbidden(f"The batch was refused: {exc}.", code="not_owner")
+    if isinstance(exc, protocol.ClockAhead):
+        hint = (
+            " Then import HQ's latest bundle at the station and export again."
+            if path == "bundle"
+            else ""
+        )
+        return DomainError(f"The batch was refused: {exc}.{hint}", code="clock_ahead")
+    if isinstance(exc, protocol.NumberReused):
+        return Conflict(f"The batch was refused: {exc}.", code="seq_reused")
+    if isinstance(exc, protocol.ProtocolError):
+        return Forbidden(str(exc))
+    return DomainError(f"The batch was refused: {exc}.", code="batch_refused")
 
 
 def _dedup_new(db: Database) -> None:
@@ -163,7 +202,7 @@ def _dedup_new(db: Database) -> None:
     try:
         dedup.after_receive(db)
     except Exception:  # noqa: BLE001  the batch is applied and acked; a full run catches up
-        logging.getLogger(__name__).exception("incremental dedup failed")
+        log.exception("incremental dedup failed")
 
 
 def _note_error(db: Database, station: str, message: str) -> None:
@@ -171,31 +210,61 @@ def _note_error(db: Database, station: str, message: str) -> None:
         db.execute("update sync_stations set last_error = ? where code = ?", [message, station])
 
 
-def receive_push(db: Database, station: str, body: bytes) -> dict:
-    """Decode a pushed batch and apply it."""
+def _hq_box(db: Database) -> str:
+    """Return HQ's private bundle key (made on first use)."""
+    raw = setting(db, "sync_keys")
+    if raw:
+        return json.loads(raw)["box"]
+    with write(db):
+        return hq_keys(db)["box"]
+
+
+def _open(db: Database, data: bytes, box: str, sender_key, limit: int | None = None) -> tuple:
+    """Open a sealed batch or bundle; refuse it (413 or 400, one shape) if it is bad."""
     try:
-        _payload, changes = protocol.decode(body)
-    except protocol.ProtocolError as exc:
-        raise DomainError(f"The batch was refused: {exc}.", code="batch_refused") from None
+        return protocol.open_sealed(data, box, sender_key, limit)
+    except bundle.TooLarge as exc:
+        raise Refused(413, str(exc), "too_large") from None
+    except bundle.BundleError as exc:
+        raise DomainError(str(exc), code="batch_refused") from None
+
+
+def receive_push(db: Database, station: str, body: bytes) -> dict:
+    """Open a station's sealed batch (signed by that station, for HQ) and apply it."""
+    public = _station_key(db, station)
+    _sender, payload, changes = _open(
+        db, body, _hq_box(db), lambda s: public if s == station else None, protocol.HTTP_MAX_PLAIN
+    )
+    if payload.get("kind") != "push":
+        raise DomainError("The batch was refused: not a station's push.", code="batch_refused")
     return receive(db, station, changes, "network")
 
 
-def pull_for(db: Database, station: str, since: int, limit: int) -> tuple[bytes, str]:
-    """Return what HQ has for a station after ``since``, and HQ's signature of it."""
-    return _signed(db, protocol.pull_payload, station, since, limit)
+def pull_for(db: Database, station: str, since: int, limit: int) -> bytes:
+    """Seal what HQ has for a station after ``since``, cut down to what it needs to know."""
+    redact = need_to_know.redactor(db, station)
+    payload, changes = protocol.pull_batch(db, station, max(0, since), _limit(limit), redact)
+    return _seal_for(db, station, payload, changes)
 
 
-def own_for(db: Database, station: str, after: int, limit: int) -> tuple[bytes, str]:
-    """Return HQ's copies of a station's own changes after seq ``after``, signed."""
-    return _signed(db, protocol.own_payload, station, after, limit)
+def own_for(db: Database, station: str, after: int, limit: int) -> bytes:
+    """Seal HQ's copies of a station's own changes after seq ``after``."""
+    payload, changes = protocol.own_batch(db, station, max(0, after), _limit(limit))
+    return _seal_for(db, station, payload, changes)
 
 
-def _signed(db: Database, payload, station: str, position: int, limit: int) -> tuple:
-    """Pack a batch for a station (limit kept within 1..5000) and sign it with HQ's key."""
+def _limit(limit: int) -> int:
+    return max(1, min(limit, 5000))
+
+
+def _seal_for(db: Database, station: str, payload: dict, changes: list) -> bytes:
+    """Seal a payload to a station's own key, signed by HQ."""
+    rows = list(db.query("select box_pub from sync_stations where code = ?", [station]))
+    if not rows:
+        raise NotFound(f"No station {station} is registered here.")
     with write(db):
         sign = hq_keys(db)["sign"]
-    body = payload(db, station, max(0, position), max(1, min(limit, 5000)))
-    return body, keys.sign(sign, body)
+    return protocol.seal(payload, changes, changelog.site_of(db), sign, rows[0]["box_pub"])
 
 
 def export_bundle(db: Database, for_station: str | None = None) -> tuple[bytes, int]:
@@ -216,47 +285,41 @@ def export_bundle(db: Database, for_station: str | None = None) -> tuple[bytes, 
     site = changelog.site_of(db)
     acked = int(get(db, "sync_acked", "0"))
     changes = changelog.changes_since(db, site, acked, limit=10**9)
-    payload = {"kind": "push", "site": site, "changes": [protocol._row(c) for c in changes]}
-    return bundle.seal(payload, site, cred["sign"], cred["hq_box_pub"]), len(changes)
+    payload = {"kind": "push", "site": site}
+    return protocol.seal(payload, changes, site, cred["sign"], cred["hq_box_pub"]), len(changes)
 
 
 def _export_for_station(db: Database, code: str) -> tuple[bytes, int]:
-    rows = list(db.query("select box_pub from sync_stations where code = ?", [code]))
-    if not rows:
+    """Seal all HQ has for a station, cut down to what it needs to know, with a signed ack."""
+    if not list(db.query("select 1 from sync_stations where code = ?", [code])):
         raise NotFound(f"No station {code} is registered here.")
-    with write(db):
-        hq = hq_keys(db)
     pairs = changelog.stored_after(db, 0, code, limit=10**9)
-    ack = {"hq": changelog.site_of(db), "site": code, "head": apply.applied_head(db, code)}
+    redact = need_to_know.redactor(db, code)
+    with write(db):
+        sign = hq_keys(db)["sign"]
+    ack = {**protocol.ack_for(db, code), "max_ahead_ms": max_ahead_ms()}
     payload = {
         "kind": "pull",
         "for": code,
         "next": pairs[-1][0] if pairs else 0,
-        "ack": protocol.sign_ack(ack, hq["sign"]),
-        "changes": [protocol._row(c) for _, c in pairs],
+        "ack": protocol.sign_ack(ack, sign),
     }
-    return bundle.seal(payload, ack["hq"], hq["sign"], rows[0]["box_pub"]), len(pairs)
+    changes = [redact(c) for _, c in pairs]
+    return _seal_for(db, code, payload, changes), len(changes)
 
 
 def import_bundle(db: Database, data: bytes) -> dict[str, Any]:
     """Check and apply a bundle (HQ: from a station; station: from HQ); nothing on refusal."""
     cred = credential(db)
-    try:
-        if cred:
-            sender, payload = bundle.open_bundle(
-                data, cred["box"], lambda s: cred["hq_sign_pub"] if s == cred["hq"] else None
-            )
-        else:
-            with write(db):
-                box = hq_keys(db)["box"]
-            sender, payload = bundle.open_bundle(data, box, lambda s: _station_key(db, s))
-        changes = [protocol._change(r) for r in payload.get("changes", [])]
-    except bundle.BundleError as exc:
-        raise DomainError(str(exc), code="batch_refused") from None
-    except (TypeError, ValueError):
-        raise DomainError("The bundle's content is damaged.", code="batch_refused") from None
     if cred:
+        hq_key = cred["hq_sign_pub"]
+        _sender, payload, changes = _open(
+            db, data, cred["box"], lambda s: hq_key if s == cred["hq"] else None
+        )
         return _import_at_station(db, cred, payload, changes)
+    sender, payload, changes = _open(db, data, _hq_box(db), lambda s: _station_key(db, s))
+    if payload.get("kind") != "push":
+        raise DomainError("This bundle is not meant for HQ.", code="batch_refused")
     ack = receive(db, sender, changes, "bundle")["ack"]
     return {"from": sender, "changes": len(changes), **ack}
 
@@ -267,29 +330,43 @@ def _station_key(db: Database, code: str) -> str | None:
 
 
 def _import_at_station(db: Database, cred: dict, payload: dict, changes: list) -> dict:
+    """Apply HQ's bundle at the station: HQ's ack, then what HQ has (counting what was new)."""
     if payload.get("kind") != "pull":
-        raise DomainError("This bundle is not meant for a station.")
+        raise DomainError("This bundle is not meant for a station.", code="batch_refused")
     site = changelog.site_of(db)
-    own = db.execute("select coalesce(max(seq),0) from changes where site = ?", [site]).fetchone()
-    restored = get(db, "sync_restored_seq", "")
     try:
-        ceiling = 2**62 if restored else own[0]  # restored: HQ may hold more of ours
-        ack = protocol.check_ack(payload["ack"], cred["hq_sign_pub"], site, ceiling)
+        ack = protocol.check_ack(payload.get("ack") or {}, cred["hq_sign_pub"], site)
         with write(db):
-            if restored:  # what was made since the restore goes after what HQ holds
-                if ack["head"] > int(restored):
-                    shift = ack["head"] - int(restored)
-                    changelog.renumber_own(db, site, int(restored), shift)
-                put(db, "sync_restored_seq", "")
+            acked = client.reconcile(db, site, ack)
             cursor = int(get(db, "sync_cursor", "0"))
-            following = protocol.take_pull(
+            following, result = protocol.apply_pull(
                 db, {**payload, "since": 0}, changes, cursor, after_apply
             )
             advance(db, "sync_cursor", following)
-            advance(db, "sync_acked", ack["head"])
-    except (protocol.ProtocolError, apply.Refused) as exc:
+            restamped = _restamp_if_ahead(db, site, acked, ack)
+    except (protocol.ProtocolError, apply.Refused, ValueError, KeyError) as exc:
         raise DomainError(f"The bundle was refused: {exc}.", code="batch_refused") from None
-    return {"from": cred["hq"], "changes": len(changes), "head": ack["head"]}
+    return {
+        "from": cred["hq"],
+        "changes": len(changes),
+        "applied": result.applied,
+        "head": ack["head"],
+        "restamped": restamped,
+    }
+
+
+def _restamp_if_ahead(db: Database, site: str, acked: int, ack: dict) -> int:
+    """Restamp own changes HQ would refuse as too far ahead of its clock (USB: no retry)."""
+    now = hlc.Timestamp.parse(ack["now"])
+    limit = hlc.Timestamp(now.millis + int(ack.get("max_ahead_ms", max_ahead_ms())))
+    last = db.execute(
+        "select max(hlc) from changes where site = ? and seq > ?", [site, acked]
+    ).fetchone()[0]
+    if last is None or hlc.Timestamp.parse(last) <= limit:
+        return 0
+    moved = repair.restamp_own(db, site, acked, now)
+    put(db, "sync_restamped", f"{stamp()} {moved} changes to HQ's clock")
+    return moved
 
 
 def run_sync(db: Database, url: str | None = None, transport=None) -> client.Report:

@@ -106,8 +106,9 @@ def test_station_cannot_send_as_another(hq, station):
     app, hq_db = hq
     syncing.add_station(hq_db, "U4V", "", "http://hq")
     forged = changelog.Change("U4V", 1, "0000000000000001.0000", "people", "x", "upsert", {})
-    body = protocol.encode({"site": "U4V"}, [forged])
     cred = client.credential(station)
+    push = {"kind": "push", "site": "U4V"}
+    body = protocol.seal(push, [forged], "T3S", cred["sign"], cred["hq_box_pub"])
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://hq") as http:
         auth = {"Authorization": f"Station T3S:{cred['token']}"}
         answer = http.post("/api/v1/sync/push", content=body, headers=auth)
@@ -117,7 +118,7 @@ def test_station_cannot_send_as_another(hq, station):
         )
         assert wrong.status_code == 401
         cut = http.post("/api/v1/sync/push", content=body[:-5], headers=auth)
-        assert cut.status_code == 400 and "damaged" in cut.json()["error"]
+        assert cut.status_code == 400 and "truncated" in cut.json()["error"]
     assert not list(hq_db.query("select 1 from changes where site = 'U4V'"))
 
 

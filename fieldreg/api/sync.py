@@ -2,8 +2,9 @@
 
 A station sends ``Authorization: Station CODE:TOKEN``; user sessions and tokens play no part
 here, so the routes are ``@public`` for the user permission check and prove the station
-themselves (and CSRF does not apply: no cookie is used). The protocol is drawn in
-sync/protocol.py.
+themselves (and CSRF does not apply: no cookie is used). Bodies both ways are sealed
+envelopes (encrypted to the receiver, signed by the sender): the token alone reads nothing
+and forges nothing. The protocol is drawn in sync/protocol.py.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import os
 from flask import Response, abort, current_app, jsonify, request
 from flask_smorest import Blueprint
 
-from fieldreg import syncing
-from fieldreg.access import public
+from fieldreg import ownership, syncing
+from fieldreg.access import public, requires
+from fieldreg.api import actor
 from fieldreg.db import get_db
+from fieldreg.schemas.sync import HandOverResultSchema, HandOverSchema
 
 blp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync", description="Station sync (HQ)")
 # Fault injection for the crash tests: die after the batch is committed, before answering.
@@ -34,7 +37,8 @@ def _station() -> str:
 
 @blp.route("/push", methods=["POST"])
 @blp.doc(
-    summary="Apply a station's batch (zlib JSON body); answer HQ's signed acknowledgement.",
+    summary="Apply a station's batch (a sealed envelope: encrypted to HQ, signed by the "
+    "station); answer HQ's signed acknowledgement.",
     security=[{"station": []}],
 )
 @public
@@ -49,7 +53,8 @@ def push():
 
 @blp.route("/pull", methods=["GET"])
 @blp.doc(
-    summary="Changes HQ holds for the calling station after ?since= (zlib JSON, signed).",
+    summary="Changes HQ holds for the calling station after ?since=, cut down to what it needs "
+    "to know (sealed to the station's own key, signed by HQ).",
     security=[{"station": []}],
 )
 @public
@@ -61,7 +66,7 @@ def pull():
 @blp.route("/own", methods=["GET"])
 @blp.doc(
     summary="HQ's copies of the calling station's own changes after ?after= (a restored "
-    "station takes back what it made after its backup; zlib JSON, signed).",
+    "station takes back what it made after its backup; sealed to the station, signed).",
     security=[{"station": []}],
 )
 @public
@@ -71,14 +76,24 @@ def own():
 
 
 def _signed_batch(position: str, make) -> Response:
-    """Answer a signed batch for the calling station from ``?{position}=N&limit=M``."""
+    """Answer a sealed batch for the calling station from ``?{position}=N&limit=M``."""
     station = _station()
     at, limit = request.args.get(position, "0"), request.args.get("limit", "2000")
-    if not at.isdigit() or not limit.isdigit():
+    if not at.isdigit() or not limit.isdigit() or len(at) > 18 or len(limit) > 18:
         abort(400, description=f"{position} and limit are whole numbers.")
-    body, signature = make(get_db(), station, int(at), int(limit))
+    body = make(get_db(), station, int(at), int(limit))
     return Response(
-        body,
-        mimetype="application/octet-stream",
-        headers={"X-FieldReg-Signature": signature, "Cache-Control": "no-store"},
+        body, mimetype="application/octet-stream", headers={"Cache-Control": "no-store"}
     )
+
+
+@blp.route("/owners", methods=["POST"])
+@requires("sync:owners")
+@blp.arguments(HandOverSchema())
+@blp.response(200, HandOverResultSchema())
+@blp.doc(security=[{"bearer": []}])
+def hand_over(body):
+    """HQ: make a station the owner of a household (with its members) or of a person."""
+    if current_app.config["ROLE"] != "hq":
+        abort(404, description="This instance is not an HQ.")
+    return ownership.hand_over(get_db(), body["code"], body["station"], actor())

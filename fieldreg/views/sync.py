@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from fieldreg import conflicts, syncing
-from fieldreg.access import requires
+from fieldreg.access import allowed, requires
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
 
@@ -51,7 +51,11 @@ def stations():
 @requires("sync:conflicts")
 def conflict_list():
     """Show the values that lost a merge, for a coordinator to confirm or restore."""
-    return render_template("sync/conflicts.html", conflicts=conflicts.open_conflicts(get_db()))
+    rows = conflicts.open_conflicts(get_db())
+    for row in rows:
+        needed = conflicts.WRITE_PERMISSION.get(row["tbl"])
+        row["may_resolve"] = needed is not None and allowed(g.user["role"], needed)
+    return render_template("sync/conflicts.html", conflicts=rows)
 
 
 @bp.post("/conflicts/<conflict_id>")
@@ -60,5 +64,8 @@ def resolve(conflict_id: str):
     """Keep the current value or restore the one that lost."""
     if not conflict_id.isdigit():
         abort(404)
+    needed = conflicts.write_permission(get_db(), int(conflict_id))
+    if needed is None or not allowed(g.user["role"], needed):
+        abort(403, description="Your role may not change this record, so it may not resolve this.")
     conflicts.resolve(get_db(), int(conflict_id), request.form.get("choice", ""), _actor())
     return redirect(url_for("sync.conflict_list"))
