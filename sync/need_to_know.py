@@ -68,3 +68,38 @@ def cut(change: Change, keep: frozenset[str]) -> Change:
     data = {k: v for k, v in change.data.items() if k in keep}
     prev = {k: v for k, v in (change.prev or {}).items() if k in keep} or None
     return dataclasses.replace(change, data=data, prev=prev)
+
+
+def station_view(db: Any, station: str) -> tables.View:
+    """Return what ``station`` should hold of a row here (for tables.canonical_hash)."""
+    cache: dict[tuple[str, str], str | None] = {}
+    defaults: dict[str, dict[str, Any]] = {}
+
+    def view(name: str, row: dict[str, Any]) -> dict[str, Any] | None:
+        entry = tables.get(name)
+        if ALL in entry.shared:
+            return row
+        if entry.kind == "record":
+            mine = _owner(db, cache, name, row["id"]) == station
+        elif entry.about is not None:
+            mine = _owner(db, cache, entry.about[0], row.get(entry.about[1])) == station
+        else:
+            mine = False
+        if mine:
+            return row
+        if entry.kind == "append":
+            return None  # an emptied fact inserts nothing
+        if name not in defaults:
+            defaults[name] = _defaults(db, name)
+        return {k: v if k in entry.shared else defaults[name].get(k) for k, v in row.items()}
+
+    return view
+
+
+def _defaults(db: Any, name: str) -> dict[str, Any]:
+    """Return each column's default value in a table (None where it has none)."""
+    found = {}
+    for column, info in tables.columns(db, name).items():
+        default = info["default"]
+        found[column] = db.execute(f"select {default}").fetchone()[0] if default else None
+    return found

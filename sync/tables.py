@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,16 +112,26 @@ def columns(db: Any, name: str) -> dict[str, dict]:
     return {r[1]: {"notnull": bool(r[3]), "default": r[4], "pk": bool(r[5])} for r in rows}
 
 
-def canonical_hash(db: Any) -> str:
-    """Hash a sorted dump of every synced table present here, without local columns."""
+View = Callable[[str, dict[str, Any]], dict[str, Any] | None]
+
+
+def canonical_hash(db: Any, view: View | None = None) -> str:
+    """Hash a sorted dump of every synced table present here, without local columns.
+
+    ``view(table, row)`` may change a row or leave it out (None) first: what another site
+    should hold of this one's data (sync.need_to_know.station_view).
+    """
     digest = hashlib.sha256()
     for name in sorted(SYNCED):
         cols = [c for c in columns(db, name) if c not in SYNCED[name].local]
         if not cols:
             continue
         select = ", ".join(f"[{c}]" for c in cols)
-        for row in db.execute(f"select {select} from [{name}] order by id").fetchall():
-            digest.update(json.dumps([name, *row], default=str).encode())
+        for values in db.execute(f"select {select} from [{name}] order by id").fetchall():
+            row = dict(zip(cols, values, strict=True))
+            if view is not None and (row := view(name, row)) is None:
+                continue
+            digest.update(json.dumps([name, *row.values()], default=str).encode())
     return digest.hexdigest()
 
 

@@ -33,7 +33,7 @@ WIRED = {
     "figures": ["last_sync", "review_queue", "unique"],
     "parts": ["movements", "triage"],
     "clusters": ["lookup"],
-    "tables": ["dedup_decisions", "households", "movements", "people", "triage"],
+    "tables": ["dedup_decisions", "households", "movements", "people", "record_owners", "triage"],
 }
 
 
@@ -52,7 +52,7 @@ def test_importing_every_module_registers_nothing():
     imports += "import fieldreg.syncing, fieldreg.exports, fieldreg.wiring\n"
     found = run_python(imports + REGISTRIES)
     assert found == {"figures": [], "parts": [], "clusters": [],
-                     "tables": ["households", "people"]}  # fmt: skip
+                     "tables": ["households", "people", "record_owners"]}  # fmt: skip
 
 
 @pytest.mark.parametrize(
