@@ -6,7 +6,7 @@ import pytest
 
 from fieldreg import records, syncing
 from fieldreg.errors import DomainError
-from sync import bundle, client, keys, tables
+from sync import bundle, client, keys
 from tests.conftest import household_body
 from tests.test_sync_http import make_site
 
