@@ -6,7 +6,7 @@ import pytest
 
 from fieldreg import records, syncing
 from fieldreg.errors import DomainError
-from sync import bundle, client, keys
+from sync import bundle, client, keys, tables
 from tests.conftest import household_body
 from tests.test_sync_http import make_site
 
@@ -159,3 +159,38 @@ def test_a_restored_station_on_usb_hears_from_hq_before_it_sends(pair, tmp_path)
         assert {lost["id"], new["id"]} <= at_hq and len(at_hq) == 3
     finally:
         station.close()
+
+
+def test_reimporting_hqs_bundle_at_a_station_counts_nothing_new(pair):
+    """Regression (issue 13): a station said "N new" for a bundle it had applied already."""
+    hq, station = pair
+    records.create_household(station, household_body(), "reg")
+    syncing.import_bundle(hq, syncing.export_bundle(station)[0])
+    records.update_person(hq, next(station.query("select code from people"))["code"],
+                          {"age_years": 50}, "hq")  # fmt: skip
+    back, _count = syncing.export_bundle(hq, "T3S")
+    assert syncing.import_bundle(station, back)["applied"] == 1
+    assert syncing.import_bundle(station, back)["applied"] == 0
+
+
+def test_a_usb_bundle_stamped_days_ahead_is_refused_then_restamped(pair, monkeypatch):
+    """Regression (issue 13): a laptop whose clock runs days ahead. HQ refuses its bundle
+    (clock_ahead, nothing applied); HQ's bundle gives the station HQ's clock, the station
+    restamps its unacknowledged changes, and its next bundle is taken."""
+    from sync import hlc
+
+    hq, station = pair
+    real = hlc.wall_millis
+    monkeypatch.setattr(hlc, "wall_millis", lambda: real() + 3 * 24 * 3600 * 1000)
+    made, _ = records.create_household(station, household_body(), "reg")
+    monkeypatch.setattr(hlc, "wall_millis", real)
+    with pytest.raises(DomainError) as refused:
+        syncing.import_bundle(hq, syncing.export_bundle(station)[0])
+    assert refused.value.code == "clock_ahead" and "import HQ's latest bundle" in str(
+        refused.value.message
+    )
+    assert counts(hq) == (0, 0, 0, 0)
+    assert syncing.import_bundle(station, syncing.export_bundle(hq, "T3S")[0])["restamped"] == 4
+    assert syncing.import_bundle(hq, syncing.export_bundle(station)[0])["applied"] == 4
+    assert records.get_household(hq, made["code"])["phone"] == made["phone"]
+    assert tables.canonical_hash(station) == tables.canonical_hash(hq)

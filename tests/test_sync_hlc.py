@@ -32,9 +32,7 @@ def test_malformed_readings_are_refused(text):
 def test_well_formed_readings_round_trip_and_compare_as_clocks():
     stamp = hlc.Timestamp.parse(GOOD)
     assert str(stamp) == GOOD and stamp == hlc.Timestamp(1_764_000_000_000, 0)
-    assert changelog.version_key(f"{GOOD}@AB2") < changelog.version_key(
-        "0001764000000001.0000@AA2"
-    )
+    assert changelog.version_key(f"{GOOD}@AB2") < changelog.version_key("0001764000000001.0000@AA2")
     # A version stored before readings were checked sorts below every real one.
     assert changelog.version_key("9.0@ZZ9") < changelog.version_key(f"{GOOD}@AA2")
 

@@ -103,4 +103,6 @@ def test_cli_bundle_export_import(hq_dir, data_dir, tmp_path):
     assert run(hq_dir, "bundle", "export", str(back), "--for", "T3S").exit_code == 0
     assert run(data_dir, "bundle", "import", str(back)).exit_code == 0
     assert client.get(station, "sync_acked") == "4"
+    again = run(data_dir, "bundle", "import", str(back))  # issue 13: it said "N new" again
+    assert again.exit_code == 0 and "0 new" in again.output
     station.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from fieldreg import records, syncing
 from fieldreg.db import connect
@@ -93,5 +94,49 @@ def test_hq_pages_list_stations_and_resolve_conflicts(tmp_path):
     assert answer.status_code == 302
     assert records.get_person(hq, code)["given_name"] == "Zaynab"
     assert "No conflict to review" in browser.get("/sync/conflicts").get_data(as_text=True)
+    hq.close()
+    station.close()
+
+
+@pytest.mark.parametrize(
+    "role, may",
+    [("coordinator", True), ("admin", True), ("analyst", False), ("registrar", False),
+     ("medic", False)],
+)  # fmt: skip
+def test_only_roles_that_may_write_the_record_resolve_its_conflict(tmp_path, role, may):
+    """Regression (issue 13): resolving writes the record, so it needs the permission to write
+    it (household:update), not only to see conflicts: an analyst could overwrite a name."""
+    from fieldreg import create_app
+    from tests.test_sync_http import make_site
+
+    make_site(tmp_path / "hq", "HQ2").close()
+    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
+    hq = connect(app.config["DATABASE"])
+    station = make_site(tmp_path / "st", "T3S")
+    syncing.join(station, syncing.add_station(hq, "T3S", "Bab", "http://hq"))
+    made, _ = records.create_household(station, household_body(), "reg")
+    syncing.run_sync(station, transport=httpx.WSGITransport(app=app))
+    code = made["members"][1]["code"]
+    records.update_person(hq, code, {"given_name": "Zaynab"}, "hq")
+    records.update_person(station, code, {"given_name": "Zeinab"}, "reg")
+    syncing.run_sync(station, transport=httpx.WSGITransport(app=app))
+    conflict_id = hq.execute("select id from sync_conflicts").fetchone()[0]
+    browser = app.test_client()
+    auth = AuthActions(browser, hq)
+    auth.login(role)
+    page = browser.get("/sync/conflicts")
+    answer = browser.post(
+        f"/sync/conflicts/{conflict_id}", data={"choice": "lost", "csrf_token": auth.csrf()}
+    )
+    if may:
+        assert page.status_code == 200 and "Use other" in page.get_data(as_text=True)
+        assert answer.status_code == 302
+        assert records.get_person(hq, code)["given_name"] == "Zaynab"
+    else:
+        assert answer.status_code == 403
+        assert records.get_person(hq, code)["given_name"] == "Zeinab"
+        assert hq.execute("select resolved_at from sync_conflicts").fetchone()[0] is None
+        if page.status_code == 200:  # the analyst sees the conflict, without the buttons
+            assert "Use other" not in page.get_data(as_text=True)
     hq.close()
     station.close()
