@@ -354,13 +354,17 @@ def test_hq_refuses_a_batch_stamped_beyond_the_allowed_skew(hq, station):
     assert hq_db.execute("select count(*) from changes").fetchone()[0] == 0
 
 
-def test_edits_of_different_fields_open_no_conflict(hq, station):
+def test_edits_of_different_fields_open_no_conflict(hq, station, monkeypatch):
     """Regression (issue 13): each side also set updated_at, which opened a conflict that
     stayed open after the real one was resolved. Bookkeeping columns are never conflicts."""
+    from fieldreg import tags
+
     app, hq_db = hq
     made, _ = records.create_household(station, household_body(), "reg")
     sync(station, app)
     code = made["members"][1]["code"]
+    seconds = iter(range(10, 60))  # each edit a second apart, as on a real day
+    monkeypatch.setattr(tags, "now", lambda: f"2026-11-27T10:00:{next(seconds)}+00:00")
     records.update_person(hq_db, code, {"age_years": 39}, "hq")
     records.update_person(station, code, {"given_name": "Zeinab"}, "reg")
     sync(station, app)
