@@ -18,12 +18,20 @@ class Context:
 
     def __init__(self, data: Path):
         self.data = data
+        self._opened: list = []
 
     def open(self):
         """Open the data folder's database (creating and migrating it if new)."""
         if not keyring.is_unlocked(self.data):
             self.unlock()
-        return db.connect(db.prepare(self.data))
+        database = db.connect(db.prepare(self.data))
+        self._opened.append(database)
+        return database
+
+    def close(self) -> None:
+        """Close every connection a command opened (the last one checkpoints the WAL)."""
+        while self._opened:
+            self._opened.pop().close()
 
     def unlock(self) -> None:
         """Ask for the passphrase (FIELDREG_PASSPHRASE was not set) and unlock the folder."""
@@ -37,7 +45,29 @@ class Context:
             raise click.ClickException(f"Cannot unlock {self.data}: {exc}.") from exc
 
 
-@click.group()
+class FieldRegGroup(click.Group):
+    """The command group: a refused domain operation becomes a plain message, in one place."""
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; turn refusals into a one-line error and exit status 1."""
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        except keyring.WrongPassphrase as exc:
+            raise click.ClickException(
+                f"The passphrase does not open this station: {exc}."
+            ) from None
+        except db.DatabaseError as exc:
+            if "not a database" not in str(exc):
+                raise
+            raise click.ClickException(
+                "The passphrase does not open this station's data folder "
+                "(check FIELDREG_PASSPHRASE, or type it when asked)."
+            ) from None
+
+
+@click.group(cls=FieldRegGroup)
 @click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
@@ -50,10 +80,7 @@ def cli(ctx: click.Context, data: Path | None) -> None:
     """FieldReg: register evacuees at a station, sync to HQ, deduplicate."""
     wiring.wire()
     ctx.obj = Context((data or default_data_dir()).resolve())
-
-
-def _fail(exc: DomainError) -> None:
-    raise click.ClickException(exc.message)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()
@@ -192,10 +219,7 @@ def users() -> None:
 @click.pass_obj
 def users_add(obj: Context, name: str, role: str, pin: str) -> None:
     """Add a user with a role and a PIN."""
-    try:
-        auth.add_user(obj.open(), name, role, pin, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    auth.add_user(obj.open(), name, role, pin, actor="cli")
     click.echo(f"User {name} ({role}) added.")
 
 
@@ -219,10 +243,7 @@ def tokens() -> None:
 @click.pass_obj
 def tokens_create(obj: Context, name: str, role: str) -> None:
     """Create an API token; the token is printed on the last line, once."""
-    try:
-        secret = auth.create_token(obj.open(), name, role, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    secret = auth.create_token(obj.open(), name, role, actor="cli")
     click.echo(f"Token {name} ({role}). Keep it secret; it is not shown again:")
     click.echo(secret)
 
@@ -351,10 +372,7 @@ def tokens_list(obj: Context) -> None:
 @click.pass_obj
 def tokens_revoke(obj: Context, token_id: str) -> None:
     """Revoke an API token by its id (from `tokens list`)."""
-    try:
-        auth.revoke_token(obj.open(), token_id, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    auth.revoke_token(obj.open(), token_id, actor="cli")
     click.echo("Token revoked.")
 
 
@@ -398,10 +416,7 @@ def export_cmd(obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None
     """Export people (or households, triage, movements) as CSV, XLSX or PFIF 1.4 XML to OUT."""
     from fieldreg import exports
 
-    try:
-        body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
-    except DomainError as exc:
-        _fail(exc)
+    body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
     exports.write_file(out, body)
     click.echo(f"Wrote {out} ({len(body)} bytes).")
 
@@ -426,10 +441,7 @@ def stations_add(obj: Context, code: str, name: str, url: str) -> None:
     """Register a station; its credential is printed on the last line, once."""
     from fieldreg import syncing
 
-    try:
-        credential = syncing.add_station(obj.open(), code, name, url)
-    except DomainError as exc:
-        _fail(exc)
+    credential = syncing.add_station(obj.open(), code, name, url)
     click.echo(f"Station {code.upper()} registered. Give it this credential (secret, shown once):")
     click.echo(credential)
 
@@ -455,10 +467,7 @@ def stations_hand_over(obj: Context, code: str, station: str) -> None:
     """HQ: make STATION the owner of the household (and its members) or person CODE."""
     from fieldreg import ownership
 
-    try:
-        done = ownership.hand_over(obj.open(), code, station, "cli")
-    except DomainError as exc:
-        _fail(exc)
+    done = ownership.hand_over(obj.open(), code, station, "cli")
     click.echo(
         f"{done['code']}: {done['records']} records now belong to {done['owner']} "
         f"({done['handed']} handed over); it receives them whole at its next sync."
@@ -472,10 +481,7 @@ def join(obj: Context, credential: str) -> None:
     """Store the credential HQ printed for this station."""
     from fieldreg import syncing
 
-    try:
-        cred = syncing.join(obj.open(), credential)
-    except DomainError as exc:
-        _fail(exc)
+    cred = syncing.join(obj.open(), credential)
     click.echo(f"Station {cred['station']} joined HQ {cred['hq']} at {cred['hq_url']}.")
 
 
@@ -486,10 +492,7 @@ def sync(obj: Context, url: str | None) -> None:
     """Push this station's changes to HQ, then pull what HQ has for it."""
     from fieldreg import syncing
 
-    try:
-        report = syncing.run_sync(obj.open(), url)
-    except DomainError as exc:
-        _fail(exc)
+    report = syncing.run_sync(obj.open(), url)
     click.echo(
         f"Sync done: {report.pushed} sent (HQ has up to {report.acked}), {report.pulled} received."
     )
@@ -508,10 +511,7 @@ def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
     """Write the changes the other side has not acknowledged into FILE."""
     from fieldreg import syncing
 
-    try:
-        data, count = syncing.export_bundle(obj.open(), for_station)
-    except DomainError as exc:
-        _fail(exc)
+    data, count = syncing.export_bundle(obj.open(), for_station)
     partial = file.with_name(file.name + ".part")
     partial.write_bytes(data)
     partial.replace(file)
@@ -525,10 +525,7 @@ def bundle_import(obj: Context, file: Path) -> None:
     """Check and apply a bundle; a damaged or foreign file is refused and changes nothing."""
     from fieldreg import syncing
 
-    try:
-        outcome = syncing.import_bundle(obj.open(), file.read_bytes())
-    except DomainError as exc:
-        _fail(exc)
+    outcome = syncing.import_bundle(obj.open(), file.read_bytes())
     click.echo(
         f"Bundle from {outcome['from']} applied: {outcome['changes']} changes in the file, "
         f"{outcome.get('applied', outcome['changes'])} new."
@@ -542,10 +539,7 @@ def dedup(obj: Context) -> None:
     from fieldreg import dedup as dedup_domain
 
     with _bar() as bar:
-        try:
-            summary = dedup_domain.full_run(obj.open(), _progress(bar))
-        except DomainError as exc:
-            _fail(exc)
+        summary = dedup_domain.full_run(obj.open(), _progress(bar))
     click.echo(
         f"{summary['records']} registrations: {summary['unique_people']} unique people, "
         f"{summary['unique_households']} unique households; {summary['links']} links, "

@@ -43,6 +43,16 @@ DEFAULTS = {
     # HQ refuses a station's changes stamped further ahead of its own clock than this.
     "SYNC_MAX_AHEAD_HOURS": 24,
 }
+# Settings of the libraries (flask-smorest, Flask-Babel, Flask's JSON), not meant to be changed.
+INTERNAL = {
+    "API_TITLE",
+    "API_VERSION",
+    "OPENAPI_VERSION",
+    "OPENAPI_URL_PREFIX",
+    "OPENAPI_JSON_PATH",
+    "BABEL_DEFAULT_LOCALE",
+    "JSON_SORT_KEYS",
+}
 
 
 def from_env(name: str):

@@ -156,7 +156,14 @@ def test_stats_count_people_and_households(client, api):
 def test_openapi_document_describes_the_api(client):
     spec = client.get("/api/v1/openapi.json").json
     assert "/api/v1/households" in spec["paths"]
-    assert "HouseholdSchema" in str(spec["components"]["schemas"]) or "Household" in str(spec)
+    post = spec["paths"]["/api/v1/households"]["post"]
+    household = {"$ref": "#/components/schemas/Household"}
+    assert post["requestBody"]["content"]["application/json"]["schema"] == household
+    assert post["responses"]["201"]["content"]["application/json"]["schema"] == household
+    members = spec["components"]["schemas"]["Household"]["properties"]["members"]
+    assert members["items"] == {"$ref": "#/components/schemas/Person"}
+    error = spec["components"]["schemas"]["Error"]["properties"]
+    assert set(error) == {"error", "fields", "code"}
 
 
 BAD_BODIES = [

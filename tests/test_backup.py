@@ -230,5 +230,11 @@ def test_a_locked_station_skips_backups_without_reporting_failure(tmp_path, monk
     import time
 
     time.sleep(0.5)
-    halt()
     assert calls == [] and "BACKUP FAILED" not in caplog.text
+    # Positive control: the same schedule backs up once the folder is unlocked.
+    keyring.remember(data, bytes(32))
+    deadline = time.monotonic() + 5
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.05)
+    halt()
+    assert calls, "after the unlock, the schedule must back up"

@@ -150,3 +150,7 @@ def test_scanner_enter_in_a_tag_field_does_not_send_the_form(station, browser, l
     assert page.locator("[data-member]").count() == blocks  # nor was a member block added
     focused = page.evaluate("document.activeElement.name")
     assert focused and focused != "tag_code"  # the scanner's Enter moved on to the next field
+    # Positive control: a form post from this page is seen by the same listener.
+    page.evaluate("fetch('/logout', {method: 'POST'})")
+    page.wait_for_timeout(300)
+    assert [r.url for r in posts if r.url.endswith("/logout")]

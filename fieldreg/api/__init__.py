@@ -21,14 +21,27 @@ from collections.abc import Iterable
 
 from flask import Flask, g
 from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields
 
 from fieldreg import audit, codes
 from fieldreg.db import get_db
 from fieldreg.errors import InvalidCode
 
 
+class ErrorSchema(Schema):
+    """The one error shape of the API (see docs/errors.md for the codes)."""
+
+    error = fields.String(metadata={"description": "For people: may be reworded or translated"})
+    fields_ = fields.Dict(
+        data_key="fields", metadata={"description": "Messages per field at fault"}
+    )
+    code = fields.String(metadata={"description": "Stable machine-readable code"})
+
+
 class FieldRegApi(Api):
     """flask-smorest's Api, leaving error handling to errors_http (one shape for all)."""
+
+    ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self):
         """Keep the app's own handlers."""
