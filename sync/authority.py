@@ -97,6 +97,14 @@ def hq_of(db: Any) -> str | None:
     return json.loads(row[0]).get("hq") if row and row[0] else None
 
 
+def may_write(db: Any, tbl: str, record_id: str) -> bool:
+    """Tell whether this site may edit or erase a record (HQ: always; a station: its own)."""
+    if hq_of(db) is None:
+        return True
+    site = changelog.site_of(db)
+    return refusal(db, site, changelog.Change(site, 1, "", tbl, record_id, "delete", {})) is None
+
+
 def guard_local(db: Any, site: str, entries: list[tuple[str, str, str, dict]]) -> None:
     """Refuse, at a station, a local write HQ would refuse (HQ may write everything)."""
     if hq_of(db) is None:

@@ -221,3 +221,21 @@ def test_handing_over_is_hqs_alone(world, tmp_path):
     assert done.exit_code == 0 and "4 records now belong to U4V" in done.output
     world["hq"] = connect(tmp_path / "hq" / "fieldreg.db")
     assert authority.owner_of(world["hq"], "households", made["id"]) == "U4V"
+
+
+def test_retention_at_a_station_erases_its_own_people_only(world):
+    """B holds A's people for search; its retention leaves them to A (whose erasure reaches
+    B by sync) instead of failing on a record it may not erase."""
+    a, b = world["a"], world["b"]
+    mine, _ = records.create_household(b, household_body(phone="0944 000 999"), "reg-b")
+    for db in (a, b):
+        db.execute("update people set status = 'departed', updated_at = '2020-01-01T00:00:00'")
+    assert subject.purge_closed(b, 30) == 3
+    left = {r[0] for r in b.execute("select household_id from people where deleted = 0")}
+    assert left == {world["made"]["id"]}
+    assert subject.purge_closed(a, 30) == 3
+    sync(world, a)
+    sync(world, b)
+    assert b.execute("select count(*) from people where deleted = 0").fetchone()[0] == 0
+    assert b.execute("select count(*) from people where given_name is not null").fetchone()[0] == 0
+    assert mine["id"] not in left
