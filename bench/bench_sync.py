@@ -143,15 +143,15 @@ def push(station: Path, url: str) -> tuple[float, Meter, int]:
 
 def bundle(station: Path, hq: Path) -> tuple[float, float, int]:
     """Export the station's changes as one bundle and import it at HQ; return times, size."""
-    from fieldreg import syncing
+    from fieldreg import bundles
     from fieldreg.db import connect
 
     db, hq_db = connect(station / "fieldreg.db"), connect(hq / "fieldreg.db")
     began = time.perf_counter()
-    data, _count = syncing.export_bundle(db)
+    data, _count = bundles.export_bundle(db)
     exported = time.perf_counter() - began
     began, cpu = time.perf_counter(), time.process_time()
-    syncing.import_bundle(hq_db, data)
+    bundles.import_bundle(hq_db, data)
     imported = time.perf_counter() - began
     print(f"bundle import used {time.process_time() - cpu:.1f} CPU-s")
     db.close()

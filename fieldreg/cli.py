@@ -509,9 +509,9 @@ def bundle() -> None:
 @click.pass_obj
 def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
     """Write the changes the other side has not acknowledged into FILE."""
-    from fieldreg import syncing
+    from fieldreg import bundles
 
-    data, count = syncing.export_bundle(obj.open(), for_station)
+    data, count = bundles.export_bundle(obj.open(), for_station)
     partial = file.with_name(file.name + ".part")
     partial.write_bytes(data)
     partial.replace(file)
@@ -523,13 +523,18 @@ def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
 @click.pass_obj
 def bundle_import(obj: Context, file: Path) -> None:
     """Check and apply a bundle; a damaged or foreign file is refused and changes nothing."""
-    from fieldreg import syncing
+    from fieldreg import bundles
 
-    outcome = syncing.import_bundle(obj.open(), file.read_bytes())
+    outcome = bundles.import_bundle(obj.open(), file.read_bytes())
     click.echo(
         f"Bundle from {outcome['from']} applied: {outcome['changes']} changes in the file, "
-        f"{outcome.get('applied', outcome['changes'])} new."
+        f"{outcome['applied']} new."
     )
+    if outcome.get("restamped"):
+        click.echo(
+            f"{outcome['restamped']} changes were stamped by a clock far ahead of HQ's and now "
+            "carry HQ's time: set this laptop's clock right."
+        )
 
 
 @cli.command()

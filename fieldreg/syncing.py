@@ -1,8 +1,11 @@
-"""Sync as the station and HQ see it: stations and keys, receiving, bundles, after-apply work.
+"""Sync as the station and HQ see it: stations and keys, receiving a batch, after-apply work.
 
 The protocol itself is in sync/ (no Flask); this module stores keys and credentials, keeps
-HQ's list of stations, and does what the registry must after records arrive (search keys,
-normalised phones). The conflicts a coordinator resolves are in fieldreg/conflicts.py.
+HQ's list of stations, applies a station's batch at HQ (every refusal answered with its code
+and logged), and does what the registry must after records arrive (search keys, normalised
+phones). HQ's network endpoints are in fieldreg/sync_hq.py, USB bundles in
+fieldreg/bundles.py, handing a record over in fieldreg/ownership.py, and the conflicts a
+coordinator resolves in fieldreg/conflicts.py.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from typing import Any
 
 import httpx
 from sqlite_utils import Database
@@ -19,19 +21,17 @@ from fieldreg import codes, config, dedup, search_index, stats
 from fieldreg.db import set_setting, setting, write
 from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound, Refused
 from sync import (
+    admission,
     apply,
-    authority,
     bundle,
     changelog,
     client,
-    hlc,
     keys,
     names,
-    need_to_know,
     protocol,
-    repair,
 )
-from sync.client import advance, credential, get, put, stamp
+from sync.authority import NotOwner
+from sync.client import put, stamp
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def receive(
                 [stamp(), path, ack["applied"], station],
             )
             signed = protocol.sign_ack(ack, hq_keys(db)["sign"])
-    except (protocol.ProtocolError, apply.Refused, authority.NotOwner) as exc:
+    except (protocol.ProtocolError, apply.Refused, admission.Refusal, NotOwner) as exc:
         _note_error(db, station, str(exc))
         log.warning("sync batch from station %s refused (%s): %s", station, path, exc)
         raise _refusal(exc, path) from None
@@ -181,16 +181,16 @@ def receive(
 
 def _refusal(exc: Exception, path: str) -> DomainError:
     """Return the domain error a refused batch answers, with its stable code."""
-    if isinstance(exc, authority.NotOwner):
+    if isinstance(exc, NotOwner):
         return Forbidden(f"The batch was refused: {exc}.", code="not_owner")
-    if isinstance(exc, protocol.ClockAhead):
+    if isinstance(exc, admission.ClockAhead):
         hint = (
             " Then import HQ's latest bundle at the station and export again."
             if path == "bundle"
             else ""
         )
         return DomainError(f"The batch was refused: {exc}.{hint}", code="clock_ahead")
-    if isinstance(exc, protocol.NumberReused):
+    if isinstance(exc, admission.NumberReused):
         return Conflict(f"The batch was refused: {exc}.", code="seq_reused")
     if isinstance(exc, protocol.ProtocolError):
         return Forbidden(str(exc))
@@ -210,7 +210,7 @@ def _note_error(db: Database, station: str, message: str) -> None:
         db.execute("update sync_stations set last_error = ? where code = ?", [message, station])
 
 
-def _hq_box(db: Database) -> str:
+def hq_box(db: Database) -> str:
     """Return HQ's private bundle key (made on first use)."""
     raw = setting(db, "sync_keys")
     if raw:
@@ -219,7 +219,7 @@ def _hq_box(db: Database) -> str:
         return hq_keys(db)["box"]
 
 
-def _open(db: Database, data: bytes, box: str, sender_key, limit: int | None = None) -> tuple:
+def open_sealed(db: Database, data: bytes, box: str, sender_key, limit: int | None = None) -> tuple:
     """Open a sealed batch or bundle; refuse it (413 or 400, one shape) if it is bad."""
     try:
         return protocol.open_sealed(data, box, sender_key, limit)
@@ -229,35 +229,7 @@ def _open(db: Database, data: bytes, box: str, sender_key, limit: int | None = N
         raise DomainError(str(exc), code="batch_refused") from None
 
 
-def receive_push(db: Database, station: str, body: bytes) -> dict:
-    """Open a station's sealed batch (signed by that station, for HQ) and apply it."""
-    public = _station_key(db, station)
-    _sender, payload, changes = _open(
-        db, body, _hq_box(db), lambda s: public if s == station else None, protocol.HTTP_MAX_PLAIN
-    )
-    if payload.get("kind") != "push":
-        raise DomainError("The batch was refused: not a station's push.", code="batch_refused")
-    return receive(db, station, changes, "network")
-
-
-def pull_for(db: Database, station: str, since: int, limit: int) -> bytes:
-    """Seal what HQ has for a station after ``since``, cut down to what it needs to know."""
-    redact = need_to_know.redactor(db, station)
-    payload, changes = protocol.pull_batch(db, station, max(0, since), _limit(limit), redact)
-    return _seal_for(db, station, payload, changes)
-
-
-def own_for(db: Database, station: str, after: int, limit: int) -> bytes:
-    """Seal HQ's copies of a station's own changes after seq ``after``."""
-    payload, changes = protocol.own_batch(db, station, max(0, after), _limit(limit))
-    return _seal_for(db, station, payload, changes)
-
-
-def _limit(limit: int) -> int:
-    return max(1, min(limit, 5000))
-
-
-def _seal_for(db: Database, station: str, payload: dict, changes: list) -> bytes:
+def seal_for(db: Database, station: str, payload: dict, changes: list) -> bytes:
     """Seal a payload to a station's own key, signed by HQ."""
     rows = list(db.query("select box_pub from sync_stations where code = ?", [station]))
     if not rows:
@@ -267,106 +239,9 @@ def _seal_for(db: Database, station: str, payload: dict, changes: list) -> bytes
     return protocol.seal(payload, changes, changelog.site_of(db), sign, rows[0]["box_pub"])
 
 
-def export_bundle(db: Database, for_station: str | None = None) -> tuple[bytes, int]:
-    """Write a bundle: a station's unacknowledged changes, or (at HQ) all HQ has for one."""
-    if for_station:
-        return _export_for_station(db, for_station.upper())
-    cred = credential(db)
-    if not cred:
-        raise DomainError(
-            "This station has not joined an HQ (use: join CREDENTIAL).", code="not_joined"
-        )
-    if get(db, "sync_restored_seq", ""):
-        raise Conflict(
-            "This station was restored from a backup and has not heard from HQ since: import "
-            "HQ's latest bundle first (or sync over the network), or HQ would take the "
-            "changes made since the restore for repeats of older ones and drop them."
-        )
-    site = changelog.site_of(db)
-    acked = int(get(db, "sync_acked", "0"))
-    changes = changelog.changes_since(db, site, acked, limit=10**9)
-    payload = {"kind": "push", "site": site}
-    return protocol.seal(payload, changes, site, cred["sign"], cred["hq_box_pub"]), len(changes)
-
-
-def _export_for_station(db: Database, code: str) -> tuple[bytes, int]:
-    """Seal all HQ has for a station, cut down to what it needs to know, with a signed ack."""
-    if not list(db.query("select 1 from sync_stations where code = ?", [code])):
-        raise NotFound(f"No station {code} is registered here.")
-    pairs = changelog.stored_after(db, 0, code, limit=10**9)
-    redact = need_to_know.redactor(db, code)
-    with write(db):
-        sign = hq_keys(db)["sign"]
-    ack = {**protocol.ack_for(db, code), "max_ahead_ms": max_ahead_ms()}
-    payload = {
-        "kind": "pull",
-        "for": code,
-        "next": pairs[-1][0] if pairs else 0,
-        "ack": protocol.sign_ack(ack, sign),
-    }
-    changes = [redact(c) for _, c in pairs]
-    return _seal_for(db, code, payload, changes), len(changes)
-
-
-def import_bundle(db: Database, data: bytes) -> dict[str, Any]:
-    """Check and apply a bundle (HQ: from a station; station: from HQ); nothing on refusal."""
-    cred = credential(db)
-    if cred:
-        hq_key = cred["hq_sign_pub"]
-        _sender, payload, changes = _open(
-            db, data, cred["box"], lambda s: hq_key if s == cred["hq"] else None
-        )
-        return _import_at_station(db, cred, payload, changes)
-    sender, payload, changes = _open(db, data, _hq_box(db), lambda s: _station_key(db, s))
-    if payload.get("kind") != "push":
-        raise DomainError("This bundle is not meant for HQ.", code="batch_refused")
-    ack = receive(db, sender, changes, "bundle")["ack"]
-    return {"from": sender, "changes": len(changes), **ack}
-
-
-def _station_key(db: Database, code: str) -> str | None:
+def station_key(db: Database, code: str) -> str | None:
     rows = list(db.query("select sign_pub from sync_stations where code = ?", [code]))
     return rows[0]["sign_pub"] if rows else None
-
-
-def _import_at_station(db: Database, cred: dict, payload: dict, changes: list) -> dict:
-    """Apply HQ's bundle at the station: HQ's ack, then what HQ has (counting what was new)."""
-    if payload.get("kind") != "pull":
-        raise DomainError("This bundle is not meant for a station.", code="batch_refused")
-    site = changelog.site_of(db)
-    try:
-        ack = protocol.check_ack(payload.get("ack") or {}, cred["hq_sign_pub"], site)
-        with write(db):
-            acked = client.reconcile(db, site, ack)
-            cursor = int(get(db, "sync_cursor", "0"))
-            following, result = protocol.apply_pull(
-                db, {**payload, "since": 0}, changes, cursor, after_apply
-            )
-            advance(db, "sync_cursor", following)
-            restamped = _restamp_if_ahead(db, site, acked, ack)
-    except (protocol.ProtocolError, apply.Refused, ValueError, KeyError) as exc:
-        raise DomainError(f"The bundle was refused: {exc}.", code="batch_refused") from None
-    return {
-        "from": cred["hq"],
-        "changes": len(changes),
-        "applied": result.applied,
-        "head": ack["head"],
-        "restamped": restamped,
-    }
-
-
-def _restamp_if_ahead(db: Database, site: str, acked: int, ack: dict) -> int:
-    """Restamp own changes HQ would refuse as too far ahead of its clock (USB: no retry)."""
-    now = hlc.Timestamp.parse(ack["now"])
-    limit = hlc.Timestamp(now.millis + int(ack.get("max_ahead_ms", max_ahead_ms())))
-    last = db.execute(
-        "select max(hlc) from changes where site = ? and seq > ?", [site, acked]
-    ).fetchone()[0]
-    if last is None or hlc.Timestamp.parse(last) <= limit:
-        return 0
-    moved = repair.restamp_own(db, site, acked, now)
-    put(db, "sync_restamped", f"{stamp()} {moved} changes to HQ's clock")
-    return moved
 
 
 def run_sync(db: Database, url: str | None = None, transport=None) -> client.Report:

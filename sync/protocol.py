@@ -39,11 +39,9 @@ the envelope of USB bundles (sync.bundle), so plain HTTP on a shared network sho
 readable, and a sniffed station token can neither read a pull nor forge a push. A USB bundle
 carries the same push payload, and a bundle back carries a pull payload plus a signed ack.
 
-HQ refuses a whole batch (nothing applied) when a change is stamped more than the allowed
-skew ahead of HQ's clock (:class:`ClockAhead`: a laptop with a wrong clock would win every
-later edit), reuses a number HQ holds for another change (:class:`NumberReused`: a station
-restored from a backup that has not heard from HQ), or breaks the authority rule
-(sync.authority.NotOwner).
+HQ refuses a whole batch (nothing applied) when a change is malformed, is another site's,
+or is not admitted (sync.admission): stamped too far ahead of HQ's clock, numbered like a
+different change HQ holds, or not the sender's to make (sync.authority).
 """
 
 from __future__ import annotations
@@ -53,7 +51,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from sync import apply, authority, bundle, changelog, hlc, keys
+from sync import admission, apply, bundle, changelog, hlc, keys
 from sync.changelog import Change
 
 VERSION = 1
@@ -65,14 +63,6 @@ Redact = Callable[[Change], Change]
 
 class ProtocolError(ValueError):
     """A message that is damaged, forged or from the wrong sender; nothing was applied."""
-
-
-class ClockAhead(ProtocolError):
-    """A change stamped further ahead of HQ's clock than the allowed skew; nothing applied."""
-
-
-class NumberReused(ProtocolError):
-    """A change numbered like one HQ holds but different (a restored station); nothing applied."""
 
 
 def _row(change: Change) -> list:
@@ -170,20 +160,15 @@ def receive(
 ) -> dict:
     """Apply a station's batch at HQ (call in one transaction); return the ack to sign.
 
-    Refuse the whole batch if any change is another site's, malformed, stamped more than
-    ``max_ahead_ms`` ahead of HQ's clock, numbered like a different change HQ holds, or not
-    the sender's to make (sync.authority).
+    Refuse the whole batch if any change is another site's (ProtocolError), malformed
+    (apply.Refused), or not admitted (sync.admission: clock, numbers, authority).
     """
     strangers = {c.site for c in changes} - {sender}
     if strangers:
         raise ProtocolError(f"station {sender} cannot send changes of {sorted(strangers)}")
     for change in changes:
         apply.check(change)
-    head = apply.applied_head(db, sender)
-    _refuse_reused_numbers(db, sender, changes, head)
-    if max_ahead_ms is not None:
-        _refuse_clock_ahead(sender, changes, head, max_ahead_ms)
-    authority.check_batch(db, sender, changes, head)
+    admission.admit(db, sender, changes, max_ahead_ms)
     here = changelog.site_of(db)
     result = apply.apply_changes(db, changes, here)
     if after:
@@ -207,34 +192,6 @@ def ack_for(db: Any, site: str) -> dict:
         "head_hlc": row[0] if row else None,
         "now": str(hlc.Timestamp(hlc.wall_millis())),
     }
-
-
-def _refuse_reused_numbers(db: Any, sender: str, changes: list[Change], head: int) -> None:
-    """Refuse repeats by number that are not repeats by content (their clocks differ)."""
-    repeats = {c.seq: c.hlc for c in changes if c.seq <= head}
-    if not repeats:
-        return
-    held = db.execute(
-        "select seq, hlc from changes where site = ? and seq between ? and ?",
-        [sender, min(repeats), max(repeats)],
-    ).fetchall()
-    if any(repeats.get(seq, stamp) != stamp for seq, stamp in held):
-        raise NumberReused(
-            f"station {sender} sent changes numbered like others HQ already holds (it was "
-            "restored from a backup): it must hear from HQ first (sync over the network, or "
-            "import HQ's latest bundle), then send again"
-        )
-
-
-def _refuse_clock_ahead(sender: str, changes: list[Change], head: int, limit_ms: int) -> None:
-    """Refuse new changes stamped more than ``limit_ms`` ahead of this site's wall clock."""
-    new = [hlc.Timestamp.parse(c.hlc) for c in changes if c.seq > head]
-    if new and hlc.ahead_ms(max(new)) > limit_ms:
-        hours = hlc.ahead_ms(max(new)) / 3_600_000
-        raise ClockAhead(
-            f"station {sender}'s changes are stamped {hours:.1f} hours ahead of HQ's clock "
-            f"(at most {limit_ms / 3_600_000:g} allowed): set that laptop's clock right"
-        )
 
 
 def sign_ack(ack: dict, hq_sign: str) -> dict:

@@ -52,6 +52,27 @@ def restamp_own(db: Any, site: str, after: int, floor: hlc.Timestamp) -> int:
     return len(late)
 
 
+def restamp_beyond(db: Any, site: str, after: int, hq_now: str, allowed_ms: int) -> int:
+    """Restamp to HQ's clock the changes above seq ``after`` that HQ would refuse as stamped
+    more than ``allowed_ms`` ahead of ``hq_now`` (read from HQ's signed ack); return how many.
+
+    Over USB a refusal is seen only at HQ: the station repairs when HQ's bundle comes in.
+    """
+    now = hlc.Timestamp.parse(hq_now)
+    last = db.execute(
+        "select max(hlc) from changes where site = ? and seq > ?", [site, after]
+    ).fetchone()[0]
+    if last is None or hlc.ahead_ms(hlc.Timestamp.parse(last), now.millis) <= allowed_ms:
+        return 0
+    moved = restamp_own(db, site, after, now)
+    db.execute(
+        "insert into settings (key, value) values ('sync_restamped', ?) "
+        "on conflict(key) do update set value = excluded.value",
+        [f"{moved} changes to HQ's clock {hq_now}"],
+    )
+    return moved
+
+
 def _rename_versions(db: Any, site: str, after: int, records: set, moved: dict) -> None:
     """Replace moved versions in field versions, tombstones, later ``prev`` and conflicts."""
     for tbl, record_id in records:

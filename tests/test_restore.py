@@ -105,7 +105,7 @@ def test_a_restore_over_usb_loses_nothing_whatever_the_order(tmp_path, order):
     never reached HQ (also after an older HQ bundle). In every order of HQ's bundles (older
     and newer), new registrations and exports, HQ ends with every household once and the
     station's numbering continues above everything HQ acknowledged."""
-    from fieldreg import syncing
+    from fieldreg import bundles, syncing
     from fieldreg.errors import DomainError
     from sync import client
     from tests.test_sync_http import make_site
@@ -113,14 +113,14 @@ def test_a_restore_over_usb_loses_nothing_whatever_the_order(tmp_path, order):
     hq, station = make_site(tmp_path / "hq", "HQ2"), make_site(tmp_path / "st", "T3S")
     syncing.join(station, syncing.add_station(hq, "T3S", "", "http://hq"))
     first, _ = records.create_household(station, household_body(phone="0911 000 001"), "r")
-    syncing.import_bundle(hq, syncing.export_bundle(station)[0])
-    old = syncing.export_bundle(hq, "T3S")[0]
-    syncing.import_bundle(station, old)
+    bundles.import_bundle(hq, bundles.export_bundle(station)[0])
+    old = bundles.export_bundle(hq, "T3S")[0]
+    bundles.import_bundle(station, old)
     path = Path(station.execute("pragma database_list").fetchone()[2])
     made = backup.run(path, tmp_path / "usb", keep=3)
     lost, _ = records.create_household(station, household_body(phone="0911 000 002"), "r")
-    syncing.import_bundle(hq, syncing.export_bundle(station)[0])
-    new = syncing.export_bundle(hq, "T3S")[0]
+    bundles.import_bundle(hq, bundles.export_bundle(station)[0])
+    new = bundles.export_bundle(hq, "T3S")[0]
     station.close()
     restore(path.parent, made["path"])
     station = connect(path)
@@ -130,14 +130,14 @@ def test_a_restore_over_usb_loses_nothing_whatever_the_order(tmp_path, order):
             later.append(records.create_household(station, household_body(phone="0911 9"), "r"))
         elif step == "export":
             try:
-                syncing.import_bundle(hq, syncing.export_bundle(station)[0])
+                bundles.import_bundle(hq, bundles.export_bundle(station)[0])
             except DomainError as refused:  # before hearing from HQ, or numbers HQ holds
                 assert refused.code in ("conflict", "seq_reused"), refused.message
         else:
-            syncing.import_bundle(station, old if step.startswith("old") else new)
+            bundles.import_bundle(station, old if step.startswith("old") else new)
     for _ in range(2):  # then the usual round trips
-        syncing.import_bundle(station, syncing.export_bundle(hq, "T3S")[0])
-        syncing.import_bundle(hq, syncing.export_bundle(station)[0])
+        bundles.import_bundle(station, bundles.export_bundle(hq, "T3S")[0])
+        bundles.import_bundle(hq, bundles.export_bundle(station)[0])
     expected = {first["id"], lost["id"], *(h[0]["id"] for h in later)}
     assert {r[0] for r in hq.execute("select id from households")} == expected
     assert hq.execute("select count(*) from people").fetchone()[0] == 3 * len(expected)

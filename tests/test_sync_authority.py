@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fieldreg import auth, create_app, medical, movements, records, subject, syncing
+from fieldreg import auth, bundles, create_app, medical, movements, records, subject, syncing
 from fieldreg.db import connect
 from fieldreg.errors import DomainError
 from sync import authority, bundle, changelog, client, hlc, protocol
@@ -117,7 +117,7 @@ def test_hq_refuses_the_same_over_usb(world, what):
     hq, b = world["hq"], world["b"]
     before = hq_state(hq)
     with pytest.raises(DomainError) as refused:
-        syncing.import_bundle(
+        bundles.import_bundle(
             hq, usb(world, b, forged(b, [allowed_fact(world), *forbidden(world)[what]]))
         )
     assert (refused.value.code, refused.value.status) == ("not_owner", 403)

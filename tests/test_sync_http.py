@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from fieldreg import conflicts, create_app, records, search_index, syncing
+from fieldreg import bundles, conflicts, create_app, records, search_index, syncing
 from fieldreg.db import connect, prepare
 from fieldreg.errors import DomainError
 from sync import changelog, client, keys, protocol, tables
@@ -301,7 +301,7 @@ def test_a_zlib_bomb_is_refused_with_413(hq, station):
     assert answer.status_code == 413
     assert answer.json()["code"] == "too_large" and "unpacks" in answer.json()["error"]
     with pytest.raises(DomainError) as refused:
-        syncing.import_bundle(hq_db, sealed)  # the same over USB
+        bundles.import_bundle(hq_db, sealed)  # the same over USB
     assert (refused.value.status, refused.value.code) == (413, "too_large")
 
 

@@ -13,7 +13,7 @@ import json
 import httpx
 import pytest
 
-from fieldreg import create_app, medical, movements, records, search_index, syncing
+from fieldreg import bundles, create_app, medical, movements, records, search_index, syncing
 from fieldreg.db import connect
 from sync import client, protocol, tables
 from tests.conftest import household_body
@@ -104,13 +104,13 @@ def test_an_http_pull_carries_only_what_search_needs(world):
 
 def test_a_usb_bundle_for_a_station_carries_only_what_search_needs(world):
     b, hq = world["b"], world["hq"]
-    data, _count = syncing.export_bundle(hq, "U4V")
+    data, _count = bundles.export_bundle(hq, "U4V")
     cred = client.credential(b)
     _sender, payload, changes = protocol.open_sealed(
         data, cred["box"], lambda s: cred["hq_sign_pub"]
     )
     check_payload(changes, world["made"])
-    syncing.import_bundle(b, data)
+    bundles.import_bundle(b, data)
     check_held(b, world["made"])
 
 

@@ -14,7 +14,7 @@ import os
 from flask import Response, abort, current_app, jsonify, request
 from flask_smorest import Blueprint
 
-from fieldreg import ownership, syncing
+from fieldreg import ownership, sync_hq, syncing
 from fieldreg.access import public, requires
 from fieldreg.api import actor
 from fieldreg.db import get_db
@@ -45,7 +45,7 @@ def _station() -> str:
 def push():
     """Apply a station's batch of changes and answer a signed ack."""
     station = _station()
-    signed = syncing.receive_push(get_db(), station, request.get_data())
+    signed = sync_hq.receive_push(get_db(), station, request.get_data())
     if os.environ.get(FAULT_ENV) == "crash-after-apply":
         os._exit(3)
     return jsonify(signed)
@@ -60,7 +60,7 @@ def push():
 @public
 def pull():
     """Answer what HQ has for the station after its cursor."""
-    return _signed_batch("since", syncing.pull_for)
+    return _signed_batch("since", sync_hq.pull_for)
 
 
 @blp.route("/own", methods=["GET"])
@@ -72,7 +72,7 @@ def pull():
 @public
 def own():
     """Answer the calling station's own changes numbered after ``after``."""
-    return _signed_batch("after", syncing.own_for)
+    return _signed_batch("after", sync_hq.own_for)
 
 
 def _signed_batch(position: str, make) -> Response:
