@@ -98,14 +98,9 @@ def test_hq_pages_list_stations_and_resolve_conflicts(tmp_path):
     station.close()
 
 
-@pytest.mark.parametrize(
-    "role, may",
-    [("coordinator", True), ("admin", True), ("analyst", False), ("registrar", False),
-     ("medic", False)],
-)  # fmt: skip
-def test_only_roles_that_may_write_the_record_resolve_its_conflict(tmp_path, role, may):
-    """Regression (issue 13): resolving writes the record, so it needs the permission to write
-    it (household:update), not only to see conflicts: an analyst could overwrite a name."""
+@pytest.fixture
+def hq_conflict(tmp_path):
+    """An HQ holding one open conflict on a person's given name (Zeinab kept, Zaynab lost)."""
     from fieldreg import create_app
     from tests.test_sync_http import make_site
 
@@ -121,6 +116,20 @@ def test_only_roles_that_may_write_the_record_resolve_its_conflict(tmp_path, rol
     records.update_person(station, code, {"given_name": "Zeinab"}, "reg")
     syncing.run_sync(station, transport=httpx.WSGITransport(app=app))
     conflict_id = hq.execute("select id from sync_conflicts").fetchone()[0]
+    yield app, hq, code, conflict_id
+    hq.close()
+    station.close()
+
+
+ROLES_MAY = [("coordinator", True), ("admin", True), ("analyst", False), ("registrar", False),
+             ("medic", False)]  # fmt: skip
+
+
+@pytest.mark.parametrize("role, may", ROLES_MAY)
+def test_only_roles_that_may_write_the_record_resolve_its_conflict(hq_conflict, role, may):
+    """Regression (issue 13): resolving writes the record, so it needs the permission to write
+    it (household:update), not only to see conflicts: an analyst could overwrite a name."""
+    app, hq, code, conflict_id = hq_conflict
     browser = app.test_client()
     auth = AuthActions(browser, hq)
     auth.login(role)
@@ -138,5 +147,27 @@ def test_only_roles_that_may_write_the_record_resolve_its_conflict(tmp_path, rol
         assert hq.execute("select resolved_at from sync_conflicts").fetchone()[0] is None
         if page.status_code == 200:  # the analyst sees the conflict, without the buttons
             assert "Use other" not in page.get_data(as_text=True)
-    hq.close()
-    station.close()
+
+
+@pytest.mark.parametrize("role, may", ROLES_MAY)
+def test_the_conflicts_api_obeys_the_same_rule(hq_conflict, role, may):
+    app, hq, code, conflict_id = hq_conflict
+    headers = AuthActions(app.test_client(), hq).token(role)
+    http = app.test_client()
+    listed = http.get("/api/v1/sync/conflicts", headers=headers)
+    answer = http.post(
+        f"/api/v1/sync/conflicts/{conflict_id}", json={"choice": "lost"}, headers=headers
+    )
+    if may:
+        [row] = listed.json["conflicts"]
+        assert (row["kept"], row["lost"], row["may_resolve"]) == ("Zeinab", "Zaynab", True)
+        assert answer.status_code == 200 and answer.json["resolution"] == "lost"
+        assert records.get_person(hq, code)["given_name"] == "Zaynab"
+        again = http.post(f"/api/v1/sync/conflicts/{conflict_id}", json={"choice": "kept"},
+                          headers=headers)  # fmt: skip
+        assert again.status_code == 409 and again.json["code"] == "conflict_resolved"
+    else:
+        assert answer.status_code == 403 and answer.json["code"] == "forbidden"
+        assert records.get_person(hq, code)["given_name"] == "Zeinab"
+        if listed.status_code == 200:
+            assert listed.json["conflicts"][0]["may_resolve"] is False

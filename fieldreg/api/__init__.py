@@ -7,7 +7,7 @@ One module per resource family, each with its own blueprint:
     medical   triage, the medical queue, movements, tag binding, scanning
     admin     audit log, users, tokens, everything held about a person, erasure
     dedup     HQ's review queue and decisions
-    sync      HQ's endpoints for stations
+    sync      HQ's endpoints for stations; sync conflicts, handing records over
 
 This package holds what they share (who is acting, code parsing, read audit lines) and
 ``mount``, which the app factory calls with the list of blueprints: no module of the package

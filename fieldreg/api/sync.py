@@ -1,8 +1,9 @@
 """HQ's sync endpoints under /api/v1/sync, authenticated by a station's credential.
 
 A station sends ``Authorization: Station CODE:TOKEN``; user sessions and tokens play no part
-here, so the routes are ``@public`` for the user permission check and prove the station
-themselves (and CSRF does not apply: no cookie is used). Bodies both ways are sealed
+there, so those routes are ``@public`` for the user permission check and prove the station
+themselves (and CSRF does not apply: no cookie is used). The conflicts and handover routes
+are for people (bearer tokens, ``@requires``). Bodies both ways are sealed
 envelopes (encrypted to the receiver, signed by the sender): the token alone reads nothing
 and forges nothing. The protocol is drawn in sync/protocol.py.
 """
@@ -11,14 +12,20 @@ from __future__ import annotations
 
 import os
 
-from flask import Response, abort, current_app, jsonify, request
+from flask import Response, abort, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
-from fieldreg import ownership, sync_hq, syncing
-from fieldreg.access import public, requires
+from fieldreg import conflicts, ownership, sync_hq, syncing
+from fieldreg.access import allowed, public, requires
 from fieldreg.api import actor
 from fieldreg.db import get_db
-from fieldreg.schemas.sync import HandOverResultSchema, HandOverSchema
+from fieldreg.schemas.sync import (
+    ConflictListSchema,
+    HandOverResultSchema,
+    HandOverSchema,
+    ResolvedSchema,
+    ResolveSchema,
+)
 
 blp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync", description="Station sync (HQ)")
 # Fault injection for the crash tests: die after the batch is committed, before answering.
@@ -97,3 +104,30 @@ def hand_over(body):
     if current_app.config["ROLE"] != "hq":
         abort(404, description="This instance is not an HQ.")
     return ownership.hand_over(get_db(), body["code"], body["station"], actor())
+
+
+def _may(permission: str) -> bool:
+    """Tell whether the caller's role holds a permission."""
+    return allowed(g.user["role"], permission)
+
+
+@blp.route("/conflicts", methods=["GET"])
+@requires("sync:conflicts")
+@blp.response(200, ConflictListSchema())
+@blp.doc(security=[{"bearer": []}])
+def list_conflicts():
+    """List the values that lost a merge and wait for a decision, oldest first."""
+    return {"conflicts": conflicts.open_conflicts(get_db(), may=_may)}
+
+
+@blp.route("/conflicts/<conflict_id>", methods=["POST"])
+@requires("sync:conflicts")
+@blp.arguments(ResolveSchema())
+@blp.response(200, ResolvedSchema())
+@blp.doc(security=[{"bearer": []}])
+def resolve_conflict(body, conflict_id):
+    """Keep the current value or write the lost one back (a role that may change the record)."""
+    if not conflict_id.isdigit() or len(conflict_id) > 18:
+        abort(404, description="No such conflict.")
+    conflicts.resolve(get_db(), int(conflict_id), body["choice"], actor(), may=_may)
+    return {"id": int(conflict_id), "resolution": body["choice"]}

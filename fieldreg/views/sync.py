@@ -16,6 +16,11 @@ def _actor() -> str | None:
     return g.user["username"] if g.get("user") else None
 
 
+def _may(permission: str) -> bool:
+    """Tell whether the signed-in user's role holds a permission."""
+    return allowed(g.user["role"], permission)
+
+
 @bp.get("/")
 @requires("sync:run")
 def panel():
@@ -51,10 +56,7 @@ def stations():
 @requires("sync:conflicts")
 def conflict_list():
     """Show the values that lost a merge, for a coordinator to confirm or restore."""
-    rows = conflicts.open_conflicts(get_db())
-    for row in rows:
-        needed = conflicts.WRITE_PERMISSION.get(row["tbl"])
-        row["may_resolve"] = needed is not None and allowed(g.user["role"], needed)
+    rows = conflicts.open_conflicts(get_db(), may=_may)
     return render_template("sync/conflicts.html", conflicts=rows)
 
 
@@ -64,8 +66,6 @@ def resolve(conflict_id: str):
     """Keep the current value or restore the one that lost."""
     if not conflict_id.isdigit():
         abort(404)
-    needed = conflicts.write_permission(get_db(), int(conflict_id))
-    if needed is None or not allowed(g.user["role"], needed):
-        abort(403, description="Your role may not change this record, so it may not resolve this.")
-    conflicts.resolve(get_db(), int(conflict_id), request.form.get("choice", ""), _actor())
+    choice = request.form.get("choice", "")
+    conflicts.resolve(get_db(), int(conflict_id), choice, _actor(), may=_may)
     return redirect(url_for("sync.conflict_list"))
