@@ -7,7 +7,7 @@
  upsert creating a record                    always: the creating site owns the record
  upsert of an existing record                S owns the record; a non-owner may set only
                                              the columns that follow facts (a person's
-                                             presence follows movements) and bookkeeping
+                                             presence follows movements, and its time)
  delete: erase a record                      S owns the record
  delete: erase a fact                        S recorded it, or S owns what it is about
  anything in an hq_only table                never (ownership, deduplication decisions)
@@ -69,7 +69,7 @@ def refusal(db: Any, site: str, change: changelog.Change, made: dict | None = No
         if made is not None and owner is None:
             made[key] = site
         return None
-    if change.op == "upsert" and set(change.data) <= entry.open_columns | entry.quiet:
+    if change.op == "upsert" and set(change.data) <= entry.open_columns:
         return None  # a presence status that follows a fact the station recorded
     if change.op == "delete" and entry.kind == "append":
         if _subject_owner(db, entry, change.record_id) == site:

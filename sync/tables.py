@@ -74,7 +74,9 @@ def register(
     SYNCED[name] = entry
 
 
-PRESENCE = ("status",)  # present, departed, transferred: follows the movements recorded
+# Present, departed, transferred: follows the movements any station records (and the time
+# of that change); the only columns of another station's record a station may set.
+PRESENCE = ("status", "updated_at")
 ALL = ("*",)
 # What search and the duplicate warning need of another station's records (need to know).
 PEOPLE_SHARED = (

@@ -73,6 +73,7 @@ def forbidden(world) -> dict:
     triage_id = world["a"].execute("select id from triage").fetchone()[0]
     return {
         "rename": [("people", person["id"], "upsert", {"given_name": "Mallory"})],
+        "re-date": [("people", person["id"], "upsert", {"created_at": "2001-01-01"})],
         "edit household": [("households", household["id"], "upsert", {"phone": "0999"})],
         "erase person": [("people", person["id"], "delete", {"reason": "x"})],
         "erase triage": [("triage", triage_id, "delete", {"reason": "x"})],
@@ -98,8 +99,8 @@ def hq_state(hq) -> tuple:
     )
 
 
-@pytest.mark.parametrize("what", ["rename", "edit household", "erase person", "erase triage",
-                                  "take ownership"])  # fmt: skip
+@pytest.mark.parametrize("what", ["rename", "re-date", "edit household", "erase person",
+                                  "erase triage", "take ownership"])  # fmt: skip
 def test_hq_refuses_a_write_of_anothers_record_over_http(world, what):
     hq, b = world["hq"], world["b"]
     before = hq_state(hq)
