@@ -240,6 +240,7 @@ def seal_for(db: Database, station: str, payload: dict, changes: list) -> bytes:
 
 
 def station_key(db: Database, code: str) -> str | None:
+    """Return a registered station's public signing key (None if HQ does not know it)."""
     rows = list(db.query("select sign_pub from sync_stations where code = ?", [code]))
     return rows[0]["sign_pub"] if rows else None
 

@@ -1,7 +1,8 @@
 """The change log: every write on a site, recorded in the same transaction as the write.
 
 Each entry is ``(site, seq, hlc, tbl, record_id, op, data)``: ``seq`` counts this site's
-writes without gaps, ``hlc`` orders writes across sites, ``op`` is ``upsert`` (the fields
+writes without gaps (a station restored from a backup skips the numbers of changes only HQ
+holds, and goes on above everything HQ acknowledged: :func:`next_seq`), ``hlc`` orders writes across sites, ``op`` is ``upsert`` (the fields
 in ``data`` were set), ``append`` (a fact in time, such as a triage entry) or ``delete``
 (a tombstone, carrying the row as the deleter left it, ``deleted`` set to 1 here and
 everywhere). Sync ships these entries; nothing else about a record needs to travel.

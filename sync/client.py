@@ -150,9 +150,9 @@ class Client:
                 self._repair(exc.code)
                 acked = int(get(self.db, "sync_acked", "0"))
                 continue
-            acked = int(ack["head"])
+            acked = int(get(self.db, "sync_acked", "0"))
             sent += len(changes)
-            if acked < changes[-1].seq:
+            if ack["head"] < changes[-1].seq:
                 raise protocol.ProtocolError("HQ holds this batch behind a gap; retry later")
         return sent, acked
 

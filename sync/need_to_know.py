@@ -48,6 +48,7 @@ def redactor(db: Any, station: str) -> Callable[[Change], Change]:
     cache: dict[tuple[str, str], str | None] = {}
 
     def redact(change: Change) -> Change:
+        """Return the change whole if it is about the station's own, else cut down."""
         entry = tables.get(change.tbl)
         if ALL in entry.shared:
             return change
@@ -76,6 +77,7 @@ def station_view(db: Any, station: str) -> tables.View:
     defaults: dict[str, dict[str, Any]] = {}
 
     def view(name: str, row: dict[str, Any]) -> dict[str, Any] | None:
+        """Return the row as the station holds it, or None if it holds none of it."""
         entry = tables.get(name)
         if ALL in entry.shared:
             return row
