@@ -5,7 +5,8 @@ writes without gaps (a station restored from a backup skips the numbers of chang
 holds, and goes on above everything HQ acknowledged: :func:`next_seq`), ``hlc`` orders
 writes across sites, ``op`` is ``upsert`` (the fields in ``data`` were set), ``append`` (a
 fact in time, such as a triage entry) or ``delete`` (a tombstone, carrying the row as the
-deleter left it, ``deleted`` set to 1 here and everywhere). Sync ships these entries; nothing else about a record needs to travel.
+deleter left it, ``deleted`` set to 1 here and everywhere). Sync ships these entries;
+nothing else about a record needs to travel.
 
 Two more columns serve sync: ``recv`` numbers entries in the order this site stored them
 (its own and received ones alike: what a pull pages through), and ``prev`` holds, for an
