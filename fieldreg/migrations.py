@@ -216,10 +216,21 @@ def m002_arrival_index(db):
 def m090_sync_authority(db):
     """Add record ownership handed over by HQ, triage ordered by clock, no bookkeeping conflicts.
 
-    ``record_owners`` holds only records whose ownership HQ handed to another station (the
-    rest belong to the site that created them). ``triage.hlc`` is the clock of the change that
-    recorded the entry. Conflicts opened on bookkeeping columns (``updated_at``) are closed.
+    Clock readings stored before they were read strictly are rewritten in the strict form
+    first, the same way on every site (a counter past 9999 carries into the milliseconds),
+    so that no site refuses another's. ``record_owners`` holds only records whose ownership
+    HQ handed to another station (the rest belong to the site that created them).
+    ``triage.hlc`` is the clock of the change that recorded the entry. Conflicts opened on
+    bookkeeping columns (``updated_at``) are closed.
     """
+    strict = "[0-9]" * 16 + ".[0-9][0-9][0-9][0-9]"
+    for table in ("changes", "sync_pending"):
+        bad = db.execute(f"select distinct hlc from {table} where hlc not glob ?", [strict])
+        for (text,) in bad.fetchall():
+            db.execute(f"update {table} set hlc = ? where hlc = ?", [_strict_clock(text), text])
+    clock = db.execute("select value from settings where key = 'hlc'").fetchone()
+    if clock and clock[0]:
+        db.execute("update settings set value = ? where key = 'hlc'", [_strict_clock(clock[0])])
     db.executescript(
         """
         create table if not exists record_owners (
@@ -237,3 +248,12 @@ def m090_sync_authority(db):
         where field in ('created_at', 'updated_at') and resolved_at is null;
         """
     )
+
+
+def _strict_clock(text) -> str:
+    """Return a clock reading in the strict form (frozen here: migrations never change)."""
+    millis, _, counter = str(text or "").partition(".")
+    millis_n = int(millis) if millis.isdigit() else 0
+    counter_n = int(counter) if counter.isdigit() else 0
+    millis_n, counter_n = millis_n + counter_n // 10000, counter_n % 10000
+    return f"{millis_n:016d}.{counter_n:04d}"

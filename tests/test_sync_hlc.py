@@ -80,3 +80,27 @@ def test_hq_refuses_a_malformed_clock_over_http(hq, station):  # noqa: F811
     assert answer.status_code == 400
     assert answer.json()["code"] == "batch_refused" and "bad clock" in answer.json()["error"]
     assert hq_db.execute("select count(*) from changes").fetchone()[0] == 0
+
+
+def test_readings_stored_before_the_check_are_rewritten_the_same_way_everywhere(tmp_path):
+    """An older site may hold readings the strict form refuses (a counter past 9999): the
+    upgrade rewrites them on every site alike, so no pull or push is refused for them."""
+    import sqlite_utils
+
+    from fieldreg.migrations import migrations
+
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    migrations.apply(db, stop_before="m090_sync_authority")
+    db.execute("insert into settings (key, value) values ('hlc', '0001764000000000.12345')")
+    for seq, stamp in ((1, "0001764000000000.12344"), (2, "0001764000000000.12345")):
+        db.execute(
+            "insert into changes (site, seq, hlc, tbl, record_id, op, data, recv) "
+            "values ('SA2', ?, ?, 'triage', ?, 'append', '{}', ?)",
+            [seq, stamp, f"t{seq}", seq],
+        )
+    migrations.apply(db)
+    got = [r[0] for r in db.execute("select hlc from changes order by seq")]
+    assert got == ["0001764000000001.2344", "0001764000000001.2345"]
+    assert all(hlc.Timestamp.parse(stamp) for stamp in got)
+    clock = db.execute("select value from settings where key = 'hlc'").fetchone()[0]
+    assert clock == "0001764000000001.2345"
