@@ -1,4 +1,4 @@
-# FieldReg: make install | run | test | bench | lint
+# FieldReg: make install | run | test | bench | lint | wheel | portable
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,14 +6,15 @@ STAMP := $(VENV)/.installed
 HOST ?= 0.0.0.0
 PORT ?= 8000
 
-.PHONY: install run test bench lint format clean messages
+.PHONY: install run test bench lint format clean messages wheel portable
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt
+# A checkout gets the runtime pins (requirements.txt) and the test/lint/packaging tools.
+$(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PY) >/dev/null 2>&1 || { echo "python3.11 not found; set PY=python3"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
 run: install
@@ -38,5 +39,13 @@ messages: install
 	$(BIN)/pybabel update -i fieldreg/translations/messages.pot -d fieldreg/translations -l ar --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d fieldreg/translations
 
+# The wheel (dist/fieldreg-*.whl) that pip, the Dockerfile and the one-click folder install.
+wheel: install
+	$(BIN)/pip wheel --quiet --disable-pip-version-check --no-deps -w dist .
+
+# The one-click folder for this system (dist/FieldReg-<system>/); see docs/install.md.
+portable: wheel
+	$(BIN)/python installer/build.py --out dist
+
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) build dist

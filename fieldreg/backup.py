@@ -19,7 +19,6 @@ import datetime as dt
 import errno
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Mapping
@@ -28,7 +27,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from fieldreg import db as storage
-from fieldreg import keyring
+from fieldreg import keyring, portable
 
 log = logging.getLogger("fieldreg.backup")
 PART = ".part"
@@ -68,17 +67,8 @@ def explain(exc: BaseException, folder: Path) -> str:
 
 
 def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (not possible, nor needed, on Windows)."""
-    if os.name != "nt":
-        _fsync(folder)
+    """Flush a written file to the disk (portable: Windows needs a handle open for writing)."""
+    portable.fsync_file(path)
 
 
 def _remove(path: Path) -> None:
@@ -115,7 +105,7 @@ def write_backup(db_path: str | Path, folder: Path, keep: int) -> Path:
     source = storage.connect(db_path, key)
     try:
         station = storage.setting(source, "station_code") or "XXX"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         _probe(folder, station)
         sweep(folder, station)
         _keep_salt(Path(db_path).parent, folder, station)
@@ -128,7 +118,7 @@ def write_backup(db_path: str | Path, folder: Path, keep: int) -> Path:
             if verdict != "ok":
                 raise BackupFailed(f"The copy failed its integrity check ({verdict}).")
             os.replace(part, final)
-            _fsync_dir(folder)
+            portable.fsync_folder(folder)
         except BaseException:
             _remove(part)
             raise
@@ -161,7 +151,7 @@ def _keep_salt(data_dir: Path, folder: Path, station: str) -> None:
     salt = data_dir / keyring.SALT_FILE
     kept = salt_path(folder, station)
     if salt.exists() and (not kept.exists() or kept.read_bytes() != salt.read_bytes()):
-        shutil.copyfile(salt, kept)
+        keyring.write_private(kept, salt.read_bytes())
 
 
 def sweep(folder: Path, station: str) -> None:

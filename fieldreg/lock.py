@@ -10,27 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fieldreg.portable import try_lock
+
 LOCK_NAME = "server.lock"
-
-if os.name == "nt":  # pragma: no cover - exercised on Windows laptops only
-    import msvcrt
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            return True
-        except OSError:
-            return False
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except OSError:
-            return False
 
 
 class FolderInUse(RuntimeError):
@@ -49,7 +31,7 @@ class DataLock:
         """Take the lock, or raise FolderInUse saying who holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        if not _try_lock(fd):
+        if not try_lock(fd):
             holder = self._holder(fd)
             os.close(fd)
             raise FolderInUse(

@@ -213,6 +213,12 @@ def m002_arrival_index(db):
 
 
 @migrations()
+def m080_audit_address(db):
+    """Record each audit entry's connection address apart from the client's device label."""
+    db.execute("alter table audit add column address text")
+
+
+@migrations()
 def m090_sync_authority(db):
     """Add record ownership handed over by HQ, triage ordered by clock, no bookkeeping conflicts.
 

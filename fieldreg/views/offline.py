@@ -7,8 +7,9 @@ import hashlib
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from fieldreg import ROOT, devices, qr, tls
+from fieldreg import devices, qr, tls
 from fieldreg.access import public, requires
+from fieldreg.config import STATIC
 from fieldreg.db import get_db
 
 bp = Blueprint("offline", __name__)
@@ -20,7 +21,7 @@ def shell_version(release: str) -> str:
     """Fingerprint the app shell and release, so that a change installs a fresh cache."""
     digest = hashlib.sha256(release.encode())
     for name in SHELL_FILES:
-        digest.update((ROOT / "static" / name).read_bytes())
+        digest.update((STATIC / name).read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -29,8 +30,8 @@ def shell_version(release: str) -> str:
 def service_worker():
     """Serve the service worker from the site's root, so that its scope is the whole site."""
     body = (
-        (ROOT / "static" / "sw.js")
-        .read_text()
+        (STATIC / "sw.js")
+        .read_text(encoding="utf-8")
         .replace("__VERSION__", shell_version(str(current_app.config["APP_RELEASE"])))
     )
     return Response(
