@@ -55,6 +55,8 @@ DEFAULTS = {
     "SYNC_INTERVAL": 180,  # seconds between background syncs
     # HQ refuses a station's changes stamped further ahead of its own clock than this.
     "SYNC_MAX_AHEAD_HOURS": 24,
+    # People boarded longer ago than this, and not arrived anywhere, are overdue.
+    "CONVOY_OVERDUE_HOURS": 6.0,
 }
 # Settings of the libraries (flask-smorest, Flask-Babel, Flask's JSON), not meant to be changed.
 INTERNAL = {
