@@ -248,7 +248,8 @@ def test_sync_over_http_shows_nothing_readable(hq, station):
     finally:
         sniffed.close()
     assert records.get_person(station, made["members"][2]["code"])["given_name"] == "Omar K"
-    clear = [b"Halabi", "محمد".encode(), b"0933", b"123 456", b"Azaz", b"Omar", b"Aleppo"]
+    # Words only (acks carry clock readings: digits alone may turn up there by chance).
+    clear = [b"Halabi", "محمد".encode(), b"0933 123", b"Azaz", b"Omar", b"Aleppo"]
     for body in wire.bodies:
         assert not [word for word in clear if word in body]
         for packed in (body, body[1:]):  # nor inflated: there is no plain zlib stream to read
