@@ -24,9 +24,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sync import changelog, tables
+from sync import tables
 
 OWNERS = "record_owners"
+Write = tuple[str, str, str, dict]  # (table, record id, op, data): a change's what, not its who
 
 
 class NotOwner(ValueError):
@@ -54,31 +55,32 @@ def _subject_owner(db: Any, entry: tables.Synced, record_id: str) -> str | None:
     return owner_of(db, table, row[0]) if row and row[0] else None
 
 
-def refusal(db: Any, site: str, change: changelog.Change, made: dict | None = None) -> str | None:
-    """Return why ``site`` may not make ``change`` (None when it may).
+def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str | None:
+    """Return why ``site`` may not make ``write`` (None when it may).
 
     ``made`` maps the records created earlier in the same batch to their creator.
     """
-    entry = tables.get(change.tbl)
-    what = f"{change.op} of {change.tbl} {change.record_id}"
+    tbl, record_id, op, data = write
+    entry = tables.get(tbl)
+    what = f"{op} of {tbl} {record_id}"
     if entry.hq_only:
-        return f"{what}: only HQ writes {change.tbl}"
-    key = (change.tbl, change.record_id)
-    owner = (made or {}).get(key) or owner_of(db, change.tbl, change.record_id)
+        return f"{what}: only HQ writes {tbl}"
+    key = (tbl, record_id)
+    owner = (made or {}).get(key) or owner_of(db, tbl, record_id)
     if owner is None or owner == site:
         if made is not None and owner is None:
             made[key] = site
         return None
-    if change.op == "upsert" and set(change.data) <= entry.open_columns:
+    if op == "upsert" and set(data) <= entry.open_columns:
         return None  # a presence status that follows a fact the station recorded
-    if change.op == "delete" and entry.kind == "append":
-        if _subject_owner(db, entry, change.record_id) == site:
+    if op == "delete" and entry.kind == "append":
+        if _subject_owner(db, entry, record_id) == site:
             return None  # the owner of a person erases every fact about them
     return f"{what}: the record belongs to {owner}"
 
 
-def check_batch(db: Any, sender: str, changes: list[changelog.Change], head: int) -> None:
-    """Refuse (NotOwner) a station's batch holding any change it may not make.
+def check_batch(db: Any, sender: str, changes: list, head: int) -> None:
+    """Refuse (NotOwner) a station's batch of changes holding any it may not make.
 
     Changes numbered at or below ``head`` (already applied here) are repeats and pass.
     """
@@ -86,7 +88,8 @@ def check_batch(db: Any, sender: str, changes: list[changelog.Change], head: int
     for change in changes:
         if change.seq <= head:
             continue
-        why = refusal(db, sender, change, made)
+        write = (change.tbl, change.record_id, change.op, change.data)
+        why = refusal(db, sender, write, made)
         if why:
             raise NotOwner(f"station {sender} cannot write this: {why}")
 
@@ -101,17 +104,17 @@ def may_write(db: Any, tbl: str, record_id: str) -> bool:
     """Tell whether this site may edit or erase a record (HQ: always; a station: its own)."""
     if hq_of(db) is None:
         return True
-    site = changelog.site_of(db)
-    return refusal(db, site, changelog.Change(site, 1, "", tbl, record_id, "delete", {})) is None
+    site = db.execute("select value from settings where key = 'station_code'").fetchone()[0]
+    return refusal(db, site, (tbl, record_id, "delete", {})) is None
 
 
-def guard_local(db: Any, site: str, entries: list[tuple[str, str, str, dict]]) -> None:
+def guard_local(db: Any, site: str, writes: list[Write]) -> None:
     """Refuse, at a station, a local write HQ would refuse (HQ may write everything)."""
     if hq_of(db) is None:
         return
-    for tbl, record_id, op, data in entries:
-        if op == "append":
+    for write in writes:
+        if write[2] == "append":
             continue
-        why = refusal(db, site, changelog.Change(site, 1, "", tbl, record_id, op, data))
+        why = refusal(db, site, write)
         if why:
             raise NotOwner(f"This station cannot write this ({why}); HQ can hand it over.")
