@@ -13,11 +13,10 @@ from __future__ import annotations
 import os
 
 from flask import Response, abort, current_app, g, jsonify, request
-from flask_smorest import Blueprint
 
 from fieldreg import conflicts, ownership, sync_hq, syncing
 from fieldreg.access import allowed, public, requires
-from fieldreg.api import actor
+from fieldreg.api import Blueprint, actor
 from fieldreg.db import get_db
 from fieldreg.schemas.sync import (
     ConflictListSchema,
