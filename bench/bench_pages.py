@@ -22,9 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-# A throw-away encrypted station: a known passphrase and the cheap KDF (as bench/common.py).
+# A throw-away encrypted station under a known passphrase (as bench/common.py).
 os.environ.setdefault("FIELDREG_PASSPHRASE", "benchmark data only")
-os.environ.setdefault("FIELDREG_KDF", "fast")
 
 import httpx
 

@@ -129,7 +129,11 @@ def start_fieldreg(work: Path) -> tuple:
     """Start a FieldReg station on a fresh data folder; return (process, url, headers)."""
     data = work / f"station-{uuid.uuid4().hex[:6]}"
     fieldreg(["init", "--code", "BEN"], data)
-    token = fieldreg(["tokens", "create", "bench"], data).strip().splitlines()[-1]
+    token = (
+        fieldreg(["tokens", "create", "bench", "--role", "registrar"], data)
+        .strip()
+        .splitlines()[-1]
+    )
     proc, port = serve(data)
     wait_up(f"http://127.0.0.1:{port}/healthz")
     return proc, f"http://127.0.0.1:{port}/api/v1", {"Authorization": f"Bearer {token}"}
@@ -203,7 +207,11 @@ def run_search(work: Path, people: int, queries: int = 300) -> dict:
         began = time.monotonic()
         build_population(data, people)
         print(f"  built {people} people in {time.monotonic() - began:.0f} s", file=sys.stderr)
-    token = fieldreg(["tokens", "create", "search"], data).strip().splitlines()[-1]
+    token = (
+        fieldreg(["tokens", "create", "search", "--role", "registrar"], data)
+        .strip()
+        .splitlines()[-1]
+    )
     proc, port = serve(data)
     try:
         wait_up(f"http://127.0.0.1:{port}/healthz")

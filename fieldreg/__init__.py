@@ -10,25 +10,16 @@ from flask_babel import Babel
 
 from fieldreg import access, config, db, i18n, keyring, security, uploads, wiring
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = config.ROOT
+STATIC = config.STATIC
 LANGUAGES = i18n.LANGUAGES
 
 
-def static_dir() -> Path:
-    """Find the browser files: inside the package when installed, else the checkout's static/."""
-    installed = Path(__file__).resolve().parent / "static"
-    return installed if installed.is_dir() else ROOT / "static"
-
-
-STATIC = static_dir()
-
-
 def _secret_key(data_dir: Path) -> str:
-    """Read the data folder's secret key, creating it on first start."""
+    """Read the data folder's secret key, creating it (owner only) on first start."""
     path = data_dir / "secret.key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        keyring.write_private(path, secrets.token_hex(32).encode())
     return path.read_text().strip()
 
 
@@ -49,10 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_prefixed_env("FIELDREG")
     if test_config:
         app.config.from_mapping(test_config)
-    data_dir = Path(app.config["DATA"]).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = keyring.make_folder(Path(app.config["DATA"]).resolve())
     app.config["DATABASE"] = str(data_dir / db.DB_NAME)
     # A locked station (no passphrase yet) starts anyway and serves only its unlock page.
+    db.unlock_inherited_from_environment(data_dir)
     if keyring.is_unlocked(data_dir):
         db.prepare(data_dir)
         app.config["_prepared"] = True

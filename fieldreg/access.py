@@ -14,7 +14,7 @@ import secrets
 from flask import abort, current_app, g, redirect, request, url_for
 
 from fieldreg import auth
-from fieldreg.audit import current_device
+from fieldreg.audit import current_address, current_device
 from fieldreg.db import get_db
 from fieldreg.errors import Refused
 
@@ -97,7 +97,9 @@ def _wants_json() -> bool:
 def load_user() -> None:
     """Find the request's user from a bearer token or a session cookie."""
     g.user, g.csrf = None, None
-    current_device.set((request.headers.get("X-Device-Id") or request.remote_addr or "")[:64])
+    # The address is the connection's; a tablet's device id is a label it chose (issue 13).
+    current_address.set(request.remote_addr)
+    current_device.set((request.headers.get("X-Device-Id") or "")[:64] or None)
     if g.get("locked"):
         return
     if request.authorization and request.authorization.type == "bearer":

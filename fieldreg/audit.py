@@ -1,5 +1,10 @@
-"""The audit log: who saw or changed what, when, from which device. Append-only by design:
-this module has no update or delete path, and nothing else writes the table."""
+"""The audit log: who saw or changed what, when, from which address. Append-only by design:
+this module has no update or delete path, and nothing else writes the table.
+
+``address`` is the connection's own address (what the server saw); ``device`` is only the
+label a tablet sends (``X-Device-Id``): any client can send any label, so it never stands in
+for the address.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ from fieldreg import committer
 current_device: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "current_device", default=None
 )
+current_address: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_address", default=None
+)
 
 
 def log(
@@ -26,14 +34,15 @@ def log(
 ) -> None:
     """Append one entry to the audit log."""
     db.execute(
-        "insert into audit (at, actor, action, tbl, record_id, device, detail) "
-        "values (?, ?, ?, ?, ?, ?, ?)",
+        "insert into audit (at, actor, action, tbl, record_id, address, device, detail) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
             actor,
             action,
             tbl,
             record_id,
+            current_address.get(),
             current_device.get(),
             detail,
         ],
@@ -42,7 +51,7 @@ def log(
 
 def entries(db: Database, limit: int = 200, **filters) -> list[dict]:
     """Return the latest audit entries, newest first, filtered by column values and a period."""
-    allowed = {"actor", "action", "tbl", "record_id", "device"}
+    allowed = {"actor", "action", "tbl", "record_id", "address", "device"}
     clauses = [f"{k} = ?" for k in filters if k in allowed and filters[k]]
     params = [filters[k] for k in filters if k in allowed and filters[k]]
     for key, op in (("since", ">="), ("until", "<")):

@@ -2,11 +2,19 @@
 
 PINs are hashed with argon2. A session or token is a random secret given to the client once;
 only its SHA-256 is stored, so a copied database does not log anyone in.
+
+A login attempt is counted as a failure *before* its PIN is compared: one UPDATE checks the
+user is not locked and adds one to the failures, under the write lock, so N guesses sent at
+once cost N attempts (and the ones past the limit are not compared at all). A right PIN then
+takes its attempt back. From the 5th failure the user is locked, 5 minutes doubling with each
+further failure (at most a day). An unknown user name costs the same argon2 work as a known
+one, so the time of a refusal does not tell which names exist.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 
@@ -23,20 +31,48 @@ from fieldreg.records import new_id
 HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 MAX_FAILURES = 5
 LOCK_MINUTES = 5
+MAX_LOCK_MINUTES = 24 * 60
+# Who can change users, tokens, exports and lock the station gets a longer PIN.
+LONG_PIN_ROLES = {"coordinator": 6, "admin": 6}
+# Patterns aside (repeats, runs), the PINs people choose most often.
+COMMON_PINS = {"2580", "0852", "1004", "2000", "2001", "1122", "6969", "1313", "2525"}
+COMMON_PINS |= {"112233", "123321", "159753", "147258", "258369", "147852", "0007", "1221"}
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _stamp(moment: dt.datetime) -> str:
+    """Write a time so that stamps compare as text in SQL (always with microseconds)."""
+    return moment.isoformat(timespec="microseconds")
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def check_pin(pin: str) -> None:
-    """Refuse a PIN that is not 4 to 12 digits."""
+def weak_pin(pin: str) -> bool:
+    """Tell whether a PIN is trivially guessed: one digit repeated, a run, a short pattern."""
+    if len(set(pin)) == 1 or pin in COMMON_PINS:
+        return True
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:], strict=False)}
+    if steps in ({1}, {9}):  # 1234, 4321, 7890
+        return True
+    return any(len(pin) % n == 0 and pin == pin[:n] * (len(pin) // n) for n in (2, 3))
+
+
+def check_pin(pin: str, role: str | None = None) -> None:
+    """Refuse a PIN that is not 4 to 12 digits (6 for coordinators and admins), or is weak."""
     if not (isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 12):
         raise DomainError("A PIN is 4 to 12 digits.", {"pin": ["4 to 12 digits."]})
+    shortest = LONG_PIN_ROLES.get(role or "", 4)
+    if len(pin) < shortest:
+        message = f"A {role}'s PIN has at least {shortest} digits."
+        raise DomainError(message, {"pin": [f"At least {shortest} digits."]})
+    if weak_pin(pin):
+        message = "This PIN is too easy to guess (a repeated digit, a run or a common PIN)."
+        raise DomainError(message, {"pin": ["Too easy to guess."]})
 
 
 def add_user(db: Database, username: str, role: str, pin: str, actor: str | None = None) -> dict:
@@ -50,7 +86,7 @@ def add_user(db: Database, username: str, role: str, pin: str, actor: str | None
         raise DomainError("A user name is 1-40 letters or digits.", {"username": ["Invalid."]})
     if role not in ROLES:
         raise DomainError(f"Unknown role {role!r}.", {"role": [f"One of: {', '.join(ROLES)}."]})
-    check_pin(pin)
+    check_pin(pin, role)
     with write(db):
         if list(db.query("select 1 from users where username = ?", [username])):
             raise Conflict("This user name is taken.", {"username": ["Taken."]})
@@ -78,46 +114,84 @@ def list_users(db: Database) -> list[dict]:
     )
 
 
+@functools.cache
+def _decoy_hash() -> str:
+    """Return a hash of no one's PIN, to compare against when there is no user to check."""
+    return HASHER.hash(secrets.token_hex(8))
+
+
+def pin_matches(pin_hash: str, pin: str) -> bool:
+    """Compare a PIN with its argon2 hash (the slow step every refusal pays too)."""
+    try:
+        return HASHER.verify(pin_hash, pin or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def lock_minutes(failures: int) -> int:
+    """Return how long a user is locked after this many failures in a row (0: not locked)."""
+    if failures < MAX_FAILURES:
+        return 0
+    return min(LOCK_MINUTES * 2 ** min(failures - MAX_FAILURES, 20), MAX_LOCK_MINUTES)
+
+
 def login(db: Database, username: str, pin: str, device: str | None = None) -> dict | None:
     """Check a user name and PIN; return the user or None, counting failures and locking."""
-    rows = list(db.query("select * from users where username = ?", [(username or "").strip()]))
-    user = rows[0] if rows else None
-    now = _now()
-    if user is None or user["disabled"]:
-        with write(db):
-            audit.log(
-                db, username[:40] if username else None, "login_failed", detail="unknown user"
-            )
-        return None
-    if user["locked_until"] and dt.datetime.fromisoformat(user["locked_until"]) > now:
-        with write(db):
-            audit.log(db, user["username"], "login_failed", "users", user["id"], "locked")
-        return None
-    try:
-        HASHER.verify(user["pin_hash"], pin or "")
-    except (VerificationError, InvalidHashError):
-        _count_failure(db, user, now)
-        return None
+    name = (username or "").strip()
+    user, refusal = _count_attempt(db, name, _now())
+    if user is None or refusal:
+        pin_matches(_decoy_hash(), pin)  # the same work as a wrong PIN of a known user
+    elif pin_matches(user["pin_hash"], pin):
+        _take_attempt_back(db, user)
+        return user
+    else:
+        refusal = "wrong pin"
+    with write(db):
+        if user is None:
+            audit.log(db, name[:40] or None, "login_failed", detail=refusal)
+        else:
+            audit.log(db, user["username"], "login_failed", "users", user["id"], refusal)
+    return None
+
+
+def _count_attempt(db: Database, name: str, now: dt.datetime) -> tuple[dict | None, str | None]:
+    """Count an attempt as a failure before its PIN is compared; return the user and a refusal.
+
+    One UPDATE checks the lock and adds the failure, under the write lock: attempts sent at
+    once are each counted, and those past the limit find the user locked.
+    """
+    with write(db):
+        row = db.execute(
+            "update users set failed_logins = failed_logins + 1 where username = ? "
+            "and not disabled and (locked_until is null or locked_until <= ?) "
+            "returning id, username, role, pin_hash, failed_logins",
+            [name, _stamp(now)],
+        ).fetchone()
+        if row is None:
+            known = db.execute(
+                "select id, username, disabled from users where username = ?", [name]
+            ).fetchone()
+            if known is None or known[2]:
+                return None, "unknown user"
+            return {"id": known[0], "username": known[1]}, "locked"
+        user = dict(zip(("id", "username", "role", "pin_hash", "failed_logins"), row, strict=True))
+        minutes = lock_minutes(user["failed_logins"])
+        if minutes:
+            until = _stamp(now + dt.timedelta(minutes=minutes))
+            db.execute("update users set locked_until = ? where id = ?", [until, user["id"]])
+    return user, None
+
+
+def _take_attempt_back(db: Database, user: dict) -> None:
+    """Clear the failures after a right PIN (only our own attempt if others came meanwhile)."""
     with write(db):
         db.execute(
-            "update users set failed_logins = 0, locked_until = null where id = ?", [user["id"]]
+            "update users set locked_until = case when failed_logins = ? then null "
+            "else locked_until end, failed_logins = case when failed_logins = ? then 0 "
+            "else max(failed_logins - 1, 0) end where id = ?",
+            [user["failed_logins"], user["failed_logins"], user["id"]],
         )
         audit.log(db, user["username"], "login", "users", user["id"])
-    return user
-
-
-def _count_failure(db: Database, user: dict, now: dt.datetime) -> None:
-    failures = user["failed_logins"] + 1
-    locked = None
-    if failures >= MAX_FAILURES:
-        minutes = LOCK_MINUTES * 2 ** (failures - MAX_FAILURES)
-        locked = (now + dt.timedelta(minutes=min(minutes, 24 * 60))).isoformat()
-    with write(db):
-        db.execute(
-            "update users set failed_logins = ?, locked_until = ? where id = ?",
-            [failures, locked, user["id"]],
-        )
-        audit.log(db, user["username"], "login_failed", "users", user["id"], "wrong pin")
 
 
 def start_session(db: Database, user: dict, device: str | None = None) -> tuple[str, str]:
@@ -170,11 +244,11 @@ def end_session(db: Database, secret: str, actor: str | None = None) -> None:
             audit.log(db, actor, "logout")
 
 
-def end_all_sessions(db: Database, actor: str | None = None) -> int:
+def end_all_sessions(db: Database, actor: str | None = None, reason: str = "lock now") -> int:
     """End every session (the station is being locked); return how many there were."""
     with write(db):
         count = db.execute("delete from sessions").rowcount
-        audit.log(db, actor, "lock", detail=f"{count} sessions ended")
+        audit.log(db, actor, "lock", detail=f"{reason}: {count} sessions ended")
     return count
 
 
@@ -184,8 +258,8 @@ def end_user_sessions(db: Database, user_id: str) -> None:
         db.execute("delete from sessions where user_id = ?", [user_id])
 
 
-def create_token(db: Database, name: str, role: str = "admin", actor: str | None = None) -> str:
-    """Create an API token; return the secret, which is shown once and stored only hashed."""
+def create_token(db: Database, name: str, role: str, actor: str | None = None) -> str:
+    """Create an API token of a role (always named); return the secret, shown once, kept hashed."""
     if role not in ROLES:
         raise DomainError(f"Unknown role {role!r}.", {"role": [f"One of: {', '.join(ROLES)}."]})
     if not name or len(name) > 80:

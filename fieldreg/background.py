@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from fieldreg import db, syncing
+from fieldreg import db, keyring, syncing
 from fieldreg.errors import DomainError
 from sync import client
 
@@ -46,7 +46,10 @@ def loop(path: str, interval: float, stop: threading.Event) -> None:
 
 def once(path: str) -> bool:
     """Run one sync if the station joined an HQ; tell whether it succeeded (or was not due)."""
-    database = db.connect(path)
+    try:
+        database = db.connect(path)
+    except keyring.Locked:
+        return True  # a locked station sends nothing; the thread waits for the passphrase
     try:
         if not client.credential(database):
             return True

@@ -19,7 +19,6 @@ import datetime as dt
 import errno
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Mapping
@@ -106,7 +105,7 @@ def write_backup(db_path: str | Path, folder: Path, keep: int) -> Path:
     source = storage.connect(db_path, key)
     try:
         station = storage.setting(source, "station_code") or "XXX"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         _probe(folder, station)
         sweep(folder, station)
         _keep_salt(Path(db_path).parent, folder, station)
@@ -152,7 +151,7 @@ def _keep_salt(data_dir: Path, folder: Path, station: str) -> None:
     salt = data_dir / keyring.SALT_FILE
     kept = salt_path(folder, station)
     if salt.exists() and (not kept.exists() or kept.read_bytes() != salt.read_bytes()):
-        shutil.copyfile(salt, kept)
+        keyring.write_private(kept, salt.read_bytes())
 
 
 def sweep(folder: Path, station: str) -> None:

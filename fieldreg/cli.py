@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ class Context:
 
     def open(self):
         """Open the data folder's database (creating and migrating it if new)."""
+        db.unlock_inherited_from_environment(self.data)
         if not keyring.is_unlocked(self.data):
             self.unlock()
         database = db.connect(db.prepare(self.data))
@@ -77,6 +79,8 @@ class FieldRegGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, data: Path | None) -> None:
     """FieldReg: register evacuees at a station, sync to HQ, deduplicate."""
+    # Whatever this process writes (database, WAL, backups, bundles, keys) is the owner's only.
+    os.umask(0o077)
     wiring.wire()
     ctx.obj = Context((data or default_data_dir()).resolve())
     ctx.call_on_close(ctx.obj.close)
@@ -129,6 +133,7 @@ def serve(
 
     from fieldreg import background, backup, create_app, serving
     from fieldreg.lock import DataLock, FolderInUse
+    from fieldreg.views import station
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
@@ -146,16 +151,19 @@ def serve(
     )
     syncer = background.start(app.config)
     stop_backups = backup.schedule(app.config["DATABASE"], *backup.settings(app.config))
+    stop_idle_lock = station.watch_idle(app)
 
     def stop_background() -> None:
         if syncer is not None:
             syncer.stop.set()
         stop_backups()
+        stop_idle_lock()
 
     click.echo(f"FieldReg {role} serving {obj.data}")
     scheme = "https" if use_https else "http"
     if not keyring.is_unlocked(obj.data):
-        click.echo(f"  locked: unlock it at http://127.0.0.1:{port}/unlock on this laptop")
+        door = ca_port if use_https else port  # over HTTPS, the TLS keys wait for the passphrase
+        click.echo(f"  locked: unlock it at http://127.0.0.1:{door}/unlock on this laptop")
     for address in lan_addresses(host, port):
         click.echo(f"  open {address.replace('http://', scheme + '://')}")
     try:
@@ -189,7 +197,12 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--pin", required=True, help="4 to 12 digits.")
+@click.option(
+    "--pin",
+    required=True,
+    help="4 to 12 digits (coordinators and admins: at least 6); no repeated digit, run or "
+    "common PIN.",
+)
 @click.pass_obj
 def users_add(obj: Context, name: str, role: str, pin: str) -> None:
     """Add a user with a role and a PIN."""
@@ -213,10 +226,15 @@ def tokens() -> None:
 
 @tokens.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="What the token may do, as a user of this role (no default: choose the least).",
+)
 @click.pass_obj
 def tokens_create(obj: Context, name: str, role: str) -> None:
-    """Create an API token; the token is printed on the last line, once."""
+    """Create an API token of a role; the token is printed on the last line, once."""
     secret = auth.create_token(obj.open(), name, role, actor="cli")
     click.echo(f"Token {name} ({role}). Keep it secret; it is not shown again:")
     click.echo(secret)
@@ -294,8 +312,6 @@ def rekey(obj: Context) -> None:
     The current passphrase comes from FIELDREG_PASSPHRASE or a prompt, the new one from
     FIELDREG_NEW_PASSPHRASE or a prompt. Stop the server first.
     """
-    import os
-
     old = os.environ.get(keyring.ENV_PASSPHRASE) or click.prompt(
         "Current passphrase", hide_input=True, err=True
     )
@@ -355,8 +371,6 @@ def tokens_revoke(obj: Context, token_id: str) -> None:
 @click.pass_obj
 def purge(obj: Context, days: int | None) -> None:
     """Erase closed records (departed, transferred) older than the retention period."""
-    import os
-
     from fieldreg import subject
 
     if days is None:
@@ -472,7 +486,7 @@ def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
 
     data, count = syncing.export_bundle(obj.open(), for_station)
     partial = file.with_name(file.name + ".part")
-    partial.write_bytes(data)
+    keyring.write_private(partial, data)  # a bundle is encrypted; still the owner's only
     partial.replace(file)
     click.echo(f"Bundle written: {file} ({count} changes, {len(data)} bytes).")
 

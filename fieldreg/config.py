@@ -5,6 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def static_dir() -> Path:
+    """Find the browser files: inside the package when installed, else the checkout's static/."""
+    installed = Path(__file__).resolve().parent / "static"
+    return installed if installed.is_dir() else ROOT / "static"
+
+
+STATIC = static_dir()
 ROLES = ("registrar", "medic", "coordinator", "analyst", "admin")
 
 
@@ -18,6 +28,9 @@ DEFAULTS = {
     "APP_RELEASE": "0.1.0",  # part of the offline cache's name: a new release replaces it
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SESSION_IDLE_MINUTES": 720,
+    # The station locks itself after this long without a signed-in request (None: 120 at a
+    # station, 0 = never at HQ, which often runs where nobody can type the passphrase).
+    "LOCK_IDLE_MINUTES": None,
     "SEARCH_LIMIT": 20,
     # Closed households (departed/transferred) untouched this many days are erased; 0 = never.
     "RETENTION_DAYS": 0,

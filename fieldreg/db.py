@@ -31,7 +31,7 @@ import sqlite_utils
 from flask import current_app, g
 from sqlite_utils.utils import dedupe_keys
 
-from fieldreg import codes, keyring
+from fieldreg import codes, keyfiles, keyring
 from fieldreg.migrations import migrations
 
 DB_NAME = "fieldreg.db"
@@ -65,9 +65,16 @@ def _key_pragma(key: bytes) -> str:
     return f"pragma key = \"x'{key.hex()}'\""
 
 
-def connect(path: str | Path, key: bytes | None = None) -> sqlite_utils.Database:
-    """Open the (encrypted) database file with the PRAGMAs every connection needs."""
-    key = key or keyring.key_for(path)
+def connect(
+    path: str | Path, key: bytes | None = None, home: str | Path | None = None
+) -> sqlite_utils.Database:
+    """Open the (encrypted) database file with the PRAGMAs every connection needs.
+
+    The key is the one of the folder holding the file, or of ``home`` (the data folder of a
+    file kept elsewhere, such as a backup), unless given.
+    """
+    key = key or keyring.key_for(path, home=home)
+    _create_private(Path(path))
     conn = sqlcipher.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )
@@ -83,6 +90,31 @@ def connect(path: str | Path, key: bytes | None = None) -> sqlite_utils.Database
     db.file_path = str(Path(path).resolve())
     db.file_id = _file_id(db.file_path)
     return db
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file 0600: SQLite gives its -wal and -shm the same mode."""
+    if path.exists() or str(path) == ":memory:":
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another thread made it first
+    except OSError:
+        pass  # a folder that does not exist: SQLite says so in its own words
+
+
+def secure_folder(data_dir: Path) -> None:
+    """Make the data folder 0700 and what is in it 0600 (folders made by older versions)."""
+    if os.name == "nt":
+        return
+    keyring.make_folder(data_dir)
+    for path in data_dir.rglob("*"):
+        try:
+            if not path.is_symlink():
+                path.chmod(0o700 if path.is_dir() else 0o600)
+        except OSError:
+            continue  # gone meanwhile (a backup being pruned)
 
 
 def _file_id(path: str) -> tuple[int, int] | None:
@@ -224,7 +256,7 @@ def random_station_code() -> str:
 def prepare(data_dir: str | Path) -> Path:
     """Create the data folder and database if new, migrate it, and give it a station code."""
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    secure_folder(data_dir)
     path = data_dir / DB_NAME
     key = keyring.key_for(path, create=True)
     encrypt_if_plain(path, key)
@@ -354,14 +386,46 @@ def verify_key(path: Path, key: bytes) -> bool:
 def unlock(data_dir: str | Path, passphrase: str) -> None:
     """Check the passphrase against the data folder, hold its key, and migrate the database."""
     data_dir = Path(data_dir).resolve()
-    if keyring.is_new(data_dir) and len(passphrase) < keyring.MIN_PASSPHRASE:
-        raise keyring.WrongPassphrase(f"at least {keyring.MIN_PASSPHRASE} characters")
-    key = keyring.derive(passphrase, keyring.kdf_params(data_dir))
     path = data_dir / DB_NAME
-    if path.exists() and not is_plain(path) and not verify_key(path, key):
-        key = _pending_rekey(data_dir, passphrase)
+    if keyring.is_inherited(data_dir):
+        key = _adopt_inherited(data_dir, passphrase)
+    else:
+        if keyring.is_new(data_dir) and len(passphrase) < keyring.MIN_PASSPHRASE:
+            raise keyring.WrongPassphrase(f"at least {keyring.MIN_PASSPHRASE} characters")
+        key = keyring.derive(passphrase, keyring.kdf_params(data_dir))
+        if path.exists() and not is_plain(path) and not verify_key(path, key):
+            key = _pending_rekey(data_dir, passphrase)
     keyring.remember(data_dir, key)
     prepare(data_dir)
+
+
+def unlock_inherited_from_environment(data_dir: str | Path) -> None:
+    """Adopt, with FIELDREG_PASSPHRASE, a folder keyed by a parent's salt (before issue 13)."""
+    passphrase = os.environ.get(keyring.ENV_PASSPHRASE)
+    if passphrase and keyring.is_inherited(Path(data_dir)):
+        with contextlib.suppress(keyring.WrongPassphrase):
+            unlock(data_dir, passphrase)
+
+
+def _adopt_inherited(data_dir: Path, passphrase: str) -> bytes:
+    """Open a database keyed by a parent folder's salt and move it to a salt of its own.
+
+    Before issue 13 a data folder took the nearest salt up to three folders above it (a
+    checkout's committed test salt, for ``./data``): the first unlock re-keys it once.
+    """
+    if (data_dir / (keyring.SALT_FILE + ".new")).exists():  # re-keyed, cut short
+        with contextlib.suppress(keyring.WrongPassphrase):
+            return _pending_rekey(data_dir, passphrase)
+    for parent in list(data_dir.parents)[:3]:
+        if not (parent / keyring.SALT_FILE).exists():
+            continue
+        old_key = keyring.derive(passphrase, keyring.kdf_params(parent, create=False))
+        if verify_key(data_dir / DB_NAME, old_key):
+            params = keyring.new_params()
+            new_key = keyring.derive(passphrase, params)
+            _change_key(data_dir, old_key, new_key, params)
+            return new_key
+    raise keyring.WrongPassphrase("wrong passphrase")
 
 
 def _pending_rekey(data_dir: Path, passphrase: str) -> bytes:
@@ -380,16 +444,21 @@ def rekey(data_dir: str | Path, old: str, new: str) -> None:
     data_dir = Path(data_dir).resolve()
     if len(new) < keyring.MIN_PASSPHRASE:
         raise keyring.WrongPassphrase(f"at least {keyring.MIN_PASSPHRASE} characters")
-    path = data_dir / DB_NAME
     old_key = keyring.derive(old, keyring.kdf_params(data_dir))
-    if not verify_key(path, old_key):
+    if not verify_key(data_dir / DB_NAME, old_key):
         raise keyring.WrongPassphrase("wrong passphrase")
-    params = {**keyring.kdf_params(data_dir), "salt": secrets.token_hex(16)}
-    new_key = keyring.derive(new, params)
+    params = keyring.new_params()  # a new salt, and the production cost whatever the old one
+    _change_key(data_dir, old_key, keyring.derive(new, params), params)
+
+
+def _change_key(data_dir: Path, old_key: bytes, new_key: bytes, params: dict) -> None:
+    """Re-encrypt the database and the key files under a new key, then hold it."""
+    path = data_dir / DB_NAME
     # The new salt is on disk before the file changes key, so a crash between the two
     # leaves a folder that unlock() can still open (it tries the pending salt too).
     pending = data_dir / (keyring.SALT_FILE + ".new")
-    pending.write_text(json.dumps(params))
+    keyring.write_private(pending, json.dumps(params).encode())
+    key_files = keyfiles.prepare_rewrap(data_dir, old_key, new_key)  # the same, per key file
     db = connect(path, old_key)
     try:
         db.execute("pragma wal_checkpoint(truncate)")
@@ -397,4 +466,5 @@ def rekey(data_dir: str | Path, old: str, new: str) -> None:
     finally:
         db.close()
     pending.replace(data_dir / keyring.SALT_FILE)
+    keyfiles.commit_rewrap(key_files)
     keyring.remember(data_dir, new_key)

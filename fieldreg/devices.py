@@ -4,7 +4,8 @@ A tablet asks the station, while online, for a device id and a block of codes
 (``tags.issue_to_device``); offline it gives those codes out itself, so they never collide
 with another tablet's. What it queues is sealed for the station (ECDH P-256 + HKDF-SHA256 +
 AES-256-GCM, all in WebCrypto): the tablet holds only the station's *public* key, so a lost
-tablet's outbox cannot be read without the station laptop's private key.
+tablet's outbox cannot be read without the station laptop's private key. That key is kept in
+the data folder encrypted under the station key (fieldreg.keyfiles).
 
     tablet                                          station
     eph = ECDH keypair (per record)
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -25,11 +27,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlite_utils import Database
 
-from fieldreg import audit, tags
+from fieldreg import audit, keyfiles, tags
 from fieldreg.db import write
 from fieldreg.errors import DomainError
 
 KEY_FILE = "outbox-key.pem"
+_making = threading.Lock()  # two first requests must not make two key pairs
 HKDF_INFO = b"fieldreg-outbox-v1"
 MAX_BLOCK = 500
 
@@ -45,18 +48,17 @@ def unb64url(text: str) -> bytes:
 
 
 def station_key(data_dir: str | Path) -> ec.EllipticCurvePrivateKey:
-    """Return the station's outbox key pair, creating it (readable by the owner only) once."""
-    path = Path(data_dir) / KEY_FILE
-    if not path.exists():
-        key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        path.touch(mode=0o600)
-        path.write_bytes(pem)
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    """Return the station's outbox key pair, made once; kept encrypted under the station key.
+
+    Raises ``keyring.Locked`` while the station is locked: sealed records wait for the
+    passphrase like everything else.
+    """
+    with _making:
+        key = keyfiles.load(data_dir, KEY_FILE)
+        if key is None:
+            key = ec.generate_private_key(ec.SECP256R1())
+            keyfiles.save(data_dir, KEY_FILE, key)
+    return key
 
 
 def public_key_b64(key: ec.EllipticCurvePrivateKey) -> str:

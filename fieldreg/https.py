@@ -4,24 +4,77 @@ waitress has no TLS; cheroot (CherryPy's WSGI server: pure Python, threaded, mai
 standard-library ``ssl``) does, on Linux, macOS and Windows alike. A tablet cannot fetch the
 CA over HTTPS before it trusts the CA, so a second listener on ``ca_port`` answers only
 ``/ca.crt`` and ``/healthz`` in plain HTTP and sends everything else to the HTTPS address.
+
+The TLS keys are encrypted under the station key (fieldreg.tls): while the station is locked
+no TLS connection is accepted at all, and the laptop itself unlocks it at the side door
+(``http://127.0.0.1:CA_PORT/unlock``, served to the laptop only).
 """
 
 from __future__ import annotations
 
+import ssl
 import threading
 from pathlib import Path
 
-from cheroot import wsgi
+from cheroot import errors, wsgi
+from cheroot.ssl import Adapter
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from fieldreg import tls
+from fieldreg import keyring, tls
+
+LOOPBACK = {"127.0.0.1", "::1"}
+UNLOCK_PATHS = ("/unlock", "/static/")
 
 
-def ca_door(ca_file: Path, https_port: int):
-    """Build the plain-HTTP WSGI app that hands out the CA and redirects the rest."""
+class StationTLS(BuiltinSSLAdapter):
+    """TLS with the station's own certificate, its key opened only while the station is open."""
+
+    def __init__(self, data: Path, names: list[str], ips: list[str]):
+        Adapter.__init__(self, None, None)
+        self.data, self.names, self.ips = Path(data).resolve(), names, ips
+        self._context, self._made_for, self._server_env = None, None, {}
+        self._mutex = threading.Lock()
+
+    def wrap(self, sock):
+        """Refuse the connection while locked; else wrap it with the current certificate."""
+        context = self.refresh()
+        if context is None:
+            sock.close()
+            raise errors.FatalSSLAlert("the station is locked")
+        self.context = context
+        return super().wrap(sock)
+
+    def refresh(self) -> ssl.SSLContext | None:
+        """Return the TLS context for the key held now (None while locked; new after a re-key)."""
+        with self._mutex:
+            key = keyring.held(self.data / "fieldreg.db")
+            if key is None:
+                self._context = self._made_for = None  # let go of the key while locked
+            elif key != self._made_for:
+                cert, key_file, _ca = tls.ensure(self.data, self.names, self.ips)
+                context = ssl.create_default_context(purpose=ssl.Purpose.CLIENT_AUTH)
+                context.load_cert_chain(cert, key_file, password=tls.key_password(self.data))
+                self._context, self._made_for = context, key
+            return self._context
+
+
+def ca_door(ca_file: Path, https_port: int, station_app=None, make_ca=None):
+    """Build the plain-HTTP WSGI app that hands out the CA and redirects the rest.
+
+    The laptop itself (loopback) also gets the unlock page here: while the station is locked
+    the HTTPS port accepts no connection. The CA is made at the first unlock (``make_ca``).
+    """
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "/")
+        local = environ.get("REMOTE_ADDR") in LOOPBACK
+        if station_app is not None and local and path.startswith(UNLOCK_PATHS):
+            return station_app(environ, start_response)
+        if path == "/ca.crt" and not ca_file.exists() and make_ca is not None:
+            make_ca()
+        if path == "/ca.crt" and not ca_file.exists():
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"The station is locked: its CA is made once it is unlocked."]
         if path == "/ca.crt":
             body = tls.der(ca_file)
             start_response(
@@ -48,10 +101,12 @@ def serve_https(app, data: Path, host: str, port: int, ca_port: int, threads: in
     names, ips = tls.local_names()
     if host not in ("0.0.0.0", "::", "") and host not in ips:
         ips.append(host)
-    cert, key, ca_file = tls.ensure(data, names, ips)
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="fieldreg")
-    server.ssl_adapter = BuiltinSSLAdapter(str(cert), str(key))
-    door = wsgi.Server((host, ca_port), ca_door(ca_file, port), numthreads=2)
+    adapter = StationTLS(data, names, ips)
+    adapter.refresh()  # made now if the station starts unlocked, else at the first unlock
+    server.ssl_adapter = adapter
+    door_app = ca_door(tls.ca_path(data), port, app, adapter.refresh)
+    door = wsgi.Server((host, ca_port), door_app, numthreads=2)
     threading.Thread(target=door.safe_start, daemon=True).start()
     try:
         server.safe_start()

@@ -23,8 +23,7 @@ BLOCKING = ("folder", "port")
 @click.pass_obj
 def start(obj, host: str, port: int, no_browser: bool) -> None:
     """One-click start: check this laptop, serve the station, open the browser at it."""
-    from fieldreg.cli import cli
-
+    cli = click.get_current_context().find_root().command  # the group this command is in
     url = f"http://127.0.0.1:{port}/"
     findings = doctor.run(obj.data, host, port)
     doctor.report(findings, only_problems=True)

@@ -210,3 +210,9 @@ def m050_dedup(db):
 def m002_arrival_index(db):
     """Index households by arrival time: the dashboard's last 24 hours and period filters."""
     db.execute("create index if not exists households_arrived on households(arrived_at)")
+
+
+@migrations()
+def m080_audit_address(db):
+    """Record each audit entry's connection address apart from the client's device label."""
+    db.execute("alter table audit add column address text")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from pathlib import Path
 
 from fieldreg import backup, keyring
@@ -71,7 +70,7 @@ def _move_aside(path: Path) -> Path | None:
         return None
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     aside = path.parent / "replaced" / f"{path.stem}-{stamp}.db"
-    aside.parent.mkdir(exist_ok=True)
+    aside.parent.mkdir(mode=0o700, exist_ok=True)
     for extra in ("-wal", "-shm", ""):  # the main file last: a crash leaves it in place
         if Path(str(path) + extra).exists():
             os.replace(str(path) + extra, str(aside) + extra)
@@ -87,8 +86,8 @@ def bring_salt(data_dir: str | Path, source: str | Path) -> bool:
     kept = backup.salt_path(source.parent, station)
     if not kept.exists():
         return False
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(kept, data_dir / keyring.SALT_FILE)
+    keyring.make_folder(data_dir)
+    keyring.write_private(data_dir / keyring.SALT_FILE, kept.read_bytes())
     return True
 
 

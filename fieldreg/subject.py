@@ -71,7 +71,7 @@ def _person(db: Database, code: str) -> dict:
 def _audit_about(db: Database, person: dict) -> list[dict]:
     return list(
         db.query(
-            "select at, actor, action, tbl, record_id, device from audit "
+            "select at, actor, action, tbl, record_id, address, device from audit "
             "where record_id in (?, ?) order by id",
             [person["id"], person["household_id"]],
         )

@@ -2,6 +2,8 @@
 
 Per-user locking (fieldreg.auth) stops guessing one user's PIN; this stops one tablet (or a
 stranger on the Wi-Fi) from guessing across all users. A success from the address resets it.
+Like the per-user count, an attempt is counted before it is checked, in one write: logins
+sent at once from one address each count, and those past the allowance wait (issue 13).
 """
 
 from __future__ import annotations
@@ -19,21 +21,21 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def wait_seconds(db: Database, address: str) -> int:
-    """Return how many seconds the address must still wait before trying again (0: none)."""
-    rows = list(db.query("select blocked_until from login_attempts where address = ?", [address]))
-    if not rows or not rows[0]["blocked_until"]:
-        return 0
-    left = dt.datetime.fromisoformat(rows[0]["blocked_until"]) - _now()
-    return max(0, int(left.total_seconds()) + 1)
+def attempt(db: Database, address: str, allowed_failures: int) -> int:
+    """Count a login attempt from an address before it is checked; return the wait (0: go on).
 
-
-def failed(db: Database, address: str, allowed_failures: int) -> None:
-    """Count a failed login from an address; past the allowance, make it wait (doubling)."""
+    Past the allowance the address waits, twice as long after each further attempt.
+    """
     now = _now()
     with write(db):
-        rows = list(db.query("select failures from login_attempts where address = ?", [address]))
-        failures = (rows[0]["failures"] if rows else 0) + 1
+        row = db.execute(
+            "select failures, blocked_until from login_attempts where address = ?", [address]
+        ).fetchone()
+        if row and row[1]:
+            left = (dt.datetime.fromisoformat(row[1]) - now).total_seconds()
+            if left > 0:
+                return int(left) + 1
+        failures = (row[0] if row else 0) + 1
         blocked = None
         if failures >= allowed_failures:
             seconds = min(2 ** (failures - allowed_failures + 1), MAX_WAIT_SECONDS)
@@ -44,6 +46,7 @@ def failed(db: Database, address: str, allowed_failures: int) -> None:
             " last_at = excluded.last_at, blocked_until = excluded.blocked_until",
             [address, failures, now.isoformat(), blocked],
         )
+    return 0
 
 
 def succeeded(db: Database, address: str) -> None:

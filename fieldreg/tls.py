@@ -1,10 +1,11 @@
 """HTTPS for the station: a local certificate authority and a server certificate, made once.
 
 Tablets need a secure context for the service worker, persistent storage and the camera.
-The laptop makes its own CA (kept in ``DATA/tls``, key readable by the owner only); a tablet
-installs ``ca.crt`` once, then trusts every server certificate this station makes. The server
-certificate names the laptop's host names and LAN addresses, and is made again when those
-change (another Wi-Fi, another address) or when it nears its end.
+The laptop makes its own CA (kept in ``DATA/tls``); a tablet installs ``ca.crt`` once, then
+trusts every server certificate this station makes. The server certificate names the laptop's
+host names and LAN addresses, and is made again when those change (another Wi-Fi, another
+address) or when it nears its end. Both private keys are kept encrypted under the station key
+(fieldreg.keyfiles): while the station is locked, no certificate can be made or served.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from fieldreg import keyfiles, keyring
 
 CA_DAYS = 3650
 # iOS refuses server certificates valid for more than 825 days, even under a private CA.
@@ -44,15 +47,7 @@ def local_names() -> tuple[list[str], list[str]]:
     return names, sorted(ips)
 
 
-def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
-    path.touch(mode=0o600)
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+CA_KEY, SERVER_KEY = "tls/ca.key", "tls/server.key"
 
 
 def _name(common: str) -> x509.Name:
@@ -64,10 +59,11 @@ def _name(common: str) -> x509.Name:
     )
 
 
-def _ca(folder: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+def _ca(data_dir: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """Load the station's CA, creating it the first time."""
-    key_path, cert_path = folder / "ca.key", folder / "ca.crt"
-    if not cert_path.exists():
+    cert_path = data_dir / "tls" / "ca.crt"
+    key = keyfiles.load(data_dir, CA_KEY)
+    if key is None or not cert_path.exists():
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         name = _name(f"FieldReg station CA {socket.gethostname()[:30]}")
@@ -84,9 +80,8 @@ def _ca(folder: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
             .sign(key, hashes.SHA256())
         )
-        _write_key(key_path, key)
+        keyfiles.save(data_dir, CA_KEY, key)
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     return key, x509.load_pem_x509_certificate(cert_path.read_bytes())
 
 
@@ -118,12 +113,17 @@ def _current(path: Path, names: list[str], ips: list[str]) -> bool:
 
 
 def ensure(data_dir: str | Path, names: list[str], ips: list[str]) -> tuple[Path, Path, Path]:
-    """Make (once) the CA and a server certificate for these names; return cert, key, CA."""
-    folder = Path(data_dir) / "tls"
+    """Make (once) the CA and a server certificate for these names; return cert, key, CA.
+
+    The key file is encrypted: open it with ``key_password(data_dir)``. Raises
+    ``keyring.Locked`` while the station is locked.
+    """
+    data_dir = Path(data_dir).resolve()
+    folder = data_dir / "tls"
     folder.mkdir(mode=0o700, exist_ok=True)
-    ca_key, ca_cert = _ca(folder)
-    cert_path, key_path = folder / "server.crt", folder / "server.key"
-    if not _current(cert_path, names, ips):
+    ca_key, ca_cert = _ca(data_dir)
+    cert_path, key_path = folder / "server.crt", data_dir / SERVER_KEY
+    if keyfiles.load(data_dir, SERVER_KEY) is None or not _current(cert_path, names, ips):
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
         alt = [x509.DNSName(n) for n in names] + [
@@ -143,9 +143,15 @@ def ensure(data_dir: str | Path, names: list[str], ips: list[str]) -> tuple[Path
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
             .sign(ca_key, hashes.SHA256())
         )
-        _write_key(key_path, key)
+        keyfiles.save(data_dir, SERVER_KEY, key)
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert_path, key_path, folder / "ca.crt"
+
+
+def key_password(data_dir: str | Path) -> bytes:
+    """Return the password of the server key file (raises ``keyring.Locked`` while locked)."""
+    data_dir = Path(data_dir).resolve()
+    return keyfiles.password(keyring.key_for(data_dir / "fieldreg.db", home=data_dir), SERVER_KEY)
 
 
 def ca_path(data_dir: str | Path) -> Path:

@@ -21,7 +21,7 @@ CHROMIUM_ARGS = [
 ]
 TABLET = {"width": 360, "height": 740}
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-PIN = "2468"
+PIN = "246813"  # as in conftest
 
 
 @pytest.fixture(scope="module")

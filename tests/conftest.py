@@ -12,17 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fieldreg import auth, create_app
+from fieldreg import auth, create_app, keyring
 from fieldreg.db import connect, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.checkout_guard"]
-PIN = "2468"
+PIN = "246813"  # 6 digits: coordinators and admins need them (issue 13)
 PASSPHRASE = "test passphrase, not secret"
 # Every data folder of the suite is encrypted under this passphrase; the KDF is made cheap
-# (FIELDREG_KDF=fast) so each folder costs microseconds, not a second. Live servers inherit both.
+# (keyring.use_test_kdf) so each folder costs microseconds, not a second. Servers and commands
+# a test starts inherit both (the fast KDF only while pytest's PYTEST_CURRENT_TEST is set).
 os.environ["FIELDREG_PASSPHRASE"] = PASSPHRASE
-os.environ["FIELDREG_KDF"] = "fast"
+keyring.use_test_kdf()
 # Tests look at figures right after a write: no reuse of figures computed a moment ago.
 os.environ["FIELDREG_STATS_MAX_AGE_SECONDS"] = "0"
 

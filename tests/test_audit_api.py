@@ -25,7 +25,7 @@ def test_views_changes_logins_and_user_changes_are_recorded(client, auth_actions
     assert searched["actor"] == "rami" and "Zainab" not in str(searched)
     view = next(e for e in entries if e["action"] == "view")
     assert view["actor"] == "token:t-coordinator" and view["record_id"] == hh["id"]
-    assert view["device"] and view["at"]
+    assert view["address"] == "127.0.0.1" and view["at"]
 
 
 def test_audit_filters(client, auth_actions):
@@ -106,3 +106,33 @@ def test_reads_are_audited_and_changes_stay_fully_durable(client, api, db, app):
 
         audit.log_read(conn, "t", "people", hh["members"][0]["id"])
         assert conn.execute("pragma synchronous").fetchone()[0] == 2  # back to FULL
+
+
+def test_the_address_is_the_connections_and_a_device_id_only_a_label(client, auth_actions):
+    """Issue 13: a client-sent device id never stands in for the connection's address."""
+    coordinator = auth_actions.token("coordinator")
+    registrar = auth_actions.token("registrar")
+    spoof = {**registrar, "X-Device-Id": "10.9.9.9"}
+    made = client.post(
+        "/api/v1/households",
+        json=household_body(),
+        headers=spoof,
+        environ_base={"REMOTE_ADDR": "192.168.8.23"},
+    )
+    assert made.status_code == 201
+    created = client.get(
+        "/api/v1/audit?action=create&tbl=households", headers=coordinator
+    ).get_json()["entries"][0]
+    assert created["actor"] == "token:t-registrar"
+    assert (created["address"], created["device"]) == ("192.168.8.23", "10.9.9.9")
+    client.get("/api/v1/stats", headers=registrar, environ_base={"REMOTE_ADDR": "192.168.8.24"})
+    by_address = client.get("/api/v1/audit?address=192.168.8.23", headers=coordinator)
+    assert {e["address"] for e in by_address.get_json()["entries"]} == {"192.168.8.23"}
+    none_by_label = client.get("/api/v1/audit?address=10.9.9.9", headers=coordinator)
+    assert none_by_label.get_json()["entries"] == []
+
+
+def test_the_audit_page_shows_the_address(client, auth_actions):
+    auth_actions.login("coordinator")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "<th>Address</th>" in page and "127.0.0.1" in page

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldreg import backup, records
+from fieldreg import backup, keyring, records
 from fieldreg import db as storage
 from tests.conftest import LiveServer, household_body
 
@@ -39,12 +39,13 @@ def test_backup_is_a_checked_self_contained_copy(app, db, folder):
     assert attempt["ok"] == 1 and attempt["error"] is None
     assert files_in(folder) == [attempt["path"].rsplit("/", 1)[-1]]  # no .part, -wal or -shm
     assert attempt["path"].endswith(".db") and "-T3S-" in attempt["path"]
-    assert backup.check(folder / files_in(folder)[0]) == "ok"
+    key = keyring.key_for(app.config["DATABASE"])  # a backup elsewhere: its key given
+    assert backup.check(folder / files_in(folder)[0], key) == "ok"
     assert not storage.is_plain(folder / files_in(folder)[0])  # encrypted like the database
     assert (folder / "fieldreg-T3S.salt").read_bytes() == (
         Path(app.config["DATA"]) / "fieldreg.salt"
     ).read_bytes()
-    copy = storage.connect(attempt["path"])
+    copy = storage.connect(attempt["path"], home=app.config["DATA"])
     assert next(copy.query("select code from households"))["code"] == household["code"]
     assert copy.execute("pragma journal_mode").fetchone()[0] == "wal"  # connect() sets it again
     copy.close()

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -49,15 +51,38 @@ def test_data_folder_from_environment(tmp_path):
 
 
 def test_users_add_and_token_create(runner, db):
-    ok = runner.invoke("users", "add", "mona", "--role", "medic", "--pin", "4321")
+    ok = runner.invoke("users", "add", "mona", "--role", "medic", "--pin", "4729")
     assert ok.exit_code == 0
     assert next(db.query("select role from users where username='mona'"))["role"] == "medic"
-    assert runner.invoke("users", "add", "mona", "--role", "medic", "--pin", "4321").exit_code
+    assert runner.invoke("users", "add", "mona", "--role", "medic", "--pin", "4729").exit_code
     assert runner.invoke("users", "add", "x", "--role", "medic", "--pin", "12").exit_code
-    assert runner.invoke("users", "add", "y", "--role", "king", "--pin", "1234").exit_code
-    token = runner.invoke("tokens", "create", "importer")
+    assert runner.invoke("users", "add", "y", "--role", "king", "--pin", "4729").exit_code
+    token = runner.invoke("tokens", "create", "importer", "--role", "registrar")
     assert token.exit_code == 0
     secret = token.output.strip().splitlines()[-1]
     assert secret.startswith("frt_")
     stored = [r["token_hash"] for r in db.query("select token_hash from api_tokens")]
     assert secret not in stored  # only the hash is kept
+
+
+def test_a_token_needs_a_role_and_the_list_shows_it(runner, db):
+    """Issue 13: `tokens create NAME` without --role gave an admin token."""
+    bare = runner.invoke("tokens", "create", "importer")
+    assert bare.exit_code != 0 and "--role" in bare.output
+    assert db.execute("select count(*) from api_tokens").fetchone()[0] == 0
+    made = runner.invoke("tokens", "create", "importer", "--role", "analyst")
+    assert made.exit_code == 0 and "(analyst)" in made.output
+    listed = runner.invoke("tokens", "list").output.strip().splitlines()
+    assert [line.split("\t")[1:3] for line in listed] == [["importer", "analyst"]]
+
+
+@pytest.mark.parametrize("role", ["coordinator", "admin"])
+def test_users_add_refuses_weak_and_short_pins(runner, db, role):
+    """Issue 13: no trivial PIN for anyone, 6 digits at least for coordinators and admins."""
+    for pin in ("1234", "0000", "4729", "111111", "123456", "654321", "121212", "123123"):
+        refused = runner.invoke("users", "add", "boss", "--role", role, "--pin", pin)
+        assert refused.exit_code != 0, pin
+    assert runner.invoke("users", "add", "boss", "--role", role, "--pin", "472913").exit_code == 0
+    assert (
+        runner.invoke("users", "add", "reg", "--role", "registrar", "--pin", "4729").exit_code == 0
+    )

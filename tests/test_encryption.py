@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from fieldreg import create_app, db, keyring
-from tests.conftest import PASSPHRASE, PIN, csrf_of, household_body
+from fieldreg.db import connect as db_connect
+from tests.conftest import PASSPHRASE, PIN, ROOT, csrf_of, household_body
 
 SECRET_NAMES = ("Qwyzzelbrand", "Xorthumbel", "ظظقثصضنتم")
 
@@ -98,7 +103,7 @@ def test_set_passphrase_then_lock_and_unlock(locked_env):
 
 
 def test_lock_holds_against_the_environment_passphrase(client, auth_actions, data_dir):
-    auth_actions.login("registrar")
+    auth_actions.login("coordinator")  # Lock now is for coordinators and admins
     csrf = auth_actions.csrf()
     assert client.post("/lock", data={"csrf_token": csrf}).status_code == 302
     assert not keyring.is_unlocked(data_dir)
@@ -152,18 +157,14 @@ def test_plain_database_is_encrypted_in_place(tmp_path):
 def test_backup_copy_is_encrypted_and_readable(client, api, data_dir, db):
     client.post("/api/v1/households", json=secret_household(), headers=api)
     (data_dir / "backups").mkdir()
-    target = db_connect(data_dir / "backups" / "copy.db")
+    target = db_connect(data_dir / "backups" / "copy.db", home=data_dir)
     db.conn.backup(target.conn)
     target.close()
     content = (data_dir / "backups" / "copy.db").read_bytes()
     assert SECRET_NAMES[0].encode() not in content
-    copy = db_connect(data_dir / "backups" / "copy.db")
+    copy = db_connect(data_dir / "backups" / "copy.db", home=data_dir)
     assert copy.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert copy.table("people").count == 3
-
-
-def db_connect(path):
-    return db.connect(path)
 
 
 def test_live_server_starts_locked_and_unlocks_over_http(tmp_path):
@@ -199,17 +200,27 @@ def test_live_server_starts_locked_and_unlocks_over_http(tmp_path):
     assert not keyring.is_new(tmp_path / "live")
 
 
-def test_a_file_outside_the_data_folder_is_encrypted_with_the_held_key(app, data_dir, tmp_path):
+def test_a_file_outside_the_data_folder_is_encrypted_with_its_folder_named(app, data_dir, tmp_path):
     key = keyring.key_for(data_dir / "fieldreg.db")
     outside = tmp_path / "elsewhere" / "copy.db"
     outside.parent.mkdir()
-    copy = db.connect(outside)
+    copy = db.connect(outside, home=data_dir)
     copy.execute("create table t (name text)")
     copy.execute("insert into t values (?)", [SECRET_NAMES[0]])
     copy.close()
     assert SECRET_NAMES[0].encode() not in outside.read_bytes()
     assert not (outside.parent / keyring.SALT_FILE).exists()
     assert db.verify_key(outside, key)
+
+
+def test_a_file_in_no_data_folder_never_borrows_a_held_key(app, data_dir, tmp_path):
+    """Issue 13: a key comes from the file's own folder; another folder's key is never lent."""
+    assert keyring.held(data_dir / "fieldreg.db")
+    stray = tmp_path / "stray" / "copy.db"
+    stray.parent.mkdir()
+    with pytest.raises(keyring.Locked, match="no fieldreg.salt"):
+        db.connect(stray)
+    assert not stray.exists() and not (stray.parent / keyring.SALT_FILE).exists()
 
 
 def test_command_line_asks_for_the_passphrase_when_locked(runner, data_dir, monkeypatch):
@@ -221,3 +232,101 @@ def test_command_line_asks_for_the_passphrase_when_locked(runner, data_dir, monk
         "users", "add", "nour", "--role", "medic", "--pin", "1357", input=PASSPHRASE + "\n"
     )
     assert right.exit_code == 0 and "added" in right.output
+
+
+def test_a_data_folder_inside_a_folder_with_a_salt_has_a_salt_and_key_of_its_own(tmp_path):
+    """Issue 13: ``./data`` in a checkout that holds a salt must not derive from that salt."""
+    parent = tmp_path / "checkout"
+    parent.mkdir()
+    parent_params = {"kdf": "argon2id", "salt": "8edd02efdc2d2f5ddbe41736b70c8c6a"}
+    parent_params.update(keyring.KDF_PROFILES["fast"])
+    (parent / keyring.SALT_FILE).write_text(json.dumps(parent_params))
+    data = parent / "data"
+    db.prepare(data)
+    own = json.loads((data / keyring.SALT_FILE).read_text())
+    assert own["salt"] != parent_params["salt"]
+    key = keyring.key_for(data / "fieldreg.db")
+    assert key == keyring.derive(PASSPHRASE, own)
+    assert key != keyring.derive(PASSPHRASE, parent_params)
+    assert db.verify_key(data / "fieldreg.db", key)
+
+
+def test_new_salts_get_the_production_kdf_outside_the_test_suite(tmp_path, monkeypatch):
+    """The fast profile is the test suite's: FIELDREG_KDF=fast alone does nothing elsewhere."""
+    monkeypatch.setattr(keyring, "_test_kdf", False)
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    monkeypatch.setenv(keyring.ENV_KDF, "fast")
+    params = keyring.kdf_params(tmp_path / "station")
+    assert {k: params[k] for k in keyring.KDF_PROFILES["argon2id"]} == keyring.KDF_PROFILES[
+        "argon2id"
+    ]
+
+
+def test_a_command_started_by_hand_makes_a_production_salt(tmp_path):
+    """A real `python -m fieldreg` (no pytest around it) ignores FIELDREG_KDF=fast."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    env.update(PYTHONPATH=str(ROOT), FIELDREG_KDF="fast")
+    data = tmp_path / "real"
+    command = [sys.executable, "-m", "fieldreg", "--data", str(data), "init", "--code", "RE2"]
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    params = json.loads((data / keyring.SALT_FILE).read_text())
+    assert params["memory_cost"] == 64 * 1024 and params["time_cost"] == 3
+    hook = "from fieldreg import keyring; keyring.use_test_kdf()"
+    refused = subprocess.run(
+        [sys.executable, "-c", hook], env=env, cwd=ROOT, capture_output=True, timeout=60
+    )
+    assert refused.returncode != 0 and b"test suite only" in refused.stderr
+
+
+def inherited_station(tmp_path):
+    """A station made before issue 13 in ./data of a checkout: keyed by the checkout's salt."""
+    from fieldreg.migrations import migrations
+    from tests.test_station import COMMITTED_SALT
+
+    checkout = tmp_path / "checkout"
+    (checkout / "data").mkdir(parents=True)
+    (checkout / keyring.SALT_FILE).write_text(COMMITTED_SALT)
+    old_key = keyring.derive(PASSPHRASE, json.loads(COMMITTED_SALT))
+    database = db.connect(checkout / "data" / "fieldreg.db", key=old_key)
+    migrations.apply(database)
+    database.execute("insert into settings (key, value) values ('station_code', 'T3S')")
+    database.execute("insert into settings (key, value) values ('note', ?)", [SECRET_NAMES[0]])
+    database.close()
+    return checkout / "data", old_key
+
+
+def note_of(app) -> str:
+    database = db.connect(app.config["DATABASE"])
+    try:
+        return db.setting(database, "note")
+    finally:
+        database.close()
+
+
+def test_a_station_keyed_by_a_parents_salt_moves_to_its_own_at_start(tmp_path):
+    """Issue 13's migration path: FIELDREG_PASSPHRASE re-keys it once, nothing is lost."""
+    data, old_key = inherited_station(tmp_path)
+    assert keyring.is_inherited(data) and not keyring.is_new(data)
+    app = create_app({"DATA": str(data), "TESTING": True})
+    own = json.loads((data / keyring.SALT_FILE).read_text())
+    assert own["salt"] != json.loads((data.parent / keyring.SALT_FILE).read_text())["salt"]
+    assert not db.verify_key(data / "fieldreg.db", old_key)
+    assert db.verify_key(data / "fieldreg.db", keyring.derive(PASSPHRASE, own))
+    assert note_of(app) == SECRET_NAMES[0]
+
+
+def test_a_station_keyed_by_a_parents_salt_is_unlocked_on_the_page(tmp_path, monkeypatch):
+    monkeypatch.delenv("FIELDREG_PASSPHRASE")
+    data, old_key = inherited_station(tmp_path)
+    app = create_app({"DATA": str(data), "TESTING": True})
+    client = app.test_client()
+    page = client.get("/unlock").get_data(as_text=True)
+    assert "Unlock the station" in page and 'name="confirm"' not in page  # not a new station
+    assert keyring.is_new(data) is False and not (data / keyring.SALT_FILE).exists()
+    wrong = {"passphrase": "not the passphrase", "csrf_token": csrf_unlock(client)}
+    assert client.post("/unlock", data=wrong).status_code == 400
+    right = {"passphrase": PASSPHRASE, "csrf_token": csrf_unlock(client)}
+    assert client.post("/unlock", data=right).headers["Location"].endswith("/login")
+    assert not db.verify_key(data / "fieldreg.db", old_key)
+    assert note_of(app) == SECRET_NAMES[0]

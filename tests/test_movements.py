@@ -156,7 +156,7 @@ def test_m020_works_on_its_own_on_top_of_m001(tmp_path):
     from fieldreg.db import connect
     from fieldreg.migrations import m001_core, m020_triage_movements
 
-    db = connect(tmp_path / "blank.db")
+    db = connect(tmp_path / "blank.db", key=bytes(32))  # no data folder: a key of its own
     m001_core(db)
     m020_triage_movements(db)
     assert {c.name for c in db["triage"].columns} == {

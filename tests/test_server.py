@@ -11,7 +11,18 @@ from tests.conftest import ROOT, household_body
 
 def token_for(data_dir) -> dict:
     out = subprocess.run(
-        [sys.executable, "-m", "fieldreg", "--data", str(data_dir), "tokens", "create", "live"],
+        [
+            sys.executable,
+            "-m",
+            "fieldreg",
+            "--data",
+            str(data_dir),
+            "tokens",
+            "create",
+            "live",
+            "--role",
+            "admin",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

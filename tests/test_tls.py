@@ -8,20 +8,21 @@ import sys
 import time
 
 import httpx
+import pytest
 from cryptography import x509
 
 from fieldreg import tls
 from tests.conftest import ROOT, free_port
 
 
-def test_the_ca_is_made_once_and_the_server_certificate_follows_the_addresses(tmp_path):
-    cert, key, ca = tls.ensure(tmp_path, ["localhost", "station.local"], ["127.0.0.1"])
+def test_the_ca_is_made_once_and_the_server_certificate_follows_the_addresses(data_dir):
+    cert, key, ca = tls.ensure(data_dir, ["localhost", "station.local"], ["127.0.0.1"])
     first_ca, first_cert = ca.read_bytes(), cert.read_bytes()
-    assert (tmp_path / "tls" / "ca.key").stat().st_mode & 0o077 == 0
+    assert (data_dir / "tls" / "ca.key").stat().st_mode & 0o077 == 0
     assert key.stat().st_mode & 0o077 == 0
-    tls.ensure(tmp_path, ["localhost", "station.local"], ["127.0.0.1"])
+    tls.ensure(data_dir, ["localhost", "station.local"], ["127.0.0.1"])
     assert cert.read_bytes() == first_cert
-    tls.ensure(tmp_path, ["localhost", "station.local"], ["127.0.0.1", "192.168.8.10"])
+    tls.ensure(data_dir, ["localhost", "station.local"], ["127.0.0.1", "192.168.8.10"])
     assert ca.read_bytes() == first_ca and cert.read_bytes() != first_cert
     made = x509.load_pem_x509_certificate(cert.read_bytes())
     san = made.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -73,6 +74,48 @@ def test_serve_https_answers_over_tls_and_hands_out_the_ca_in_plain_http(data_di
         moved = httpx.get(f"http://127.0.0.1:{ca_port}/register")
         assert moved.status_code == 302
         assert moved.headers["location"] == f"https://127.0.0.1:{port}/register"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_a_locked_https_station_accepts_no_tls_until_unlocked_at_the_side_door(data_dir):
+    """Issue 13: the TLS keys are encrypted under the station key; unlocking opens them."""
+    import re
+
+    port, ca_port = free_port(), free_port()
+    cmd = [sys.executable, "-m", "fieldreg", "--data", str(data_dir), "serve", "--https"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--ca-port", str(ca_port)]
+    env = {k: v for k, v in os.environ.items() if k != "FIELDREG_PASSPHRASE"}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    door = f"http://127.0.0.1:{ca_port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert httpx.get(door + "/healthz", timeout=1).status_code == 200
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+                time.sleep(0.2)
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"https://127.0.0.1:{port}/healthz", verify=False, timeout=2)
+        assert httpx.get(door + "/ca.crt").status_code == 503  # no CA while locked
+        with httpx.Client(base_url=door, timeout=10) as laptop:
+            page = laptop.get("/unlock")
+            assert page.status_code == 200
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            from tests.conftest import PASSPHRASE
+
+            done = laptop.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": csrf})
+            assert done.status_code == 302
+        assert httpx.get(door + "/ca.crt").content == tls.der(tls.ca_path(data_dir))  # made now
+        trust = ssl.create_default_context(cafile=str(tls.ca_path(data_dir)))
+        answer = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=trust, timeout=5)
+        assert answer.status_code == 200
     finally:
         proc.terminate()
         proc.wait(10)

@@ -18,6 +18,7 @@ class AuditArgsSchema(Schema):
     action = fields.String(validate=validate.Length(max=40))
     tbl = fields.String(validate=validate.Length(max=40))
     record_id = fields.String(validate=validate.Length(max=80))
+    address = fields.String(validate=validate.Length(max=80))
     device = fields.String(validate=validate.Length(max=80))
     since = fields.DateTime()
     until = fields.DateTime()
@@ -25,7 +26,7 @@ class AuditArgsSchema(Schema):
 
 
 class AuditEntrySchema(Schema):
-    """One audit entry: who did what to which record, when, from which device."""
+    """One audit entry: who did what to which record, when, from which address (and device)."""
 
     id = fields.Integer()
     at = fields.String()
@@ -33,7 +34,12 @@ class AuditEntrySchema(Schema):
     action = fields.String()
     tbl = fields.String(allow_none=True)
     record_id = fields.String(allow_none=True)
-    device = fields.String(allow_none=True)
+    address = fields.String(
+        allow_none=True, metadata={"description": "The connection's address, as the server saw it"}
+    )
+    device = fields.String(
+        allow_none=True, metadata={"description": "The label the client sent (X-Device-Id)"}
+    )
     detail = fields.String(allow_none=True)
 
 

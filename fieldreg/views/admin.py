@@ -12,7 +12,7 @@ from fieldreg.db import get_db
 from fieldreg.errors import DomainError
 
 bp = Blueprint("admin", __name__)
-AUDIT_FILTERS = ("actor", "action", "tbl", "record_id", "device", "since", "until")
+AUDIT_FILTERS = ("actor", "action", "tbl", "record_id", "address", "device", "since", "until")
 
 
 def actor() -> str | None:

@@ -54,12 +54,11 @@ def login():
 def _try_login():
     """Check the posted user name and PIN; return (error, status) or (None, response)."""
     db, address = get_db(), request.remote_addr or "?"
-    wait = throttle.wait_seconds(db, address)
+    wait = throttle.attempt(db, address, current_app.config["LOGIN_ADDRESS_FAILURES"])
     if wait:
         return _("Too many failed logins from this device. Wait %(s)d seconds.", s=wait), 429
     user = auth.login(db, request.form.get("username", ""), request.form.get("pin", ""))
     if user is None:
-        throttle.failed(db, address, current_app.config["LOGIN_ADDRESS_FAILURES"])
         return _("Wrong user name or PIN, or the account is locked."), 401
     throttle.succeeded(db, address)
     return None, _open_session(user)

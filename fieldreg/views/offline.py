@@ -7,8 +7,9 @@ import hashlib
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from fieldreg import STATIC, devices, qr, tls
+from fieldreg import devices, qr, tls
 from fieldreg.access import public, requires
+from fieldreg.config import STATIC
 from fieldreg.db import get_db
 
 bp = Blueprint("offline", __name__)
