@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from fieldreg.api import medical as api_medical
     from fieldreg.api import records as api_records
     from fieldreg.api import sync as api_sync
+    from fieldreg.api import tracing as api_tracing
     from fieldreg.views import (
         admin,
         backups,
@@ -91,6 +92,8 @@ def _register_blueprints(app: Flask) -> None:
         register,
         scanning,
         station,
+        tracing,
+        tracing_exchange,
     )
     from fieldreg.views import auth as auth_views
     from fieldreg.views import sync as sync_views
@@ -107,8 +110,10 @@ def _register_blueprints(app: Flask) -> None:
             api_medical.scan_blp,
             api_sync.blp,
             api_dedup.blp,
+            api_tracing.blp,
         ),
     )
     for page in (health, dashboard, exports, prefs, auth_views, register, backups, offline,
-                 admin, medical, scanning, sync_views, dedup):  # fmt: skip
+                 admin, medical, scanning, sync_views, dedup, tracing,
+                 tracing_exchange):  # fmt: skip
         app.register_blueprint(page.bp)

@@ -41,6 +41,9 @@ CODES = {
     # sync
     "batch_refused": "The sync batch or bundle was refused; nothing was applied.",
     "not_joined": "This station has not joined an HQ.",
+    # family tracing
+    "case_closed": "The tracing case is closed: it takes no more changes or matches.",
+    "pfif_invalid": "The file is not PFIF 1.2-1.4 XML (or declares a DOCTYPE): nothing imported.",
 }
 
 

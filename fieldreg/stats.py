@@ -63,7 +63,8 @@ Provider = Callable[[Database, Period], dict | None]
 #   "unique"       deduplication: {"people": n, "households": n, "overlap": {station: n}}
 #   "review_queue" deduplication: {"open": n}
 #   "last_sync"    sync at HQ: {station: iso time of its last sync}
-PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync"))
+#   "tracing"      family tracing: children alone registered, open, matched, reunified
+PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync", "tracing"))
 
 
 def provide(name: str, provider: Provider) -> None:
@@ -134,6 +135,7 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
         "vulnerabilities": vulnerabilities(db, period),
         "arrivals_per_hour": arrivals_per_hour(db, period),
         "triage": medical.counts(db),
+        "tracing": provided(db, "tracing", period),
         **movements.counts(db),
     }
 

@@ -25,7 +25,7 @@ from sync import changelog
 Collect = Callable[[Database, dict], Any]
 Erase = Callable[[Database, dict], None]
 # The parts of a person's record other areas hold; each must be registered (fieldreg.wiring).
-PARTS = Registry("what is held about a person", names=("triage", "movements"))
+PARTS = Registry("what is held about a person", names=("triage", "movements", "tracing"))
 PERSON_PURGED = {
     "given_name": None,
     "father_name": None,

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from sqlite_utils import Database
 
-from fieldreg import codes, dedup, search_index, stats
+from fieldreg import codes, dedup, search_index, stats, tracing_match
 from fieldreg.db import set_setting, setting, write
 from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound
 from sync import apply, bundle, changelog, client, keys, names, protocol
@@ -155,6 +155,7 @@ def receive(db: Database, station: str, changes: list, path: str) -> dict:
         raise DomainError(f"The batch was refused: {exc}.", code="batch_refused") from None
     if ack["applied"]:
         _dedup_new(db)
+        _trace_new(db)
     return signed
 
 
@@ -164,6 +165,14 @@ def _dedup_new(db: Database) -> None:
         dedup.after_receive(db)
     except Exception:  # noqa: BLE001  the batch is applied and acked; a full run catches up
         logging.getLogger(__name__).exception("incremental dedup failed")
+
+
+def _trace_new(db: Database) -> None:
+    """Match what was just received against open tracing cases (HQ: after the next sync)."""
+    try:
+        tracing_match.refresh(db)
+    except Exception:  # noqa: BLE001  the batch is applied and acked; the page refreshes too
+        logging.getLogger(__name__).exception("tracing refresh failed")
 
 
 def _note_error(db: Database, station: str, message: str) -> None:

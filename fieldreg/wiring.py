@@ -6,6 +6,8 @@
     dedup              ->   sync.tables (dedup_decisions), stats (unique, review queue),
                             clusters (person -> cluster)
     syncing            ->   stats (last sync per station)
+    tracing            ->   sync.tables (cases, notes, photos, matches, decisions),
+                            subject (tracing cases held / erased), stats (children alone)
 
 ``create_app`` and the command line both call ``wire()`` before anything else runs, so a
 command sees exactly what the web app sees. Nothing registers itself on import; a registry
@@ -16,9 +18,9 @@ from __future__ import annotations
 
 import threading
 
-from fieldreg import dedup, medical, movements, syncing
+from fieldreg import dedup, medical, movements, syncing, tracing
 
-CONTRIBUTORS = (medical, movements, dedup, syncing)
+CONTRIBUTORS = (medical, movements, dedup, syncing, tracing)
 _lock = threading.Lock()
 
 

@@ -15,6 +15,10 @@ from sync.dedup.compare import SimilarityCache
 from sync.dedup.features import MISSING, FeatureTable, Vocab, build_features
 from sync.tracing.features import person_row
 
+# How common a name is, from a station's own people: smoothed towards a prior share (as if
+# PRIOR_PEOPLE people had been seen already, each name PRIOR_SHARE of them), so that a
+# station's first dozen registrations do not make every shared name look common.
+PRIOR_PEOPLE, PRIOR_SHARE = 500, 1 / 300
 # A member's generation in the household, from their relationship to its head.
 UNKNOWN, PARENTS, CHILDREN, OTHERS = 0, 1, 2, 3
 GENERATION = {"head": PARENTS, "spouse": PARENTS, "child": CHILDREN, "grandchild": UNKNOWN,
@@ -129,9 +133,11 @@ class PeopleIndex:
             sorted_codes, _order = self.postings(field)
             known = sorted_codes[sorted_codes != MISSING]
             counts = np.bincount(known, minlength=len(self.vocab)).astype(float)
-            table = self._frequencies[field] = np.maximum(counts, 1) / max(1, len(known))
+            table = (counts + PRIOR_PEOPLE * PRIOR_SHARE) / (len(known) + PRIOR_PEOPLE)
+            self._frequencies[field] = table
         inside = (codes >= 0) & (codes < len(table))
-        return np.where(inside, table[np.clip(codes, 0, len(table) - 1)], 1 / len(table))
+        unseen = PRIOR_PEOPLE * PRIOR_SHARE / (PRIOR_PEOPLE + len(table))
+        return np.where(inside, table[np.clip(codes, 0, len(table) - 1)], unseen)
 
     def members(self, households: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the rows of these households and, per household, how many there are."""
