@@ -30,11 +30,13 @@ print(json.dumps({
 }))
 """
 WIRED = {
-    "figures": ["last_sync", "review_queue", "unique"],
-    "parts": ["movements", "triage"],
+    "figures": ["last_sync", "review_queue", "tracing", "unique"],
+    "parts": ["movements", "tracing", "triage"],
     "clusters": ["lookup"],
-    "tables": ["dedup_decisions", "households", "movements", "people", "triage"],
-}
+    "tables": ["dedup_decisions", "households", "movements", "people", "tracing_cases",
+               "tracing_decisions", "tracing_matches", "tracing_notes", "tracing_photos",
+               "triage"],
+}  # fmt: skip
 
 
 def run_python(code: str, env: dict | None = None) -> dict:
@@ -49,7 +51,7 @@ def run_python(code: str, env: dict | None = None) -> dict:
 
 def test_importing_every_module_registers_nothing():
     imports = "import fieldreg.cli, fieldreg.medical, fieldreg.movements, fieldreg.dedup\n"
-    imports += "import fieldreg.syncing, fieldreg.exports, fieldreg.wiring\n"
+    imports += "import fieldreg.syncing, fieldreg.exports, fieldreg.wiring, fieldreg.tracing\n"
     found = run_python(imports + REGISTRIES)
     assert found == {"figures": [], "parts": [], "clusters": [],
                      "tables": ["households", "people"]}  # fmt: skip
