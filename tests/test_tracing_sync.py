@@ -1,0 +1,95 @@
+"""Family tracing across stations (issue 19): a child alone at one station, its family at
+another; HQ finds the match after the next sync and routes it to both; a decision made at a
+station comes back to HQ, and a rejected pair is not proposed again anywhere."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from fieldreg import create_app, records, syncing, tracing, tracing_decide, tracing_lists
+from fieldreg import tracing_match
+from fieldreg.db import connect, prepare
+from sync import tables
+from tests.test_tracing import FAMILY, SAID
+
+CHILD = {"members": [{"given_name": "عمر", "sex": "male", "age_years": 7,
+                      "relationship": "head"}]}  # fmt: skip
+
+
+def site(path, code: str):
+    """Prepare a data folder with a station code; return its connection."""
+    db = connect(prepare(path))
+    db.execute("update settings set value = ? where key = 'station_code'", [code])
+    return db
+
+
+@pytest.fixture
+def world(tmp_path):
+    """HQ (an app) and two stations that joined it."""
+    site(tmp_path / "hq", "HQ2").close()
+    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
+    hq = connect(app.config["DATABASE"])
+    stations = {}
+    for code in ("K7M", "P4R"):
+        db = site(tmp_path / code, code)
+        syncing.join(db, syncing.add_station(hq, code, code, "http://hq"))
+        stations[code] = db
+    yield app, hq, stations
+    for db in (hq, *stations.values()):
+        db.close()
+
+
+def sync(db, app):
+    """Push and pull one station against HQ."""
+    return syncing.run_sync(db, transport=httpx.WSGITransport(app=app))
+
+
+def open_case(db, code: str) -> dict:
+    """Open a child's case at a station."""
+    return tracing.open_case(db, {"kind": "child", "person_code": code, **SAID}, "reg")
+
+
+def test_hq_finds_a_match_across_stations_and_routes_it_to_both(world):
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    case = open_case(k7m, child["members"][0]["code"])
+    family, _ = records.create_household(p4r, FAMILY, "reg")
+    assert tracing_match.refresh(k7m) == 0, "the family is not at K7M yet"
+    sync(k7m, app)
+    sync(p4r, app)  # HQ refreshes after each batch it takes: the match is found there
+    (at_hq,) = tracing_lists.proposals(hq)
+    assert (at_hq["case_id"], at_hq["target_id"]) == (case["id"], family["id"])
+    assert at_hq["stations"] == "K7M P4R" and at_hq["label"] == "probable"
+    for db in (k7m, p4r):
+        sync(db, app)
+        (routed,) = tracing_lists.proposals(db, station=db.execute(
+            "select value from settings where key = 'station_code'").fetchone()[0])
+        assert routed["match_id"] == at_hq["match_id"]
+    tracing_decide.decide(k7m, case["id"], family["id"], "confirm", "reunified", None, "cw")
+    sync(k7m, app)
+    closed = next(hq.query("select status, outcome from tracing_cases where id = ?",
+                           [case["id"]]))  # fmt: skip
+    assert (closed["status"], closed["outcome"]) == ("closed", "reunified")
+    assert tracing_lists.proposals(hq) == []
+    assert set(tracing.TABLES) <= set(tables.SYNCED)
+
+
+def test_a_pair_rejected_at_a_station_is_not_proposed_again_at_hq(world):
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    case = open_case(k7m, child["members"][0]["code"])
+    family, _ = records.create_household(p4r, FAMILY, "reg")
+    for db in (k7m, p4r, k7m):
+        sync(db, app)
+    tracing_decide.decide(k7m, case["id"], family["id"], "reject", "reunified", None, "cw")
+    sync(k7m, app)
+    assert tracing_lists.proposals(hq) == []
+    records.add_member(p4r, family["code"], {"given_name": "Yusuf", "father_name": "Ahmad",
+                                             "family_name": "Halabi", "age_years": 4}, "reg")
+    sync(p4r, app)  # the family changed: HQ ranks the case again, the pair stays rejected
+    assert tracing_lists.proposals(hq) == []
+    assert family["id"] not in {c.target_id for c in tracing_match.candidates(hq, {
+        **tracing.visible_row(hq, case["id"], tracing.Viewer(None, True))})}
