@@ -107,8 +107,12 @@ def test_a_hostile_or_broken_file_is_refused_with_a_clear_4xx(client, auth_actio
 
 def test_a_file_too_large_is_refused(client, auth_actions, monkeypatch):
     monkeypatch.setattr(tracing_pfif, "MAX_BYTES", 1000)
-    response = client.post("/api/v1/tracing/pfif", data=PARTNER.encode() * 3,
-                           content_type="text/xml", headers=auth_actions.token("caseworker"))
+    response = client.post(
+        "/api/v1/tracing/pfif",
+        data=PARTNER.encode() * 3,
+        content_type="text/xml",
+        headers=auth_actions.token("caseworker"),
+    )
     assert response.status_code == 413 and response.get_json()["code"] == "too_large"
 
 

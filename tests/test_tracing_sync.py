@@ -7,8 +7,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fieldreg import create_app, records, syncing, tracing, tracing_decide, tracing_lists
-from fieldreg import tracing_match
+from fieldreg import (
+    create_app,
+    records,
+    syncing,
+    tracing,
+    tracing_decide,
+    tracing_lists,
+    tracing_match,
+)
 from fieldreg.db import connect, prepare
 from sync import tables
 from tests.test_tracing import FAMILY, SAID
@@ -64,8 +71,12 @@ def test_hq_finds_a_match_across_stations_and_routes_it_to_both(world):
     assert at_hq["stations"] == "K7M P4R" and at_hq["label"] == "probable"
     for db in (k7m, p4r):
         sync(db, app)
-        (routed,) = tracing_lists.proposals(db, station=db.execute(
-            "select value from settings where key = 'station_code'").fetchone()[0])
+        (routed,) = tracing_lists.proposals(
+            db,
+            station=db.execute("select value from settings where key = 'station_code'").fetchone()[
+                0
+            ],
+        )
         assert routed["match_id"] == at_hq["match_id"]
     tracing_decide.decide(k7m, case["id"], family["id"], "confirm", "reunified", None, "cw")
     sync(k7m, app)
@@ -87,9 +98,17 @@ def test_a_pair_rejected_at_a_station_is_not_proposed_again_at_hq(world):
     tracing_decide.decide(k7m, case["id"], family["id"], "reject", "reunified", None, "cw")
     sync(k7m, app)
     assert tracing_lists.proposals(hq) == []
-    records.add_member(p4r, family["code"], {"given_name": "Yusuf", "father_name": "Ahmad",
-                                             "family_name": "Halabi", "age_years": 4}, "reg")
+    records.add_member(
+        p4r,
+        family["code"],
+        {"given_name": "Yusuf", "father_name": "Ahmad", "family_name": "Halabi", "age_years": 4},
+        "reg",
+    )
     sync(p4r, app)  # the family changed: HQ ranks the case again, the pair stays rejected
     assert tracing_lists.proposals(hq) == []
-    assert family["id"] not in {c.target_id for c in tracing_match.candidates(hq, {
-        **tracing.visible_row(hq, case["id"], tracing.Viewer(None, True))})}
+    assert family["id"] not in {
+        c.target_id
+        for c in tracing_match.candidates(
+            hq, {**tracing.visible_row(hq, case["id"], tracing.Viewer(None, True))}
+        )
+    }
