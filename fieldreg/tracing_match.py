@@ -170,12 +170,15 @@ def _merge(found: dict[str, list], more: dict[str, list]) -> None:
 
 
 def store(db: Database, found: dict[str, list], cases: dict[str, dict]) -> int:
-    """Write candidates above the "possible" line as proposals; return how many are new."""
+    """Write the candidates worth a caseworker's look as proposals; return how many are new."""
     kinds = {case_id: case["kind"] for case_id, case in cases.items()}
     wanted = {}
     for listed in found.values():
+        best = max((c.score for c in listed), default=0.0)
         for candidate in listed:
-            if candidate.label:
+            # Every probable candidate is proposed; a possible one only as its case's best,
+            # so that the caseworker's page is not flooded by coincidences.
+            if candidate.label == "probable" or (candidate.label and candidate.score == best):
                 key = pair_key(candidate.case_id, candidate.target_id, kinds)
                 if key not in wanted or candidate.score > wanted[key].score:
                     wanted[key] = candidate
