@@ -124,9 +124,10 @@ def station_speed(pop, people: list[dict]) -> dict:
         insert(db, people)
         open_cases(db, pop)
         made, cold_wall, cold_cpu = clock(tracing_match.refresh, db)
-        child = next(c for c in pop.children if any(t.startswith("H") for t in
-                                                     pop.truth[c["id"]]))  # fmt: skip
-        home = sorted(t for t in pop.truth[child["id"]] if t.startswith("H"))[0]
+        # A family the first refresh proposed as probable registers again, here: raised?
+        proposed = {p["target_id"] for p in tracing_lists.proposals(db, limit=100_000)}
+        home = next(t for c in pop.children for t in sorted(pop.truth[c["id"]])
+                    if t in proposed)  # fmt: skip
         family = [p for p in people if p["household_id"] == home]
         body = {"members": [{k: p[k] for k in PERSON if p.get(k)} for p in family]}
         records.create_household(db, body, "b")  # the same family, registered again here

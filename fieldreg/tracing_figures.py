@@ -73,7 +73,7 @@ def figures(db: Database, period: stats.Period) -> dict | None:
         "enquiries_open": _count(db, "select count(*) n from tracing_cases where kind = "
                                  "'enquiry' and status = 'open' and deleted = 0"),
         "matches_waiting": _count(db, "select count(*) n from tracing_matches m where "
-                                  "m.deleted = 0 and m.label != '' and not exists (select 1 "
+                                  "m.deleted = 0 and m.label = 'probable' and not exists (select 1 "
                                   "from tracing_decisions d where d.match_id = m.id) and exists "
                                   "(select 1 from tracing_cases c where c.id = m.case_id and "
                                   "c.status = 'open')"),

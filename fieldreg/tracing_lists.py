@@ -114,7 +114,7 @@ def proposals(db: Database, waiting: bool = True, station: str | None = None,
     )
     params: list = []
     if waiting:
-        sql += " and m.label != '' and c.status = 'open'"
+        sql += " and m.label = 'probable' and c.status = 'open'"
     if station:
         sql += " and (' ' || m.stations || ' ') like ?"
         params.append(f"% {station} %")

@@ -6,7 +6,7 @@ The engine (sync.tracing) keeps registered people in an index held in memory per
 log: every write, local or received, has a storage position (``changes.recv``). A refresh
 ranks what changed since the last one (``settings.tracing_recv``): new or changed cases
 against everything, everyone's cases against new or changed people. Candidates above the
-"possible" line become proposals (``tracing_matches``, one row per pair, the same id at every
+"probable" line become proposals (``tracing_matches``, one row per pair, the same id at every
 site); the caseworker's page refreshes on every load, so a registration that matches an open
 case shows at once at the station, and at HQ after the sync that brought it (HQ refreshes
 after each batch). Decisions are facts in time (``tracing_decisions``): a rejected pair is
@@ -174,11 +174,10 @@ def store(db: Database, found: dict[str, list], cases: dict[str, dict]) -> int:
     kinds = {case_id: case["kind"] for case_id, case in cases.items()}
     wanted = {}
     for listed in found.values():
-        best = max((c.score for c in listed), default=0.0)
         for candidate in listed:
-            # Every probable candidate is proposed; a possible one only as its case's best,
-            # so that the caseworker's page is not flooded by coincidences.
-            if candidate.label == "probable" or (candidate.label and candidate.score == best):
+            # Only probable candidates are raised: possible ones wait on the case's page, or
+            # every enquiry for a child never registered would raise its best coincidence.
+            if candidate.label == "probable":
                 key = pair_key(candidate.case_id, candidate.target_id, kinds)
                 if key not in wanted or candidate.score > wanted[key].score:
                     wanted[key] = candidate
