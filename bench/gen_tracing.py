@@ -45,6 +45,7 @@ class Writer:
     """Writes names as one registration or one account does: one script throughout."""
 
     def __init__(self, rng: random.Random, arabic: bool | None = None) -> None:
+        """Choose the script (Arabic for ARABIC_SHARE of the writers) unless told."""
         self.rng = rng
         self.arabic = rng.random() < ARABIC_SHARE if arabic is None else arabic
 
@@ -56,6 +57,7 @@ class Writer:
 
 
 def _age(member: dict) -> int:
+    """Return a generated person's age in years on TODAY."""
     return (TODAY - member["born"]).days // 365
 
 
@@ -255,6 +257,7 @@ def evaluate(pop: Population, ranked: dict, limit: int = 5) -> dict:
     none = [c["id"] for c in pop.children if not pop.truth[c["id"]]]
 
     def hit(case: str, n: int) -> bool:
+        """Tell whether a true relative is among the case's first n candidates."""
         return any(c.target_id in pop.truth[case] for c in ranked.get(case, [])[:n])
 
     false = [case for case in none if any(c.label == "probable" for c in ranked.get(case, []))]

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
@@ -91,8 +101,7 @@ def index():
 
 
 def _is_hq() -> bool:
-    from flask import current_app
-
+    """Tell whether this instance is HQ (its caseworkers see every station's matches)."""
     return current_app.config["ROLE"] == "hq"
 
 

@@ -30,6 +30,7 @@ class PeopleIndex:
     """Registered people: comparable columns, postings by name skeleton, households."""
 
     def __init__(self) -> None:
+        """Start empty: no people, no names interned."""
         self.vocab = Vocab()
         self.sims = SimilarityCache(self.vocab)
         self.ft: FeatureTable | None = None
@@ -54,6 +55,7 @@ class PeopleIndex:
         return index
 
     def __len__(self) -> int:
+        """Return how many people are indexed (not gone)."""
         return int((~self.gone).sum())
 
     def add(self, people: Iterable[dict]) -> None:

@@ -31,6 +31,7 @@ class Probes:
     """The cases as rows after the people's: children, their siblings, sought people."""
 
     def __init__(self, index: PeopleIndex, children: list[dict], enquiries: list[dict]):
+        """Build the rows of the cases, with the index's vocabulary."""
         rows = [{**_base(c), **parts(c)} for c in children]
         self.siblings: list[list[int]] = []
         extra: list[dict] = []
@@ -64,6 +65,7 @@ class Offers:
     """Scored targets per case; the best ``limit`` of each, not refused, are explained."""
 
     def __init__(self, cases: list[str], rejected: Rejected, limit: int, households: int):
+        """Start with no offer for any case."""
         self.scored: dict[str, list] = {case: [] for case in cases}
         self.refused = {tuple(p) for p in rejected} | {(b, a) for a, b in rejected}
         self.limit, self.households = limit, households
@@ -187,6 +189,7 @@ def _household_explainer(index, batch, g, found, explained, case, score, said):
     """Return a function that explains one household candidate when it is needed."""
 
     def make() -> Candidate:
+        """Explain the household, with the enquiry from it if there is one."""
         candidate = families.explain(index, batch, g, found, explained, case, score)
         if said is None:
             return candidate
