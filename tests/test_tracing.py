@@ -231,3 +231,35 @@ def test_a_case_page_shows_candidates_to_a_caseworker_and_not_to_its_registrar(
     page = client.get(f"/tracing/cases/{case['id']}").get_data(as_text=True)
     assert "Candidates" in page and "Ahmad Mohammed Al-Halabi" in page
     assert json.dumps("probable")[1:-1].capitalize() in page
+
+
+def test_the_dashboard_report_and_pdf_show_the_children_alone(client, roles, auth_actions):
+    from tests.test_dashboard import pdf_text
+
+    reg, worker = roles["registrar"], roles["caseworker"]
+    case = open_child(client, reg, alone(client, reg))
+    open_child(client, reg, alone(client, reg, given="ليلى", age=5), separation="separated",
+               father_name="Hassan", mother_name="Huda", family_name="Najjar", siblings=[],
+               origin="Homs")  # fmt: skip
+    client.post("/api/v1/households", json=FAMILY, headers=reg)
+    (proposal,) = client.get("/api/v1/tracing/matches", headers=worker).get_json()["matches"]
+    client.post("/api/v1/tracing/decisions", headers=worker, json={
+        "case_id": case["id"], "target_id": proposal["target_id"], "verdict": "confirm"})
+    auth_actions.login("analyst")
+    page = client.get("/dashboard").get_data(as_text=True)
+    panel = page[page.index('data-panel="tracing"'):]
+    assert "Children alone" in panel and "Median days to reunification" in panel
+    assert "<th>Reunified</th><td>1</td><td>0</td><td>1</td>" in panel.replace("\n", "")
+    assert "<th>With an open case</th><td>0</td><td>1</td><td>1</td>" in panel.replace("\n", "")
+    text = pdf_text(client.get("/report.pdf").data)
+    assert "Separated and unaccompanied children" in text and "Median days to reunification" in text
+
+
+def test_the_tracing_pages_speak_arabic(client, auth_actions, roles):
+    case = open_child(client, roles["registrar"], alone(client, roles["registrar"]))
+    auth_actions.login("caseworker", "cw")
+    client.set_cookie("lang", "ar")
+    for url in ("/tracing/", f"/tracing/cases/{case['id']}", "/tracing/new?kind=enquiry"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'dir="rtl"' in page and "البحث عن الأسر" in page, url
+        assert "Family tracing" not in page and "Candidates" not in page, url
