@@ -124,10 +124,13 @@ def station_speed(pop, people: list[dict]) -> dict:
         insert(db, people)
         open_cases(db, pop)
         made, cold_wall, cold_cpu = clock(tracing_match.refresh, db)
-        # A family the first refresh proposed as probable registers again, here: raised?
-        proposed = {p["target_id"] for p in tracing_lists.proposals(db, limit=100_000)}
+        # A family the first refresh proposed as probable on its own names (not through an
+        # enquiry one of them made) registers again, here: is it raised at once?
+        proposed = {p["target_id"] for p in tracing_lists.proposals(db, limit=100_000)
+                    if p["kind"] == "household" and all(r["field"] != "enquiry"
+                                                        for r in p["reasons"])}  # fmt: skip
         home = next(t for c in pop.children for t in sorted(pop.truth[c["id"]])
-                    if t in proposed and t.startswith("H"))  # fmt: skip
+                    if t in proposed)  # fmt: skip
         family = [p for p in people if p["household_id"] == home]
         body = {"members": [{k: p[k] for k in (*PERSON, "age_years") if p.get(k)}
                             for p in family], "origin": {"district": family[0]["origin"]}}
