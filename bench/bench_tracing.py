@@ -132,8 +132,10 @@ def station_speed(pop, people: list[dict]) -> dict:
         home = next(t for c in pop.children for t in sorted(pop.truth[c["id"]])
                     if t in proposed)  # fmt: skip
         family = [p for p in people if p["household_id"] == home]
-        body = {"members": [{k: p[k] for k in (*PERSON, "age_years") if p.get(k)}
-                            for p in family], "origin": {"district": family[0]["origin"]}}
+        body = {
+            "members": [{k: p[k] for k in (*PERSON, "age_years") if p.get(k)} for p in family],
+            "origin": {"district": family[0]["origin"]},
+        }
         records.create_household(db, body, "b")  # the same family, registered again here
         again, warm_wall, warm_cpu = clock(tracing_match.refresh, db)
         waiting = len(tracing_lists.proposals(db, limit=100_000))

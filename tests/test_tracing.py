@@ -243,11 +243,14 @@ def test_the_dashboard_report_and_pdf_show_the_children_alone(client, roles, aut
                origin="Homs")  # fmt: skip
     client.post("/api/v1/households", json=FAMILY, headers=reg)
     (proposal,) = client.get("/api/v1/tracing/matches", headers=worker).get_json()["matches"]
-    client.post("/api/v1/tracing/decisions", headers=worker, json={
-        "case_id": case["id"], "target_id": proposal["target_id"], "verdict": "confirm"})
+    client.post(
+        "/api/v1/tracing/decisions",
+        headers=worker,
+        json={"case_id": case["id"], "target_id": proposal["target_id"], "verdict": "confirm"},
+    )
     auth_actions.login("analyst")
     page = client.get("/dashboard").get_data(as_text=True)
-    panel = page[page.index('data-panel="tracing"'):]
+    panel = page[page.index('data-panel="tracing"') :]
     assert "Children alone" in panel and "Median days to reunification" in panel
     assert "<th>Reunified</th><td>1</td><td>0</td><td>1</td>" in panel.replace("\n", "")
     assert "<th>With an open case</th><td>0</td><td>1</td><td>1</td>" in panel.replace("\n", "")

@@ -75,25 +75,26 @@ def candidates(index: PeopleIndex, ft: FeatureTable, row: int, siblings: list[in
         "sibling": [("given", skel["given"][s]) for s in siblings],
         "origin": [("origin", ft.origin[row])],
     }
-    met, weights = [], []
+    households = len(index.household_ids)
+    lines_met, telling = np.zeros(households, np.int16), np.zeros(households)
     for keys in lines.values():
         found = [index.households_with(field, code) for field, code in keys if code != MISSING]
         if found:
-            met.append(found[0] if len(found) == 1 else np.unique(np.concatenate(found)))
+            met = np.zeros(households, bool)
+            for some in found:
+                met[some] = True
+            lines_met += met
             # How telling the line is: the share of households it meets, in bits.
-            weights.append(np.log2(len(index.household_ids) / max(1, len(met[-1]))))
-    if not met:
-        return np.zeros(0, np.int64)
-    every = np.concatenate(met)
-    found, inverse, lines_met = np.unique(every, return_inverse=True, return_counts=True)
-    telling = np.bincount(inverse, np.repeat(weights, [len(m) for m in met]))
-    keep = (lines_met >= 2) | (telling >= np.log2(len(index.household_ids) / RARE))
-    keep &= found != own
+            telling += met * np.log2(households / max(1, int(met.sum())))
+    keep = (lines_met >= 2) | (telling >= np.log2(max(households, 1) / RARE))
+    if 0 <= own < households:
+        keep[own] = False
     if only is not None:
-        keep &= np.isin(found, only)
-    if keep.sum() > MOST:
-        keep[np.argsort(-np.where(keep, telling, -1), kind="stable")[MOST:]] = False
-    return found[keep]
+        keep &= np.isin(np.arange(households), only)
+    chosen = np.flatnonzero(keep)
+    if len(chosen) > MOST:
+        chosen = np.sort(chosen[np.argsort(-telling[chosen], kind="stable")[:MOST]])
+    return chosen
 
 
 def pair_up(index: PeopleIndex, rows: list[int], households: list[np.ndarray]) -> Pairs:

@@ -11,6 +11,7 @@ that make a case's list are explained, field by field.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Collection
 
 import numpy as np
@@ -69,6 +70,21 @@ class Offers:
         self.scored: dict[str, list] = {case: [] for case in cases}
         self.refused = {tuple(p) for p in rejected} | {(b, a) for a, b in rejected}
         self.limit, self.households = limit, households
+        self._refused_of = Counter(case for case, _target in self.refused)
+
+    def worth(self, owners: np.ndarray, totals: np.ndarray, cases: list[str]) -> np.ndarray:
+        """Return the pairs that can make their case's list: listed, and among its best.
+
+        ``owners[i]`` is the index in ``cases`` of pair i's case; a case keeps as many as its
+        list holds plus the pairs refused to it (they are dropped later).
+        """
+        order = np.lexsort((-totals, owners))
+        owner = owners[order]
+        first = np.r_[0, np.flatnonzero(np.diff(owner)) + 1] if len(order) else order
+        place = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+        room = self.limit + np.array([self._refused_of[case] for case in cases])
+        kept = order[(place < room[owner]) & (totals[order] >= LISTED)]
+        return np.sort(kept)
 
     def offer(self, case: str, target: str, score: float, make: Callable[[], Candidate]):
         """Offer a target to a case, explained only if it makes the list."""
@@ -129,16 +145,20 @@ def _child_enquiry(index, probes, children, enquiries, focus_cases, offers) -> d
                           probes.accounts)  # fmt: skip
     totals = pairs.total(found)
     described = pairs.total({k: v for k, v in found.items() if k in DESCRIBES})
-    homes = [index.household_number(e.get("household_id")) for e in enquiries]
-    asked: dict[str, dict] = {}
-    for at in np.flatnonzero(totals >= LISTED):
+    for at in offers.worth(ci, totals, [c["id"] for c in children]):
         child, enquiry, score = children[ci[at]], enquiries[ei[at]], float(totals[at])
         offers.offer(child["id"], enquiry["id"], score, _explainer(found, at, {
             "case_id": child["id"], "kind": "enquiry", "target_id": enquiry["id"],
             "score": score, "person_id": enquiry.get("person_id")}))  # fmt: skip
+    for at in offers.worth(ei, totals, [e["id"] for e in enquiries]):
+        child, enquiry, score = children[ci[at]], enquiries[ei[at]], float(totals[at])
         offers.offer(enquiry["id"], child["id"], score, _explainer(found, at, {
             "case_id": enquiry["id"], "kind": "child", "target_id": child["id"],
             "score": score, "person_id": child.get("person_id")}))  # fmt: skip
+    homes = [index.household_number(e.get("household_id")) for e in enquiries]
+    asked: dict[str, dict] = {}
+    for at in np.flatnonzero((totals >= LISTED) & (described > 0)):
+        child, enquiry = children[ci[at]], enquiries[ei[at]]
         home, said = homes[ei[at]], float(described[at])
         known = asked.setdefault(child["id"], {})
         if home >= 0 and said > known.get(home, (0.0,))[0]:
@@ -179,7 +199,7 @@ def _households(index, probes, children, focus_cases, focus_people, asked, offer
     homes = batch.group_household
     said = [asked.get(case, {}).get(int(h)) for case, h in zip(cases, homes, strict=True)]
     totals += [s[0] if s else 0.0 for s in said]
-    for g in np.flatnonzero(totals >= LISTED):
+    for g in offers.worth(batch.group_child, totals, [children[i]["id"] for i in chosen]):
         make = _household_explainer(index, batch, int(g), found, explained, cases[g],
                                     float(totals[g]), said[g])  # fmt: skip
         offers.offer(cases[g], index.household_ids[batch.group_household[g]], totals[g], make)
@@ -224,7 +244,7 @@ def _people(index, probes, children, enquiries, focus_cases, focus_people, offer
     a, b = np.concatenate(a), np.concatenate(b)
     found = pairs.compare(index, probes.ft, a, b, None)
     totals = pairs.total(found)
-    for at in np.flatnonzero(totals >= LISTED):
+    for at in offers.worth(np.array(owners), totals, [e["id"] for e in enquiries]):
         case, person, score = enquiries[owners[at]]["id"], index.ids[b[at]], float(totals[at])
         offers.offer(case, person, score, _explainer(found, at, {
             "case_id": case, "kind": "person", "target_id": person, "score": score,
