@@ -63,8 +63,9 @@ Provider = Callable[[Database, Period], dict | None]
 #   "unique"       deduplication: {"people": n, "households": n, "overlap": {station: n}}
 #   "review_queue" deduplication: {"open": n}
 #   "last_sync"    sync at HQ: {station: iso time of its last sync}
+#   "convoys"      convoys: vehicles expected, in transit, arrived; people per vehicle type
 #   "tracing"      family tracing: children alone registered, open, matched, reunified
-PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync", "tracing"))
+PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync", "convoys", "tracing"))
 
 
 def provide(name: str, provider: Provider) -> None:
@@ -137,6 +138,7 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
         "triage": medical.counts(db),
         "tracing": provided(db, "tracing", period),
         **movements.counts(db),
+        "convoys": provided(db, "convoys", period),
     }
 
 

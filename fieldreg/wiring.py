@@ -6,6 +6,9 @@
     dedup              ->   sync.tables (dedup_decisions), stats (unique, review queue),
                             clusters (person -> cluster)
     syncing            ->   stats (last sync per station)
+    convoys            ->   sync.tables (convoys, vehicles)
+    boarding           ->   sync.tables (convoy_scans), subject (boarding held / erased)
+    reconcile          ->   stats (the convoy panel)
     tracing            ->   sync.tables (cases, notes, photos, matches, decisions),
                             subject (tracing cases held / erased), stats (children alone)
 
@@ -18,9 +21,18 @@ from __future__ import annotations
 
 import threading
 
-from fieldreg import dedup, medical, movements, syncing, tracing
+from fieldreg import (
+    boarding,
+    convoys,
+    dedup,
+    medical,
+    movements,
+    reconcile,
+    syncing,
+    tracing,
+)
 
-CONTRIBUTORS = (medical, movements, dedup, syncing, tracing)
+CONTRIBUTORS = (medical, movements, dedup, syncing, convoys, boarding, reconcile, tracing)
 _lock = threading.Lock()
 
 
