@@ -50,6 +50,7 @@ CODES = {
     "bad_signature": "The signed statement was altered, or its signature does not match its key.",
     # family tracing
     "case_closed": "The tracing case is closed: it takes no more changes or matches.",
+    "other_station": "The record belongs to another station: it is changed there or at HQ.",
     "pfif_invalid": "The file is not PFIF 1.2-1.4 XML (or declares a DOCTYPE): nothing imported.",
 }
 

@@ -120,12 +120,34 @@ def sees(viewer: Viewer, row: dict, here: str | None) -> bool:
     return viewer.sees_all or (row["created_by"] == viewer.username and row["station"] == here)
 
 
+def is_hq(db: Database) -> bool:
+    """Tell whether this site is HQ (it holds the stations' credentials)."""
+    return bool(db.execute("select 1 from sync_stations limit 1").fetchone())
+
+
+def owned_here(db: Database, row: dict) -> bool:
+    """Tell whether this site may change a case: the station that opened it, or HQ.
+
+    HQ takes a station's change to a record only from the station that owns it; another
+    station's case is changed there (or at HQ) and comes back by sync.
+    """
+    return row["station"] == setting(db, "station_code") or is_hq(db)
+
+
+def refuse_foreign(db: Database, row: dict) -> None:
+    """Refuse to change a case opened at another station (a note is always welcome)."""
+    if not owned_here(db, row):
+        raise Conflict(f"This case belongs to station {row['station']}: it is changed there "
+                       "or at HQ; add a note instead.", code="other_station")  # fmt: skip
+
+
 def update_case(db: Database, case_id: str, data: dict, viewer: Viewer) -> dict:
     """Add to an open case (only the fields sent change)."""
     with write(db):
         row = visible_row(db, case_id, viewer)
         if row["status"] != "open":
             raise Conflict("This case is closed.", code="case_closed")
+        refuse_foreign(db, row)
         changes = _columns(data)
         if changes:
             changes["updated_at"] = tags.now()
@@ -144,12 +166,31 @@ def set_status(db: Database, case_id: str, changes: dict, actor: str | None, why
     audit.log(db, actor, why, "tracing_cases", case_id, changes.get("outcome"))
 
 
+def close_matched(db: Database, case_id: str, outcome: str, actor: str | None) -> None:
+    """Close a case whose relative was confirmed (reunified, or a verification visit to come),
+    when this site may change it (inside the caller's write)."""
+    rows = db_rows(db, "select * from tracing_cases where id = ? and deleted = 0", [case_id])
+    if not rows or rows[0]["status"] != "open" or not owned_here(db, rows[0]):
+        return
+    stamp = tags.now()
+    changes = {
+        "status": "closed",
+        "matched_at": stamp,
+        "closed_at": stamp,
+        "outcome": "reunified" if outcome == "reunified" else "family_traced",
+    }
+    if outcome == "reunified":
+        changes["reunified_at"] = stamp
+    set_status(db, case_id, changes, actor, "tracing_matched")
+
+
 def close_case(db: Database, case_id: str, note: str | None, actor: str | None) -> dict:
     """Close an open case without a match (a child come of age, an enquiry withdrawn)."""
     with write(db):
         row = visible_row(db, case_id, Viewer(actor, True))
         if row["status"] != "open":
             raise Conflict("This case is closed already.", code="case_closed")
+        refuse_foreign(db, row)
         if note:
             add_note(db, case_id, note, Viewer(actor, True))
         stamp = tags.now()

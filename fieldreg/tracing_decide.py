@@ -2,7 +2,9 @@
 come) or reject; a confirmation closes both cases, every decision is audited and syncs.
 
 Decisions are facts in time (``tracing_decisions``, never edited): the latest one of a pair
-is its status; a rejected pair is never proposed again (tracing_match.rejected).
+is its status; a rejected pair is never proposed again (tracing_match.rejected). A station
+closes the cases it opened; a case of another station named by a confirmation is closed at
+HQ when the decision arrives there (tracing_match.settle), and comes back closed by sync.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def decide(db: Database, case_id: str, target_id: str, verdict: str, outcome: st
         audit.log(db, actor, f"tracing_{verdict}", "tracing_cases", case_id, target_id)
         if verdict == "confirm":
             for closing in {first, second} & set(kinds):
-                _close_matched(db, closing, outcome, actor)
+                tracing.close_matched(db, closing, outcome, actor)
     return row
 
 
@@ -64,27 +66,11 @@ def _ensure_proposal(db: Database, case: dict, target_id: str, first: str, secon
     propose(db, first, second, listed[0], {case["id"]: case, first: case, second: case})
 
 
-def _close_matched(db: Database, case_id: str, outcome: str, actor: str | None) -> None:
-    """Close a case whose relative was confirmed: reunified, or a verification visit to come."""
-    rows = db_rows(db, "select status from tracing_cases where id = ?", [case_id])
-    if not rows or rows[0]["status"] != "open":
-        return
-    stamp = tags.now()
-    changes = {
-        "status": "closed",
-        "matched_at": stamp,
-        "closed_at": stamp,
-        "outcome": "reunified" if outcome == "reunified" else "family_traced",
-    }
-    if outcome == "reunified":
-        changes["reunified_at"] = stamp
-    tracing.set_status(db, case_id, changes, actor, "tracing_matched")
-
-
 def reunite(db: Database, case_id: str, actor: str | None) -> dict:
     """Record that a child whose family was traced is now back with them."""
     with write(db):
         case = tracing.visible_row(db, case_id, tracing.Viewer(actor, True))
+        tracing.refuse_foreign(db, case)
         if case["outcome"] != "family_traced":
             raise Conflict("Only a case whose family was traced can be reunited.",
                            code="case_closed")  # fmt: skip

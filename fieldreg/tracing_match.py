@@ -22,7 +22,7 @@ import uuid
 
 from sqlite_utils import Database
 
-from fieldreg import tags
+from fieldreg import tags, tracing
 from fieldreg.db import file_of, insert_row, set_setting, setting, write
 from fieldreg.db import rows as db_rows
 from sync import changelog
@@ -159,8 +159,24 @@ def refresh(db: Database) -> int:
                                           focus_people=changed))  # fmt: skip
         made = store(db, found, {c["id"]: c for c in children + enquiries})
         with write(db):
+            settle(db)
             set_setting(db, "tracing_recv", str(head))
         return made
+
+
+def settle(db: Database) -> None:
+    """Close the open cases this site may change that a confirmation named (inside a write).
+
+    A caseworker at one station confirms a child of hers with an enquiry of another
+    station: she closes her case; the other is closed here at HQ when the decision arrives.
+    """
+    for row in db_rows(db, "select d.case_id, d.target_id, d.outcome, d.actor from "
+                       "tracing_decisions d where d.verdict = 'confirm' and exists (select 1 "
+                       "from tracing_cases c where c.id in (d.case_id, d.target_id) and "
+                       "c.status = 'open' and c.deleted = 0)"):  # fmt: skip
+        for case_id in (row["case_id"], row["target_id"]):
+            tracing.close_matched(db, case_id, row["outcome"] or "verification_visit",
+                                  row["actor"])  # fmt: skip
 
 
 def _merge(found: dict[str, list], more: dict[str, list]) -> None:
@@ -206,7 +222,10 @@ def propose(db: Database, case_id: str, target_id: str, candidate, cases: dict) 
            "person_id": candidate.person_id if candidate.case_id == case_id else
            cases[candidate.case_id].get("person_id")}  # fmt: skip
     found = db_rows(db, "select * from tracing_matches where id = ?", [pair])
-    if found and (found[0]["deleted"] or all(found[0][k] == v for k, v in row.items())):
+    here = setting(db, "station_code")
+    # Another site's proposal stays as it made it (HQ takes a record only from its owner).
+    if found and (found[0]["deleted"] or found[0]["found_by"] != here
+                  or all(found[0][k] == v for k, v in row.items())):  # fmt: skip
         return 0
     stamp = tags.now()
     if found:

@@ -56,7 +56,7 @@ def set_photo(db: Database, case_id: str, data: bytes, viewer: tracing.Viewer) -
     """Keep a photo for a case (replacing the one it had)."""
     jpeg = base64.b64encode(_jpeg(data)).decode()
     with write(db):
-        tracing.visible_row(db, case_id, viewer)
+        tracing.refuse_foreign(db, tracing.visible_row(db, case_id, viewer))
         pid, stamp = photo_id(case_id), tags.now()
         row = {"case_id": case_id, "mime": "image/jpeg", "data": jpeg,
                "created_by": viewer.username, "updated_at": stamp, "deleted": 0}  # fmt: skip

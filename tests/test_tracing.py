@@ -266,3 +266,20 @@ def test_the_tracing_pages_speak_arabic(client, auth_actions, roles):
         page = client.get(url).get_data(as_text=True)
         assert 'dir="rtl"' in page and "البحث عن الأسر" in page, url
         assert "Family tracing" not in page and "Candidates" not in page, url
+
+
+def test_a_case_of_another_station_is_changed_there_a_note_is_welcome(client, roles, db):
+    worker = roles["caseworker"]
+    case = open_child(client, worker, alone(client, worker))
+    db.execute("update tracing_cases set station = 'K7M' where id = ?", [case["id"]])
+    for method, path, body in (
+        ("PATCH", f"/api/v1/tracing/cases/{case['id']}", {"json": {"carer": "x"}}),
+        ("POST", f"/api/v1/tracing/cases/{case['id']}/close", {"json": {}}),
+        ("PUT", f"/api/v1/tracing/cases/{case['id']}/photo",
+         {"data": {"image": (io.BytesIO(photo_bytes()), "c.jpg")}}),
+    ):  # fmt: skip
+        answer = client.open(path, method=method, headers=worker, **body)
+        assert answer.status_code == 409 and answer.get_json()["code"] == "other_station", path
+    note = client.post(f"/api/v1/tracing/cases/{case['id']}/notes", json={"text": "seen"},
+                       headers=worker)  # fmt: skip
+    assert note.status_code == 201

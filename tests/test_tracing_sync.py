@@ -112,3 +112,33 @@ def test_a_pair_rejected_at_a_station_is_not_proposed_again_at_hq(world):
             hq, {**tracing.visible_row(hq, case["id"], tracing.Viewer(None, True))}
         )
     }
+
+
+def test_a_confirmation_across_stations_closes_each_case_where_it_may_be_changed(world):
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    case = open_case(k7m, child["members"][0]["code"])
+    family, _ = records.create_household(p4r, FAMILY, "reg")
+    enquiry = tracing.open_case(p4r, {"kind": "enquiry", "relationship": "father",
+                                      "person_code": family["members"][0]["code"],
+                                      "given_name": "Omar", "sex": "male", "age_years": 7},
+                                "reg")  # fmt: skip
+    for db in (k7m, p4r, k7m):
+        sync(db, app)
+    tracing_decide.decide(k7m, case["id"], enquiry["id"], "confirm", "reunified", None, "cw")
+    status = "select status, outcome from tracing_cases where id = ?"
+    assert tuple(next(k7m.query(status, [case["id"]])).values()) == ("closed", "reunified")
+    assert next(k7m.query(status, [enquiry["id"]]))["status"] == "open", "P4R's, not K7M's"
+    mine = "select 1 from changes where site = 'K7M' and tbl = 'tracing_cases' and record_id = ?"
+    assert not list(k7m.query(mine, [enquiry["id"]])), "K7M never writes P4R's case"
+    sync(k7m, app)  # HQ closes P4R's enquiry itself when K7M's decision arrives
+    assert tuple(next(hq.query(status, [enquiry["id"]])).values()) == ("closed", "reunified")
+    sync(p4r, app)
+    assert tuple(next(p4r.query(status, [enquiry["id"]])).values()) == ("closed", "reunified")
+    at_k7m = {c["id"] for c in tracing.list_cases(k7m, tracing.Viewer("cw", True), "open")}
+    assert at_k7m == set()
+    edit = tracing.update_case
+    with pytest.raises(Exception) as refused:
+        edit(k7m, enquiry["id"], {"carer": "x"}, tracing.Viewer("cw", True))
+    assert getattr(refused.value, "code", None) in ("case_closed", "other_station")
