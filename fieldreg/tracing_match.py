@@ -23,7 +23,7 @@ import uuid
 from sqlite_utils import Database
 
 from fieldreg import tags, tracing
-from fieldreg.db import file_of, insert_row, set_setting, setting, write
+from fieldreg.db import file_of, insert_row, set_setting, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from sync import changelog
 from sync import tracing as engine
@@ -230,7 +230,7 @@ def propose(db: Database, case_id: str, target_id: str, candidate, cases: dict) 
     stamp = tags.now()
     if found:
         changes = {**row, "updated_at": stamp}
-        db.table("tracing_matches").update(pair, changes)
+        update_row(db, "tracing_matches", pair, changes)
         changelog.record(db, "tracing_matches", pair, "upsert", changes)
         return 0
     row.update({"id": pair, "case_id": case_id, "target_kind": kind, "target_id": target_id,

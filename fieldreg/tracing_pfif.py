@@ -23,8 +23,8 @@ from lxml import etree
 from sqlite_utils import Database
 
 from fieldreg import audit, records, tags
+from fieldreg.db import insert_row, setting, update_row, write
 from fieldreg.db import rows as db_rows
-from fieldreg.db import setting, write
 from fieldreg.errors import DomainError, Refused
 from fieldreg.pfif import NS, _add, _utc
 from fieldreg.tracing_photos import photo_for_partner
@@ -204,7 +204,7 @@ def _upsert(db: Database, ref: str, fields: dict, actor: str | None) -> str:
         changes = {k: v for k, v in fields.items() if found[0][k] != v}
         if changes and found[0]["status"] == "open" and not found[0]["deleted"]:
             changes["updated_at"] = tags.now()
-            db.table("tracing_cases").update(found[0]["id"], changes)
+            update_row(db, "tracing_cases", found[0]["id"], changes)
             changelog.record(db, "tracing_cases", found[0]["id"], "upsert", changes)
             return "updated"
         return "skipped"
@@ -213,6 +213,6 @@ def _upsert(db: Database, ref: str, fields: dict, actor: str | None) -> str:
            "station": setting(db, "station_code"), "source": "pfif", "source_ref": ref,
            "consent_share": 0, "assent": 0, "created_by": actor, "created_at": stamp,
            "updated_at": stamp, "deleted": 0}  # fmt: skip
-    db.table("tracing_cases").insert(row)
+    insert_row(db, "tracing_cases", row)
     changelog.record_many(db, [("tracing_cases", case_id, "upsert", row)], fresh=True)
     return "imported"

@@ -18,8 +18,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlite_utils import Database
 
 from fieldreg import audit, tags, tracing
+from fieldreg.db import insert_row, update_row, write
 from fieldreg.db import rows as db_rows
-from fieldreg.db import write
 from fieldreg.errors import DomainError
 from fieldreg.scan import MAX_PIXELS
 from sync import changelog
@@ -61,9 +61,9 @@ def set_photo(db: Database, case_id: str, data: bytes, viewer: tracing.Viewer) -
         row = {"case_id": case_id, "mime": "image/jpeg", "data": jpeg,
                "created_by": viewer.username, "updated_at": stamp, "deleted": 0}  # fmt: skip
         if db_rows(db, "select 1 from tracing_photos where id = ?", [pid]):
-            db.table("tracing_photos").update(pid, row)
+            update_row(db, "tracing_photos", pid, row)
         else:
-            db.table("tracing_photos").insert({**row, "id": pid, "created_at": stamp})
+            insert_row(db, "tracing_photos", {**row, "id": pid, "created_at": stamp})
             row["created_at"] = stamp
         changelog.record(db, "tracing_photos", pid, "upsert", row)
         audit.log(db, viewer.username, "tracing_photo", "tracing_cases", case_id)
