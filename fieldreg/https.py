@@ -112,3 +112,29 @@ def serve_https(app, data: Path, host: str, port: int, ca_port: int, threads: in
         server.safe_start()
     finally:
         door.stop()
+
+
+def serve_beside(app, data: Path, host: str, port: int, threads: int):
+    """Serve ``app`` with TLS on ``port`` in a thread, beside a plain-HTTP server; return stop.
+
+    ``make run`` does this: the laptop keeps ``http://127.0.0.1:8000`` (a secure context as
+    it is, and the address the first start and the unlock page need), the tablets get
+    ``https://LAN:8443`` (no TLS connection while the station is locked), and the plain port
+    hands out the CA itself (``/ca.crt``).
+    """
+    names, ips = tls.local_names()
+    if host not in ("0.0.0.0", "::", "") and host not in ips:
+        ips.append(host)
+    server = wsgi.Server((host, port), app, numthreads=threads, server_name="fieldreg")
+    adapter = StationTLS(data, names, ips)
+    adapter.refresh()  # made now if the station starts unlocked, else at the first unlock
+    server.ssl_adapter = adapter
+    server.prepare()  # binds now: a port in use fails the start, not a thread later
+    thread = threading.Thread(target=server.serve, daemon=True, name="fieldreg-https")
+    thread.start()
+
+    def stop() -> None:
+        server.stop()
+        thread.join(10)
+
+    return stop

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
+from fieldreg import options, wristbands
 from fieldreg.db import get_db, write
 
 LANGUAGES = ("en", "ar")
@@ -92,6 +93,14 @@ def ltr(value: object) -> str:
     return f"\u2066{value}\u2069"
 
 
+def when(value: object, style: str | None = None) -> str:
+    """Show a stored time as 'YYYY-MM-DD HH:MM' (UTC) in the reader's digits, or '—'."""
+    if not value:
+        return "—"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return ltr(num(text[:16].replace("T", " "), style))
+
+
 def set_preferences(db: Database, user_id: str, lang: str | None, digit_style: str | None) -> None:
     """Store a user's language and digits (unknown values are ignored)."""
     with write(db):
@@ -111,6 +120,9 @@ def init(app: Flask) -> None:
     app.jinja_env.filters["num"] = num
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["ltr"] = ltr
+    app.jinja_env.filters["when"] = when
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["is_rtl"] = is_rtl
     app.jinja_env.globals["digit_style"] = digits
+    app.jinja_env.globals["L"] = options.L
+    app.jinja_env.globals["age_of"] = wristbands.age

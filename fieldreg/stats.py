@@ -111,8 +111,7 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
     cond, params = period.where()
     groups = _people_groups(db, period)
     people = sum(n for *_keys, n in groups)
-    by_status = _tally((status, n) for status, _sex, _dest, _age, n in groups)
-    departed = ((dest, n) for status, _sex, dest, _age, n in groups if status != "present")
+    by_status = _tally((status, n) for status, _sex, _age, n in groups)
     return {
         "station": setting(db, "station_code"),
         "station_name": setting(db, "station_name") or "",
@@ -124,8 +123,8 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
         "present": by_status.get("present", 0),
         "departed": people - by_status.get("present", 0),
         "by_status": by_status,
-        "departed_by_destination": _tally(departed),
-        "by_sex": _tally((sex, n) for _status, sex, _dest, _age, n in groups),
+        "departed_by_destination": departed_by_destination(db, period),
+        "by_sex": _tally((sex, n) for _status, sex, _age, n in groups),
         "by_age_group": _sadd(groups),
         "by_transport": _count(
             db, f"select h.transport k, count(*) n {HOUSEHOLDS}{cond} group by 1", params
@@ -142,25 +141,38 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
     }
 
 
-def _people_groups(db: Database, period: Period) -> list[tuple]:
-    """Count people by (status, sex, household destination, age group) in one pass.
-
-    Only people who left need their household (for its destination): the others are counted
-    without the join, which is most of the cost on a station of tens of thousands.
-    """
+def _in_period(period: Period) -> tuple[str, list[str]]:
+    """Return a condition on ``p`` (people) for arrivals in the period, and its parameters."""
     cond, params = period.where()
-    people = "from people p where p.deleted = 0"
-    if cond:  # a period is a condition on the household's arrival
-        people += f" and p.household_id in (select h.id from households h where 1{cond})"
+    if not cond:
+        return "", []
+    return f" and p.household_id in (select h.id from households h where 1{cond})", params
+
+
+def _people_groups(db: Database, period: Period) -> list[tuple]:
+    """Count people by (status, sex, age group) in one pass."""
+    cond, params = _in_period(period)
     sql = (
-        f"select status, sex, null, {AGE_GROUP_SQL}, count(*) from ("
-        f"select p.status, p.sex, {AGE_SQL} as age {people} and p.status = 'present'"
-        ") group by 1, 2, 4 union all "
-        f"select status, sex, dest, {AGE_GROUP_SQL}, count(*) from ("
-        f"select p.status, p.sex, h.destination_kind dest, {AGE_SQL} as age {PEOPLE}{cond} "
-        "and p.status != 'present') group by 1, 2, 3, 4"
+        f"select status, sex, {AGE_GROUP_SQL}, count(*) from ("
+        f"select p.status, p.sex, {AGE_SQL} as age from people p where p.deleted = 0{cond}"
+        ") group by 1, 2, 3"
     )
-    return db.execute(sql, params + params).fetchall()
+    return db.execute(sql, params).fetchall()
+
+
+def departed_by_destination(db: Database, period: Period) -> dict[str, int]:
+    """Count the people away by where they actually went: the kind of their latest movement.
+
+    Not the destination given at registration (issue 14): a person sent to hospital counts
+    under hospital, and someone marked away with no movement recorded under unknown.
+    """
+    cond, params = _in_period(period)
+    sql = (
+        "select coalesce((select m.destination_kind from movements m where m.person_id = p.id "
+        "order by m.at desc, m.id desc limit 1), 'unknown') k, count(*) n "
+        f"from people p where p.deleted = 0 and p.status != 'present'{cond} group by 1"
+    )
+    return _count(db, sql, params)
 
 
 def _tally(pairs) -> dict[str, int]:
@@ -174,7 +186,7 @@ def _tally(pairs) -> dict[str, int]:
 def _sadd(groups: list[tuple]) -> dict[str, dict[str, int]]:
     """People by age group and sex: every age group in order, the sexes present in it."""
     table: dict[str, Counter[str]] = {label: Counter() for label in AGE_LABELS}
-    for _status, sex, _dest, age, n in groups:
+    for _status, sex, age, n in groups:
         table[age][sex if sex in SEXES else "unknown"] += n
     if not table["unknown"]:
         del table["unknown"]

@@ -104,7 +104,9 @@ def test_a_plain_record_from_an_insecure_page_is_accepted_and_validated(client, 
     client_id = str(uuid.uuid4())
     body = {"client_id": client_id, "fields": [["given_name", "Ali"], ["age_years", "300"]]}
     response = client.post("/api/v1/outbox", json=body, headers=api)
-    assert response.status_code == 400 and "members" in response.json["fields"]
+    # Issue 14: the fields at fault by the form's input names, for the tablet to mark them.
+    assert response.status_code == 400 and "age_years" in response.json["fields"]
+    assert response.json["code"] == "invalid_fields"
     body["fields"][1][1] = "30"
     assert client.post("/api/v1/outbox", json=body, headers=api).status_code == 201
     assert db.table("households").count == 1
