@@ -14,6 +14,7 @@ figures in tracing_figures, photos in tracing_photos, PFIF exchange in tracing_p
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -219,6 +220,8 @@ def case_view(db: Database, row: dict, viewer: Viewer) -> dict:
     view.update({k: row[k] for k in ("created_at", "updated_at", "matched_at", "reunified_at",
                                      "closed_at")})  # fmt: skip
     view["siblings"] = json.loads(row["siblings"] or "[]")
+    for key in ("date_of_birth", "separated_on"):  # stored as text, shown as dates
+        view[key] = dt.date.fromisoformat(view[key][:10]) if view[key] else None
     for key in ("consent_share", "assent"):
         view[key] = bool(row[key])
     codes = db_rows(db, "select p.code, h.code household_code from people p join households h "

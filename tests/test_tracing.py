@@ -283,3 +283,17 @@ def test_a_case_of_another_station_is_changed_there_a_note_is_welcome(client, ro
     note = client.post(f"/api/v1/tracing/cases/{case['id']}/notes", json={"text": "seen"},
                        headers=worker)  # fmt: skip
     assert note.status_code == 201
+
+
+def test_a_case_with_dates_reads_back_as_dates(client, roles):
+    """A child registered with its date of birth, separated on a known day (a 500 before)."""
+    reg = roles["registrar"]
+    body = {"members": [{"given_name": "Nour", "sex": "female", "date_of_birth": "2016-05-04",
+                         "relationship": "head"}]}  # fmt: skip
+    code = client.post("/api/v1/households", json=body, headers=reg).get_json()["members"][0][
+        "code"
+    ]
+    case = open_child(client, reg, code, separated_on="2026-10-20")
+    assert (case["date_of_birth"], case["separated_on"]) == ("2016-05-04", "2026-10-20")
+    listed = client.get("/api/v1/tracing/cases", headers=roles["caseworker"])
+    assert listed.status_code == 200 and listed.get_json()["cases"][0]["separated_on"]
