@@ -31,7 +31,7 @@ print(json.dumps({
 """
 WIRED = {
     "figures": ["convoys", "last_sync", "review_queue", "tracing", "unique"],
-    "parts": ["boarding", "movements", "tracing", "triage"],
+    "parts": ["boarding", "dedup", "movements", "tracing", "triage"],
     "clusters": ["lookup"],
     "tables": [
         "convoy_scans", "convoys", "dedup_decisions", "households", "movements", "people",
