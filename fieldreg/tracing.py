@@ -267,15 +267,18 @@ def cases_of(db: Database, person_id: str) -> list[dict]:
                    [person_id])  # fmt: skip
 
 
-def erase_rows(db: Database, tbl: str, ids: list[str], purged: dict | None = None) -> None:
-    """Erase rows of a tracing table, with tombstones that sync and past changes emptied."""
+def erase_rows(db: Database, tbl: str, ids: list[str], purged: dict | None = None,
+               record: bool = True) -> None:  # fmt: skip
+    """Erase rows of a tracing table, past changes emptied, with tombstones that sync
+    (``record``) or none (the person was erased elsewhere: that site's tombstones travel)."""
     kind = tables.get(tbl).kind
     for record_id in ids:
         if purged and kind == "record":
             update_row(db, tbl, record_id, purged)
         db.execute("update changes set data = '{}' where tbl = ? and record_id = ? and "
                    "op != 'delete'", [tbl, record_id])  # fmt: skip
-        changelog.record(db, tbl, record_id, "delete", {"reason": "erased"})
+        if record:
+            changelog.record(db, tbl, record_id, "delete", {"reason": "erased"})
         if kind == "append":
             db.execute(f"delete from {tbl} where id = ?", [record_id])
 
@@ -288,6 +291,16 @@ def _held(db: Database, person: dict) -> dict:
 
 def _erase(db: Database, person: dict) -> None:
     """Erase the person's cases (as a child or an enquirer) and everything hanging on them."""
+    _erase_all(db, person, record=True)
+
+
+def _forget(db: Database, person: dict) -> None:
+    """Forget the tracing data of a person erased at another site (recording nothing new)."""
+    _erase_all(db, person, record=False)
+
+
+def _erase_all(db: Database, person: dict, record: bool) -> None:
+    """Erase or forget a person's cases, their notes, photos, matches and decisions."""
     cases = [row["id"] for row in cases_of(db, person["id"])]
     marks = ",".join("?" * len(cases))
     about = [person["id"], *cases]
@@ -305,9 +318,9 @@ def _erase(db: Database, person: dict) -> None:
     for tbl, sql in hanging.items():
         params = matches if tbl == "tracing_decisions" else cases
         ids = [r["id"] for r in db_rows(db, sql, params)] if params else []
-        erase_rows(db, tbl, ids, {"data": "", "deleted": 1})
-    erase_rows(db, "tracing_matches", matches, {"reasons": "[]", "deleted": 1})
-    erase_rows(db, "tracing_cases", cases, PURGED)
+        erase_rows(db, tbl, ids, {"data": "", "deleted": 1}, record)
+    erase_rows(db, "tracing_matches", matches, {"reasons": "[]", "deleted": 1}, record)
+    erase_rows(db, "tracing_cases", cases, PURGED, record)
 
 
 def register() -> None:
@@ -316,5 +329,5 @@ def register() -> None:
     for tbl, kind in zip(TABLES, ("record", "append", "record", "record", "append"),
                          strict=True):  # fmt: skip
         tables.register(tbl, kind)
-    subject.provider("tracing", _held, _erase)
+    subject.provider("tracing", _held, _erase, _forget)
     stats.provide("tracing", tracing_figures.figures)

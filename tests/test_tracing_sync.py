@@ -142,3 +142,27 @@ def test_a_confirmation_across_stations_closes_each_case_where_it_may_be_changed
     with pytest.raises(Exception) as refused:
         edit(k7m, enquiry["id"], {"carer": "x"}, tracing.Viewer("cw", True))
     assert getattr(refused.value, "code", None) in ("case_closed", "other_station")
+
+
+def test_erasing_a_child_at_its_station_erases_its_tracing_data_everywhere(world):
+    from fieldreg import subject
+
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    code = child["members"][0]["code"]
+    case = open_case(k7m, code)
+    records.create_household(p4r, FAMILY, "reg")
+    for db in (k7m, p4r, k7m, p4r):
+        sync(db, app)
+    assert tracing_lists.proposals(p4r), "the match reached P4R"
+    subject.erase_person(k7m, code, "coordinator")
+    sync(k7m, app)
+    sync(p4r, app)
+    for db in (hq, p4r):
+        row = next(db.query("select * from tracing_cases where id = ?", [case["id"]]))
+        assert row["deleted"] == 1 and row["given_name"] is None and row["father_name"] is None
+        assert not list(db.query("select 1 from tracing_matches where deleted = 0"))
+        assert tracing_lists.proposals(db) == []
+        for change in db.query("select data from changes where tbl like 'tracing_%'"):
+            assert "الحلبي" not in change["data"] and "عمر" not in change["data"]
