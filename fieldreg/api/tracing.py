@@ -4,7 +4,6 @@ proposals, decisions, figures and PFIF exchange with partners."""
 from __future__ import annotations
 
 from flask import Response, g, request
-from flask_smorest import Blueprint
 
 from fieldreg import (
     access,
@@ -17,7 +16,7 @@ from fieldreg import (
     tracing_photos,
 )
 from fieldreg.access import requires
-from fieldreg.api import actor
+from fieldreg.api import Blueprint, actor
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError, NotFound
 from fieldreg.schemas.tracing import (
