@@ -4,6 +4,8 @@
  a change from station S                     HQ takes it when
  ───────────────────────                     ────────────────
  append: a fact in time (triage, movement)   the fact's id is new, or S recorded it
+ append: a fact acting on records            also: S owns one of the records it names
+         (a tracing decision closes cases)   (``concerns``)
  upsert creating a record                    always: the creating site owns the record
  upsert of an existing record                S owns the record; a non-owner may set only
                                              the columns that follow facts (a person's
@@ -55,6 +57,17 @@ def _subject_owner(db: Any, entry: tables.Synced, record_id: str) -> str | None:
     return owner_of(db, table, row[0]) if row and row[0] else None
 
 
+def _owns_one(db: Any, site: str, entry: tables.Synced, data: dict, made: dict | None) -> bool:
+    """Tell whether a fact names at least one record ``site`` owns (its ``concerns``)."""
+    for column, *names in entry.concerns:
+        record_id = data.get(column)
+        for tbl in names if isinstance(record_id, str) else ():
+            owner = (made or {}).get((tbl, record_id)) or owner_of(db, tbl, record_id)
+            if owner == site:
+                return True
+    return False
+
+
 def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str | None:
     """Return why ``site`` may not make ``write`` (None when it may).
 
@@ -65,6 +78,8 @@ def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str |
     what = f"{op} of {tbl} {record_id}"
     if entry.hq_only:
         return f"{what}: only HQ writes {tbl}"
+    if op == "append" and entry.concerns and not _owns_one(db, site, entry, data, made):
+        return f"{what}: it names no record of {site}"
     key = (tbl, record_id)
     owner = (made or {}).get(key) or owner_of(db, tbl, record_id)
     if owner is None or owner == site:
@@ -113,7 +128,7 @@ def guard_local(db: Any, site: str, writes: list[Write]) -> None:
     if hq_of(db) is None:
         return
     for write in writes:
-        if write[2] == "append":
+        if write[2] == "append" and not tables.get(write[0]).concerns:
             continue
         why = refusal(db, site, write)
         if why:

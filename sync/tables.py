@@ -12,7 +12,9 @@ conflict for a person to review (``updated_at``: two edits of different fields b
 follow facts: a person's presence follows the movements any station records); ``about``
 names the record a fact is about, ``(table, column)``: the owner of a person may erase the
 facts about them (sync.authority); ``shared`` columns are all HQ sends of it to a station
-that does not own it (``("*",)``: all of it; nothing by default; sync.need_to_know).
+that does not own it (``("*",)``: all of it; nothing by default; sync.need_to_know);
+``concerns`` names, for a fact that acts on records (a tracing decision closes two cases),
+``(column, table, ...)``: the records it names, of which the sender must own at least one.
 An append table with an ``hlc`` column gets there the clock of the change that recorded the
 fact, on every site (what orders facts: never a time a client sent).
 """
@@ -46,6 +48,8 @@ class Synced:
     # route(db, table, record_id, data, station) -> True: the station needs the row whole
     # although it does not own it (e.g. a tracing match found across two stations).
     route: Route | None = None
+    # ((column, table, ...), ...): a station's fact must name a record it owns (authority).
+    concerns: tuple[tuple[str, ...], ...] = ()
 
 
 SYNCED: dict[str, Synced] = {}
@@ -62,6 +66,7 @@ def register(
     about: tuple[str, str] | None = None,
     shared: tuple[str, ...] = (),
     route: Route | None = None,
+    concerns: tuple[tuple[str, ...], ...] = (),
 ) -> None:
     """Declare a synced table (idempotent; a second call may only repeat the first)."""
     if kind not in KINDS:
@@ -76,6 +81,7 @@ def register(
         about,
         frozenset(shared),
         route,
+        tuple(concerns),
     )
     if SYNCED.get(name, entry) != entry:
         raise ValueError(f"table {name!r} is already registered differently")

@@ -240,3 +240,24 @@ def test_retention_at_a_station_erases_its_own_people_only(world):
     assert b.execute("select count(*) from people where deleted = 0").fetchone()[0] == 0
     assert b.execute("select count(*) from people where given_name is not null").fetchone()[0] == 0
     assert mine["id"] not in left
+
+
+def test_a_station_cannot_close_anothers_tracing_cases_with_a_forged_decision(world):
+    """Issue 13: B's credential names two of A's cases in a "confirm": HQ would close both
+    (tracing_match.settle) and send them back closed. B owns neither, so HQ refuses."""
+    from fieldreg import tracing
+    from fieldreg.tracing_match import match_id
+
+    a, b, hq = world["a"], world["b"], world["hq"]
+    child = world["made"]["members"][2]["code"]
+    first = tracing.open_case(a, {"kind": "child", "person_code": child}, "cw-a")["id"]
+    second = tracing.open_case(a, {"kind": "enquiry", "given_name": "Layla"}, "cw-a")["id"]
+    sync(world, a)
+    row = {"id": records.new_id(), "match_id": match_id(first, second), "case_id": first,
+           "target_id": second, "verdict": "confirm", "outcome": "reunified", "note": None,
+           "actor": "mallory", "at": "2026-11-27T10:00:00+00:00"}  # fmt: skip
+    answer = push(world, b, forged(b, [("tracing_decisions", row["id"], "append", row)]))
+    assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    statuses = hq.execute("select distinct status from tracing_cases").fetchall()
+    assert statuses == [("open",)]
+    assert hq.execute("select count(*) from tracing_decisions").fetchone()[0] == 0
