@@ -158,3 +158,30 @@ def test_one_device_is_bounded_per_hour(client, api, db):
     db.execute("update codes set record_id = 'used' where device_id = ?", [device])
     refused = ask(client, api, device, 10)
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 3000
+
+
+def sealed_raw(monkeypatch, station_key: str, client_id: str, raw: str) -> dict:
+    """Seal raw text as a hostile tablet would (devices.seal writes only what JSON makes)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(devices.json, "dumps", lambda _record: raw)
+        return devices.seal(devices.unb64url(station_key), client_id, {})
+
+
+HOSTILE_SEALED = {
+    "deep": "[" * 5000 + "]" * 5000,
+    "lone surrogate": '{"fields": [["m1-given_name", "\\ud800"], ["m1-sex", "male"]]}',
+    "huge number": '{"fields": [], "n": ' + "9" * 5000 + "}",
+}
+
+
+def test_a_hostile_sealed_record_is_refused_not_a_500(client, api, db, monkeypatch):
+    """Issue 13: anyone with household:create gets the station's public key, so a sealed
+    record is a hostile body like any other: deep nesting or a lone surrogate answered 500."""
+    station_key = block(client, api, 1)["station_key"]
+    for name, raw in HOSTILE_SEALED.items():
+        for path in ("/api/v1/outbox", "/api/v1/outbox/open"):
+            sealed = sealed_raw(monkeypatch, station_key, str(uuid.uuid4()), raw)
+            response = client.post(path, json=sealed, headers=api)
+            assert response.status_code == 400, (name, path, response.status_code)
+            assert set(response.json) == {"error", "fields", "code"}
+    assert db.table("households").count == 0
