@@ -7,6 +7,8 @@
  append: a fact acting on records            also: S owns one of the records it names
          (a tracing decision closes cases)   (``concerns``)
  upsert creating a record                    always: the creating site owns the record
+                                             (a record or fact S creates names S as its
+                                             ``station``, if it has one)
  upsert of an existing record                S owns the record; a non-owner may set only
                                              the columns that follow facts (a person's
                                              presence follows movements, and its time)
@@ -82,6 +84,8 @@ def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str |
         return f"{what}: it names no record of {site}"
     key = (tbl, record_id)
     owner = (made or {}).get(key) or owner_of(db, tbl, record_id)
+    if owner is None and op != "delete" and data.get("station", site) != site:
+        return f"{what}: it names {data['station']} as its station"
     if owner is None or owner == site:
         if made is not None and owner is None:
             made[key] = site

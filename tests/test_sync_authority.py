@@ -261,3 +261,22 @@ def test_a_station_cannot_close_anothers_tracing_cases_with_a_forged_decision(wo
     statuses = hq.execute("select distinct status from tracing_cases").fetchall()
     assert statuses == [("open",)]
     assert hq.execute("select count(*) from tracing_decisions").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("tbl", ["tracing_cases", "households"])
+def test_a_station_cannot_create_records_in_anothers_name(world, tbl):
+    """Issue 13: B's credential created a case (or a household) whose ``station`` said T3S:
+    HQ's caseworkers saw a child "registered at T3S" that T3S never saw."""
+    b, hq = world["b"], world["hq"]
+    record_id = records.new_id()
+    row = {"id": record_id, "station": "T3S", "status": "open" if tbl != "households" else
+           "present", "created_at": "2026-11-27T10:00:00+00:00"}  # fmt: skip
+    if tbl == "tracing_cases":
+        row.update({"kind": "enquiry", "given_name": "Forged", "siblings": "[]"})
+    else:
+        row["code"] = "T3S-ZZZZZZ"
+    answer = push(world, b, forged(b, [(tbl, record_id, "upsert", row)]))
+    assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    assert hq.execute(f"select count(*) from {tbl} where id = ?", [record_id]).fetchone()[0] == 0
+    honest = {**row, "station": "U4V", "id": records.new_id()}
+    assert push(world, b, forged(b, [(tbl, honest["id"], "upsert", honest)])).status_code == 200
