@@ -132,7 +132,9 @@ def guard_local(db: Any, site: str, writes: list[Write]) -> None:
     if hq_of(db) is None:
         return
     for write in writes:
-        if write[2] == "append" and not tables.get(write[0]).concerns:
+        entry = tables.get(write[0])
+        # A fact is anyone's to add, except in HQ's tables or one naming others' records.
+        if write[2] == "append" and not entry.concerns and not entry.hq_only:
             continue
         why = refusal(db, site, write)
         if why:

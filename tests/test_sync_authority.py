@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fieldreg import auth, bundles, create_app, medical, movements, records, subject, syncing
+from fieldreg import auth, bundles, create_app, dedup, medical, movements, records, subject, syncing
 from fieldreg.db import connect
 from fieldreg.errors import DomainError
 from sync import authority, bundle, changelog, client, hlc, protocol
@@ -280,3 +280,25 @@ def test_a_station_cannot_create_records_in_anothers_name(world, tbl):
     assert hq.execute(f"select count(*) from {tbl} where id = ?", [record_id]).fetchone()[0] == 0
     honest = {**row, "station": "U4V", "id": records.new_id()}
     assert push(world, b, forged(b, [(tbl, honest["id"], "upsert", honest)])).status_code == 200
+
+
+def test_a_station_refuses_itself_a_write_only_hq_makes(world, tmp_path):
+    """Issue 13: an analyst at a station linked two people (POST /api/v1/dedup/decisions):
+    the decision, HQ's alone, was recorded, and HQ refused every later batch of the station
+    (its registrations never reached HQ again). The station refuses it itself."""
+    b = world["b"]
+    first, second = (m["id"] for m in world["made"]["members"][:2])
+    pending = client.pending(b)
+    app = create_app({"DATA": str(tmp_path / "b"), "TESTING": True})
+    token = auth.create_token(b, "t", "analyst")
+    answer = app.test_client().post(
+        "/api/v1/dedup/decisions",
+        json={"a": first, "b": second, "verdict": "confirm"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 404 and set(answer.json) == {"error", "fields", "code"}
+    with pytest.raises(authority.NotOwner):  # and whatever path calls it, the rule holds
+        dedup.decide(b, first, second, "confirm", "analyst-b")
+    assert client.pending(b) == pending
+    records.create_household(b, household_body(), "reg-b")
+    assert sync(world, b).pushed > 0  # the station still syncs
