@@ -105,7 +105,7 @@ def encode(payload: dict[str, Any], changes: list[Change]) -> bytes:
 def decode(data: bytes, limit: int = HTTP_MAX_PLAIN) -> tuple[dict[str, Any], list[Change]]:
     """Unpack a compressed batch, or raise ProtocolError if any byte is wrong or missing."""
     try:
-        body = json.loads(bundle.inflate(data, limit))
+        body = bundle.loads(bundle.inflate(data, limit))
         if body.get("v") != VERSION:
             raise ProtocolError(f"unsupported batch version {body.get('v')!r}")
         changes = [_change(r) for r in body.pop("changes")]

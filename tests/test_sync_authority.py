@@ -302,3 +302,43 @@ def test_a_station_refuses_itself_a_write_only_hq_makes(world, tmp_path):
     assert client.pending(b) == pending
     records.create_household(b, household_body(), "reg-b")
     assert sync(world, b).pushed > 0  # the station still syncs
+
+
+def hostile_bundle(db, monkeypatch, header: bytes | None = None, text: str = "") -> bytes:
+    """A batch sealed and signed with the station's own credential, whose bytes are hostile
+    (or, with ``header``, an unsigned header: it is read before the signature is checked)."""
+    import struct
+
+    if header is not None:
+        body, signature = b"x" * 16, b"\0" * bundle.SIG_LEN
+        return b"".join([bundle.MAGIC, struct.pack(">I", len(header)), header,
+                         struct.pack(">Q", len(body)), body, signature])  # fmt: skip
+    cred = client.credential(db)
+    with monkeypatch.context() as patch:
+        patch.setattr(bundle.json, "dumps", lambda *_args, **_kwargs: text)
+        return bundle.seal({}, cred["station"], cred["sign"], cred["hq_box_pub"])
+
+
+def test_hostile_bytes_in_a_stations_batch_are_refused_not_a_500(world, monkeypatch):
+    """Issue 13: a station's credential sent a batch nested 5,000 deep (or with a lone
+    surrogate in a change): HQ answered 500. Any station is as hostile as any client."""
+    hq, b = world["hq"], world["b"]
+    before = hq_state(hq)
+    change = (
+        '{"v":%d,"kind":"push","site":"U4V","changes":[{"site":"U4V","seq":%d,"hlc":"%s",'
+        '"tbl":"households","record_id":"h1","op":"upsert","data":{"id":"h1","code":"U4V-Z",'
+        '"station":"U4V","status":"present","notes":"\\ud800"}}]}'
+    )
+    seq, stamp = changelog.next_seq(b, "U4V"), str(hlc.Timestamp(hlc.wall_millis()))
+    station = {"Authorization": f"Station U4V:{client.credential(b)['token']}"}
+    for body in (
+        hostile_bundle(b, monkeypatch, header=b"[" * 5000 + b"]" * 5000),
+        hostile_bundle(b, monkeypatch, text="[" * 5000 + "]" * 5000),
+        hostile_bundle(b, monkeypatch, text=change % (protocol.VERSION, seq, stamp)),
+    ):
+        with httpx.Client(transport=httpx.WSGITransport(app=world["app"]),
+                          base_url="http://hq") as http:  # fmt: skip
+            answer = http.post("/api/v1/sync/push", content=body, headers=station)
+        assert 400 <= answer.status_code < 500, answer.status_code
+        assert set(answer.json()) == {"error", "fields", "code"}
+    assert hq_state(hq) == before
