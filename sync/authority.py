@@ -4,8 +4,8 @@
  a change from station S                     HQ takes it when
  ───────────────────────                     ────────────────
  append: a fact in time (triage, movement)   the fact's id is new, or S recorded it
- append: a fact acting on records            also: S owns one of the records it names
-         (a tracing decision closes cases)   (``concerns``)
+ a new fact or record acting on records      also: S owns one of the records it names
+ (a decision closes cases; a case's photo)   (``concerns``)
  upsert creating a record                    always: the creating site owns the record
                                              (a record or fact S creates names S as its
                                              ``station``, if it has one)
@@ -80,10 +80,10 @@ def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str |
     what = f"{op} of {tbl} {record_id}"
     if entry.hq_only:
         return f"{what}: only HQ writes {tbl}"
-    if op == "append" and entry.concerns and not _owns_one(db, site, entry, data, made):
-        return f"{what}: it names no record of {site}"
     key = (tbl, record_id)
     owner = (made or {}).get(key) or owner_of(db, tbl, record_id)
+    if owner is None and entry.concerns and not _owns_one(db, site, entry, data, made):
+        return f"{what}: it names no record of {site}"
     if owner is None and op != "delete" and data.get("station", site) != site:
         return f"{what}: it names {data['station']} as its station"
     if owner is None or owner == site:

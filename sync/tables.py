@@ -13,8 +13,9 @@ follow facts: a person's presence follows the movements any station records); ``
 names the record a fact is about, ``(table, column)``: the owner of a person may erase the
 facts about them (sync.authority); ``shared`` columns are all HQ sends of it to a station
 that does not own it (``("*",)``: all of it; nothing by default; sync.need_to_know);
-``concerns`` names, for a fact that acts on records (a tracing decision closes two cases),
-``(column, table, ...)``: the records it names, of which the sender must own at least one.
+``concerns`` names, for a fact or record that acts on others (a tracing decision closes two
+cases; a photo belongs to a case), ``(column, table, ...)``: the records it names, of which
+the station that creates it must own at least one.
 An append table with an ``hlc`` column gets there the clock of the change that recorded the
 fact, on every site (what orders facts: never a time a client sent).
 """

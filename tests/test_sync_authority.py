@@ -342,3 +342,21 @@ def test_hostile_bytes_in_a_stations_batch_are_refused_not_a_500(world, monkeypa
         assert 400 <= answer.status_code < 500, answer.status_code
         assert set(answer.json()) == {"error", "fields", "code"}
     assert hq_state(hq) == before
+
+
+def test_a_station_cannot_put_a_photo_on_anothers_case(world):
+    """Issue 13: B's credential created the photo of A's child's case (its id is derived from
+    the case's, so the first photo is a new record): HQ showed B's picture as A's child."""
+    from fieldreg import tracing, tracing_photos
+
+    a, b, hq = world["a"], world["b"], world["hq"]
+    child = world["made"]["members"][2]["code"]
+    case_id = tracing.open_case(a, {"kind": "child", "person_code": child}, "cw-a")["id"]
+    sync(world, a)
+    for photo_id in (tracing_photos.photo_id(case_id), records.new_id()):
+        row = {"id": photo_id, "case_id": case_id, "mime": "image/jpeg", "data": "AAAA",
+               "created_by": "mallory", "created_at": "2026-11-27T10:00:00+00:00",
+               "updated_at": "2026-11-27T10:00:00+00:00", "deleted": 0}  # fmt: skip
+        answer = push(world, b, forged(b, [("tracing_photos", photo_id, "upsert", row)]))
+        assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    assert hq.execute("select count(*) from tracing_photos").fetchone()[0] == 0
