@@ -394,6 +394,11 @@ CONCERNS = {
         ("target_id", "tracing_cases", "households", "people"),
     ),
     "tracing_photos": (("case_id", "tracing_cases"),),
+    # A proposal a station raises pairs one of its cases or people (tracing_match.may_propose).
+    "tracing_matches": (
+        ("case_id", "tracing_cases"),
+        ("target_id", "tracing_cases", "households", "people"),
+    ),
 }
 SYNC_RULES = {
     "tracing_cases": ("record", route_case),

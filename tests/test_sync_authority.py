@@ -360,3 +360,25 @@ def test_a_station_cannot_put_a_photo_on_anothers_case(world):
         answer = push(world, b, forged(b, [("tracing_photos", photo_id, "upsert", row)]))
         assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
     assert hq.execute("select count(*) from tracing_photos").fetchone()[0] == 0
+
+
+def test_a_station_cannot_raise_a_proposal_on_anothers_records(world):
+    """Issue 13: B's credential created a "probable" match of A's enquiry with A's household
+    (found_by T3S): A received it, and its caseworker was asked to confirm a fabrication."""
+    from fieldreg import tracing
+    from fieldreg.tracing_match import match_id
+
+    a, b, hq = world["a"], world["b"], world["hq"]
+    body = {"kind": "enquiry", "given_name": "Omar", "family_name": "Halabi"}
+    case_id = tracing.open_case(a, body, "cw-a")["id"]
+    sync(world, a)
+    target, pair = world["made"]["id"], match_id(case_id, world["made"]["id"])
+    row = {"id": pair, "case_id": case_id, "target_kind": "household", "target_id": target,
+           "stations": "T3S", "found_by": "T3S", "found_at": "2026-11-27T10:00:00+00:00",
+           "updated_at": "2026-11-27T10:00:00+00:00", "deleted": 0, "score": 99.0,
+           "label": "probable", "reasons": "[]", "person_id": None}  # fmt: skip
+    answer = push(world, b, forged(b, [("tracing_matches", pair, "upsert", row)]))
+    assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    sync(world, a)
+    for db in (hq, a):
+        assert db.execute("select count(*) from tracing_matches").fetchone()[0] == 0
