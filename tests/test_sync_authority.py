@@ -382,3 +382,17 @@ def test_a_station_cannot_raise_a_proposal_on_anothers_records(world):
     sync(world, a)
     for db in (hq, a):
         assert db.execute("select count(*) from tracing_matches").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("value", [None, ["x"], {"a": 1}], ids=["null", "list", "object"])
+def test_a_value_hq_cannot_store_refuses_the_batch_not_a_500(world, value):
+    """Issue 13: B set the presence status (an open column) of A's person to null, a list or
+    an object: HQ answered 500. It is refused like any malformed batch, nothing applied."""
+    hq, b = world["hq"], world["b"]
+    person = world["made"]["members"][0]
+    before = hq_state(hq)
+    change = ("people", person["id"], "upsert", {"status": value})
+    answer = push(world, b, forged(b, [change]))
+    assert answer.status_code == 400 and answer.json()["code"] == "batch_refused"
+    assert hq_state(hq) == before
+    assert records.get_person(hq, person["code"])["status"] == "present"
