@@ -11,7 +11,8 @@
                                              ``station``, if it has one)
  upsert of an existing record                S owns the record; a non-owner may set only
                                              the columns that follow facts (a person's
-                                             presence follows movements, and its time)
+                                             presence follows movements, and its time),
+                                             to values they may hold
  delete: erase a record                      S owns the record
  delete: erase a fact                        S recorded it, or S owns what it is about
  anything in an hq_only table                never (ownership, deduplication decisions)
@@ -70,6 +71,17 @@ def _owns_one(db: Any, site: str, entry: tables.Synced, data: dict, made: dict |
     return False
 
 
+def _odd_value(entry: tables.Synced, data: dict) -> str | None:
+    """Say which value of an open column another station may not set (None: all may be)."""
+    allowed = dict(entry.open_values)
+    for column, value in data.items():
+        if column in allowed and value not in allowed[column]:
+            return f"{column} cannot be {str(value)[:40]!r}"
+        if not isinstance(value, str | None):
+            return f"{column} takes text"
+    return None
+
+
 def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str | None:
     """Return why ``site`` may not make ``write`` (None when it may).
 
@@ -91,7 +103,8 @@ def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str |
             made[key] = site
         return None
     if op == "upsert" and set(data) <= entry.open_columns:
-        return None  # a presence status that follows a fact the station recorded
+        bad = _odd_value(entry, data)  # a presence status that follows a fact it recorded
+        return f"{what}: {bad}" if bad else None
     if op == "delete" and entry.kind == "append":
         if _subject_owner(db, entry, record_id) == site:
             return None  # the owner of a person erases every fact about them

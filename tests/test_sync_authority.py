@@ -386,13 +386,27 @@ def test_a_station_cannot_raise_a_proposal_on_anothers_records(world):
 
 @pytest.mark.parametrize("value", [None, ["x"], {"a": 1}], ids=["null", "list", "object"])
 def test_a_value_hq_cannot_store_refuses_the_batch_not_a_500(world, value):
-    """Issue 13: B set the presence status (an open column) of A's person to null, a list or
-    an object: HQ answered 500. It is refused like any malformed batch, nothing applied."""
-    hq, b = world["hq"], world["b"]
+    """Issue 13: a station set the presence status of its person to null, a list or an
+    object: HQ answered 500. It is refused like any malformed batch, nothing applied."""
+    hq, a = world["hq"], world["a"]
     person = world["made"]["members"][0]
     before = hq_state(hq)
     change = ("people", person["id"], "upsert", {"status": value})
-    answer = push(world, b, forged(b, [change]))
+    answer = push(world, a, forged(a, [change]))
     assert answer.status_code == 400 and answer.json()["code"] == "batch_refused"
     assert hq_state(hq) == before
     assert records.get_person(hq, person["code"])["status"] == "present"
+
+
+@pytest.mark.parametrize("value", ["<b>gone</b>", "deleted", 7])
+def test_another_stations_presence_status_takes_only_a_presence(world, value):
+    """Issue 13: the one column of A's person B may set (its presence, after a movement B
+    recorded) took any value from B's credential: the person then counted as neither
+    present nor gone on every dashboard."""
+    hq, b = world["hq"], world["b"]
+    person = world["made"]["members"][0]
+    answer = push(world, b, forged(b, [("people", person["id"], "upsert", {"status": value})]))
+    assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    assert records.get_person(hq, person["code"])["status"] == "present"
+    moved = ("people", person["id"], "upsert", {"status": "departed"})
+    assert push(world, b, forged(b, [moved])).status_code == 200
