@@ -13,7 +13,7 @@
   var rules = form.dataset.rules ? JSON.parse(form.dataset.rules) : null;
   var check = window.FieldRegCheck, outbox = window.FieldRegOutbox;
   var T = form.dataset;
-  var draft = null, lastSaved = null;
+  var draft = null, lastSaved = null, busy = false;
   var OWN = ["csrf_token", "action", "client_id"];
 
   function nextIndex() {
@@ -231,7 +231,11 @@
     var submitter = event.submitter;
     if (submitter && submitter.value === "add_member") return;
     event.preventDefault();
+    // A double tap must not register the family twice (the first save is still sealing), and
+    // a tap on Save with nothing typed after a save is not a mistake to shout about.
+    if (busy) return;
     var shown = document.querySelector("[data-saved-panel]");
+    if (shown && !shown.hidden && blank()) { form.querySelector('[name="given_name"]').focus(); return; }
     if (shown) shown.hidden = true; // the last household's panel is not this one's answer
     var pairs = check.normalise(collect(), rules);
     var result = check.check(pairs, rules, localToday());
@@ -239,11 +243,13 @@
     var anyway = submitter && submitter.value === "save_anyway";
     if (!anyway && Object.keys(result.warnings).length) { showProblems(result.warnings, "warning"); return; }
     clearMarks();
+    busy = true;
     form.setAttribute("aria-busy", "true");
     try {
       if (outbox.secure) await saveOnTablet(pairs, result.blocks);
       else await saveAtStation(pairs);
     } finally {
+      busy = false;
       form.removeAttribute("aria-busy");
     }
   });

@@ -225,3 +225,22 @@ def test_a_record_the_station_refuses_later_comes_back_as_a_draft(tablet, statio
     until(tablet, COUNT, "0")
     (row,) = households(station)
     assert row["device_id"], "the draft kept its own code block and ids"
+
+
+def test_a_double_tap_on_save_registers_the_family_once(tablet, station):
+    """Issue 14 (a tired registrar): two taps on Save before the first is sealed made two
+    households; a third tap on the emptied form hid the codes behind "Please correct"."""
+    ready(tablet)
+    tablet.fill("[name=given_name]", "Maryam")
+    tablet.fill("[name=age_years]", "34")
+    tablet.evaluate(
+        "() => { const b = document.querySelector('button[value=save]'); b.click(); b.click(); }"
+    )
+    until(tablet, "() => !!document.querySelector('[data-saved-panel] [data-hh-qr]:not([hidden])')")
+    until(tablet, COUNT, "0")
+    tablet.wait_for_timeout(1000)
+    assert len(households(station)) == 1
+    tablet.click("button[value=save]")
+    assert not tablet.is_hidden("[data-saved-panel]")
+    assert tablet.is_hidden("[data-form-summary]")
+    assert tablet.locator(".field-error").count() == 0
