@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from fieldreg import auth, records
+from fieldreg import auth, boarding, convoys, records
 from fieldreg.db import connect
 from fieldreg.schemas import records as schemas
 from tests.browser_fixtures import screenshot
@@ -141,4 +141,33 @@ def test_lock_now_asks_first(chromium, desk):
     assert page.url.endswith("/search")
     page.goto(server.url + "/register")
     assert page.url.endswith("/register"), "still unlocked"
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_convoy_pages_fit_a_phone(chromium, desk, lang):
+    """Issue 14 (a newcomer's convoy): at 360 px the reconciliation, the in-transit list and the
+    dashboard's convoy panel were wider than the screen, the last column out of its card."""
+    server, household = desk
+    db = connect(server.data / "fieldreg.db")
+    convoy = convoys.create_convoy(db, {"reference": "IDLIB-07", "agency": "SARC"}, "coord")
+    bus = {"convoy_id": convoy["id"], "kind": "ambulance", "label": "12345 إدلب"}
+    bus = convoys.create_vehicle(db, bus, "coord")
+    boarding.scan(db, bus["id"], {"code": household["code"], "kind": "board"}, "coord", True)
+    db.close()
+    page = signed_in(chromium, server, lang)
+    wide = {}
+    for path in (
+        f"/convoys/{convoy['id']}", f"/convoys/{convoy['id']}/reconciliation",
+        f"/convoys/vehicles/{bus['id']}", f"/convoys/vehicles/{bus['id']}/reconciliation",
+        f"/convoys/vehicles/{bus['id']}/scan?kind=arrive", "/convoys/transit", "/dashboard",
+    ):  # fmt: skip
+        page.goto(server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wide[path] = width
+    screenshot(page, f"convoy-dashboard-360-{lang}")
+    page.goto(server.url + f"/convoys/{convoy['id']}/reconciliation")
+    screenshot(page, f"convoy-reconciliation-360-{lang}")
+    assert wide == {}
     page.context.close()
