@@ -266,6 +266,9 @@ def test_the_tracing_pages_speak_arabic(client, auth_actions, roles):
         page = client.get(url).get_data(as_text=True)
         assert 'dir="rtl"' in page and "البحث عن الأسر" in page, url
         assert "Family tracing" not in page and "Candidates" not in page, url
+    page = client.get(f"/tracing/cases/{case['id']}").get_data(as_text=True)
+    # issue 14: an open case's state read "افتح" (the button's "Open!"), not "مفتوحة"
+    assert 'data-status="open">مفتوحة' in page
 
 
 def test_a_case_of_another_station_is_changed_there_a_note_is_welcome(client, roles, db):
