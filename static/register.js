@@ -47,6 +47,10 @@
     var first = addMember(nextIndex()).querySelector("input");
     if (first) first.focus();
   });
+  // Offline, the service worker answers any page with this form (search, a household…): say
+  // so, or a registrar who opened search is left wondering why the register form came up.
+  var elsewhere = document.querySelector("[data-offline-elsewhere]");
+  if (elsewhere && ["/register", "/"].indexOf(location.pathname) < 0) elsewhere.hidden = false;
   if (!rules || !check || !outbox) return; // the form posts as it would without JavaScript
 
   // ---- what was typed ----
