@@ -62,6 +62,17 @@ def test_login_and_logout(client, auth_actions):
     assert client.get("/register").status_code == 302
 
 
+def test_the_login_page_says_who_is_already_logged_in(client, auth_actions):
+    """Issue 14 (a newcomer's back button): back from the register page showed an empty login
+    form, as if the registrar had been logged out."""
+    assert "data-signed-in" not in client.get("/login").get_data(as_text=True)
+    auth_actions.login("registrar", "sami")
+    page = client.get("/login").get_data(as_text=True)
+    assert "You are logged in as sami." in page and 'href="/"' in page
+    client.set_cookie("lang", "ar")
+    assert "أنت مسجَّل الدخول باسم sami." in client.get("/login").get_data(as_text=True)
+
+
 def test_login_without_csrf_is_refused(client, auth_actions):
     auth_actions.user("registrar", "sami")
     response = client.post("/login", data={"username": "sami", "pin": PIN})
