@@ -308,3 +308,18 @@ def test_the_form_reads_arabic_indic_digits_and_year_first_dates(client, auth_ac
     assert client.post("/register", data=form).status_code == 302
     row = next(db.query("select age_years, date_of_birth from people"))
     assert row == {"age_years": 9, "date_of_birth": "2016-05-04"}
+
+
+def test_a_household_page_in_arabic_lists_members_with_arabic_commas(client, auth_actions, api):
+    """Issue 14 (a newcomer in Arabic): members read "أنثى, 34 سنة" with a Latin comma, and a
+    member registered without a sex would have read "None"."""
+    from tests.conftest import household_body
+
+    body = household_body()
+    body["members"][0].pop("sex", None)
+    hh = client.post("/api/v1/households", json=body, headers=api).json
+    auth_actions.login("registrar")
+    client.set_cookie("lang", "ar")
+    page = client.get(f"/households/{hh['code']}").get_data(as_text=True)
+    members = re.findall(r'<span class="muted">([^<]*)</span>', page)
+    assert members and all("," not in m and "None" not in m and "، " in m for m in members)
