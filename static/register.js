@@ -286,6 +286,16 @@
     }
   }
 
+  // A family half typed is not lost to a tap on the menu or the back button: the browser asks
+  // first (what was typed is not kept unsealed anywhere, so it cannot be brought back later).
+  var pristine = JSON.stringify(collect());
+  window.addEventListener("beforeunload", function (event) {
+    if (!busy && JSON.stringify(collect()) !== pristine) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
   var insecure = document.querySelector("[data-insecure-note]");
   if (insecure) insecure.hidden = outbox.secure;
   var fix = new URLSearchParams(location.search).get("fix");
