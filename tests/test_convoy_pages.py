@@ -61,6 +61,12 @@ def test_closing_a_vehicle_stops_registrars_at_its_door(client, auth_actions, db
     body = {"csrf_token": csrf, "given_name": "Huda", "vehicle_id": bus["id"], "action": "save"}
     refused = client.post("/register", data=body)
     assert refused.status_code == 409 and "vehicle_id" in form
+    client.set_cookie("lang", "ar")  # issue 14: the refusal was English on an Arabic page
+    refused = client.post("/register", data={**body, "csrf_token": auth_actions.csrf()})
+    assert "مغلق" in refused.get_data(as_text=True) and "closed" not in refused.get_data(
+        as_text=True
+    )
+    client.set_cookie("lang", "en")
     auth_actions.login("coordinator")
     client.post(f"/convoys/vehicles/{bus['id']}/reopen",
                 data={"csrf_token": auth_actions.csrf(), "side": "arrivals"})  # fmt: skip
