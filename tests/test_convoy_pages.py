@@ -113,3 +113,13 @@ def test_the_door_says_arrived_at_arrivals_in_the_page_language(client, auth_act
     assert "وصل:" in first and "recorded" not in first
     assert "ممسوح على هذه المركبة من قبل" in again and "Already" not in again
     assert "رمز غير صالح" in said["board"][0] and "valid" not in said["board"][0]
+
+
+def test_a_convoy_of_one_vehicle_says_one_vehicle(client, auth_actions, db):
+    """Issue 14 (a newcomer's first convoy): the list said "1 vehicles"."""
+    convoy = convoys.create_convoy(db, {"reference": "C-8"}, "coord")
+    convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus"}, "coord")
+    auth_actions.login("coordinator")
+    page = client.get("/convoys/").get_data(as_text=True)
+    assert "· 1 vehicle" in page
+    assert "1 vehicles" not in page
