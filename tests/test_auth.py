@@ -203,3 +203,22 @@ def test_a_refused_pin_says_why_in_the_page_language(client, auth_actions, db):
     assert '<option value="coordinator" selected>' in refused
     bad_name = client.post("/admin/users", data={**form, "username": "a b", "pin": "472913"})
     assert "1-40 letters or digits" in bad_name.get_data(as_text=True)
+
+
+def test_the_users_page_offers_what_applies_and_not_disabling_oneself(client, auth_actions, db):
+    """Issue 14 (a newcomer coordinator): every user had "Unlock" though none was locked, and
+    the coordinator could disable their own account, leaving the station without one."""
+    auth_actions.user("registrar", "rana")
+    auth_actions.login("coordinator", "boss")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "/unlock" not in page and "(you)" in page
+    own = next(db.query("select id from users where username = 'boss'"))["id"]
+    assert f"/admin/users/{own}/disable" not in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    refused = client.post(f"/admin/users/{own}/disable", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    assert not next(db.query("select disabled from users where id = ?", [own]))["disabled"]
+    db.execute(
+        "update users set locked_until = '2999-01-01T00:00:00+00:00' where username = 'rana'"
+    )
+    assert "/unlock" in client.get("/admin/users").get_data(as_text=True)

@@ -59,6 +59,8 @@ def user_action(user_id, action):
     if target is None:
         abort(404, description=_("No such user."))
     _only_admins_touch_admins(target["role"])
+    if action == "disable" and user_id == g.user["id"]:  # the station could be left with none
+        abort(409, description=_("You cannot disable your own account."))
     if action == "unlock":
         auth.unlock_user(db, user_id, actor())
         throttle.clear(db)
