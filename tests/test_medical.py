@@ -187,6 +187,8 @@ def test_queue_page_for_a_medic_on_a_phone(client, api, auth_actions, hh):
     assert "data-queue" in page and "medical.js" in page and "<script>" not in page
     assert 'style="' not in page and "http://" not in page and "https://" not in page
     assert f"/people/{code}?from=queue" in page
+    age = hh["members"][0]["age_years"]  # issue 14: the age stood alone, a bare figure
+    assert f'<span class="muted">{age} years</span>' in page
     fragment = client.get("/medical/queue.part?status=all")
     assert fragment.status_code == 200 and code in fragment.get_data(as_text=True)
     assert "<html" not in fragment.get_data(as_text=True)
