@@ -210,6 +210,8 @@ def test_search_and_scan_pages(client, auth_actions, api):
     auth_actions.login("registrar")
     page = client.get("/search", query_string={"q": "Mohammed Halabi"}).get_data(as_text=True)
     assert hh["members"][0]["code"] in page
+    age = hh["members"][0]["age_years"]  # issue 14: a bare figure beside the name
+    assert f'<span class="muted">{age} years</span>' in page
     scanned = client.get("/scan", query_string={"code": hh["code"].lower()})
     assert scanned.status_code == 302 and scanned.headers["Location"].endswith(hh["code"])
     person = client.get("/scan", query_string={"code": hh["members"][1]["code"]})
