@@ -170,4 +170,10 @@ def test_the_convoy_pages_fit_a_phone(chromium, desk, lang):
     page.goto(server.url + f"/convoys/{convoy['id']}/reconciliation")
     screenshot(page, f"convoy-reconciliation-360-{lang}")
     assert wide == {}
+    lines = page.eval_on_selector_all(
+        "td.code",
+        """cells => cells.map(c => { const r = document.createRange(); r.selectNodeContents(c);
+             return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })""",
+    )
+    assert lines and set(lines) == {1}, lines  # no code broken over lines
     page.context.close()
