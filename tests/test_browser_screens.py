@@ -177,3 +177,19 @@ def test_the_convoy_pages_fit_a_phone(chromium, desk, lang):
     )
     assert lines and set(lines) == {1}, lines  # no code broken over lines
     page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_household_card_keeps_its_code_on_one_line(chromium, desk, lang):
+    """Issue 14 (a newcomer's card at 360 px): the household code broke after "K7M-"."""
+    server, household = desk
+    page = signed_in(chromium, server, lang)
+    page.goto(server.url + f"/households/{household['code']}/card")
+    lines = page.eval_on_selector(
+        ".card-head .code",
+        """c => { const r = document.createRange(); r.selectNodeContents(c);
+             return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }""",
+    )
+    assert lines == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.context.close()
