@@ -112,6 +112,18 @@ def test_a_plain_record_from_an_insecure_page_is_accepted_and_validated(client, 
     assert db.table("households").count == 1
 
 
+def test_a_refusal_reaches_the_tablet_in_its_language(client, api, db):
+    """Issue 14 (a newcomer in Arabic): a tag already bound read "This tag is already bound."
+    in English in the form's summary and the outbox list; the field said it in Arabic."""
+    made = client.post("/api/v1/households", json=household_body(), headers=api).json
+    body = {"client_id": str(uuid.uuid4()), "fields": [["given_name", "Ali"]]}
+    body["fields"].append(["tag_code", made["members"][0]["code"]])
+    answer = client.post("/api/v1/outbox", json=body, headers={**api, "Accept-Language": "ar"})
+    assert answer.status_code == 409 and answer.json["code"] == "tag_in_use"
+    assert answer.json["error"] == answer.json["fields"]["tag_code"][0]
+    assert "مستخدَم" in answer.json["error"]
+
+
 def test_the_station_key_is_private_to_its_owner(app):
     devices.station_key(app.config["DATA"])
     path = devices.Path(app.config["DATA"]) / devices.KEY_FILE
