@@ -73,18 +73,23 @@ def _register_blueprints(app: Flask) -> None:
     """Mount every route: the JSON API's blueprints, then the pages'. The one list of both."""
     from fieldreg import api, errors_http
     from fieldreg.api import admin as api_admin
+    from fieldreg.api import convoys as api_convoys
     from fieldreg.api import dedup as api_dedup
     from fieldreg.api import devices as api_devices
+    from fieldreg.api import lists as api_lists
     from fieldreg.api import medical as api_medical
     from fieldreg.api import records as api_records
     from fieldreg.api import sync as api_sync
     from fieldreg.views import (
         admin,
         backups,
+        boarding,
+        convoys,
         dashboard,
         dedup,
         exports,
         health,
+        lists,
         medical,
         offline,
         prefs,
@@ -107,8 +112,11 @@ def _register_blueprints(app: Flask) -> None:
             api_medical.scan_blp,
             api_sync.blp,
             api_dedup.blp,
+            api_convoys.blp,
+            api_lists.blp,
         ),
     )
     for page in (health, dashboard, exports, prefs, auth_views, register, backups, offline,
-                 admin, medical, scanning, sync_views, dedup):  # fmt: skip
+                 admin, medical, scanning, sync_views, dedup, convoys, boarding,
+                 lists):  # fmt: skip
         app.register_blueprint(page.bp)

@@ -49,6 +49,13 @@ PERMISSIONS: dict[str, set[str]] = {
     "sync:conflicts": {"coordinator", "analyst", "admin"},
     # HQ deduplication: the review queue, linking or keeping apart, clusters of a person.
     "dedup:review": {"coordinator", "analyst", "admin"},
+    # Convoys and vehicles (issue 18): counts for everyone, scanning at the door, names and
+    # the differences between counts for those who reconcile them.
+    "convoys:read": ALL,
+    "convoys:scan": {"registrar", "coordinator", "admin"},
+    "convoys:manage": {"coordinator", "admin"},
+    "convoys:reconcile": {"coordinator", "analyst", "admin"},
+    "lists:import": {"coordinator", "admin"},
 }
 # Endpoints that are not our views: static files and the API description (no personal data).
 OPEN_ENDPOINTS = {"static", "api-docs.openapi_json"}

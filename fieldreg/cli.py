@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from fieldreg import auth, db, doctor, keyring, launch, portable, wiring
+from fieldreg import auth, cli_convoys, db, doctor, keyring, launch, portable, wiring
 from fieldreg.config import ROLES, default_data_dir
 from fieldreg.errors import DomainError
 
@@ -553,3 +553,4 @@ def _progress(bar):
 
 cli.add_command(doctor.doctor)
 cli.add_command(launch.start)
+cli.add_command(cli_convoys.convoy)

@@ -52,6 +52,8 @@ DEFAULTS = {
     "STATS_MAX_AGE_SECONDS": 2.0,
     "SYNC_AUTO": True,  # station: sync in the background while `serve` runs
     "SYNC_INTERVAL": 180,  # seconds between background syncs
+    # People boarded longer ago than this, and not arrived anywhere, are overdue.
+    "CONVOY_OVERDUE_HOURS": 6.0,
 }
 # Settings of the libraries (flask-smorest, Flask-Babel, Flask's JSON), not meant to be changed.
 INTERNAL = {

@@ -41,6 +41,13 @@ CODES = {
     # sync
     "batch_refused": "The sync batch or bundle was refused; nothing was applied.",
     "not_joined": "This station has not joined an HQ.",
+    # convoys, imported lists, signed counts
+    "vehicle_closed": "The vehicle's boarding or arrivals are closed: a coordinator changes it.",
+    "already_scanned": "This tag (everyone it names) is already scanned on this vehicle.",
+    "not_a_table": "The file is not a table FieldReg reads (CSV or XLSX with a header row).",
+    "unknown_encoding": "The file's text is in an encoding FieldReg does not read.",
+    "formula_cell": "The file holds formula cells: save it with values only and import again.",
+    "bad_signature": "The signed statement was altered, or its signature does not match its key.",
 }
 
 
@@ -55,7 +62,9 @@ class DomainError(Exception):
         self.message = message
         self.fields = fields or {}
         if code is None:
-            code = "invalid_fields" if self.fields and self.status == 400 else self.default_code
+            # Only a plain refusal becomes "invalid_fields": a subclass keeps its own code.
+            plain = self.default_code == DomainError.default_code
+            code = "invalid_fields" if self.fields and plain else self.default_code
         if code not in CODES:
             raise ValueError(f"unknown error code {code!r}: add it to errors.CODES")
         self.code = code

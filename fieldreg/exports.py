@@ -34,6 +34,7 @@ HOUSEHOLD_COLUMNS = {
     "arrived_at": "#date+arrival",
     "transport": "#indicator+transport",
     "vehicle_ref": "#meta+vehicle",
+    "arrival_vehicle_id": "#meta+vehicle+id",
     "origin_district": "#adm2+origin+name",
     "origin_neighbourhood": "#loc+origin+name",
     "destination_kind": "#loc+destination+type",
@@ -187,20 +188,24 @@ def _cell(value) -> str | int | float:
     return value
 
 
-def _lines(kind: str, columns: list[str], rows: Iterable[dict], hxl: bool) -> Iterable[list]:
-    """Yield the header, the optional HXL row, then the rows as lists of cells."""
+def _lines(
+    kind: str, columns: list[str], rows: Iterable[dict], hxl: bool, tags: list[str] | None = None
+) -> Iterable[list]:
+    """Yield the header, the optional HXL row (``tags``, else the kind's), then the rows."""
     yield columns
     if hxl:
-        yield hashtags(kind, columns)
+        yield tags or hashtags(kind, columns)
     for row in rows:
         yield [_cell(row.get(col)) for col in columns]
 
 
-def to_csv(kind: str, columns: list[str], rows: list[dict], hxl: bool = False) -> bytes:
+def to_csv(
+    kind: str, columns: list[str], rows: list[dict], hxl: bool = False, tags: list | None = None
+) -> bytes:
     """Write an export as CSV (UTF-8 with a BOM, so spreadsheet programs read Arabic)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for line in _lines(kind, columns, rows, hxl):
+    for line in _lines(kind, columns, rows, hxl, tags):
         writer.writerow([_safe(cell) for cell in line])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -212,14 +217,16 @@ def _safe(cell):
     return cell
 
 
-def to_xlsx(sheets: dict[str, tuple[list[str], list[dict]]], hxl: bool = False) -> bytes:
-    """Write exports as one XLSX workbook, a sheet per kind."""
+def to_xlsx(
+    sheets: dict[str, tuple[list[str], list[dict]]], hxl: bool = False, tags: dict | None = None
+) -> bytes:
+    """Write exports as one XLSX workbook, a sheet per kind (``tags``: HXL row per sheet)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     for kind, (columns, rows) in sheets.items():
         sheet = book.create_sheet(kind)
-        for line in _lines(kind, columns, rows, hxl):
+        for line in _lines(kind, columns, rows, hxl, (tags or {}).get(kind)):
             sheet.append([_safe(cell) for cell in line])
     buffer = io.BytesIO()
     book.save(buffer)

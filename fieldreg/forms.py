@@ -22,7 +22,7 @@ PERSON_INPUTS = (
     "tag_code",
 )
 HOUSEHOLD_INPUTS = {
-    "arrival": {"transport": "transport", "vehicle_ref": "vehicle_ref"},
+    "arrival": {"transport": "transport", "vehicle_ref": "vehicle_ref", "vehicle_id": "vehicle_id"},
     "origin": {"district": "origin_district", "neighbourhood": "origin_neighbourhood"},
     "destination": {
         "kind": "destination_kind",

@@ -216,3 +216,47 @@ def m002_arrival_index(db):
 def m080_audit_address(db):
     """Record each audit entry's connection address apart from the client's device label."""
     db.execute("alter table audit add column address text")
+
+
+@migrations()
+def m200_convoys(db):
+    """Add convoys, their vehicles, boarding and arrival scans (synced), imported lists (local)."""
+    db.executescript(
+        """
+        create table convoys (
+            id text primary key, reference text not null, agency text, origin text,
+            departure_point text, destination text, planned_departure text, departed_at text,
+            notes text, station text not null, created_at text not null,
+            updated_at text not null, created_by text, deleted integer not null default 0
+        );
+        create table vehicles (
+            id text primary key, convoy_id text, kind text not null, label text, plate text,
+            driver_phone text, expected integer, announced integer not null default 1,
+            notes text, station text not null, boarding_closed_at text,
+            boarding_closed_by text, arrival_closed_at text, arrival_closed_by text,
+            created_at text not null, updated_at text not null, created_by text,
+            deleted integer not null default 0
+        );
+        create index vehicles_convoy on vehicles(convoy_id);
+        create table convoy_scans (
+            id text primary key, vehicle_id text not null, kind text not null,
+            person_id text, code text not null, via text, at text not null, station text,
+            actor text, device text, client_id text
+        );
+        create index convoy_scans_vehicle on convoy_scans(vehicle_id, kind);
+        create index convoy_scans_person on convoy_scans(person_id);
+        create index convoy_scans_client on convoy_scans(client_id);
+        alter table households add column arrival_vehicle_id text;
+        create index households_vehicle on households(arrival_vehicle_id)
+            where arrival_vehicle_id is not null;
+        create table foreign_lists (
+            id text primary key, name text not null, agency text, filename text,
+            scope text not null default 'all', header text not null, rows text not null,
+            mapping text, result text, created_at text not null, created_by text,
+            reconciled_at text
+        );
+        create table foreign_mappings (
+            signature text primary key, mapping text not null, updated_at text not null
+        );
+        """
+    )

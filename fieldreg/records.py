@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from typing import Any
 
 import uuid6
@@ -17,7 +18,12 @@ from fieldreg.errors import Conflict, NotFound
 from sync import changelog, names
 
 HOUSEHOLD_NESTED = {
-    "arrival": {"at": "arrived_at", "transport": "transport", "vehicle_ref": "vehicle_ref"},
+    "arrival": {
+        "at": "arrived_at",
+        "transport": "transport",
+        "vehicle_ref": "vehicle_ref",
+        "vehicle_id": "arrival_vehicle_id",
+    },
     "origin": {"district": "origin_district", "neighbourhood": "origin_neighbourhood"},
     "destination": {
         "kind": "destination_kind",
@@ -50,6 +56,8 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
     return value
 
 

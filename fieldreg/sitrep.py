@@ -98,11 +98,38 @@ def story(figures: dict) -> list:
     parts += _counts("Transport", figures["by_transport"], "Households")
     parts += _counts("Intended destinations", figures["by_destination"], "Households")
     parts += _counts("Departed, by destination", figures["departed_by_destination"])
+    parts += _convoys(figures.get("convoys"))
     if figures.get("stations"):
         parts.append(Paragraph("Stations", styles["Heading3"]))
         rows = [[s["station"], s["households"], s["people"]] for s in figures["stations"]]
         parts.append(_table(["Station", "Households", "People"], rows))
     return parts
+
+
+def _convoys(convoys: dict | None) -> list:
+    """Return the convoy totals: vehicles and people, and people per vehicle type."""
+    if not convoys:
+        return []
+    styles = getSampleStyleSheet()
+    vehicles, people = convoys["vehicles"], convoys["people"]
+    rows = [
+        ["Convoys", convoys["convoys"]],
+        ["Vehicles expected", vehicles["expected"]],
+        ["Vehicles in transit", vehicles["in_transit"]],
+        ["Vehicles arrived", vehicles["arrived"]],
+        ["Unannounced vehicles", vehicles["unannounced"]],
+        ["People boarded", people["boarded"]],
+        ["People arrived", people["arrived"]],
+        ["People in transit", people["in_transit"]],
+    ]
+    kinds = [[words(kind), row["vehicles"], row["boarded"], row["arrived"]]
+             for kind, row in convoys["by_vehicle_kind"].items()]  # fmt: skip
+    return [
+        Paragraph("Convoys", styles["Heading3"]),
+        _table(["", "Count"], rows),
+        Spacer(1, 2 * mm),
+        _table(["Vehicle type", "Vehicles", "Boarded", "Arrived"], kinds),
+    ]
 
 
 def pdf(figures: dict) -> bytes:

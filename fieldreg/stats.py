@@ -63,7 +63,8 @@ Provider = Callable[[Database, Period], dict | None]
 #   "unique"       deduplication: {"people": n, "households": n, "overlap": {station: n}}
 #   "review_queue" deduplication: {"open": n}
 #   "last_sync"    sync at HQ: {station: iso time of its last sync}
-PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync"))
+#   "convoys"      convoys: vehicles expected, in transit, arrived; people per vehicle type
+PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync", "convoys"))
 
 
 def provide(name: str, provider: Provider) -> None:
@@ -135,6 +136,7 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
         "arrivals_per_hour": arrivals_per_hour(db, period),
         "triage": medical.counts(db),
         **movements.counts(db),
+        "convoys": provided(db, "convoys", period),
     }
 
 

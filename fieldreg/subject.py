@@ -25,7 +25,7 @@ from sync import changelog
 Collect = Callable[[Database, dict], Any]
 Erase = Callable[[Database, dict], None]
 # The parts of a person's record other areas hold; each must be registered (fieldreg.wiring).
-PARTS = Registry("what is held about a person", names=("triage", "movements"))
+PARTS = Registry("what is held about a person", names=("triage", "movements", "boarding"))
 PERSON_PURGED = {
     "given_name": None,
     "father_name": None,
@@ -42,6 +42,7 @@ PERSON_PURGED = {
 }
 HOUSEHOLD_PURGED = {
     **{c: None for c in ("client_id", "client_hash", "transport", "vehicle_ref")},
+    "arrival_vehicle_id": None,
     **{c: None for c in ("origin_district", "origin_neighbourhood", "phone", "phone_norm")},
     **{c: None for c in ("destination_kind", "destination_name", "destination_place", "notes")},
     "vulnerabilities": "[]",

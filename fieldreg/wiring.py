@@ -6,6 +6,9 @@
     dedup              ->   sync.tables (dedup_decisions), stats (unique, review queue),
                             clusters (person -> cluster)
     syncing            ->   stats (last sync per station)
+    convoys            ->   sync.tables (convoys, vehicles)
+    boarding           ->   sync.tables (convoy_scans), subject (boarding held / erased)
+    reconcile          ->   stats (the convoy panel)
 
 ``create_app`` and the command line both call ``wire()`` before anything else runs, so a
 command sees exactly what the web app sees. Nothing registers itself on import; a registry
@@ -16,9 +19,9 @@ from __future__ import annotations
 
 import threading
 
-from fieldreg import dedup, medical, movements, syncing
+from fieldreg import boarding, convoys, dedup, medical, movements, reconcile, syncing
 
-CONTRIBUTORS = (medical, movements, dedup, syncing)
+CONTRIBUTORS = (medical, movements, dedup, syncing, convoys, boarding, reconcile)
 _lock = threading.Lock()
 
 

@@ -7,6 +7,8 @@
 // the "send now" button. The station accepts a client_id once (a retry gets the same record).
 // On plain HTTP (no WebCrypto, no service worker) the queue lives in memory while the page is
 // open. Without JavaScript the form posts normally. See docs/offline.md.
+// Pages queue other records too (a vehicle's boarding scans: FieldRegOutbox.queue) and hear
+// the station's answer as a "fieldreg:outbox" event.
 (function () {
   "use strict";
   var RETRY_MS = 20000, BLOCK = 100, RENEW_BELOW = 40, TIMEOUT_MS = 15000;
@@ -177,11 +179,12 @@
       deviceId = dev ? dev.device_id : "";
       for (var rec of await queued()) {
         var r;
-        try { r = await post("/api/v1/outbox", rec.sealed || rec.plain); } catch (e) { break; }
+        try { r = await post(rec.path || "/api/v1/outbox", rec.sealed || rec.plain); } catch (e) { break; }
         if (r.ok) {
           var hh = await r.json();
           await forget(rec);
-          say(T.sent.replace("{code}", hh.code), "/households/" + hh.code);
+          if (rec.path) notify(rec, true, r.status, hh);
+          else say(T.sent.replace("{code}", hh.code), "/households/" + hh.code);
         } else if (r.status === 401 || r.status === 403) {
           say(T.login); break;
         } else if (r.status >= 500) {
@@ -189,6 +192,7 @@
         } else {
           var err = await r.json().catch(function () { return {}; });
           if (err.code === "csrf_expired" && await refreshCsrf()) continue;
+          if (rec.path) { await forget(rec); notify(rec, false, r.status, err); continue; }
           await markRefused(rec, err.error || String(r.status));
           say(T.refused.replace("{code}", rec.code || "") + " " + (err.error || ""));
         }
@@ -200,6 +204,32 @@
     }
     if (again) deliver();
   }
+
+  // Other queued records (a vehicle's scans): the page that queued them hears the answer.
+  function notify(rec, ok, status, body) {
+    document.dispatchEvent(new CustomEvent("fieldreg:outbox", {
+      detail: { client_id: rec.client_id, path: rec.path, code: rec.code, ok: ok, status: status,
+        body: body } }));
+  }
+
+  // Queue any record for a path of the station's API (sealed when this tablet can seal);
+  // a refused one is dropped and reported, never retried. Resolves with its client_id.
+  async function queueRecord(path, record, label) {
+    var clientId = uuid4(), dev = await getDevice();
+    var rec = { client_id: clientId, path: path, code: label || "", created_at: new Date().toISOString() };
+    if (secure && dev && dev.station_key) {
+      rec.sealed = await seal(dev.station_key, clientId, record);
+      await inStore("outbox", "readwrite", function (s) { s.put(rec); });
+    } else {
+      rec.plain = Object.assign({ client_id: clientId }, record);
+      rec.memory = true;
+      memory.push(rec);
+    }
+    await showCount();
+    deliver();
+    return clientId;
+  }
+  window.FieldRegOutbox = { queue: queueRecord };
 
   // A page opened from the offline cache may carry an older session's CSRF token.
   async function refreshCsrf() {

@@ -1,4 +1,5 @@
-// Service worker: keeps the registrar's app shell so /register opens with no connection.
+// Service worker: keeps the registrar's app shell so /register opens with no connection, and
+// the scan page of each vehicle the tablet opened (codes only, no names) for its door.
 // Served by the station at /sw.js with its version filled in; a new version installs a new
 // cache and deletes the old ones. Pages: network first (fresh CSRF token and name lists),
 // the cached copy when the station cannot be reached. Static files: cache first. The API is
@@ -7,7 +8,8 @@
 var VERSION = "__VERSION__";
 var CACHE = "fieldreg-" + VERSION;
 var SHELL_PAGE = "/register";
-var STATIC = ["/static/app.css", "/static/register.js", "/static/outbox.js"];
+var STATIC = ["/static/app.css", "/static/register.js", "/static/outbox.js", "/static/boarding.js"];
+var SCAN_PAGE = /^\/convoys\/vehicles\/[^/]+\/scan$/;
 var NETWORK_WAIT_MS = 4000;
 
 self.addEventListener("install", function (event) {
@@ -37,16 +39,17 @@ function withTimeout(promise, ms) {
   });
 }
 
-function page(request, path) {
+function page(request, url) {
+  var path = url.pathname, key = SCAN_PAGE.test(path) ? path + url.search : path;
   return withTimeout(fetch(request), NETWORK_WAIT_MS).then(function (response) {
-    if (path === SHELL_PAGE && response.ok && !response.redirected) {
+    if ((path === SHELL_PAGE || SCAN_PAGE.test(path)) && response.ok && !response.redirected) {
       var copy = response.clone();
-      caches.open(CACHE).then(function (cache) { cache.put(SHELL_PAGE, copy); });
+      caches.open(CACHE).then(function (cache) { cache.put(key, copy); });
     }
     return response;
   }).catch(function () {
     // Any fieldreg cache will do: a page still run by the previous worker must open too.
-    return caches.match(path).then(function (hit) { return hit || caches.match(SHELL_PAGE); })
+    return caches.match(key).then(function (hit) { return hit || caches.match(SHELL_PAGE); })
       .then(function (hit) { return hit || Response.error(); });
   });
 }
@@ -68,6 +71,6 @@ self.addEventListener("fetch", function (event) {
   var request = event.request, url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.indexOf("/api/") === 0) return;
-  if (request.mode === "navigate") event.respondWith(page(request, url.pathname));
+  if (request.mode === "navigate") event.respondWith(page(request, url));
   else if (url.pathname.indexOf("/static/") === 0) event.respondWith(asset(request));
 });

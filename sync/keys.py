@@ -48,6 +48,12 @@ def public(keys: dict[str, str]) -> dict[str, str]:
     }
 
 
+def signing_public(private: str) -> str:
+    """Return the public half of a private signing key."""
+    key = Ed25519PrivateKey.from_private_bytes(unb64(private))
+    return b64(key.public_key().public_bytes(*_RAW))
+
+
 def sign(private: str, data: bytes) -> str:
     """Sign ``data`` with a private signing key; return the signature."""
     return b64(Ed25519PrivateKey.from_private_bytes(unb64(private)).sign(data))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fieldreg.errors import CODES, Conflict, DomainError
+from fieldreg.errors import CODES, Conflict, DomainError, InvalidCode
 from tests.conftest import household_body
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,7 @@ def test_an_unknown_code_cannot_be_raised():
     assert Conflict("x").code == "conflict" and DomainError("x", {"a": ["b"]}).code == (
         "invalid_fields"
     )
+    assert InvalidCode("x", {"code": ["typo"]}).code == "invalid_code"
 
 
 def test_errors_carry_codes_over_http(client, api, auth_actions):

@@ -30,11 +30,14 @@ print(json.dumps({
 }))
 """
 WIRED = {
-    "figures": ["last_sync", "review_queue", "unique"],
-    "parts": ["movements", "triage"],
+    "figures": ["convoys", "last_sync", "review_queue", "unique"],
+    "parts": ["boarding", "movements", "triage"],
     "clusters": ["lookup"],
-    "tables": ["dedup_decisions", "households", "movements", "people", "triage"],
-}
+    "tables": [
+        "convoy_scans", "convoys", "dedup_decisions", "households", "movements", "people",
+        "triage", "vehicles",
+    ],
+}  # fmt: skip
 
 
 def run_python(code: str, env: dict | None = None) -> dict:
@@ -50,6 +53,7 @@ def run_python(code: str, env: dict | None = None) -> dict:
 def test_importing_every_module_registers_nothing():
     imports = "import fieldreg.cli, fieldreg.medical, fieldreg.movements, fieldreg.dedup\n"
     imports += "import fieldreg.syncing, fieldreg.exports, fieldreg.wiring\n"
+    imports += "import fieldreg.convoys, fieldreg.boarding, fieldreg.reconcile\n"
     found = run_python(imports + REGISTRIES)
     assert found == {"figures": [], "parts": [], "clusters": [],
                      "tables": ["households", "people"]}  # fmt: skip

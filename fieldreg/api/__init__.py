@@ -8,6 +8,8 @@ One module per resource family, each with its own blueprint:
     admin     audit log, users, tokens, everything held about a person, erasure
     dedup     HQ's review queue and decisions
     sync      HQ's endpoints for stations
+    convoys   convoys, vehicles, boarding and arrival scans, reconciliation, signed counts
+    lists     another agency's lists: import, column mapping, reconciliation, exports
 
 This package holds what they share (who is acting, code parsing, read audit lines) and
 ``mount``, which the app factory calls with the list of blueprints: no module of the package

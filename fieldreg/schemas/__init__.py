@@ -5,4 +5,5 @@ medical   triage, the medical queue, movements, scanning, tag binding
 devices   tablets' code blocks and outbox deliveries
 admin     audit log, users, tokens, everything held about a person
 dedup     review queue and decisions
+convoys   convoys, vehicles, scans, reconciliations, imported lists, signed counts
 """

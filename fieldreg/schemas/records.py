@@ -107,6 +107,8 @@ class ArrivalSchema(StrippedSchema):
     at = fields.DateTime(allow_none=True)
     transport = fields.String(allow_none=True, validate=validate.OneOf(TRANSPORTS))
     vehicle_ref = _text(validate=validate.Length(max=60))
+    # The convoy vehicle the household came on (fieldreg/convoys.py): it counts as arrived on it.
+    vehicle_id = fields.UUID(allow_none=True)
 
 
 class OriginSchema(StrippedSchema):
@@ -265,6 +267,7 @@ class StatsSchema(Schema):
     unique_households = fields.Integer(allow_none=True)
     stations = fields.List(fields.Dict())
     review_queue = fields.Dict(allow_none=True)
+    convoys = fields.Dict(allow_none=True)
 
 
 class ErrorSchema(Schema):

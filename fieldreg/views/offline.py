@@ -13,7 +13,7 @@ from fieldreg.config import STATIC
 from fieldreg.db import get_db
 
 bp = Blueprint("offline", __name__)
-SHELL_FILES = ("sw.js", "app.css", "register.js", "outbox.js")
+SHELL_FILES = ("sw.js", "app.css", "register.js", "outbox.js", "boarding.js")
 
 
 @functools.cache

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from fieldreg import audit, codes, dedup, forms, medical, records, search_index, tags
+from fieldreg import audit, codes, convoys, dedup, forms, medical, records, search_index, tags
 from fieldreg import scan as scan_tags
-from fieldreg.access import requires
+from fieldreg.access import allowed, requires
 from fieldreg.db import get_db, setting, write
 from fieldreg.errors import DomainError
 from fieldreg.schemas import records as schemas
@@ -33,7 +33,13 @@ def render_form(values: MultiDict, errors: dict, blocks: list[int], status: int 
         schemas=schemas,
         prefix=forms.prefix,
         empty=MultiDict(),
+        vehicle=_arriving_on(values.get("vehicle_id") or request.args.get("vehicle")),
     ), status
+
+
+def _arriving_on(vehicle_id: str | None) -> dict | None:
+    """Return the vehicle a household is registered as having come on (?vehicle=ID)."""
+    return convoys.get_vehicle(get_db(), vehicle_id) if vehicle_id else None
 
 
 @bp.get("/")
@@ -46,8 +52,6 @@ def home():
 
 
 def allowed_register() -> bool:
-    from fieldreg.access import allowed
-
     return allowed(g.user["role"], "household:create")
 
 
@@ -62,6 +66,9 @@ def register():
         return render_form(request.form, {}, forms.member_indices(request.form) + [max(blocks) + 1])
     try:
         loaded = schemas.HouseholdSchema().load(data)
+        if loaded["arrival"].get("vehicle_id"):  # a closed vehicle takes nobody more
+            vehicle = convoys.vehicle_row(get_db(), str(loaded["arrival"]["vehicle_id"]))
+            convoys.check_open(vehicle, "arrive", allowed(g.user["role"], "convoys:manage"))
         household, _new = records.create_household(get_db(), loaded, actor())
     except ValidationError as exc:
         errors = forms.errors_for_form(exc.messages, blocks)

@@ -1,0 +1,90 @@
+"""Pages at a vehicle's door and after: scanning people on and off, the reconciliation of a
+vehicle and of a convoy, and who is in transit or overdue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, render_template, request
+from flask_babel import gettext as _
+
+from fieldreg import boarding, convoys, reconcile
+from fieldreg.access import allowed, requires
+from fieldreg.db import get_db
+from fieldreg.errors import DomainError
+
+bp = Blueprint("boarding", __name__, url_prefix="/convoys")
+KINDS = ("board", "arrive")
+
+
+def _kind() -> str:
+    kind = request.values.get("kind", "board")
+    if kind not in KINDS:
+        abort(400, description=_("A scan is a boarding or an arrival."))
+    return kind
+
+
+def _scan_page(vehicle_id: str, kind: str, result=None, error=None, status: int = 200):
+    """Render the scan page of a vehicle, with what the last scan did."""
+    db = get_db()
+    found = convoys.get_vehicle(db, vehicle_id)
+    return render_template(
+        "convoys/scan.html",
+        vehicle=found,
+        kind=kind,
+        counts=boarding.counts(db, found),
+        scanned=boarding.scanned_codes(db, vehicle_id, kind),
+        closed=bool(found["boarding_closed_at" if kind == "board" else "arrival_closed_at"]),
+        result=result,
+        error=error,
+    ), status
+
+
+@bp.get("/vehicles/<vehicle_id>/scan")
+@requires("convoys:scan")
+def scan_page(vehicle_id):
+    """The door of a vehicle: scan tags as people board (or arrive); works offline with JS."""
+    return _scan_page(vehicle_id, _kind())
+
+
+@bp.post("/vehicles/<vehicle_id>/scan")
+@requires("convoys:scan")
+def scan(vehicle_id):
+    """Record one scan sent by the form (without JavaScript), and show the page again."""
+    kind = _kind()
+    data = {"code": request.form.get("code", ""), "kind": kind}
+    may = allowed(g.user["role"], "convoys:manage")
+    try:
+        result = boarding.scan(get_db(), vehicle_id, data, g.user["username"], may)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _scan_page(vehicle_id, kind, error=exc, status=exc.status)
+    return _scan_page(vehicle_id, kind, result=result)
+
+
+@bp.get("/vehicles/<vehicle_id>/reconciliation")
+@requires("convoys:reconcile")
+def vehicle_reconciliation(vehicle_id):
+    """Reconcile a vehicle: expected, boarded, arrived, and every difference by name."""
+    found = reconcile.vehicle(get_db(), vehicle_id)
+    return render_template("convoys/reconciliation.html", r=found, convoy=None)
+
+
+@bp.get("/<convoy_id>/reconciliation")
+@requires("convoys:reconcile")
+def convoy_reconciliation(convoy_id):
+    """Reconcile a convoy and each of its vehicles (printable)."""
+    db = get_db()
+    found = reconcile.convoy(db, convoy_id)
+    return render_template(
+        "convoys/reconciliation.html", r=found, convoy=convoys.get_convoy(db, convoy_id)
+    )
+
+
+@bp.get("/transit")
+@requires("convoys:reconcile")
+def transit():
+    """Who is in transit, who arrived, who is overdue (boarded over N hours ago)."""
+    hours = request.args.get("hours", type=float)
+    if hours is None or not 0 < hours <= 24 * 30:
+        hours = current_app.config["CONVOY_OVERDUE_HOURS"]
+    return render_template("convoys/transit.html", o=reconcile.overview(get_db(), hours))

@@ -1,0 +1,86 @@
+"""Convoy pages (issue 18): creating convoys and vehicles from forms, what each role sees,
+closing a vehicle, registering people who came on a vehicle, the pages in Arabic."""
+
+from __future__ import annotations
+
+from fieldreg import boarding, convoys
+from tests.conftest import household_body
+
+
+def test_a_coordinator_creates_a_convoy_a_vehicle_and_an_unannounced_one(client, auth_actions, db):
+    auth_actions.login("coordinator")
+    csrf = auth_actions.csrf()
+    made = client.post("/convoys/", data={"csrf_token": csrf, "reference": "C-3",
+                                          "planned_departure": "2026-11-30T06:30"})  # fmt: skip
+    convoy_id = made.headers["Location"].rsplit("/", 1)[1]
+    assert convoys.get_convoy(db, convoy_id)["planned_departure"] == "2026-11-30T06:30:00+00:00"
+    client.post(f"/convoys/{convoy_id}/vehicles", data={"csrf_token": csrf, "kind": "ambulance",
+                "label": "Amb 2", "expected": "4"})  # fmt: skip
+    client.post(f"/convoys/{convoy_id}/vehicles", data={"csrf_token": csrf, "kind": "pickup",
+                "unannounced": "on"})  # fmt: skip
+    vehicles = convoys.get_convoy(db, convoy_id)["vehicles"]
+    assert [(v["kind"], v["announced"]) for v in vehicles] == [("ambulance", True),
+                                                               ("pickup", False)]  # fmt: skip
+    loose = client.post("/convoys/vehicles", data={"csrf_token": csrf, "kind": "truck"})
+    assert (
+        convoys.get_vehicle(db, loose.headers["Location"].rsplit("/", 1)[1])["announced"] is False
+    )
+    bad = client.post("/convoys/", data={"csrf_token": csrf, "reference": ""})
+    assert bad.status_code == 400 and b"field-error" in bad.data
+    page = client.get("/convoys/").get_data(as_text=True)
+    assert "C-3" in page and "Vehicles without a convoy" in page
+
+
+def test_each_role_sees_only_what_it_may_do(client, auth_actions, db):
+    convoy = convoys.create_convoy(db, {"reference": "C-4"}, "coord")
+    bus = convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus"}, "coord")
+    seen = {}
+    for role in ("registrar", "analyst", "coordinator"):
+        auth_actions.login(role)
+        page = client.get(f"/convoys/{convoy['id']}").get_data(as_text=True)
+        vehicle = client.get(f"/convoys/vehicles/{bus['id']}").get_data(as_text=True)
+        seen[role] = ("/scan?kind=board" in page, "/reconciliation" in page,
+                      "Add a vehicle" in page, "Close the count" in vehicle)  # fmt: skip
+    assert seen == {"registrar": (True, False, False, False),
+                    "analyst": (False, True, False, False),
+                    "coordinator": (True, True, True, True)}  # fmt: skip
+
+
+def test_closing_a_vehicle_stops_registrars_at_its_door(client, auth_actions, db):
+    convoy = convoys.create_convoy(db, {"reference": "C-5"}, "coord")
+    bus = convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus"}, "coord")
+    auth_actions.login("coordinator")
+    client.post(f"/convoys/vehicles/{bus['id']}/close",
+                data={"csrf_token": auth_actions.csrf(), "side": "arrivals"})  # fmt: skip
+    assert convoys.get_vehicle(db, bus["id"])["arrival_closed_by"] == "coordinator"
+    auth_actions.login("registrar")
+    page = client.get(f"/convoys/vehicles/{bus['id']}/scan?kind=arrive").get_data(as_text=True)
+    assert "only a coordinator can still scan" in page
+    form = client.get(f"/register?vehicle={bus['id']}").get_data(as_text=True)
+    csrf = auth_actions.csrf()
+    body = {"csrf_token": csrf, "given_name": "Huda", "vehicle_id": bus["id"], "action": "save"}
+    refused = client.post("/register", data=body)
+    assert refused.status_code == 409 and "vehicle_id" in form
+    auth_actions.login("coordinator")
+    client.post(f"/convoys/vehicles/{bus['id']}/reopen",
+                data={"csrf_token": auth_actions.csrf(), "side": "arrivals"})  # fmt: skip
+    auth_actions.login("registrar")
+    saved = client.post("/register", data={**body, "csrf_token": auth_actions.csrf()})
+    assert saved.status_code == 302
+    assert boarding.counts(db, convoys.get_vehicle(db, bus["id"]))["arrived"] == 1
+
+
+def test_the_convoy_pages_speak_arabic(client, auth_actions, db):
+    convoy = convoys.create_convoy(db, {"reference": "C-6"}, "coord")
+    bus = convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus"}, "coord")
+    client.post("/api/v1/households", json=household_body(), headers=auth_actions.token())
+    auth_actions.login("coordinator")
+    client.set_cookie("lang", "ar")
+    for url, words in ((f"/convoys/{convoy['id']}", "القافلة"),
+                       (f"/convoys/vehicles/{bus['id']}/scan?kind=board", "الصعود"),
+                       (f"/convoys/{convoy['id']}/reconciliation", "المطابقة"),
+                       ("/convoys/transit", "في الطريق"), ("/lists/", "قوائم الجهات الأخرى"),
+                       ("/convoys/verify", "التحقق من عدّ موقَّع")):  # fmt: skip
+        page = client.get(url).get_data(as_text=True)
+        assert words in page and 'dir="rtl"' in page, url
+        assert "Reconciliation" not in page and "Boarding" not in page, url
