@@ -67,7 +67,7 @@ def check_pin(pin: str, role: str | None = None) -> None:
     """Refuse a PIN that is not 4 to 12 digits (6 for coordinators and admins), or is weak."""
     if not (isinstance(pin, str) and pin.isdigit() and 4 <= len(pin) <= 12):
         raise DomainError("A PIN is 4 to 12 digits.", {"pin": ["4 to 12 digits."]})
-    shortest = LONG_PIN_ROLES.get(role or "", 4)
+    shortest = LONG_PIN_ROLES.get(role, 4)
     if len(pin) < shortest:
         message = f"A {role}'s PIN has at least {shortest} digits."
         raise DomainError(message, {"pin": [f"At least {shortest} digits."]})

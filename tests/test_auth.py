@@ -132,6 +132,7 @@ def test_every_refusal_pays_the_hash(db, rana, hasher, name):
     hasher.compared.clear()
     assert auth.login(db, name, "000111") is None
     assert len(hasher.compared) == 1 and hasher.compared[0][0].startswith("$argon2id$v=19$m=19456")
+    assert hasher.compared[0][1] == "000111"  # the typed PIN, as for a known user (issue 16)
 
 
 def test_a_locked_user_pays_the_hash_too(db, rana, hasher, clock):
