@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 0.0.0.0
 PORT ?= 8000
+HTTPS_PORT ?= 8443
 
 .PHONY: install run test bench mutate lint format clean messages wheel portable
 
@@ -18,7 +19,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 run: install
-	$(BIN)/python -m fieldreg serve --host $(HOST) --port $(PORT)
+	$(BIN)/python -m fieldreg serve --host $(HOST) --port $(PORT) --https-port $(HTTPS_PORT)
 
 test: install
 	$(BIN)/python -m pytest

@@ -23,14 +23,6 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def when(value) -> str:
-    """Show a stored time as 'YYYY-MM-DD HH:MM' (UTC), or '—'."""
-    if not value:
-        return "—"
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return text[:16].replace("T", " ")
-
-
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: settings, database, blueprints."""
     wiring.wire()
@@ -60,7 +52,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(security.set_headers)
     app.jinja_env.globals["csrf_token"] = access.csrf_token
     app.jinja_env.globals["allowed"] = access.allowed
-    app.jinja_env.filters["when"] = when
     _register_blueprints(app)
     if app.config.get("_prepared"):
         from fieldreg.views.station import run_retention

@@ -349,3 +349,17 @@ def set_disabled(db: Database, user_id: str, disabled: bool, actor: str | None =
             db.execute("delete from sessions where user_id = ?", [user_id])
         action = "user_disable" if disabled else "user_enable"
         audit.log(db, actor, action, "users", user_id, user["username"])
+
+
+def locked_until(db: Database, username: str) -> str | None:
+    """Return until when a user is locked out by failed logins (UTC ISO time), or None."""
+    rows = list(
+        db.query(
+            "select locked_until from users where username = ? and disabled = 0",
+            [(username or "").strip()],
+        )
+    )
+    until = rows[0]["locked_until"] if rows else None
+    if until and dt.datetime.fromisoformat(until) > _now():
+        return until
+    return None

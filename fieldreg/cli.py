@@ -23,7 +23,9 @@ class Context:
     def open(self):
         """Open the data folder's database (creating and migrating it if new)."""
         db.unlock_inherited_from_environment(self.data)
-        if not keyring.is_unlocked(self.data):
+        # A key held only verifies itself: one derived from FIELDREG_PASSPHRASE is checked
+        # against the database first (unlock), so that a wrong one is said in one line.
+        if keyring.is_new(self.data) or not keyring.held(self.data / db.DB_NAME):
             self.unlock()
         database = db.connect(db.prepare(self.data))
         self._opened.append(database)
@@ -35,15 +37,34 @@ class Context:
             self._opened.pop().close()
 
     def unlock(self) -> None:
-        """Ask for the passphrase (FIELDREG_PASSPHRASE was not set) and unlock the folder."""
+        """Unlock the folder with FIELDREG_PASSPHRASE, else ask for the passphrase."""
         new = keyring.is_new(self.data)
-        if new:
-            click.echo(f"{self.data} is new: choose the passphrase that will encrypt it.", err=True)
-        passphrase = click.prompt("Passphrase", hide_input=True, confirmation_prompt=new, err=True)
+        passphrase = os.environ.get(keyring.ENV_PASSPHRASE)
+        where = "FIELDREG_PASSPHRASE" if passphrase else "the passphrase typed"
+        if not passphrase:
+            if new:
+                click.echo(
+                    f"{self.data} is new: choose the passphrase that will encrypt it "
+                    f"(at least {keyring.MIN_PASSPHRASE} characters).",
+                    err=True,
+                )
+            else:
+                click.echo(
+                    f"The data in {self.data} is encrypted: type its passphrase "
+                    "(or set FIELDREG_PASSPHRASE).",
+                    err=True,
+                )
+            passphrase = click.prompt(
+                "Passphrase", hide_input=True, confirmation_prompt=new, err=True
+            )
         try:
             db.unlock(self.data, passphrase)
         except keyring.WrongPassphrase as exc:
-            raise click.ClickException(f"Cannot unlock {self.data}: {exc}.") from exc
+            if new:
+                raise click.ClickException(f"Cannot set up {self.data}: {exc}.") from exc
+            raise click.ClickException(
+                f"Cannot unlock {self.data}: {where} is not its passphrase."
+            ) from exc
 
 
 class FieldRegGroup(click.Group):
@@ -124,9 +145,22 @@ def init(obj: Context, code: str | None, name: str | None) -> None:
 )
 @click.option("--https", "use_https", is_flag=True, help="Serve TLS with this station's own CA.")
 @click.option("--ca-port", type=int, help="Plain-HTTP port handing out the CA (default PORT+1).")
+@click.option(
+    "--https-port",
+    type=int,
+    help="Also serve HTTPS for the tablets on this port (the station's own CA); --port stays "
+    "plain HTTP for this laptop and hands out the CA. `make run` uses 8443.",
+)
 @click.pass_obj
 def serve(
-    obj: Context, role: str, host: str, port: int, threads: int, use_https: bool, ca_port: int
+    obj: Context,
+    role: str,
+    host: str,
+    port: int,
+    threads: int,
+    use_https: bool,
+    ca_port: int,
+    https_port: int | None,
 ) -> None:
     """Serve the station (or HQ) to the browsers on this network."""
     import logging
@@ -136,41 +170,48 @@ def serve(
     from fieldreg.views import station
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if use_https and https_port:
+        raise click.UsageError("Give --https (TLS on --port) or --https-port, not both.")
+    if os.environ.get(keyring.ENV_PASSPHRASE) and not keyring.is_new(obj.data):
+        obj.unlock()  # a wrong FIELDREG_PASSPHRASE is said plainly, before anything starts
     try:
         lock = DataLock(obj.data, "server").acquire()
     except FolderInUse as exc:
         raise click.ClickException(str(exc)) from exc
     ca_port = ca_port or port + 1
+    tls_port = port if use_https else https_port
     app = create_app(
         {
             "DATA": str(obj.data),
             "ROLE": role,
-            "HTTPS_PORT": port if use_https else None,
-            "CA_PORT": ca_port if use_https else None,
+            "HTTPS_PORT": tls_port,
+            "CA_PORT": (ca_port if use_https else port) if tls_port else None,
         }
     )
     syncer = background.start(app.config)
     stop_backups = backup.schedule(app.config["DATABASE"], *backup.settings(app.config))
-    stop_idle_lock = station.watch_idle(app)
+    stops = [stop_backups, station.watch_idle(app)]
 
     def stop_background() -> None:
         if syncer is not None:
             syncer.stop.set()
-        stop_backups()
-        stop_idle_lock()
+        for stop in stops:
+            stop()
 
-    click.echo(f"FieldReg {role} serving {obj.data}")
-    scheme = "https" if use_https else "http"
-    if not keyring.is_unlocked(obj.data):
-        door = ca_port if use_https else port  # over HTTPS, the TLS keys wait for the passphrase
-        click.echo(f"  locked: unlock it at http://127.0.0.1:{door}/unlock on this laptop")
-    for address in lan_addresses(host, port):
-        click.echo(f"  open {address.replace('http://', scheme + '://')}")
     try:
+        if https_port:
+            from fieldreg.https import serve_beside
+
+            try:
+                stops.append(serve_beside(app, obj.data, host, https_port, threads))
+            except OSError as exc:
+                stop_background()
+                message = f"Cannot serve HTTPS on port {https_port}: {exc}."
+                raise click.ClickException(message) from None
+        _print_addresses(obj.data, role, host, port, use_https, https_port, ca_port)
         if use_https:
             from fieldreg.https import serve_https
 
-            click.echo(f"  tablets install the CA from http://<address>:{ca_port}/ca.crt")
             try:
                 serve_https(app, obj.data, host, port, ca_port, threads)
             finally:
@@ -180,6 +221,34 @@ def serve(
         serving.serve(app, host, port, threads, grace=grace, on_stop=stop_background)
     finally:
         lock.release()
+
+
+def _print_addresses(data, role, host, port, use_https, https_port, ca_port) -> None:
+    """Say where to open the station: the tablets' HTTPS address first, then this laptop's."""
+    click.echo(f"FieldReg {role} serving {data}")
+    lan = [a for a in lan_addresses(host, port) if not a.startswith("http://127.")]
+    if https_port or use_https:
+        tablets = https_port or port
+        for address in lan:
+            click.echo(f"  tablets: {_with(address, 'https', tablets)}  (offline saving)")
+        door = port if https_port else ca_port
+        for address in lan[:1]:
+            ca_url = _with(address, "http", door) + "/ca.crt"
+            click.echo(f"  tablets install the station's CA once from {ca_url}")
+    else:
+        for address in lan:
+            click.echo(f"  tablets: {address}  (no offline saving: it needs --https-port)")
+    laptop = "https" if use_https else "http"
+    click.echo(f"  this laptop: {laptop}://127.0.0.1:{port}")
+    if not keyring.is_unlocked(data):
+        door = ca_port if use_https else port
+        click.echo(f"  locked: unlock it at http://127.0.0.1:{door}/unlock on this laptop")
+
+
+def _with(address: str, scheme: str, port: int) -> str:
+    """Return ``address`` (http://host:port) with another scheme and port."""
+    host = address.split("://", 1)[1].rsplit(":", 1)[0]
+    return f"{scheme}://{host}:{port}"
 
 
 def lan_addresses(host: str, port: int) -> list[str]:
@@ -199,9 +268,11 @@ def users() -> None:
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option(
     "--pin",
-    required=True,
+    prompt="PIN",
+    hide_input=True,
+    confirmation_prompt=True,
     help="4 to 12 digits (coordinators and admins: at least 6); no repeated digit, run or "
-    "common PIN.",
+    "common PIN. Asked without echo when not given (give it only in scripts).",
 )
 @click.pass_obj
 def users_add(obj: Context, name: str, role: str, pin: str) -> None:
@@ -213,9 +284,14 @@ def users_add(obj: Context, name: str, role: str, pin: str) -> None:
 @users.command("list")
 @click.pass_obj
 def users_list(obj: Context) -> None:
-    """List users and their roles."""
-    for user in auth.list_users(obj.open()):
+    """List users, their roles, and who is disabled or locked out by failed logins."""
+    database = obj.open()
+    for user in auth.list_users(database):
         flag = "\tdisabled" if user["disabled"] else ""
+        until = auth.locked_until(database, user["username"])
+        if until and not user["disabled"]:
+            when = until[:16].replace("T", " ")
+            flag = f"\tlocked until {when} UTC (users unlock {user['username']})"
         click.echo(f"{user['username']}\t{user['role']}{flag}")
 
 
@@ -381,6 +457,17 @@ def purge(obj: Context, days: int | None) -> None:
     click.echo(f"{count} people erased (closed for more than {days} days).")
 
 
+@cli.command()
+@click.pass_obj
+def recount(obj: Context) -> None:
+    """Rebuild the running figures (dashboard tallies) from the records; say what had drifted."""
+    from fieldreg import tallies
+
+    drifted = tallies.recount(obj.open())
+    said = f"had drifted: {', '.join(drifted)}" if drifted else "all equal"
+    click.echo(f"Recounted; {said}.")
+
+
 @cli.command("export")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "xlsx", "pfif"]), default="csv", show_default=True
@@ -398,15 +485,33 @@ def purge(obj: Context, days: int | None) -> None:
     metavar="PARTNER",
     help="For a partner: no names or phones, ids replaced by the partner's pseudonyms.",
 )
+@click.option(
+    "--medical",
+    is_flag=True,
+    help="Include medical detail (conditions, notes, referrals): only for medical staff.",
+)
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def export_cmd(obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None, out: Path):
+def export_cmd(
+    obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None, medical: bool, out: Path
+):
     """Export people (or households, triage, movements) as CSV, XLSX or PFIF 1.4 XML to OUT."""
     from fieldreg import exports
 
-    body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
-    exports.write_file(out, body)
-    click.echo(f"Wrote {out} ({len(body)} bytes).")
+    progress, chunks = exports.stream(
+        obj.open(), fmt, kind, hxl, partner, actor="cli", medical=medical
+    )
+    label = f"Exporting {progress.total} rows"
+    with click.progressbar(length=max(progress.total, 1), label=label, file=sys.stderr) as bar:
+        size = exports.write_chunks(out, _moving(chunks, progress, bar))
+    click.echo(f"Wrote {out} ({size} bytes, {progress.done} rows).")
+
+
+def _moving(chunks, progress, bar):
+    """Pass an export's chunks through, moving the progress bar to the rows written."""
+    for chunk in chunks:
+        yield chunk
+        bar.update(progress.done - bar.pos)
 
 
 @cli.group()

@@ -373,6 +373,10 @@ def encrypt_if_plain(path: Path, key: bytes) -> None:
 def verify_key(path: Path, key: bytes) -> bool:
     """Tell whether ``key`` opens the database file (a new file accepts any key)."""
     conn = sqlcipher.connect(str(path), isolation_level=None)
+    # A wrong key is an answer here, not an error: SQLCipher would log "hmac check failed"
+    # lines on stderr (a person typing a passphrase sees them). Its log level is global.
+    (level,) = conn.execute("pragma cipher_log_level").fetchone()
+    conn.execute("pragma cipher_log_level = none")
     try:
         conn.execute(_key_pragma(key))
         conn.execute("select count(*) from sqlite_master").fetchall()
@@ -380,6 +384,7 @@ def verify_key(path: Path, key: bytes) -> bool:
     except sqlcipher.DatabaseError:
         return False
     finally:
+        conn.execute(f"pragma cipher_log_level = {level}")
         conn.close()
 
 

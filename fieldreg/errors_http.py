@@ -6,8 +6,12 @@ its status means (``BY_STATUS``).
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from urllib.parse import urlparse
+
+from flask import Flask, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
 from fieldreg.db import OperationalError
 from fieldreg.errors import CODES, DomainError
@@ -25,6 +29,73 @@ BY_STATUS = {
     429: "too_many_requests",
     500: "internal_error",
 }
+
+
+# What a person reads on an error page: a heading by status, in the page language.
+PAGE_TITLES = {
+    400: _l("This cannot be done"),
+    401: _l("Please log in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    409: _l("Not possible"),
+    413: _l("Too large"),
+    429: _l("Too many attempts"),
+    503: _l("The station cannot do this now"),
+}
+# The messages people meet on pages; the domain words them in English (the API's ``error``),
+# the page shows them translated. Werkzeug's own descriptions give way to a plain sentence.
+PAGE_MESSAGES = {
+    "This person has already left the station.": _l("This person has already left the station."),
+    "Everyone in this household has already left the station.": _l(
+        "Everyone in this household has already left the station."
+    ),
+    "This person is at the station.": _l("This person is at the station."),
+    "Everyone in this household is at the station.": _l(
+        "Everyone in this household is at the station."
+    ),
+    "No household has this code.": _l("No household has this code."),
+    "No person has this code.": _l("No person has this code."),
+    "The station is locked.": _l("The station is locked."),
+    "The station is busy: nothing was saved. Try again.": _l(
+        "The station is busy: nothing was saved. Try again."
+    ),
+    "The station's disk is full or failing: nothing was saved. "
+    "Tell the coordinator; free space, then try again.": _l(
+        "The station's disk is full or failing: nothing was saved. "
+        "Tell the coordinator; free space, then try again."
+    ),
+    "The form expired or came from elsewhere (CSRF). Reload and retry.": _l(
+        "The form expired or came from elsewhere. Go back, reload the page and try again."
+    ),
+}
+BY_STATUS_TEXT = {
+    401: _l("Log in to see this page."),
+    403: _l("Your role does not allow this page."),
+    404: _l("There is no such page or record."),
+    405: _l("This page cannot be used this way."),
+    413: _l("What was sent is larger than the station accepts."),
+    500: _l("Something went wrong on the station. It was logged; nothing is shown here."),
+}
+
+
+def page_message(status: int, message: str) -> str:
+    """Return the message of an error page in the page language."""
+    known = PAGE_MESSAGES.get(message)
+    if known is not None:
+        return str(known)
+    stock = default_exceptions.get(status)
+    if status == 500 or (stock is not None and message in (stock.description, stock.name)):
+        return str(BY_STATUS_TEXT.get(status, message))
+    return gettext(message)
+
+
+def way_back() -> tuple[str, str]:
+    """Return where an error page leads back to: the page the person came from, if ours."""
+    referrer = request.referrer or ""
+    parsed = urlparse(referrer)
+    if referrer and parsed.netloc == request.host and parsed.path != request.path:
+        return referrer, str(_l("Back"))
+    return url_for("register.home"), str(_l("Back to the start"))
 
 
 def wants_json() -> bool:
@@ -45,14 +116,28 @@ def _fields_from(error: HTTPException) -> dict:
     return out
 
 
-def render_error(status: int, message: str, fields: dict | None = None, code: str | None = None):
-    """Answer an error in the shape the client expects."""
+def render_error(
+    status: int,
+    message: str,
+    fields: dict | None = None,
+    code: str | None = None,
+    back: tuple[str, str] | None = None,
+):
+    """Answer an error in the shape the client expects (a page in the layout for people)."""
     code = code or BY_STATUS.get(status, "bad_request" if status < 500 else "internal_error")
     assert code in CODES, code
     if wants_json():
         return jsonify({"error": message, "fields": fields or {}, "code": code}), status
     try:
-        page = render_template("error.html", status=status, message=message, code=code)
+        title = PAGE_TITLES.get(status, PAGE_TITLES[400 if status < 500 else 503])
+        page = render_template(
+            "error.html",
+            status=status,
+            title=title,
+            message=page_message(status, message),
+            code=code,
+            back=back or way_back(),
+        )
         return page, status
     except Exception:  # a broken page must still answer, never with a stack trace
         current_app.logger.exception("error page failed")
@@ -75,8 +160,12 @@ def handle_http(error: HTTPException):
 
 
 def handle_domain(error: DomainError):
-    """Answer a refused domain operation."""
-    return render_error(error.status, error.message, error.fields, error.code)
+    """Answer a refused domain operation (with Retry-After when it says when to retry)."""
+    answer = render_error(error.status, error.message, error.fields, error.code)
+    if error.retry_after:
+        answer = (*answer[:2], {**(answer[2] if len(answer) > 2 else {}),
+                                "Retry-After": str(error.retry_after)})  # fmt: skip
+    return answer
 
 
 def handle_unexpected(error: Exception):

@@ -6,8 +6,11 @@ keyboard, a test or a barcode tool can address them; member ``i`` (i >= 1) uses 
 
 from __future__ import annotations
 
+import re
+
 from werkzeug.datastructures import MultiDict
 
+from fieldreg import bodies
 from fieldreg.schemas.records import MAX_MEMBERS
 
 PERSON_INPUTS = (
@@ -31,6 +34,41 @@ HOUSEHOLD_INPUTS = {
     },
 }
 PLAIN_INPUTS = {"phone": "phone", "notes": "notes", "tag_code": "household_tag_code"}
+# Errors about what the tablet filled in itself (its codes), by the input that carried it.
+HIDDEN_INPUTS = {"device_code": "household_device_code"}
+# Inputs typed as figures: Arabic-Indic (and Persian) digits are read as 0-9.
+DIGIT_INPUTS = ("age_years", "date_of_birth", "phone", "tag_code", "household_tag_code")
+EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
+_DATE_PARTS = re.compile(
+    r"([0-9]{4})[-/. ]+([0-9]{1,2})[-/. ]+([0-9]{1,2})|([0-9]{4})([0-9]{2})([0-9]{2})"
+)
+
+
+def western_digits(text: str) -> str:
+    """Write Arabic-Indic and Persian digits as 0-9 (the registrar's keyboard may give either)."""
+    return text.translate(EASTERN_DIGITS)
+
+
+def normal_date(text: str) -> str:
+    """Write a year-month-day date (2016/5/4, 2016 05 04, 20160504) as 2016-05-04.
+
+    Only the year-first order is read: a day and a month cannot be told apart otherwise.
+    Anything else is left as typed, for the schema to refuse.
+    """
+    found = _DATE_PARTS.fullmatch(text.strip())
+    if not found:
+        return text
+    year, month, day = (g for g in found.groups() if g is not None)
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def normal_input(name: str, value: str) -> str:
+    """Return a typed value as the schema reads it (digits, dates); ``name`` is unprefixed."""
+    if name in DIGIT_INPUTS:
+        value = western_digits(value)
+    if name == "date_of_birth":
+        value = normal_date(value)
+    return value
 
 
 def prefix(index: int) -> str:
@@ -43,14 +81,15 @@ def member_indices(form: MultiDict) -> list[int]:
     found = {0}
     for key in form:
         head, dash, _rest = key.partition("-")
-        if dash and head[:1] == "m" and head[1:].isdigit():
-            found.add(int(head[1:]))
+        index = bodies.whole_number(head[1:], digits=3) if dash and head[:1] == "m" else None
+        if index is not None:
+            found.add(index)
     return sorted(found)[: MAX_MEMBERS + 1]
 
 
 def person_from_form(form: MultiDict, pre: str) -> dict:
     """Read one person's inputs."""
-    person = {name: form.get(pre + name, "") for name in PERSON_INPUTS}
+    person = {name: normal_input(name, form.get(pre + name, "")) for name in PERSON_INPUTS}
     person = {k: v for k, v in person.items() if v.strip()}
     person["age_estimated"] = form.get(pre + "age_estimated") == "on"
     person["vulnerabilities"] = form.getlist(pre + "vulnerabilities")
@@ -66,7 +105,7 @@ def household_from_form(form: MultiDict) -> tuple[dict, list[int]]:
         }
     for key, name in PLAIN_INPUTS.items():
         if form.get(name, "").strip():
-            data[key] = form[name]
+            data[key] = normal_input(name, form[name])
     if form.get("client_id", "").strip():
         data["client_id"] = form["client_id"]
     data["vulnerabilities"] = form.getlist("household_vulnerabilities")
@@ -90,14 +129,14 @@ def errors_for_form(messages: dict, blocks: list[int]) -> dict[str, list[str]]:
             for index, person_errors in value.items():
                 block = blocks[int(index)] if int(index) < len(blocks) else int(index)
                 for field, msgs in _as_dict(person_errors).items():
-                    out[prefix(block) + field] = msgs
+                    out[prefix(block) + field] = _as_list(msgs)
         elif key in HOUSEHOLD_INPUTS and isinstance(value, dict):
             for field, msgs in value.items():
                 out[HOUSEHOLD_INPUTS[key].get(field, field)] = msgs
         elif key == "vulnerabilities":
             out["household_vulnerabilities"] = _as_list(value)
         else:
-            out[PLAIN_INPUTS.get(key, key)] = _as_list(value)
+            out[PLAIN_INPUTS.get(key) or HIDDEN_INPUTS.get(key, key)] = _as_list(value)
     return out
 
 

@@ -20,7 +20,7 @@ from cheroot import errors, wsgi
 from cheroot.ssl import Adapter
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from fieldreg import keyring, tls
+from fieldreg import keyring, tls, uploads
 
 LOOPBACK = {"127.0.0.1", "::1"}
 UNLOCK_PATHS = ("/unlock", "/static/")
@@ -102,6 +102,8 @@ def serve_https(app, data: Path, host: str, port: int, ca_port: int, threads: in
     if host not in ("0.0.0.0", "::", "") and host not in ips:
         ips.append(host)
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="fieldreg")
+    # cheroot streams bodies to the app (no spooling); refuse the larger ones up front.
+    server.max_request_body_size = uploads.largest_body(app.config)
     adapter = StationTLS(data, names, ips)
     adapter.refresh()  # made now if the station starts unlocked, else at the first unlock
     server.ssl_adapter = adapter
@@ -112,3 +114,29 @@ def serve_https(app, data: Path, host: str, port: int, ca_port: int, threads: in
         server.safe_start()
     finally:
         door.stop()
+
+
+def serve_beside(app, data: Path, host: str, port: int, threads: int):
+    """Serve ``app`` with TLS on ``port`` in a thread, beside a plain-HTTP server; return stop.
+
+    ``make run`` does this: the laptop keeps ``http://127.0.0.1:8000`` (a secure context as
+    it is, and the address the first start and the unlock page need), the tablets get
+    ``https://LAN:8443`` (no TLS connection while the station is locked), and the plain port
+    hands out the CA itself (``/ca.crt``).
+    """
+    names, ips = tls.local_names()
+    if host not in ("0.0.0.0", "::", "") and host not in ips:
+        ips.append(host)
+    server = wsgi.Server((host, port), app, numthreads=threads, server_name="fieldreg")
+    adapter = StationTLS(data, names, ips)
+    adapter.refresh()  # made now if the station starts unlocked, else at the first unlock
+    server.ssl_adapter = adapter
+    server.prepare()  # binds now: a port in use fails the start, not a thread later
+    thread = threading.Thread(target=server.serve, daemon=True, name="fieldreg-https")
+    thread.start()
+
+    def stop() -> None:
+        server.stop()
+        thread.join(10)
+
+    return stop

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
+from fieldreg import options, wristbands
 from fieldreg.db import get_db, write
 
 LANGUAGES = ("en", "ar")
@@ -87,9 +88,25 @@ def num(value: object, style: str | None = None) -> str:
     return text.translate(ARABIC_INDIC) if (style or digits()) == "arabic" else text
 
 
+def count(value: object) -> str:
+    """Write a whole number with its thousands grouped (1,387), in the reader's digits."""
+    if not isinstance(value, int):
+        return num(value)
+    arabic = digits() == "arabic"
+    return num(f"{value:,}".replace(",", "\u066c" if arabic else ","))
+
+
 def ltr(value: object) -> str:
     """Keep a date or code left-to-right inside Arabic text (Unicode isolates, a filter)."""
     return f"\u2066{value}\u2069"
+
+
+def when(value: object, style: str | None = None) -> str:
+    """Show a stored time as 'YYYY-MM-DD HH:MM' (UTC) in the reader's digits, or '—'."""
+    if not value:
+        return "—"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return ltr(num(text[:16].replace("T", " "), style))
 
 
 def set_preferences(db: Database, user_id: str, lang: str | None, digit_style: str | None) -> None:
@@ -109,8 +126,12 @@ def is_rtl() -> bool:
 def init(app: Flask) -> None:
     """Install the filters and globals templates use for language and digits."""
     app.jinja_env.filters["num"] = num
+    app.jinja_env.filters["count"] = count
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["ltr"] = ltr
+    app.jinja_env.filters["when"] = when
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["is_rtl"] = is_rtl
     app.jinja_env.globals["digit_style"] = digits
+    app.jinja_env.globals["L"] = options.L
+    app.jinja_env.globals["age_of"] = wristbands.age

@@ -19,9 +19,16 @@ BLOCKING = ("folder", "port")
 @click.command()
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to serve on.")
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--https-port",
+    default=8443,
+    show_default=True,
+    type=int,
+    help="HTTPS for the tablets (saving offline needs it); 0: none.",
+)
 @click.option("--no-browser", is_flag=True, help="Do not open the browser.")
 @click.pass_obj
-def start(obj, host: str, port: int, no_browser: bool) -> None:
+def start(obj, host: str, port: int, https_port: int, no_browser: bool) -> None:
     """One-click start: check this laptop, serve the station, open the browser at it."""
     cli = click.get_current_context().find_root().command  # the group this command is in
     url = f"http://127.0.0.1:{port}/"
@@ -40,4 +47,6 @@ def start(obj, host: str, port: int, no_browser: bool) -> None:
     # Through the command line again, so that serve reads its settings (FIELDREG_THREADS...)
     # exactly as when it is typed.
     args = ["--data", str(obj.data), "serve", "--host", host, "--port", str(port)]
+    if https_port:
+        args += ["--https-port", str(https_port)]  # as `make run`: tablets save offline
     cli.main(args, prog_name="fieldreg", standalone_mode=False)

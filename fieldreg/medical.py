@@ -17,7 +17,7 @@ import json
 
 from sqlite_utils import Database
 
-from fieldreg import audit, committer, records, subject, tags
+from fieldreg import audit, committer, records, subject, tags, tallies
 from fieldreg.db import insert_row, write
 from fieldreg.schemas.medical import CATEGORIES, COLOURS
 from sync import changelog, tables
@@ -58,7 +58,7 @@ def entry_view(row: dict) -> dict:
     return {
         **{k: row[k] for k in ("id", "category", "condition_other", "mobility", "note")},
         **{k: row[k] for k in ("actor", "at")},
-        "colour": COLOURS[row["category"]],
+        "colour": COLOURS.get(row["category"], "grey"),  # an unknown one may arrive by sync
         "conditions": json.loads(row["conditions"]),
         "referral": json.loads(row["referral"]) if row["referral"] else None,
     }
@@ -117,9 +117,9 @@ def queue(
     now = now or dt.datetime.now(dt.UTC)
     entries = []
     for row in db.query(CURRENT_SQL + " and p.status = 'present'"):
-        entry = _queue_entry(row, now)
-        if entry["category"] not in QUEUED or (category and entry["category"] != category):
+        if row["category"] not in QUEUED or (category and row["category"] != category):
             continue
+        entry = _queue_entry(row, now)
         wanted = {"open": (OPEN_REFERRAL,), "all": None}.get(status, (status,))
         if wanted is None or entry["referral_status"] in wanted:
             entries.append(entry)
@@ -152,18 +152,13 @@ def current_referral(db: Database, person_id: str) -> dict | None:
 
 
 def counts(db: Database) -> dict:
-    """Return triage figures for the station's stats."""
+    """Return triage figures for the station's stats (running figures: fieldreg.tallies)."""
     by_category = {c: 0 for c in CATEGORIES}
     waiting = 0
-    for row in db.query(CURRENT_SQL):
-        by_category[row["category"]] += 1
-        referral = json.loads(row["referral"]) if row["referral"] else {}
-        if (
-            row["person_status"] == "present"
-            and row["category"] in QUEUED
-            and (referral.get("status") or OPEN_REFERRAL) == OPEN_REFERRAL
-        ):
-            waiting += 1
+    for category, wait, n in tallies.triage(db):
+        if category in by_category:  # a category this version does not know is not counted
+            by_category[category] += n
+            waiting += n if wait else 0
     flagged = sum(by_category.values())
     return {"by_category": by_category, "flagged": flagged, "total": flagged, "waiting": waiting}
 
@@ -180,7 +175,12 @@ def _erase(db: Database, person: dict) -> None:
     db.execute("delete from triage where person_id = ?", [person["id"]])
 
 
+def _forget(db: Database, person: dict) -> None:
+    """Delete the triage entries of a person erased elsewhere (the eraser's tombstones travel)."""
+    db.execute("delete from triage where person_id = ?", [person["id"]])
+
+
 def register() -> None:
     """Contribute the triage table to sync and to what is held about (and erased of) a person."""
     tables.register("triage", "append")
-    subject.provider("triage", _held, _erase)
+    subject.provider("triage", _held, _erase, _forget)

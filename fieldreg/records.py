@@ -14,7 +14,8 @@ from sqlite_utils import Database
 from fieldreg import audit, committer, search_index, tags
 from fieldreg.db import insert_row, insert_rows, setting, update_row, write
 from fieldreg.db import rows as db_rows
-from fieldreg.errors import Conflict, NotFound
+from fieldreg.errors import Conflict, DomainError, NotFound
+from fieldreg.schemas.records import MAX_MEMBERS
 from sync import changelog, names
 
 HOUSEHOLD_NESTED = {
@@ -174,13 +175,32 @@ def _synced(row: dict) -> dict:
 
 
 def _codes(db: Database, wanted: list[tuple], device_id: str | None) -> list[str]:
-    """Give each record a code: its pre-printed tag, the code its tablet chose, or a new one."""
-    own = [(kind, rid, tag) for kind, rid, tag, dev in wanted if tag or not dev]
-    given = iter(tags.codes_for(db, own))
-    return [
-        next(given) if tag or not dev else tags.claim_device_code(db, dev, device_id, kind, rid)
-        for kind, rid, tag, dev in wanted
-    ]
+    """Give each record a code: its pre-printed tag, the code its tablet chose, or a new one.
+
+    A tag or code refused is reported at its place: the household's own fields, or
+    ``members.N`` (so that a form shows the message beside that member's tag field).
+    """
+    fresh = [(kind, rid) for kind, rid, tag, dev in wanted if not tag and not dev]
+    issued = iter(tags.issue_for(db, fresh) if fresh else [])
+    out = []
+    for place, (kind, rid, tag, dev) in enumerate(wanted):
+        try:
+            if tag:
+                out.append(tags.bind_preprinted(db, tag, kind, rid))
+            elif dev:
+                out.append(tags.claim_device_code(db, dev, device_id, kind, rid))
+            else:
+                out.append(next(issued))
+        except DomainError as exc:
+            raise _located(exc, place) from exc
+    return out
+
+
+def _located(exc: DomainError, place: int | None) -> DomainError:
+    """Return the error with its fields placed at the household (0) or member ``place - 1``."""
+    if place:
+        exc.fields = {"members": {place - 1: exc.fields}}
+    return exc
 
 
 def _refuse_taken_ids(db: Database, sent: list[str], person_ids: list[str]) -> None:
@@ -218,10 +238,19 @@ def _insert_people(
 
 
 def add_member(db: Database, hh_code: str, member: dict, actor: str | None) -> dict:
-    """Add a person to an existing household."""
+    """Add a person to an existing household, within the cap on members."""
     with write(db):
         hh = _household_row(db, hh_code)
         count = next(db.query("select count(*) n from people where household_id = ?", [hh["id"]]))
+        live = db.execute(
+            "select count(*) from people where household_id = ? and deleted = 0", [hh["id"]]
+        ).fetchone()[0]
+        if live >= MAX_MEMBERS:  # the same cap as at registration (schemas.records)
+            raise Conflict(
+                f"A household has at most {MAX_MEMBERS} members.",
+                {"members": [f"At most {MAX_MEMBERS}."]},
+                code="household_full",
+            )
         person_id = str(member["id"]) if member.get("id") else new_id()
         _refuse_taken_ids(db, [person_id], [person_id])
         (code,) = tags.codes_for(db, [("person", person_id, member.get("tag_code"))])

@@ -56,11 +56,27 @@ def _key_figures(figures: dict) -> list[list]:
         ["Present at the station", figures["present"]],
         ["Departed", figures["departed"]],
     ]
-    if figures.get("unique"):
-        key.append(["Unique people (deduplicated)", figures["unique"].get("people")])
+    unique = figures.get("unique")
+    if unique:
+        key.append(["Unique people (deduplicated)", unique.get("people")])
+        if unique.get("undecided"):
+            key.append(["Unique people, at least", unique["people_low"]])
+            key.append(["Unique people, at most", unique["people_high"]])
+            key.append(["Possible duplicates waiting for review", unique["undecided"]])
     if figures.get("triage"):
         key.append(["Wounded (triaged)", figures["triage"].get("total")])
     return key
+
+
+def unique_sentence(unique: dict) -> str:
+    """Say the unique count with the bounds review could still move it to."""
+    said = f"{unique['people']:,} unique people"
+    pairs = unique.get("undecided") or 0
+    if not pairs:
+        return said + "; no pair is waiting for review."
+    verb = "pair is" if pairs == 1 else "pairs are"
+    return (f"{said} (between {unique['people_low']:,} and {unique['people_high']:,} "
+            f"until {pairs:,} {verb} reviewed).")  # fmt: skip
 
 
 def story(figures: dict) -> list:
@@ -78,6 +94,11 @@ def story(figures: dict) -> list:
             f"Arrivals from {period}. Generated {figures['generated_at']} UTC.", styles["Normal"]
         ),
         Spacer(1, 4 * mm),
+        *(
+            [Paragraph(unique_sentence(figures["unique"]), styles["Normal"]), Spacer(1, 2 * mm)]
+            if figures.get("unique")
+            else []
+        ),
         _table(["Figure", "Count"], _key_figures(figures)),
         Paragraph("People by sex and age (SADD)", styles["Heading3"]),
         _table(

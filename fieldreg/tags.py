@@ -9,6 +9,7 @@ from sqlite_utils import Database
 from fieldreg import codes
 from fieldreg.db import set_setting, setting
 from fieldreg.errors import Conflict, InvalidCode, NotFound
+from fieldreg.schemas import messages as M
 
 MAX_SHEET = 500
 
@@ -75,13 +76,15 @@ def bind_preprinted(db: Database, text: str, kind: str, record_id: str) -> str:
     """Bind a pre-printed, still unbound code to a record, and return it."""
     code = codes.parse(text)
     if code is None:
-        raise InvalidCode("Not a valid code.", {"tag_code": ["Not a valid code."]})
+        raise InvalidCode("Not a valid code.", {"tag_code": [str(M.NOT_A_CODE)]})
     rows = list(db.query("select kind, record_id from codes where code = ?", [code]))
     if not rows:
-        raise NotFound("This tag was not printed at this station.", {"tag_code": ["Unknown tag."]})
+        raise NotFound(
+            "This tag was not printed at this station.", {"tag_code": [str(M.UNKNOWN_TAG)]}
+        )
     if rows[0]["record_id"] is not None or rows[0]["kind"] != "free":
         raise Conflict(
-            "This tag is already bound.", {"tag_code": ["Tag already in use."]}, "tag_in_use"
+            "This tag is already bound.", {"tag_code": [str(M.TAG_IN_USE)]}, "tag_in_use"
         )
     assign(db, code, kind, record_id)
     return code
@@ -129,17 +132,17 @@ def claim_device_code(
     """Give a record the code its device chose offline, if the block is that device's and free."""
     code = codes.parse(text)
     if code is None:
-        raise InvalidCode("Not a valid code.", {"device_code": ["Not a valid code."]})
+        raise InvalidCode("Not a valid code.", {"device_code": [str(M.NOT_A_CODE)]})
     rows = list(db.query("select device_id, record_id from codes where code = ?", [code]))
     if not rows or not device_id or rows[0]["device_id"] != str(device_id):
         raise Conflict(
             "This code was not issued to this device.",
-            {"device_code": ["Not a code of this device's block."]},
+            {"device_code": [str(M.CODE_NOT_ISSUED)]},
             "code_not_issued",
         )
     if rows[0]["record_id"] is not None:
         raise Conflict(
-            "This code is already used.", {"device_code": ["Already used."]}, "tag_in_use"
+            "This code is already used.", {"device_code": [str(M.TAG_IN_USE)]}, "tag_in_use"
         )
     assign(db, code, kind, record_id)
     return code

@@ -117,7 +117,9 @@
 
   function kept(clientId) {
     var job = pending[clientId];
-    if (!job || job.kept) return;
+    // Only a secure page keeps a scan on the tablet (outbox.js): elsewhere it waits for the
+    // station's answer, or its failure, and claims nothing meanwhile (issue 14).
+    if (!job || job.kept || !window.FieldRegOutbox.secure) return;
     job.kept = true;
     show("queued", fill(T.tQueued, { code: job.code }), job.li);
     tone("ok");

@@ -172,8 +172,10 @@ def free_port() -> int:
 class LiveServer:
     """A real `python -m fieldreg serve` process on a free port."""
 
-    def __init__(self, data: Path, role: str = "station", env: dict | None = None):
-        self.data, self.role, self.port = data, role, free_port()
+    def __init__(
+        self, data: Path, role: str = "station", env: dict | None = None, args: tuple = ()
+    ):
+        self.data, self.role, self.port, self.args = data, role, free_port(), list(args)
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
         self.proc: subprocess.Popen | None = None
@@ -192,6 +194,7 @@ class LiveServer:
             "127.0.0.1",
             "--port",
             str(self.port),
+            *self.args,
         ]
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

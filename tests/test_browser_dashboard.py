@@ -91,12 +91,14 @@ def test_dashboard_in_both_languages_and_sizes(server, browser):
         assert page.locator("text=الأشخاص المسجَّلون").count() == 1
         brand = page.locator(".brand").bounding_box()
         assert brand["x"] > width / 2, "the header mirrors: the brand sits on the right"
+        page.click("label.menu-button")  # the digits switch is in the menu (issue 14)
         page.click("button[name=digits][value=arabic]")
         page.wait_for_load_state()
         assert page.locator(".kpi b").first.inner_text()[0] in "٠١٢٣٤٥٦٧٨٩"
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=ARTIFACTS / f"dashboard-ar-{size}.png", full_page=True)
         page.click("button[name=lang][value=en]")
+        page.click("label.menu-button")
         page.click("button[name=digits][value=western]")
         page.close()
     for name in ("dashboard-en-tablet", "dashboard-ar-tablet", "dashboard-ar-phone"):

@@ -86,3 +86,55 @@ def test_users_add_refuses_weak_and_short_pins(runner, db, role):
     assert (
         runner.invoke("users", "add", "reg", "--role", "registrar", "--pin", "4729").exit_code == 0
     )
+
+
+def _fieldreg(data, *args, env=None, stdin=""):
+    """Run the command line as a person does, in its own process."""
+    import os
+
+    base = {k: v for k, v in os.environ.items() if k != "FIELDREG_PASSPHRASE"}
+    return subprocess.run(
+        [sys.executable, "-m", "fieldreg", "--data", str(data), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env={**base, "PYTHONPATH": str(ROOT), **(env or {})},
+        timeout=60,
+    )
+
+
+def test_the_passphrase_is_asked_for_plainly_and_a_wrong_one_said_plainly(tmp_path):
+    """Issue 14: a bare "Passphrase:" prompt, and SQLCipher's log lines for a wrong one."""
+    data, right = tmp_path / "data", {"FIELDREG_PASSPHRASE": "the right passphrase"}
+    assert _fieldreg(data, "init", env=right).returncode == 0
+    wrong = _fieldreg(data, "users", "list", env={"FIELDREG_PASSPHRASE": "not the passphrase"})
+    assert wrong.returncode == 1
+    assert "FIELDREG_PASSPHRASE is not its passphrase" in wrong.stderr
+    assert "hmac" not in wrong.stderr.lower() and "sqlcipher" not in wrong.stderr.lower()
+    asked = _fieldreg(data, "users", "list", stdin="typed wrongly\n")
+    assert "is encrypted: type its passphrase (or set FIELDREG_PASSPHRASE)" in asked.stderr
+    assert "the passphrase typed is not its passphrase" in asked.stderr
+    assert "hmac" not in asked.stderr.lower() and asked.returncode == 1
+    typed = _fieldreg(data, "users", "list", stdin="the right passphrase\n")
+    assert typed.returncode == 0, typed.stderr
+
+
+def test_a_pin_not_given_is_asked_without_echo(runner, db):
+    from fieldreg.cli import users_add
+
+    pin = next(p for p in users_add.params if p.name == "pin")
+    assert pin.hide_input and pin.confirmation_prompt
+    added = runner.invoke("users", "add", "huda", "--role", "registrar", input="2468\n2468\n")
+    assert added.exit_code == 0 and "2468" not in added.output
+    assert next(db.query("select role from users where username='huda'"))["role"] == "registrar"
+
+
+def test_users_list_shows_who_is_locked_out(runner, db):
+    from fieldreg import auth
+
+    runner.invoke("users", "add", "omar", "--role", "registrar", "--pin", "2468")
+    for _attempt in range(auth.MAX_FAILURES):
+        auth.login(db, "omar", "0000")
+    listed = runner.invoke("users", "list").output
+    assert "omar\tregistrar\tlocked until" in listed and "users unlock omar" in listed

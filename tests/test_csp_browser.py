@@ -40,6 +40,7 @@ def test_pages_run_under_the_csp_without_violations(live_server, db):
             for path in ("/search?q=Omar", "/admin/users", "/admin/audit", "/tags/sheet"):
                 page.goto(live_server.url + path)
             page.goto(live_server.url + "/register")
+            page.on("dialog", lambda dialog: dialog.accept())  # Lock now asks first (issue 14)
             page.click("button.link >> text=Lock now")
             page.wait_for_url("**/unlock")
         finally:

@@ -3,9 +3,11 @@
 import csv
 from pathlib import Path
 
+from bench.gen_latin import generate as generate_latin
 from bench.gen_population import generate
 from sync.dedup import dedup_csv
 from sync.dedup.csvio import decode, parse_birth_date
+from sync.dedup.features import address_key
 
 HEADER = "id,given_name,father_name,family_name,sex,date_of_birth,age_years,phone\n"
 ROWS = (
@@ -110,3 +112,39 @@ def test_decode_and_dates() -> None:
     assert parse_birth_date("1990/5/1") == "1990-05-01"
     assert parse_birth_date("31/31/1990") is None
     assert parse_birth_date("yesterday") is None
+    assert parse_birth_date("19560409") == "1956-04-09"  # FEBRL's dates (issue 15)
+    assert parse_birth_date("195649") is None
+
+
+def latin_background(n: int = 1500) -> str:
+    """Return CSV lines of generated Latin-script people with addresses (issue 15)."""
+    keys = ["id", "given_name", "family_name", "sex", "date_of_birth", "phone", "address",
+            "locality", "postcode", "household_id"]  # fmt: skip
+    return "".join(
+        ",".join(str(person.get(k) or "").replace(",", " ") for k in keys) + "\n"
+        for person in generate_latin(n, seed=5)
+    )
+
+
+def test_address_locality_and_postcode_are_compared(tmp_path: Path) -> None:
+    # issue 15: one name, no birth date; only the address tells who is who
+    header = "id,given_name,family_name,sex,date_of_birth,phone,address,locality,postcode,"
+    source = tmp_path / "in.csv"
+    source.write_text(
+        header
+        + "household_id,shoe_size\n"
+        + "a1,John,Smith,m,,,12 High Street,Leeds,LS1 4AP,x1,44\n"
+        + "a2,John,Smith,m,,,High St. 12,leeds,LS14AP,x2,\n"
+        + "a3,John,Smith,m,,,48 Mill Lane,Bristol,BS8 1TH,x3,\n"
+        + latin_background(),
+        encoding="utf-8",
+    )
+    report = dedup_csv(source, tmp_path / "out.csv")
+    clusters = read_output(tmp_path / "out.csv")
+    assert clusters["a1"] == clusters["a2"] != clusters["a3"]
+    assert "line 1: columns ignored: shoe_size" in report.warnings
+
+
+def test_address_keys_fold_street_words_and_number_order() -> None:
+    assert address_key("12 High Street") == address_key("High St. 12") == ("12 high st", "high st")
+    assert address_key("Flat 3, 5 Rue de la Paix")[1] == address_key("5 rue de la paix")[1]

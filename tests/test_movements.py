@@ -199,3 +199,28 @@ def test_held_shows_and_erasure_removes_triage_and_movements(client, api, hh, db
         assert ops[-1] == "delete"
     assert not list(db.query("select 1 from changes where data like '%Uncle Samir%'"))
     assert not list(db.query("select 1 from changes where data like '%N-1%'"))
+
+
+def test_a_movement_refused_on_a_page_is_a_page_with_a_way_back(client, auth_actions, hh):
+    """Issue 14: a bare "409" page; the form chose "Left the station → Camp" by itself."""
+    auth_actions.login("registrar")
+    person = hh["members"][0]["code"]
+    page = client.get(f"/people/{person}").get_data(as_text=True)
+    form = page[page.index('class="movement-form"') :]
+    for name in ("kind", "destination_kind"):
+        select = form[form.index(f'<select name="{name}"') :]
+        first = select[: select.index("</option>")]
+        assert 'value="" selected' in first, name
+    blank = client.post(f"/people/{person}/movements", data={"csrf_token": auth_actions.csrf()})
+    assert blank.status_code == 400 and "Choose what happened." in blank.get_data(as_text=True)
+    data = {"csrf_token": auth_actions.csrf(), "kind": "departed"}
+    assert client.post(f"/people/{person}/movements", data=data).status_code == 302
+    again = client.post(f"/people/{person}/movements", data=data)
+    shown = again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert "This person has already left the station." in shown
+    assert f'href="/people/{person}#movements"' in shown and "Back to the person" in shown
+    assert '<header class="top' in shown and "<h1>409</h1>" not in shown
+    client.set_cookie("lang", "ar")
+    arabic = client.post(f"/people/{person}/movements", data=data).get_data(as_text=True)
+    assert "already left" not in arabic and 'dir="rtl"' in arabic

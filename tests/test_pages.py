@@ -225,3 +225,75 @@ def test_sheet_of_fresh_codes_binds_later(client, auth_actions, db):
     assert response.status_code == 302
     assert next(db.query("select code from households"))["code"] == free[0]
     assert next(db.query("select code from people"))["code"] == free[1]
+
+
+def test_set_up_names_every_missing_field_at_once(client):
+    """Issue 14: the set-up page named one missing field per try."""
+    posted = client.post("/setup", data={"csrf_token": csrf_of(client)})
+    page = posted.get_data(as_text=True)
+    assert posted.status_code == 400
+    for name in ("station_name", "station_code", "username", "pin"):
+        assert f'id="err-{name}"' in page, name
+
+
+def test_the_login_page_says_when_an_account_is_locked(client, auth_actions, db):
+    from fieldreg import auth
+
+    auth_actions.user("registrar", "omar")
+    wrong = {"username": "omar", "pin": "0000", "csrf_token": csrf_of(client)}
+    first = client.post("/login", data=wrong).get_data(as_text=True)
+    assert "Wrong user name or PIN." in first and "locked" not in first
+    for _attempt in range(auth.MAX_FAILURES - 1):
+        client.post("/login", data=wrong)
+    right = {"username": "omar", "pin": PIN, "csrf_token": csrf_of(client)}
+    locked = client.post("/login", data=right)
+    assert locked.status_code == 401
+    assert "This account is locked after too many wrong PINs" in locked.get_data(as_text=True)
+
+
+def test_lock_now_is_for_coordinators_and_asks_first(client, auth_actions):
+    auth_actions.login("registrar")
+    page = client.get("/search").get_data(as_text=True)
+    assert "Lock now" not in page and "Log out" in page
+    assert client.get("/lock").status_code == 403
+    auth_actions.login("coordinator")
+    page = client.get("/search").get_data(as_text=True)
+    assert 'class="lock" action="/lock" method="get"' in page and "data-confirm=" in page
+    confirm = client.get("/lock")
+    assert confirm.status_code == 200 and "Lock the station now?" in confirm.get_data(as_text=True)
+    assert client.get("/search").status_code == 200, "asking locks nothing"
+
+
+def test_a_favicon_and_whole_words_for_one_second(client, auth_actions, monkeypatch):
+    from fieldreg.views import medical
+
+    assert client.get("/favicon.ico").mimetype == "image/svg+xml"
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/setup").get_data(as_text=True)
+    assert client.get("/static/favicon.svg").status_code == 200
+    auth_actions.login("medic")
+    monkeypatch.setattr(medical, "REFRESH_SECONDS", 1)
+    assert "Updates every 1 second." in client.get("/medical").get_data(as_text=True)
+    monkeypatch.setattr(medical, "REFRESH_SECONDS", 15)
+    assert "Updates every 15 seconds." in client.get("/medical").get_data(as_text=True)
+
+
+def test_without_javascript_an_unusual_answer_asks_before_saving(client, auth_actions, db):
+    auth_actions.login("registrar")
+    form = {"csrf_token": auth_actions.csrf(), "given_name": "Lina", "age_years": "12",
+            "action": "save"}  # fmt: skip
+    asked = client.post("/register", data=form)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "The head of household is 12" in page
+    assert 'value="save_anyway"' in page and db.table("households").count == 0
+    saved = client.post("/register", data={**form, "action": "save_anyway"})
+    assert saved.status_code == 302 and db.table("households").count == 1
+
+
+def test_the_form_reads_arabic_indic_digits_and_year_first_dates(client, auth_actions, db):
+    auth_actions.login("registrar")
+    form = {"csrf_token": auth_actions.csrf(), "given_name": "Omar", "age_years": "٩",
+            "date_of_birth": "٢٠١٦/٥/٤", "relationship": "head", "vulnerabilities":
+            "separated_child", "action": "save"}  # fmt: skip
+    assert client.post("/register", data=form).status_code == 302
+    row = next(db.query("select age_years, date_of_birth from people"))
+    assert row == {"age_years": 9, "date_of_birth": "2016-05-04"}

@@ -52,10 +52,27 @@ def test_arrivals_per_hour_shows_the_last_day_with_empty_hours(client, api, db):
 def test_departed_and_where_to(client, api, db):
     gone = register(client, api, destination={"kind": "host_family"})
     register(client, api)
-    db.execute("update people set status = 'departed' where household_id = ?", [gone["id"]])
+    client.post(f"/api/v1/households/{gone['code']}/movements", headers=api,
+                json={"kind": "departed", "destination": {"kind": "host_family"}})  # fmt: skip
     figures = stats.station_stats(db)
     assert (figures["present"], figures["departed"]) == (3, 3)
     assert figures["departed_by_destination"] == {"host_family": 3}
+
+
+def test_departed_by_destination_counts_where_people_actually_went(client, api, db):
+    """Issue 14: the figure counted the destination given at registration."""
+    hh = register(client, api, destination={"kind": "camp"})
+    head, spouse, child = (m["code"] for m in hh["members"])
+    client.post(f"/api/v1/people/{head}/movements", json={"kind": "transferred"}, headers=api)
+    client.post(f"/api/v1/people/{spouse}/movements", headers=api,
+                json={"kind": "departed", "destination": {"kind": "host_family"}})  # fmt: skip
+    db.execute("update people set status = 'departed' where code = ?", [child])  # no movement
+    figures = stats.station_stats(db)
+    assert figures["departed_by_destination"] == {"hospital": 1, "host_family": 1, "unknown": 1}
+    assert (
+        stats.station_stats(db, stats.Period("2000-01-01", "2000-01-02"))["departed_by_destination"]
+        == {}
+    )
 
 
 def test_period_limits_to_arrivals_in_it(client, api, db):

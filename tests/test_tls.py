@@ -119,3 +119,49 @@ def test_a_locked_https_station_accepts_no_tls_until_unlocked_at_the_side_door(d
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_serve_https_port_keeps_plain_http_for_the_laptop_and_tls_for_tablets(data_dir):
+    """`make run`: http://127.0.0.1:8000 for the laptop, https on 8443 for tablets (issue 14)."""
+    from tests.conftest import LiveServer
+
+    https_port = free_port()
+    server = LiveServer(data_dir, args=("--https-port", str(https_port))).start()
+    try:
+        trust = ssl.create_default_context(cafile=str(tls.ca_path(data_dir)))
+        secure = httpx.get(f"https://127.0.0.1:{https_port}/healthz", verify=trust, timeout=5)
+        assert secure.status_code == 200
+        assert httpx.get(server.url + "/healthz").status_code == 200
+        ca = httpx.get(server.url + "/ca.crt")
+        assert ca.status_code == 200 and ca.content == tls.der(tls.ca_path(data_dir))
+    finally:
+        server.stop()
+
+
+def test_serve_prints_the_tablets_https_address_first(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from fieldreg import cli
+
+    monkeypatch.setattr(
+        cli, "lan_addresses", lambda host, port: [f"http://127.0.0.1:{port}",
+                                                  f"http://192.168.8.10:{port}"]
+    )  # fmt: skip
+    out = CliRunner().invoke(
+        cli.cli, ["--data", str(tmp_path / "d"), "init"], catch_exceptions=False
+    )
+    assert out.exit_code == 0
+
+    def printed(**kwargs):
+        with monkeypatch.context():
+            lines = []
+            monkeypatch.setattr(cli.click, "echo", lambda text, **_k: lines.append(text))
+            cli._print_addresses(tmp_path / "d", "station", "0.0.0.0", 8000, **kwargs)
+            return lines
+
+    lines = printed(use_https=False, https_port=8443, ca_port=8001)
+    assert lines[1].strip().startswith("tablets: https://192.168.8.10:8443")
+    assert "http://192.168.8.10:8000/ca.crt" in lines[2]
+    assert lines[3].strip() == "this laptop: http://127.0.0.1:8000"
+    plain = printed(use_https=False, https_port=None, ca_port=8001)
+    assert "no offline saving" in plain[1]

@@ -31,8 +31,8 @@ print(json.dumps({
 """
 WIRED = {
     "figures": ["convoys", "last_sync", "review_queue", "unique"],
-    "parts": ["boarding", "movements", "triage"],
-    "clusters": ["lookup"],
+    "parts": ["boarding", "dedup", "movements", "triage"],
+    "clusters": ["lookup", "members"],
     "tables": [
         "convoy_scans", "convoys", "dedup_decisions", "households", "movements", "people",
         "triage", "vehicles",

@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app
-from flask_smorest import Blueprint
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from fieldreg import devices, forms, records
+from fieldreg import audit, devices, forms, records
 from fieldreg.access import requires
-from fieldreg.api import actor
+from fieldreg.api import Blueprint, actor
 from fieldreg.db import get_db, setting
 from fieldreg.errors import DomainError
-from fieldreg.schemas.devices import BlockArgsSchema, BlockSchema, OutboxSchema
+from fieldreg.schemas.devices import BlockArgsSchema, BlockSchema, OpenedSchema, OutboxSchema
 from fieldreg.schemas.records import HouseholdSchema
 
 blp = Blueprint("devices", __name__, url_prefix="/api/v1", description="Tablets working offline")
@@ -43,23 +43,45 @@ def device_codes(args):
 @blp.arguments(OutboxSchema())
 @blp.response(201, HouseholdSchema())
 def deliver(envelope):
-    """Accept a registration queued on a tablet; the same client_id again is the same one."""
+    """Accept a registration queued on a tablet; the same client_id again is the same one.
+
+    A refusal names the fields at fault by the form's input names (``m2-age_years``), in the
+    page's language: the tablet puts them back beside the fields of the record it reopens.
+    """
     envelope["client_id"] = str(envelope["client_id"])
-    if "ct" in envelope:
-        inner = devices.open_sealed(devices.station_key(current_app.config["DATA"]), envelope)
-        pairs = inner.get("fields")
-    else:
-        pairs = envelope.get("fields_")
-    data = _form_record(pairs, envelope["client_id"])
+    data, blocks = _form_record(_pairs(envelope), envelope["client_id"])
     try:
         loaded = HouseholdSchema().load(data)
+        household, created = records.create_household(get_db(), loaded, actor())
     except ValidationError as exc:
-        raise DomainError("Some fields are not valid.", exc.messages) from exc
-    household, created = records.create_household(get_db(), loaded, actor())
+        fields = forms.errors_for_form(exc.messages, blocks)
+        raise DomainError(_("Some fields are not valid."), fields) from exc
+    except DomainError as exc:
+        exc.fields = forms.errors_for_form(exc.fields, blocks) if exc.fields else {}
+        raise
     return household, (201 if created else 200)
 
 
-def _form_record(pairs, client_id: str) -> dict:
+@blp.route("/outbox/open", methods=["POST"])
+@requires("household:create")
+@blp.arguments(OutboxSchema())
+@blp.response(200, OpenedSchema())
+def open_record(envelope):
+    """Give a tablet back what it sealed, to correct a record the station refused."""
+    envelope["client_id"] = str(envelope["client_id"])
+    audit.log_read(get_db(), actor(), "outbox", envelope["client_id"])
+    return {"client_id": envelope["client_id"], "fields_": _pairs(envelope)}
+
+
+def _pairs(envelope: dict) -> list:
+    """Return a queued record's name/value pairs, opening it if sealed."""
+    if "ct" in envelope:
+        inner = devices.open_sealed(devices.station_key(current_app.config["DATA"]), envelope)
+        return inner.get("fields")
+    return envelope.get("fields_")
+
+
+def _form_record(pairs, client_id: str) -> tuple[dict, list[int]]:
     """Read a queued form (name/value pairs) into HouseholdSchema's shape, with device codes."""
     if not isinstance(pairs, list) or not all(
         isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs
@@ -80,4 +102,4 @@ def _form_record(pairs, client_id: str) -> dict:
             member["device_code"] = form[pre + "device_code"]
         if form.get(pre + "person_id"):
             member["id"] = form[pre + "person_id"]
-    return data
+    return data, blocks

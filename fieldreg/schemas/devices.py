@@ -35,3 +35,10 @@ class OutboxSchema(Schema):
         data_key="fields",
         validate=validate.Length(max=2000),
     )
+
+
+class OpenedSchema(Schema):
+    """A queued record the station opened again for the tablet that sealed it, to correct."""
+
+    client_id = fields.String()
+    fields_ = fields.List(fields.List(fields.String()), data_key="fields")

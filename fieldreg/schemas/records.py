@@ -14,6 +14,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from fieldreg.schemas import messages as M
+
 SEXES = ("female", "male", "unknown")
 RELATIONSHIPS = (
     "head",
@@ -38,8 +40,13 @@ VULNERABILITIES = (
     "serious_medical_condition",
 )
 MAX_MEMBERS = 40
-NAME = validate.Length(max=100)
-SHORT = validate.Length(max=200)
+NAME_MAX = 100
+NAME = validate.Length(max=NAME_MAX, error=M.TOO_LONG)
+SHORT = validate.Length(max=200, error=M.TOO_LONG)
+AGE_MAX = 120
+BIRTH_EARLIEST = dt.date(1900, 1, 1)
+# Besides digits, what a phone number may hold (+963 933-123 456, (0933) 123.456).
+PHONE_CHARS = "+-() ./"
 
 
 def _text(**kwargs) -> fields.String:
@@ -71,19 +78,27 @@ class PersonSchema(StrippedSchema):
     id = fields.UUID(load_default=None)
     code = fields.String(dump_only=True)
     household_code = fields.String(dump_only=True)
-    tag_code = fields.String(load_only=True, validate=validate.Length(max=20))
+    tag_code = fields.String(load_only=True, validate=validate.Length(max=20, error=M.TOO_LONG))
     device_code = fields.String(load_only=True, validate=validate.Length(max=20))
-    given_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    given_name = M.required_text(NAME_MAX)
     father_name = _text(validate=NAME)
     mother_name = _text(validate=NAME)
     family_name = _text(validate=NAME)
-    sex = fields.String(load_default="unknown", validate=validate.OneOf(SEXES))
-    age_years = fields.Integer(allow_none=True, strict=False, validate=validate.Range(0, 120))
+    sex = M.choice(SEXES, load_default="unknown")
+    age_years = fields.Integer(
+        allow_none=True,
+        strict=False,
+        validate=validate.Range(0, AGE_MAX, error=M.AGE_RANGE),
+        error_messages={"invalid": M.WHOLE_YEARS},
+    )
     age_estimated = fields.Boolean(load_default=False)
-    date_of_birth = fields.Date(allow_none=True)
-    relationship = fields.String(allow_none=True, validate=validate.OneOf(RELATIONSHIPS))
+    # Year-month-day only (not ISO week or ordinal dates): what the form and tablet read.
+    date_of_birth = fields.Date(
+        format="%Y-%m-%d", allow_none=True, error_messages={"invalid": M.DATE}
+    )
+    relationship = M.choice(RELATIONSHIPS, allow_none=True)
     vulnerabilities = fields.List(
-        fields.String(validate=validate.OneOf(VULNERABILITIES)),
+        M.choice(VULNERABILITIES),
         load_default=list,
         validate=validate.Length(max=len(VULNERABILITIES)),
     )
@@ -93,20 +108,20 @@ class PersonSchema(StrippedSchema):
     created_at = fields.String(dump_only=True)
     updated_at = fields.String(dump_only=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def check_birth(self, data, **_kwargs):
         """Refuse a date of birth in the future or before 1900."""
         dob = data.get("date_of_birth")
-        if dob and not dt.date(1900, 1, 1) <= dob <= dt.date.today():
-            raise ValidationError("Date of birth must be between 1900 and today.", "date_of_birth")
+        if dob and not BIRTH_EARLIEST <= dob <= dt.date.today():
+            raise ValidationError(str(M.BIRTH_RANGE), "date_of_birth")
 
 
 class ArrivalSchema(StrippedSchema):
     """How and when a household arrived."""
 
     at = fields.DateTime(allow_none=True)
-    transport = fields.String(allow_none=True, validate=validate.OneOf(TRANSPORTS))
-    vehicle_ref = _text(validate=validate.Length(max=60))
+    transport = M.choice(TRANSPORTS, allow_none=True)
+    vehicle_ref = _text(validate=validate.Length(max=60, error=M.TOO_LONG))
     # The convoy vehicle the household came on (fieldreg/convoys.py): it counts as arrived on it.
     vehicle_id = fields.UUID(allow_none=True)
 
@@ -121,7 +136,7 @@ class OriginSchema(StrippedSchema):
 class DestinationSchema(StrippedSchema):
     """Where a household intends to go."""
 
-    kind = fields.String(load_default="unknown", validate=validate.OneOf(DESTINATION_KINDS))
+    kind = M.choice(DESTINATION_KINDS, load_default="unknown")
     name = _text(validate=NAME)
     place = _text(validate=NAME)
 
@@ -132,26 +147,27 @@ class HouseholdSchema(StrippedSchema):
     id = fields.UUID(dump_only=True)
     code = fields.String(dump_only=True)
     client_id = fields.UUID(allow_none=True)
-    tag_code = fields.String(load_only=True, validate=validate.Length(max=20))
+    tag_code = fields.String(load_only=True, validate=validate.Length(max=20, error=M.TOO_LONG))
     device_id = fields.UUID(load_only=True)
     device_code = fields.String(load_only=True, validate=validate.Length(max=20))
     station = fields.String(dump_only=True)
     members = fields.List(
         fields.Nested(PersonSchema),
         required=True,
-        validate=validate.Length(min=1, max=MAX_MEMBERS),
+        validate=validate.Length(min=1, max=MAX_MEMBERS, error=M.MEMBERS),
+        error_messages={"required": M.REQUIRED},
     )
     arrival = fields.Nested(ArrivalSchema, load_default=dict)
     origin = fields.Nested(OriginSchema, load_default=dict)
     destination = fields.Nested(DestinationSchema, load_default=dict)
-    phone = _text(validate=validate.Length(max=40))
+    phone = _text(validate=validate.Length(max=40, error=M.TOO_LONG))
     vulnerabilities = fields.List(
-        fields.String(validate=validate.OneOf(VULNERABILITIES)),
+        M.choice(VULNERABILITIES),
         load_default=list,
         validate=validate.Length(max=len(VULNERABILITIES)),
     )
     consent_share = fields.Boolean(load_default=False)
-    notes = _text(validate=validate.Length(max=2000))
+    notes = _text(validate=validate.Length(max=2000, error=M.TOO_LONG))
     status = fields.String(dump_only=True)
     created_at = fields.String(dump_only=True)
     updated_at = fields.String(dump_only=True)
@@ -166,12 +182,12 @@ class HouseholdSchema(StrippedSchema):
                 data = {**data, "destination": {"name": data["destination"]}}
         return data
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def check_phone(self, data, **_kwargs):
         """Refuse a phone number with letters in it."""
         phone = data.get("phone")
-        if phone and not all(ch.isdigit() or ch in "+-() ./" for ch in phone):
-            raise ValidationError("A phone number has digits, spaces and + only.", "phone")
+        if phone and not all(ch.isdecimal() or ch in PHONE_CHARS for ch in phone):
+            raise ValidationError(str(M.PHONE), "phone")
 
 
 class HouseholdUpdateSchema(HouseholdSchema):
@@ -265,6 +281,15 @@ class StatsSchema(Schema):
     unique = fields.Dict(allow_none=True)
     unique_people = fields.Integer(allow_none=True)
     unique_households = fields.Integer(allow_none=True)
+    unique_people_low = fields.Integer(
+        allow_none=True, metadata={"description": "unique people if every undecided pair is one"}
+    )
+    unique_people_high = fields.Integer(
+        allow_none=True, metadata={"description": "unique people if no undecided pair is one"}
+    )
+    undecided_pairs = fields.Integer(
+        allow_none=True, metadata={"description": "possible duplicates waiting for review"}
+    )
     stations = fields.List(fields.Dict())
     review_queue = fields.Dict(allow_none=True)
     convoys = fields.Dict(allow_none=True)

@@ -6,11 +6,13 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from fieldreg import auth, codes, throttle
 from fieldreg.access import SESSION_COOKIE, public
 from fieldreg.db import get_db, set_setting, write
 from fieldreg.errors import DomainError
+from fieldreg.i18n import when
 
 bp = Blueprint("auth", __name__)
 LOCAL_ADDRESSES = {"127.0.0.1", "::1"}
@@ -56,10 +58,25 @@ def _try_login():
     db, address = get_db(), request.remote_addr or "?"
     wait = throttle.attempt(db, address, current_app.config["LOGIN_ADDRESS_FAILURES"])
     if wait:
-        return _("Too many failed logins from this device. Wait %(s)d seconds.", s=wait), 429
-    user = auth.login(db, request.form.get("username", ""), request.form.get("pin", ""))
+        message = ngettext(
+            "Too many failed logins from this device. Wait %(num)d second.",
+            "Too many failed logins from this device. Wait %(num)d seconds.",
+            wait,
+        )
+        return message, 429
+    username = request.form.get("username", "")
+    user = auth.login(db, username, request.form.get("pin", ""))
     if user is None:
-        return _("Wrong user name or PIN, or the account is locked."), 401
+        until = auth.locked_until(db, username)
+        if until:
+            # Said only once an account is locked (five wrong PINs for it), so that a
+            # registrar knows to ask a coordinator instead of trying again and again.
+            return _(
+                "This account is locked after too many wrong PINs, until %(t)s UTC. "
+                "A coordinator can unlock it on the Users page.",
+                t=when(until),
+            ), 401
+        return _("Wrong user name or PIN."), 401
     throttle.succeeded(db, address)
     return None, _open_session(user)
 
@@ -90,8 +107,7 @@ def setup():
     if request.method == "POST":
         form = request.form
         code = form.get("station_code", "").strip().upper()
-        if not codes.is_valid_prefix(code):
-            errors["station_code"] = [_("Three characters from %(a)s.", a=codes.ALPHABET)]
+        errors = _setup_problems(form, code)
         if not errors:
             try:
                 user = _create_station(db, form, code)
@@ -101,6 +117,22 @@ def setup():
     return render_template("auth/setup.html", errors=errors, form=request.form), (
         400 if errors else 200
     )
+
+
+def _setup_problems(form, code: str) -> dict[str, list[str]]:
+    """Check every set-up field at once, so that one answer names all that is missing."""
+    errors: dict[str, list[str]] = {}
+    for name in ("station_name", "username", "pin"):
+        if not form.get(name, "").strip():
+            errors[name] = [_("Required.")]
+    if not codes.is_valid_prefix(code):
+        errors["station_code"] = [_("Three characters from %(a)s.", a=codes.ALPHABET)]
+    if "pin" not in errors:
+        try:
+            auth.check_pin(form["pin"])
+        except DomainError:
+            errors["pin"] = [_("4 to 12 digits.")]
+    return errors
 
 
 def _create_station(db, form, code: str) -> dict:

@@ -20,7 +20,7 @@ def index():
         "backups/index.html",
         status=backup.status(get_db()),
         folder=folder,
-        minutes=minutes,
+        minutes=int(minutes) if float(minutes).is_integer() else round(minutes, 1),
         keep=keep,
     )
 

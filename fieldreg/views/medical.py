@@ -10,6 +10,8 @@ from werkzeug.datastructures import MultiDict
 from fieldreg import codes, medical, movements, records
 from fieldreg.access import allowed, requires
 from fieldreg.db import get_db
+from fieldreg.errors import DomainError
+from fieldreg.errors_http import render_error
 from fieldreg.schemas import medical as schemas_medical
 
 bp = Blueprint("medical", __name__)
@@ -118,16 +120,19 @@ def movement_from_form(form: MultiDict) -> dict:
 def _move(kind: str, code: str):
     """Record a movement from a page form and go back to the record's page."""
     code = valid(code)
+    endpoint = "register.household" if kind == "household" else "register.person"
+    back = url_for(endpoint, code=code, _anchor="movements")
+    label = _("Back to the household") if kind == "household" else _("Back to the person")
     try:
         loaded = schemas_medical.MovementSchema().load(movement_from_form(request.form))
+        move = movements.move_household if kind == "household" else movements.move_person
+        move(get_db(), code, loaded, actor())
     except ValidationError as exc:
-        abort(400, description=_("Some fields are not valid: %(f)s", f=", ".join(exc.messages)))
-    if kind == "household":
-        movements.move_household(get_db(), code, loaded, actor())
-    else:
-        movements.move_person(get_db(), code, loaded, actor())
-    endpoint = "register.household" if kind == "household" else "register.person"
-    return redirect(url_for(endpoint, code=code, _anchor="movements"))
+        message = _("Choose what happened.") if "kind" in exc.messages else _("Check the form.")
+        return render_error(400, message, exc.messages, back=(back, label))
+    except DomainError as exc:
+        return render_error(exc.status, exc.message, exc.fields, exc.code, back=(back, label))
+    return redirect(back)
 
 
 @bp.post("/households/<code>/movements")

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from fieldreg import audit, codes, convoys, dedup, forms, medical, records, search_index, tags
+from fieldreg import (
+    audit,
+    bodies,
+    codes,
+    convoys,
+    dedup,
+    formrules,
+    forms,
+    medical,
+    plausibility,
+    records,
+    search_index,
+    tags,
+)
 from fieldreg import scan as scan_tags
+from fieldreg import wristbands as bands_of
 from fieldreg.access import allowed, requires
 from fieldreg.db import get_db, setting, write
 from fieldreg.errors import DomainError
 from fieldreg.schemas import records as schemas
 from fieldreg.views import medical as medical_views
+from fieldreg.views import offline as offline_views
 
 bp = Blueprint("register", __name__)
 
@@ -23,17 +40,23 @@ def actor() -> str | None:
     return g.user["username"] if g.get("user") else None
 
 
-def render_form(values: MultiDict, errors: dict, blocks: list[int], status: int = 200):
+def render_form(
+    values: MultiDict, errors: dict, blocks: list[int], status: int = 200, warnings=None
+):
     """Show the registration form with what was typed and the messages beside the fields."""
     return render_template(
         "register/form.html",
         values=values,
         errors=errors,
+        warnings=warnings or {},
         blocks=blocks,
         schemas=schemas,
         prefix=forms.prefix,
         empty=MultiDict(),
         vehicle=_arriving_on(values.get("vehicle_id") or request.args.get("vehicle")),
+        rules=formrules.rules(),
+        today=dt.date.today().isoformat(),
+        https_address=offline_views.https_address(),
     ), status
 
 
@@ -64,18 +87,22 @@ def register():
     data, blocks = forms.household_from_form(request.form)
     if request.form.get("action") == "add_member":
         return render_form(request.form, {}, forms.member_indices(request.form) + [max(blocks) + 1])
+    indices = forms.member_indices(request.form)
     try:
         loaded = schemas.HouseholdSchema().load(data)
         if loaded["arrival"].get("vehicle_id"):  # a closed vehicle takes nobody more
             vehicle = convoys.vehicle_row(get_db(), str(loaded["arrival"]["vehicle_id"]))
             convoys.check_open(vehicle, "arrive", allowed(g.user["role"], "convoys:manage"))
+        found = plausibility.warnings(loaded, blocks)
+        if found and request.form.get("action") != "save_anyway":
+            return render_form(request.form, {}, indices, 200, found)
         household, _new = records.create_household(get_db(), loaded, actor())
     except ValidationError as exc:
         errors = forms.errors_for_form(exc.messages, blocks)
-        return render_form(request.form, errors, forms.member_indices(request.form), 400)
+        return render_form(request.form, errors, indices, 400)
     except DomainError as exc:
         errors = forms.errors_for_form(exc.fields, blocks) or {"_": [exc.message]}
-        return render_form(request.form, errors, forms.member_indices(request.form), exc.status)
+        return render_form(request.form, errors, indices, exc.status)
     return redirect(url_for("register.household", code=household["code"], saved=1))
 
 
@@ -107,14 +134,18 @@ def household(code):
 @requires("tags:print")
 def card(code):
     """Print the household card (A6) with every member's code."""
-    return render_template("register/card.html", hh=_view("households", code))
+    hh = _view("households", code)
+    bands = [bands_of.band(m) for m in hh["members"]]
+    return render_template("register/card.html", hh=hh, bands=bands)
 
 
 @bp.get("/households/<code>/wristbands")
 @requires("tags:print")
 def wristbands(code):
     """Print a wristband label for each member."""
-    return render_template("register/wristbands.html", hh=_view("households", code))
+    hh = _view("households", code)
+    bands = [bands_of.band(m) for m in hh["members"]]
+    return render_template("register/wristbands.html", hh=hh, bands=bands)
 
 
 @bp.route("/households/<code>/edit", methods=["GET", "POST"])
@@ -186,7 +217,8 @@ def _person_form(hh: dict, person: dict | None, form: MultiDict):
         except ValidationError as exc:
             errors = exc.messages
         except DomainError as exc:
-            errors = exc.fields or {"_": [exc.message]}
+            # A refusal about the household (it is full) has no field on this form.
+            errors = {"_": [exc.message], **exc.fields}
     values = form if form else MultiDict(_person_values(person))
     return render_template(
         "register/person_form.html",
@@ -255,8 +287,7 @@ def tag_sheet():
     db = get_db()
     issued: list[str] = []
     if request.method == "POST":
-        count = request.form.get("count", "24")
-        count = int(count) if count.isdigit() else 0
+        count = bodies.whole_number(request.form.get("count", "24"), digits=4) or 0
         if not 1 <= count <= tags.MAX_SHEET:
             abort(400, description=_("Between 1 and %(n)s codes.", n=tags.MAX_SHEET))
         with write(db):

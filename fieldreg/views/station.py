@@ -186,6 +186,13 @@ def _unlock_with(folder: Path, new: bool) -> str | None:
     return None
 
 
+@bp.get("/lock")
+@requires("station:lock")
+def lock_confirm():
+    """Ask before locking (the header's button without JavaScript comes here)."""
+    return render_template("station/lock.html")
+
+
 @bp.post("/lock")
 @requires("station:lock")
 def lock():

@@ -4,16 +4,22 @@ Each rule makes one key per person (e.g. given-name skeleton + father's skeleton
 are a candidate pair if any rule gives them the same key. Keys are sorted with the birth year
 as a tie-breaker, and a person is paired only with the next few people of the same key:
 small blocks are paired completely, and a huge block ("Mohammed" + "1990") becomes a sorted
-neighbourhood of people of similar age instead of a quadratic explosion.
+neighbourhood of people of similar age instead of a quadratic explosion. How wide a window is
+also depends on the data: a rule stops widening its windows once it has made PAIR_BUDGET pairs
+per person, so a population whose names crowd the keys gets narrower windows, not n² pairs.
+A rule on fields a population does not have (no postcode, no parents' names) makes no pairs.
 """
 
 from collections.abc import Callable
 
 import numpy as np
 
-from sync.dedup.features import MISSING, FeatureTable
+from sync.dedup.features import MISSING, FeatureTable, sorted_unique
 
 _HASH_MASK = (1 << 54) - 1
+# Pairs one rule may make per person, on average: crowded keys get narrower windows, so that
+# candidates grow linearly with the population instead of filling every window.
+PAIR_BUDGET = 2.0
 _P1, _P2 = 1_000_003, 998_244_353
 
 
@@ -47,11 +53,21 @@ RULES: dict[str, tuple[Callable[[FeatureTable], tuple[np.ndarray, np.ndarray]], 
         30,
     ),
     "given+family": (lambda ft: _either_order(ft), 5),
-    "given+birth": (lambda ft: _combine(ft.skel["given"], ft.birth_year.astype(np.int32)), 2),
     "phone+given": (lambda ft: _combine(ft.phone, ft.skel["given"]), 30),
     "phone+family": (lambda ft: _combine(ft.phone, ft.skel["family"]), 10),
     "id_number": (lambda ft: _combine(ft.id_number), 30),
+    "birth date": (lambda ft: _combine(_known(ft.dob)), 3),
+    "given+postcode": (lambda ft: _combine(ft.skel["given"], ft.postcode), 10),
+    "family+postcode": (lambda ft: _combine(ft.skel["family"], ft.postcode), 10),
+    "given+locality": (lambda ft: _combine(ft.skel["given"], ft.locality), 10),
+    "family+locality": (lambda ft: _combine(ft.skel["family"], ft.locality), 10),
+    "address": (lambda ft: _combine(ft.address), 10),
 }
+
+
+def _known(column: np.ndarray) -> np.ndarray:
+    """Return a numeric column with 0 (unknown) marked MISSING."""
+    return np.where(column > 0, column, MISSING)
 
 
 def sort_keys(ft: FeatureTable, rule: str) -> tuple[np.ndarray, np.ndarray]:
@@ -64,16 +80,26 @@ def sort_keys(ft: FeatureTable, rule: str) -> tuple[np.ndarray, np.ndarray]:
     return composite[order], rows[order]
 
 
-def window_pairs(block: np.ndarray, rows: np.ndarray, window: int) -> list[np.ndarray]:
-    """Pair each row (sorted by block) with the next `window` rows of the same block."""
+def window_pairs(
+    block: np.ndarray, rows: np.ndarray, window: int, budget: int | None = None
+) -> list[np.ndarray]:
+    """Pair each row (sorted by block) with the next `window` rows of the same block.
+
+    With a budget, no further step is taken once the pairs found reach it: where blocks are
+    crowded (a common name in a large population), the window shrinks to what the budget
+    allows, the nearest neighbours in age first.
+    """
     active = np.arange(len(block) - 1)
-    found = []
+    found, total = [], 0
     for step in range(1, window + 1):
+        if budget is not None and total >= budget:
+            break
         active = active[active + step < len(block)]
         active = active[block[active] == block[active + step]]
         if not len(active):
             break
         found.append(_pack(rows[active], rows[active + step]))
+        total += len(active)
     return found
 
 
@@ -93,8 +119,9 @@ def candidate_pairs(ft: FeatureTable, scale: float = 1.0) -> np.ndarray:
     found = [np.zeros(0, np.int64)]
     for rule, (_, window) in RULES.items():
         keys, rows = sort_keys(ft, rule)
-        found += window_pairs(keys >> 8, rows, max(1, round(window * scale)))
-    return np.unique(np.concatenate(found))
+        budget = round(PAIR_BUDGET * len(ft))
+        found += window_pairs(keys >> 8, rows, max(1, round(window * scale)), budget)
+    return sorted_unique(np.concatenate(found))
 
 
 def household_member_pairs(
@@ -107,7 +134,9 @@ def household_member_pairs(
     """
     ha, hb = household[a], household[b]
     keep = (ha >= 0) & (hb >= 0) & (ha != hb)
-    pairs = np.unique((np.minimum(ha, hb)[keep].astype(np.int64) << 32) | np.maximum(ha, hb)[keep])
+    pairs = sorted_unique(
+        (np.minimum(ha, hb)[keep].astype(np.int64) << 32) | np.maximum(ha, hb)[keep]
+    )
     rows = np.flatnonzero(household >= 0)
     rows = rows[np.argsort(household[rows], kind="stable")]
     codes, start, size = np.unique(household[rows], return_index=True, return_counts=True)
@@ -120,7 +149,7 @@ def household_member_pairs(
     within = np.arange(cross.sum()) - np.repeat(np.cumsum(cross) - cross, cross)
     left = rows[start[x][which] + within // size[y][which]]
     right = rows[start[y][which] + within % size[y][which]]
-    return np.unique(_pack(left, right))
+    return sorted_unique(_pack(left, right))
 
 
 class BlockIndex:
@@ -151,12 +180,14 @@ class BlockIndex:
                 first = np.repeat(start - np.cumsum(counts) + counts, counts)
                 positions = first + np.arange(counts.sum())
                 found.append(_pack(np.repeat(new_rows + offset, counts), rows[positions]))
-        return np.unique(np.concatenate(found))
+        return sorted_unique(np.concatenate(found))
 
     def add(self, new: FeatureTable, offset: int) -> None:
-        """Merge the keys of new rows (numbered from offset) into the index."""
+        """Merge the keys of new rows (numbered from offset) into the index (no re-sort)."""
         for rule, (keys, rows) in self.sorted.items():
             new_keys, new_rows = sort_keys(new, rule)
-            merged = np.concatenate([keys, new_keys])
-            order = np.argsort(merged, kind="stable")
-            self.sorted[rule] = merged[order], np.concatenate([rows, new_rows + offset])[order]
+            at = np.searchsorted(keys, new_keys, "right")
+            self.sorted[rule] = (
+                np.insert(keys, at, new_keys),
+                np.insert(rows, at, new_rows + offset),
+            )

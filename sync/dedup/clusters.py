@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from sync.dedup.features import sorted_isin, sorted_unique
+
 
 class UnionFind:
     """Disjoint sets of rows that keep rejected pairs, and rows of one group, apart.
@@ -164,7 +166,7 @@ def matching_households(
 
 def household_clusters(household: np.ndarray, matches: Iterable[tuple[int, int]]) -> np.ndarray:
     """Return, per row, a household cluster code (the smallest matching household code)."""
-    codes = np.unique(household[household >= 0])
+    codes = sorted_unique(household[household >= 0])
     position = {code: i for i, code in enumerate(codes.tolist())}
     sets = UnionFind(len(codes))
     for x, y in matches:
@@ -231,4 +233,4 @@ def household_context(
     lonely = (keys >= 0) & (size[a] >= 2) & (size[b] >= 2) & (others == 0)
     matches = matching_households(household, a[likely], b[likely])
     wanted = np.array([(x << 32) | y for x, y in matches], np.int64)
-    return np.isin(keys, wanted), lonely, matches
+    return sorted_isin(keys, wanted), lonely, matches

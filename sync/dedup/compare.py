@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import process
-from rapidfuzz.distance import Indel, JaroWinkler
+from rapidfuzz.distance import DamerauLevenshtein, Indel, JaroWinkler
 
 from sync.dedup.features import MISSING, NAME_FIELDS, FeatureTable, Vocab
 
@@ -25,6 +25,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
         "within estimate",
         "close",
         "same year",
+        "one digit off",
         "day/month swapped",
         "same date",
     ),  # fmt: skip
@@ -32,10 +33,15 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "phone": ("different", "same"),
     "id_number": ("different", "same"),
     "origin": ("different", "same"),
+    "address": ("different", "same street", "similar", "same"),
+    "postcode": ("different", "near", "same"),
+    "locality": ("different", "similar", "same"),
 }
 SIMILAR = 0.85  # Jaro-Winkler of skeletons
 SIMILAR_EDIT = 0.75  # or share of letters kept by insertions/deletions (MD / HMD)
 SIMILAR_PLACE = 0.9
+SIMILAR_SPELLING = 0.9  # Jaro-Winkler of spellings in one script (Catherine / Cathrine)
+SIMILAR_ADDRESS = 0.85  # Indel similarity of two addresses (a typo in the street)
 BATCH = 500_000
 SAME_SCRIPT_FORM = 0.8  # below, one skeleton in one script is two names (محمد / محمود)
 _ARABIC = re.compile("[\u0600-\u06ff]")
@@ -109,6 +115,9 @@ def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims) -> np.ndarray:
         skel_a[fuzzy], skel_b[fuzzy], JaroWinkler.normalized_similarity, Indel.normalized_similarity
     )
     level[fuzzy[(jaro >= SIMILAR) | (edit >= SIMILAR_EDIT)]] = 1
+    fuzzy = np.flatnonzero(level == 0)
+    (spelling,) = sims(ft.norm[fa][a][fuzzy], ft.norm[fb][b][fuzzy])
+    level[fuzzy[spelling >= SIMILAR_SPELLING]] = 1
     level[null] = -1
     return level
 
@@ -127,11 +136,22 @@ def _birth_levels(ft: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     level[gap <= 2] = 3
     level[gap == 0] = 4
     dob_a, dob_b = ft.dob[a], ft.dob[b]
+    level[(_digits_apart(dob_a, dob_b) == 1) & (dob_a > 0) & (dob_b > 0)] = 5
     swapped = ((ft.dob_swapped[a] == dob_b) | (dob_a == ft.dob_swapped[b])) & (dob_a > 0)
-    level[swapped & (dob_b > 0)] = 5
-    level[(dob_a == dob_b) & (dob_a > 0)] = 6
+    level[swapped & (dob_b > 0)] = 6
+    level[(dob_a == dob_b) & (dob_a > 0)] = 7
     level[(year_a == 0) | (year_b == 0)] = -1
     return level
+
+
+def _digits_apart(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return in how many of their 8 digits two yyyymmdd dates differ (a clerk's slip: 1)."""
+    apart = np.zeros(len(x), np.int8)
+    x, y = x.astype(np.int64), y.astype(np.int64)
+    for _ in range(8):
+        apart += (x % 10 != y % 10).astype(np.int8)
+        x, y = x // 10, y // 10
+    return apart
 
 
 def _equal_levels(column: np.ndarray, a: np.ndarray, b: np.ndarray, missing: int) -> np.ndarray:
@@ -140,6 +160,29 @@ def _equal_levels(column: np.ndarray, a: np.ndarray, b: np.ndarray, missing: int
     level = (left == right).astype(np.int8)
     level[(left == missing) | (right == missing)] = -1
     return level
+
+
+def _place_levels(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims) -> dict[str, np.ndarray]:
+    """Return address, postcode and locality levels (see LEVELS for their meaning)."""
+    address = _equal_levels(ft.address, a, b, MISSING) * 3
+    address[address < 0] = -1
+    near = np.flatnonzero(address == 0)
+    street = ft.street[a[near]] == ft.street[b[near]]
+    address[near[street & (ft.street[a[near]] != MISSING)]] = 1
+    near = np.flatnonzero(address == 0)
+    (ratio,) = sims(ft.address[a[near]], ft.address[b[near]], Indel.normalized_similarity)
+    address[near[ratio >= SIMILAR_ADDRESS]] = 2
+    postcode = _equal_levels(ft.postcode, a, b, MISSING) * 2
+    postcode[postcode < 0] = -1
+    near = np.flatnonzero(postcode == 0)
+    (edits,) = sims(ft.postcode[a[near]], ft.postcode[b[near]], DamerauLevenshtein.distance)
+    postcode[near[edits <= 1]] = 1
+    locality = _equal_levels(ft.locality, a, b, MISSING) * 2
+    locality[locality < 0] = -1
+    near = np.flatnonzero(locality == 0)
+    (jaro,) = sims(ft.locality[a[near]], ft.locality[b[near]])
+    locality[near[jaro >= SIMILAR_PLACE]] = 1
+    return {"address": address, "postcode": postcode, "locality": locality}
 
 
 def subset(comp: Comparisons, rows: np.ndarray) -> Comparisons:
@@ -186,5 +229,6 @@ def _compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCac
     near = np.flatnonzero(levels["origin"] == 0)
     close = sims(ft.origin[a[near]], ft.origin[b[near]])[0] >= SIMILAR_PLACE
     levels["origin"][near[close]] = 1
+    levels.update(_place_levels(ft, a, b, sims))
     same_registration = (ft.household[a] == ft.household[b]) & (ft.household[a] != MISSING)
     return Comparisons(a, b, levels, swapped, same_registration)

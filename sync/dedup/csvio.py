@@ -4,7 +4,9 @@ Reads UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark, 
 (Arabic Windows, what Excel often saves); the delimiter may be a comma, semicolon or tab.
 Whatever cannot be read (an unknown column, a bad date, an impossible age, an empty row) is
 reported as a warning naming its line, and the rest is processed. Writes `id,cluster_id` with
-the same engine HQ uses.
+the same engine HQ uses. Other agencies' lists often carry an address: `address` (street and
+number, compared as a normalised street and number), `locality` (compared fuzzily) and
+`postcode` (the same, or one character off) are read and weighed like the other fields.
 """
 
 import codecs
@@ -20,7 +22,7 @@ from sync.dedup.settings import Progress, Settings
 
 COLUMNS = (
     "id", "given_name", "father_name", "mother_name", "family_name", "sex", "date_of_birth",
-    "age_years", "phone", "id_number", "origin", "household_id",
+    "age_years", "phone", "id_number", "origin", "household_id", "address", "locality", "postcode",
 )  # fmt: skip
 NAME_COLUMNS = ("given_name", "father_name", "mother_name", "family_name")
 SEXES = {
@@ -30,7 +32,7 @@ SEXES = {
     "unknown": "unknown", "u": "unknown", "": "unknown",
 }  # fmt: skip
 _DAY_FIRST = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
-_YEAR_FIRST = re.compile(r"^(\d{4})[./-](\d{1,2})[./-](\d{1,2})$")
+_YEAR_FIRST = re.compile(r"^(\d{4})[./-](\d{1,2})[./-](\d{1,2})$|^(\d{4})(\d{2})(\d{2})$")
 
 
 @dataclass
@@ -57,11 +59,11 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 
 def parse_birth_date(text: str) -> str | None:
-    """Return an ISO date from YYYY-MM-DD, YYYY/MM/DD or DD/MM/YYYY (MM/DD if day > 12)."""
+    """Return an ISO date from YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or DD/MM/YYYY (or MM/DD)."""
     text = text.strip()
     found = _YEAR_FIRST.match(text)
     if found:
-        year, month, day = map(int, found.groups())
+        year, month, day = (int(part) for part in found.groups() if part)
     elif found := _DAY_FIRST.match(text):
         day, month, year = map(int, found.groups())
         if month > 12 >= day:

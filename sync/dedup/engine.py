@@ -2,17 +2,18 @@
 
     people (dicts, any script)
       │ features         names -> codes of (spelling, cross-script skeleton, in-script form);
-      ▼                  birth date or year ± an estimate's slack; phone, id, origin, household
-    FeatureTable         numpy columns, every string interned once
-      │ blocking         union of 9 keys (three of the four names, given+family either way,
-      ▼                  phone+name, id...), each a sorted neighbourhood: ~linear, never n²
-    candidate pairs
+      ▼                  birth date or year ± an estimate's slack; phone, id, origin, household;
+    FeatureTable         address (street + number), postcode, locality; every string interned
+      │ blocking         union of 15 keys (three of the four names, given+family either way,
+      ▼                  phone+name, id, birth date, name+postcode/locality, address...), each a
+    candidate pairs      sorted neighbourhood: ~linear, never n²; a key on absent fields is empty
       │ compare          a level per field: names different / similar / same sound / same
       ▼                  spelling (also crosswise, for swapped names); birth from different
-    comparison levels    to same date; sex, phone, id, origin same or not
-      │ model            Fellegi–Sunter with three classes (duplicates, relatives, unrelated):
-      ▼                  u from random pairs, r from people registered together, m from anchor
-    match weights        pairs, shares by EM; rare shared names weigh more (term frequencies)
+    comparison levels    to same date (one digit off, day/month swapped); address, postcode,
+      │                  locality from different to same; sex, phone, id, origin same or not
+      │ model (learn.py) Fellegi–Sunter, learned from the data: u from random pairs (exact for
+      ▼                  equal dates, phones, ids), r from people registered together if any,
+    match weights        m from anchor pairs or EM, shares by EM; term frequencies of names
       │ household        registrations with several likely pairs are one household: all their
       ▼ context          members are compared, their pairs gain a bonus; a pair alone between
     adjusted weights     two families loses one; one person per registration (best pair only)
@@ -42,8 +43,9 @@ from sync.dedup.clusters import (
     link_pairs,
 )
 from sync.dedup.compare import BATCH, Comparisons, SimilarityCache, compare, concat, subset
-from sync.dedup.features import People, Vocab, build_features
-from sync.dedup.model import estimate, name_frequencies
+from sync.dedup.features import People, Vocab, build_features, sorted_isin
+from sync.dedup.learn import estimate
+from sync.dedup.model import name_frequencies
 from sync.dedup.result import DedupResult
 from sync.dedup.review import Decisions
 from sync.dedup.settings import Progress, Settings
@@ -84,7 +86,7 @@ class DedupIndex:
         self.blocks = BlockIndex(self.ft, self.settings.window_scale)
         report("comparing", 0.45)
         comp = compare(self.ft, a, b, self.sims)
-        self.model = estimate(comp, self._random_comparisons(), len(self.ft))
+        self.model = estimate(comp, self._random_comparisons(), len(self.ft), self.ft)
         self.model.tf = name_frequencies(self.ft, len(self.vocab))
         report("scoring", 0.8)
         self.pairs, self.weight = self._keep(comp)
@@ -149,7 +151,7 @@ class DedupIndex:
             self.ft.household, self.pairs.a[likely], self.pairs.b[likely]
         )
         known = (self.pairs.a.astype(np.int64) << 32) | self.pairs.b
-        a, b = unpack(packed[~np.isin(packed, known)])
+        a, b = unpack(packed[~sorted_isin(packed, known)])
         self._append(*self._keep(compare(self.ft, a, b, self.sims)))
         self.candidate_count += len(a)
 

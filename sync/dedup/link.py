@@ -39,7 +39,8 @@ from sync.dedup.blocking import BlockIndex, unpack
 from sync.dedup.clusters import UnionFind
 from sync.dedup.compare import SimilarityCache, compare
 from sync.dedup.features import NAME_FIELDS, People, Vocab, build_features, count
-from sync.dedup.model import estimate, name_frequencies
+from sync.dedup.learn import estimate
+from sync.dedup.model import name_frequencies
 from sync.dedup.settings import Settings
 
 PROBABLE_SHOWN = 3  # candidates kept per probable group

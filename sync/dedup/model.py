@@ -6,10 +6,10 @@ for the levels), u how often two random people do.
 Families break the textbook two-class model: candidate pairs are full of siblings and parents,
 who share father's, mother's and family names, phone and origin, and plain EM happily learns
 "same family" as its match class (it did, here, until it was stopped). So there are three
-classes: duplicates (m), relatives (r) and unrelated people (u). u is counted on random pairs,
-r on pairs of people registered together (relatives by construction), m on "anchor" pairs that
-agree so strictly on the other fields that they are nearly all duplicates; the class shares
-are fitted by EM over the distinct comparison patterns (a few thousand, not millions of pairs).
+classes: duplicates (m), relatives (r) and unrelated people (u). How each is learned from the
+population at hand (u on random pairs, r on people registered together, m on anchor pairs or
+by EM, the shares by EM over the distinct comparison patterns) is in learn.py; where a
+population has no households, the relatives class is left out and the model is Splink's two.
 
 A pair's weight is its evidence for "duplicate" against the likelier of the two alternatives,
 field by field, so every weight can be shown as a reason. Against "unrelated", the prior is
@@ -22,32 +22,38 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sync.dedup.compare import LEVELS, Comparisons
+from sync.dedup.compare import Comparisons
 from sync.dedup.features import NAME_FIELDS, FeatureTable
 
 M_START: dict[str, tuple[float, ...]] = {
     **{name: (0.03, 0.07, 0.4, 0.5) for name in NAME_FIELDS},
-    "birth": (0.02, 0.05, 0.15, 0.15, 0.2, 0.03, 0.4),
+    "birth": (0.02, 0.05, 0.15, 0.15, 0.2, 0.03, 0.03, 0.37),
     "sex": (0.02, 0.98),
     "phone": (0.3, 0.7),
     "id_number": (0.05, 0.95),
     "origin": (0.3, 0.7),
+    "address": (0.2, 0.05, 0.15, 0.6),
+    "postcode": (0.1, 0.1, 0.8),
+    "locality": (0.1, 0.1, 0.8),
 }
 R_START: dict[str, tuple[float, ...]] = {
     "given": (0.9, 0.05, 0.04, 0.01),
     **{name: (0.3, 0.05, 0.4, 0.25) for name in ("father", "mother", "family")},
-    "birth": (0.6, 0.2, 0.1, 0.05, 0.04, 0.005, 0.005),
+    "birth": (0.6, 0.2, 0.1, 0.05, 0.04, 0.005, 0.005, 0.005),
     "sex": (0.5, 0.5),
     "phone": (0.3, 0.7),
     "id_number": (0.99, 0.01),
     "origin": (0.3, 0.7),
+    "address": (0.2, 0.05, 0.05, 0.7),
+    "postcode": (0.2, 0.05, 0.75),
+    "locality": (0.2, 0.05, 0.75),
 }
 CLASSES = ("match", "related", "unrelated")
 LEVEL_FLOOR = 0.005  # no level is impossible: phones change, clerks err
 MIN_PAIRS = 100
 EM_ITERATIONS = 60
 # Registered once per household: relatives share them as often as duplicates do.
-SHARED_BY_HOUSEHOLD = ("phone", "origin")
+SHARED_BY_HOUSEHOLD = ("phone", "origin", "address", "postcode", "locality")
 SAME_REGISTRATION_PENALTY = -12.0
 TF_BOUNDS = (-6.0, 8.0)
 SWAPPABLE = {"given": "family", "family": "given"}
@@ -125,122 +131,6 @@ class Model:
         total = total + np.where(comp.same_registration, SAME_REGISTRATION_PENALTY, 0.0)
         parts = {k: np.where(use_related, all_parts[1][k], v) for k, v in all_parts[0].items()}
         return total.astype(np.float32), parts
-
-
-def _patterns(comp: Comparisons, subset: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-    """Return the distinct comparison vectors (rows of levels) and their counts."""
-    code = np.zeros(len(comp.a), np.int64)
-    for name in LEVELS:
-        code = code * (len(LEVELS[name]) + 1) + comp.levels[name] + 1
-    if subset is not None:
-        code = code[subset]
-    unique, counts = np.unique(code, return_counts=True)
-    rows = np.zeros((len(unique), len(LEVELS)), np.int8)
-    for j, name in reversed(list(enumerate(LEVELS))):
-        unique, rows[:, j] = np.divmod(unique, len(LEVELS[name]) + 1)
-        rows[:, j] -= 1
-    return rows, counts
-
-
-def level_shares(
-    comp: Comparisons, name: str, smoothing: float = 1.0, subset: np.ndarray | None = None
-) -> np.ndarray:
-    """Return the smoothed share of each level of one field among non-null pairs."""
-    level = comp.levels[name] if subset is None else comp.levels[name][subset]
-    counts = np.bincount(level[level >= 0], minlength=len(LEVELS[name])).astype(float)
-    counts += smoothing
-    return counts / counts.sum()
-
-
-def _log_likelihood(patterns: np.ndarray, dist: dict[str, np.ndarray]) -> np.ndarray:
-    """Return log2 P(pattern | class) for a class's level distributions (nulls ignored)."""
-    total = np.zeros(len(patterns))
-    for j, name in enumerate(LEVELS):
-        total += np.append(np.log2(dist[name]), 0.0)[patterns[:, j]]
-    return total
-
-
-def _refit(patterns: np.ndarray, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Return level distributions fitted to patterns weighted by class responsibility."""
-    dist = {}
-    for j, name in enumerate(LEVELS):
-        seen = patterns[:, j] >= 0
-        total = np.bincount(patterns[seen, j], weights[seen], minlength=len(LEVELS[name]))
-        total = total + 0.5
-        dist[name] = np.maximum(total / total.sum(), LEVEL_FLOOR)
-        dist[name] /= dist[name].sum()
-    return dist
-
-
-def _em(patterns: np.ndarray, counts: np.ndarray, dists: dict, shares: dict, free: dict) -> None:
-    """Run EM in place: update class shares and, per class, the distributions of free fields."""
-    for _ in range(EM_ITERATIONS):
-        log_p = np.stack([np.log2(shares[c]) + _log_likelihood(patterns, dists[c]) for c in dists])
-        resp = np.exp2(log_p - log_p.max(axis=0))
-        resp = resp / resp.sum(axis=0) * counts
-        for c, row in zip(dists, resp, strict=True):
-            shares[c] = float(np.clip(row.sum() / max(counts.sum(), 1), 1e-6, 1.0))
-            if free.get(c):
-                fitted = _refit(patterns, row)
-                dists[c].update({name: fitted[name] for name in free[c]})
-
-
-# Anchors for counting m: pairs from two registrations agreeing on other fields, so strictly
-# that they are nearly all duplicates (siblings differ in given name and age, namesakes in
-# birth date). Conditional independence makes the anchored pairs' levels of a field the
-# duplicates' levels of it.
-ANCHORS: dict[str, tuple[tuple[str, int], ...]] = {
-    "given": (("birth", 5), ("family", 2)),
-    "family": (("birth", 5), ("given", 2)),
-    "father": (("birth", 5), ("given", 2), ("family", 2)),
-    "mother": (("birth", 5), ("given", 2), ("family", 2)),
-    "birth": (("given", 2), ("family", 2), ("father", 2), ("mother", 2)),
-    "sex": (("birth", 5), ("given", 2), ("family", 2)),
-    "phone": (("birth", 5), ("given", 2), ("family", 2)),
-    "id_number": (("birth", 5), ("given", 2), ("family", 2)),
-    "origin": (("birth", 5), ("given", 2), ("family", 2)),
-}
-
-
-def _anchor(comp: Comparisons, name: str) -> np.ndarray:
-    """Mark the anchor pairs of one field."""
-    chosen = ~comp.same_registration
-    for other, level in ANCHORS[name]:
-        chosen &= comp.levels[other] >= level
-    return chosen
-
-
-def estimate(candidates: Comparisons, random_pairs: Comparisons, population: int) -> Model:
-    """Estimate u on random pairs, r on relatives, m on anchored pairs, the shares by EM.
-
-    u: how often random people agree. r: how often relatives agree, counted on the candidate
-    pairs of people registered together (without enough of them, a prior). m: counted per
-    field on its anchor pairs (see ANCHORS); a field with too few anchor pairs keeps its
-    prior. The share of duplicates, relatives and unrelated people among the candidates is
-    then fitted by EM, with a free third class for the unrelated: candidates were chosen for
-    agreeing on a blocking key, so they agree more often than random pairs do (the random-pair
-    u is kept for scoring, where it is the rate of agreement by chance).
-    """
-    u = {name: level_shares(random_pairs, name) for name in LEVELS}
-    together = candidates.same_registration
-    r = {name: np.array(R_START[name], float) for name in LEVELS}
-    if together.sum() >= MIN_PAIRS:
-        r = {name: level_shares(candidates, name, subset=together) for name in LEVELS}
-    m = {name: np.array(M_START[name], float) for name in LEVELS}
-    for name in LEVELS:
-        anchor = _anchor(candidates, name)
-        if (candidates.levels[name][anchor] >= 0).sum() >= MIN_PAIRS:
-            m[name] = np.maximum(level_shares(candidates, name, 0.5, anchor), LEVEL_FLOOR)
-            m[name] /= m[name].sum()
-    r.update({name: m[name] for name in SHARED_BY_HOUSEHOLD})
-    other = {name: level_shares(candidates, name) for name in LEVELS}
-    dists = {"match": m, "related": r, "unrelated": other}
-    shares = {"match": 0.05, "related": 0.2, "unrelated": 0.75}
-    patterns, counts = _patterns(candidates)
-    _em(patterns, counts, dists, shares, {"unrelated": tuple(LEVELS)})
-    duplicates = max(shares["match"] * len(candidates.a), 1.0)
-    random_match = min(duplicates / max(population * (population - 1) / 2, 1.0), 0.5)
-    return Model(m=m, r=r, u=u, shares=shares, random_match=random_match)
 
 
 def name_frequencies(ft: FeatureTable, vocab_size: int) -> dict[str, np.ndarray]:

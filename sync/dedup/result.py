@@ -1,16 +1,35 @@
 """What a dedup run tells: clusters, counts, the review queue, and why each pair scored."""
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from sync.dedup.compare import LEVELS, compare
+from sync.dedup.features import sorted_unique
 from sync.dedup.review import pair_key
 from sync.dedup.settings import Settings
+from sync.dedup.uncertainty import CountBounds, count_bounds
 
-if TYPE_CHECKING:
-    from sync.dedup.engine import DedupIndex
+
+class ScoredIndex(Protocol):
+    """What a result reads of an index (engine.DedupIndex is one): no import back to it."""
+
+    ft: Any
+    vocab: Any
+    settings: Settings
+    labels: np.ndarray
+    household_labels: np.ndarray
+    pairs: Any
+    total: np.ndarray
+    bonus: np.ndarray
+    candidate_count: int
+    decisions: Any
+    row: dict[str, int]
+    sims: Any
+    model: Any
+
+    def _decided_rows(self, verdict: str) -> np.ndarray: ...
 
 
 @dataclass
@@ -31,7 +50,7 @@ class PairScore:
 class DedupResult:
     """A read-only view of an index's clusters, with explanations of its pairs."""
 
-    def __init__(self, index: "DedupIndex") -> None:
+    def __init__(self, index: ScoredIndex) -> None:
         self.index = index
         self.ids = index.ft.ids
 
@@ -57,12 +76,42 @@ class DedupResult:
         households = index.household_labels[index.household_labels >= 0]
         return {
             "records": len(self.ids),
-            "unique_people": int(len(np.unique(index.labels))),
-            "unique_households": int(len(np.unique(households))),
+            "unique_people": int(len(sorted_unique(index.labels))),
+            "unique_households": int(len(sorted_unique(households))),
             "candidate_pairs": int(index.candidate_count),
             "links": int((index.total >= link).sum()),
             "review": len(self._review_rows()),
         }
+
+    def _undecided(self) -> np.ndarray:
+        """Mark kept pairs between the review thresholds that no reviewer has decided."""
+        index, settings = self.index, self.index.settings
+        a, b, total = index.pairs.a, index.pairs.b, index.total
+        band = np.flatnonzero(
+            (total >= Settings.weight(settings.review_probability))
+            & (total < Settings.weight(settings.sure_probability))
+        )
+        verdicts = index.decisions.verdicts()
+        rows = band.tolist()
+        keys = [pair_key(self.ids[a[i]], self.ids[b[i]]) for i in rows]
+        undecided = np.zeros(len(total), bool)
+        undecided[[i for i, key in zip(rows, keys, strict=True) if key not in verdicts]] = True
+        return undecided
+
+    def undecided_pairs(self) -> list[tuple[str, str]]:
+        """Return the id pairs between the review thresholds that no reviewer has decided."""
+        rows = np.flatnonzero(self._undecided())
+        a, b = self.index.pairs.a[rows].tolist(), self.index.pairs.b[rows].tolist()
+        return [pair_key(self.ids[x], self.ids[y]) for x, y in zip(a, b, strict=True)]
+
+    def count_bounds(self) -> CountBounds:
+        """Return the unique count with its bounds until the undecided pairs are reviewed."""
+        index = self.index
+        links = index.total >= Settings.weight(index.settings.link_probability)
+        confirmed = index._decided_rows("confirm")
+        return count_bounds(
+            index.labels, index.pairs.a, index.pairs.b, links, self._undecided(), confirmed
+        )
 
     def _review_rows(self) -> np.ndarray:
         """Return kept-pair positions waiting for review, strongest first."""

@@ -14,6 +14,7 @@ class Settings:
 
     link_probability: float = 0.6
     review_probability: float = 0.2
+    sure_probability: float = 0.99  # review band: [review_probability, sure_probability)
     household_bonus: float = 6.0
     lonely_penalty: float = 6.0
     window_scale: float = 1.0

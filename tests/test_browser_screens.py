@@ -1,0 +1,144 @@
+"""Small screens in a real Chromium: the header, no sideways scrolling, touch targets, and
+screenshots of the registration desk's pages in both languages for review (issue 14).
+
+Screenshots go to test-artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from fieldreg import auth, records
+from fieldreg.db import connect
+from fieldreg.schemas import records as schemas
+from tests.browser_fixtures import screenshot
+from tests.conftest import PIN, LiveServer, household_body
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 360, "height": 740}
+# Pages a coordinator opens at the station ({hh} and {person} are a household and a member).
+PAGES = (
+    "/register", "/search", "/search?q=Halabi", "/scan/photo", "/tags/sheet", "/backups",
+    "/station/tablets", "/admin/users", "/admin/audit", "/dashboard", "/report", "/exports",
+    "/sync/", "/sync/conflicts", "/medical", "/lock", "/households/{hh}", "/households/{hh}/card",
+    "/households/{hh}/wristbands", "/households/{hh}/edit", "/households/{hh}/members/new",
+    "/people/{person}", "/people/{person}/edit", "/people/{person}/held",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    """A station with a coordinator and a household of three, served for the whole module."""
+    from fieldreg.db import prepare
+
+    data = tmp_path_factory.mktemp("desk") / "data"
+    db = connect(prepare(data))
+    db.execute("update settings set value = 'T3S' where key = 'station_code'")
+    auth.add_user(db, "coord", "coordinator", PIN)
+    body = household_body(vulnerabilities=["female_headed_household"])
+    household, _new = records.create_household(db, schemas.HouseholdSchema().load(body), "t")
+    db.close()
+    server = LiveServer(data).start()
+    yield server, household
+    server.stop()
+
+
+def signed_in(chromium, server, lang: str, size=PHONE):
+    """A phone-sized page signed in as the coordinator, in a language."""
+    context = chromium.new_context(viewport=size, locale="en-GB")
+    context.set_default_timeout(10_000)
+    context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.fill("[name=username]", "coord")
+    page.fill("[name=pin]", PIN)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_screenshots_of_the_desk_at_360px(chromium, desk, lang):
+    server, household = desk
+    page = signed_in(chromium, server, lang)
+    code = household["code"]
+    pages = {
+        "register": "/register",
+        "household": f"/households/{code}",
+        "wristbands": f"/households/{code}/wristbands",
+        "card": f"/households/{code}/card",
+        "dashboard": "/dashboard",
+    }
+    for name, path in pages.items():
+        page.goto(server.url + path)
+        screenshot(page, f"desk-{name}-360-{lang}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (path, width)
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_header_is_one_line_and_the_scan_field_on_a_phone(chromium, desk, lang):
+    """Issue 14: on a 390x844 phone the header took 286 px, a third of the screen."""
+    server, _household = desk
+    page = signed_in(chromium, server, lang, {"width": 390, "height": 844})
+    for path in ("/register", "/dashboard"):
+        page.goto(server.url + path)
+        top = page.evaluate(
+            """() => {
+              const box = e => e.getBoundingClientRect();
+              const bar = [...document.querySelectorAll('.top .bar > *')]
+                .filter(e => box(e).width > 0);
+              return {header: box(document.querySelector('.top')).height,
+                      scan: box(document.querySelector('.top .scan')).height,
+                      tops: bar.map(e => Math.round(box(e).top + box(e).height / 2))};
+            }"""
+        )
+        assert max(top["tops"]) - min(top["tops"]) <= 4, (path, top)  # one line
+        assert top["header"] <= 48 + top["scan"] + 16, (path, top)
+    page.click("label.menu-button")
+    assert page.is_visible(".menu-panel a[href='/dashboard']")
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_no_page_scrolls_sideways_and_touch_targets_are_big_enough(chromium, desk, lang):
+    """At 360 px: no page wider than the screen (wristbands, tablets and users were), and every
+    checkbox and radio button a target of at least 44 x 44 px (its label)."""
+    server, household = desk
+    page = signed_in(chromium, server, lang)
+    person = household["members"][0]["code"]
+    wide, small = {}, {}
+    for path in PAGES:
+        page.goto(server.url + path.format(hh=household["code"], person=person))
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wide[path] = width
+        targets = page.evaluate(
+            """() => [...document.querySelectorAll('input[type=checkbox], input[type=radio]')]
+              .filter(i => !i.classList.contains('menu-toggle'))
+              .map(i => { const r = (i.closest('label') || i).getBoundingClientRect();
+                          return [i.name, Math.round(r.width), Math.round(r.height)]; })
+              .filter(([_n, w, h]) => w < 44 || h < 44)"""
+        )
+        if targets:
+            small[path] = targets
+    assert wide == {} and small == {}
+    page.context.close()
+
+
+def test_lock_now_asks_first(chromium, desk):
+    server, _household = desk
+    page = signed_in(chromium, server, "en")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.goto(server.url + "/search")
+    page.click("label.menu-button")
+    page.click("form.lock button")
+    page.wait_for_timeout(300)
+    assert asked and "Lock the station now?" in asked[0]
+    assert page.url.endswith("/search")
+    page.goto(server.url + "/register")
+    assert page.url.endswith("/register"), "still unlocked"
+    page.context.close()
