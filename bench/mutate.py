@@ -7,9 +7,9 @@ temporary folder, a ``[tool.mutmut]`` section naming the one module and its few 
 appended to the copy's pyproject.toml, and ``mutmut run`` runs there, so nothing is written
 into the checkout. A target may count only some functions of its module (``functions``: the
 lockout and PIN parts of auth.py). The score is killed / (killed + survived + no tests); a
-timeout is shown apart and left out, and so is a survivor that only changes the letter case of
-SQL text given to ``execute``/``query`` with no quoted literal in it ("sql case": SQLite reads
-keywords and names in any case, so no test can tell it apart; listed, never hidden). Other
+timeout is shown apart and left out, and so is a survivor that one of the rules of
+``bench/mutate_rules.py`` proves equivalent (the letter case of SQL text or of a codec name,
+zip's ``strict=False`` made ``None`` or dropped): listed with its rule, never hidden. Other
 mutants no test can tell apart carry ``# pragma: no mutate`` with the reason beside them.
 The exit status is 1 when a target scores below ``FLOOR``. ``--keep`` leaves the copy for
 ``mutmut show NAME`` / ``mutmut browse`` there; ``--show`` prints the diff of every mutant that
@@ -19,7 +19,6 @@ was not killed.
 from __future__ import annotations
 
 import argparse
-import ast
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from collections import Counter
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
+
+from bench.mutate_rules import equivalent
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = 90.0  # per cent killed, for every target
@@ -64,6 +65,13 @@ TARGETS = {
     "access": Target("fieldreg/access.py", ("tests/test_access.py",)),
     "auth": Target("fieldreg/auth.py", ("tests/test_auth.py",), AUTH_LOCKOUT),
     "throttle": Target("fieldreg/throttle.py", ("tests/test_throttle.py",)),
+    # Export escaping: a cell a spreadsheet would run as a formula, and the XLSX cell writer.
+    "sheets": Target("fieldreg/sheets.py", ("tests/test_sheets.py",), ("cell", "safe")),
+    "streams": Target(
+        "fieldreg/streams.py",
+        ("tests/test_sheets.py", "tests/test_streams.py"),
+        ("csv_chunks", "_column", "_row_xml"),
+    ),
 }
 
 
@@ -118,47 +126,6 @@ def statuses(folder: Path) -> dict[str, str]:
     return found
 
 
-SQL_CALLS = {"execute", "executemany", "executescript", "query"}
-
-
-def sql_spans(source: str) -> dict[int, list[tuple[int, int]]]:
-    """Return {line: [(start, end) byte columns]} of SQL text with no quoted literal in it."""
-    spans: dict[int, list[tuple[int, int]]] = {}
-    for node in ast.walk(ast.parse(source)):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-            continue
-        if node.func.attr not in SQL_CALLS or not node.args:
-            continue
-        for part in ast.walk(node.args[0]):
-            if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                if "'" in part.value:
-                    continue  # a literal inside SQL is case-sensitive
-                for line in range(part.lineno, part.end_lineno + 1):
-                    start = part.col_offset if line == part.lineno else 0
-                    end = part.end_col_offset if line == part.end_lineno else 10**6
-                    spans.setdefault(line, []).append((start, end))
-    return spans
-
-
-def sql_case_only(diff: str, source: str) -> bool:
-    """Tell whether a mutant only changes the letter case of SQL text (SQLite reads it alike)."""
-    lines = diff.splitlines()
-    removed = [x[1:] for x in lines if x.startswith("-") and not x.startswith("---")]
-    added = [x[1:] for x in lines if x.startswith("+") and not x.startswith("+++")]
-    if len(removed) != 1 or len(added) != 1 or removed == added:
-        return False
-    before, after = removed[0].encode(), added[0].encode()
-    if before.lower() != after.lower():
-        return False
-    first = next(i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b)
-    last = max(i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b)
-    spans = sql_spans(source)
-    where = [n for n, line in enumerate(source.splitlines(), 1) if line == removed[0]]
-    return bool(where) and all(
-        any(start <= first and last < end for start, end in spans.get(n, [])) for n in where
-    )
-
-
 def score(counts: Counter) -> float:
     """Return the per cent killed of the mutants that count (timeouts left out)."""
     counted = counts["killed"] + counts["survived"] + counts["no tests"]
@@ -178,13 +145,14 @@ def run_target(name: str, target: Target, jobs: int, keep: bool, show: bool) -> 
         mine = {k: v for k, v in found.items() if _counts_for(k, target)}
         source = (folder / target.module).read_text()
         for mutant in sorted(k for k, v in mine.items() if v == "survived"):
-            if sql_case_only(mutmut(folder, "show", mutant), source):
-                mine[mutant] = "sql case"
-        counts = Counter(mine.values())
+            rule = equivalent(mutmut(folder, "show", mutant), source)
+            if rule:
+                mine[mutant] = f"equivalent: {rule}"
+        counts = Counter(v.partition(":")[0] for v in mine.values())
         missed = sorted(k for k, v in mine.items() if v not in ("killed", "timeout"))
         for mutant in missed:
             print(f"  {mine[mutant]:>9}  {mutant}")
-            if show and mine[mutant] != "sql case":
+            if show and mine[mutant] == "survived":
                 print(mutmut(folder, "show", mutant))
     finally:
         if keep:
@@ -194,7 +162,7 @@ def run_target(name: str, target: Target, jobs: int, keep: bool, show: bool) -> 
     print(
         f"{name:<10} {target.module:<22} mutants {len(mine):>4}  killed {counts['killed']:>4}  "
         f"survived {counts['survived']:>3}  no tests {counts['no tests']:>3}  "
-        f"timeout {counts['timeout']:>2}  sql case {counts['sql case']:>2}  "
+        f"timeout {counts['timeout']:>2}  equivalent {counts['equivalent']:>2}  "
         f"score {score(counts):5.1f}%  "
         f"({time.monotonic() - began:.0f} s)",
         flush=True,
