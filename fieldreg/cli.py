@@ -552,6 +552,21 @@ def stations_list(obj: Context) -> None:
         )
 
 
+@stations.command("hand-over")
+@click.argument("code")
+@click.argument("station")
+@click.pass_obj
+def stations_hand_over(obj: Context, code: str, station: str) -> None:
+    """HQ: make STATION the owner of the household (and its members) or person CODE."""
+    from fieldreg import ownership
+
+    done = ownership.hand_over(obj.open(), code, station, "cli")
+    click.echo(
+        f"{done['code']}: {done['records']} records now belong to {done['owner']} "
+        f"({done['handed']} handed over); it receives them whole at its next sync."
+    )
+
+
 @cli.command()
 @click.argument("credential")
 @click.pass_obj
@@ -587,9 +602,9 @@ def bundle() -> None:
 @click.pass_obj
 def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
     """Write the changes the other side has not acknowledged into FILE."""
-    from fieldreg import syncing
+    from fieldreg import bundles
 
-    data, count = syncing.export_bundle(obj.open(), for_station)
+    data, count = bundles.export_bundle(obj.open(), for_station)
     partial = file.with_name(file.name + ".part")
     keyring.write_private(partial, data)  # a bundle is encrypted; still the owner's only
     partial.replace(file)
@@ -601,13 +616,18 @@ def bundle_export(obj: Context, file: Path, for_station: str | None) -> None:
 @click.pass_obj
 def bundle_import(obj: Context, file: Path) -> None:
     """Check and apply a bundle; a damaged or foreign file is refused and changes nothing."""
-    from fieldreg import syncing
+    from fieldreg import bundles
 
-    outcome = syncing.import_bundle(obj.open(), file.read_bytes())
+    outcome = bundles.import_bundle(obj.open(), file.read_bytes())
     click.echo(
         f"Bundle from {outcome['from']} applied: {outcome['changes']} changes in the file, "
-        f"{outcome.get('applied', outcome['changes'])} new."
+        f"{outcome['applied']} new."
     )
+    if outcome.get("restamped"):
+        click.echo(
+            f"{outcome['restamped']} changes were stamped by a clock far ahead of HQ's and now "
+            "carry HQ's time: set this laptop's clock right."
+        )
 
 
 @cli.command()

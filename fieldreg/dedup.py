@@ -338,7 +338,7 @@ def _erase(db: Database, person: dict) -> None:
 
 def register() -> None:
     """Contribute the decisions table to sync, unique counts to stats, clusters to exports."""
-    tables.register("dedup_decisions", "append")
+    tables.register("dedup_decisions", "append", hq_only=True, shared=tables.ALL)
     subject.provider("dedup", _held, _erase, _erase)
     stats.provide("unique", unique)
     stats.provide("review_queue", open_reviews)

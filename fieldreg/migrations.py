@@ -325,6 +325,44 @@ M120_FILL = """
 
 
 @migrations()
+def m090_sync_authority(db):
+    """Add record ownership handed over by HQ, triage ordered by clock, no bookkeeping conflicts.
+
+    Clock readings stored before they were read strictly are rewritten in the strict form
+    first, the same way on every site (a counter past 9999 carries into the milliseconds),
+    so that no site refuses another's. ``record_owners`` holds only records whose ownership
+    HQ handed to another station (the rest belong to the site that created them).
+    ``triage.hlc`` is the clock of the change that recorded the entry. Conflicts opened on
+    bookkeeping columns (``updated_at``) are closed.
+    """
+    strict = "[0-9]" * 16 + ".[0-9][0-9][0-9][0-9]"
+    for table in ("changes", "sync_pending"):
+        bad = db.execute(f"select distinct hlc from {table} where hlc not glob ?", [strict])
+        for (text,) in bad.fetchall():
+            db.execute(f"update {table} set hlc = ? where hlc = ?", [_strict_clock(text), text])
+    clock = db.execute("select value from settings where key = 'hlc'").fetchone()
+    if clock and clock[0]:
+        db.execute("update settings set value = ? where key = 'hlc'", [_strict_clock(clock[0])])
+    db.executescript(
+        """
+        create table if not exists record_owners (
+            id text primary key, tbl text not null, owner text not null, previous text,
+            at text not null, actor text
+        );
+        alter table triage add column hlc text;
+        update triage set hlc = (
+            select c.hlc from changes c
+            where c.tbl = 'triage' and c.record_id = triage.id and c.op = 'append' limit 1
+        );
+        create index if not exists triage_person_hlc on triage(person_id, hlc);
+        update sync_conflicts set resolved_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'),
+            resolution = 'bookkeeping'
+        where field in ('created_at', 'updated_at') and resolved_at is null;
+        """
+    )
+
+
+@migrations()
 def m100_search_secure_delete(db):
     """Make the search index forget deleted keys at once (erasure), and purge old ones."""
     # FTS5 otherwise keeps a deleted row's terms in older index segments until a merge:
@@ -566,6 +604,8 @@ def m121_dedup_counts(db):
 # person's (if non-deleted) with the latest entry's key; it moves when a newer entry arrives,
 # the latest is erased, or the person's status changes.
 M122_LATEST = "(select id from {t} where person_id = {p}{but} order by at desc, id desc limit 1)"
+# Triage is ordered by the clock its station stamped (m090), never by a client's ``at``.
+M123_LATEST = "(select id from {t} where person_id = {p}{but} order by hlc desc, id desc limit 1)"
 M122_WAITING = (
     "(p.status = 'present' and e.category in ('immediate', 'delayed', 'minor', 'expectant') "
     "and coalesce(case when json_valid(e.referral) then json_extract(e.referral, '$.status') "
@@ -588,12 +628,15 @@ def _m122_share(table: str, person: str, entry: str, sign: str, when: str = "1")
       and {when} on conflict do update set n = n + excluded.n;"""
 
 
-def _m122_triggers(table: str) -> str:
-    """Return the triggers keeping a latest-entry tally for ``table``."""
-    newer = (f"not exists (select 1 from {table} x where x.person_id = {{r}}.person_id and "
-             f"(x.at > {{r}}.at or (x.at = {{r}}.at and x.id > {{r}}.id)))")  # fmt: skip
-    latest = M122_LATEST.format(t=table, p="{p}", but="")
-    before = M122_LATEST.format(t=table, p="new.person_id", but=" and id != new.id")
+def _m122_triggers(table: str, key: str = "at") -> str:
+    """Return the triggers keeping a latest-entry tally for ``table`` (latest by ``key``)."""
+    newer = (
+        f"not exists (select 1 from {table} x where x.person_id = {{r}}.person_id and "
+        f"(x.{key} > {{r}}.{key} or (x.{key} = {{r}}.{key} and x.id > {{r}}.id)))"
+    )
+    pattern = M123_LATEST if key == "hlc" else M122_LATEST
+    latest = pattern.format(t=table, p="{p}", but="")
+    before = pattern.format(t=table, p="new.person_id", but=" and id != new.id")
     return f"""
     create trigger tally_{table}_entry_insert after insert on {table}
     when {newer.format(r="new")} begin
@@ -606,8 +649,8 @@ def _m122_triggers(table: str) -> str:
       {_m122_share(table, "old.person_id", latest.format(p="old.person_id"), "1")}
     end;
     create trigger tally_{table}_person_update after update of status, deleted on people begin
-      {_m122_person(table, "old", "-1")}
-      {_m122_person(table, "new", "1")}
+      {_m122_person(table, "old", "-1", pattern)}
+      {_m122_person(table, "new", "1", pattern)}
     end;"""
 
 
@@ -622,9 +665,9 @@ def _m122_old(table: str) -> str:
       on conflict do update set n = n + excluded.n;"""
 
 
-def _m122_person(table: str, row: str, sign: str) -> str:
+def _m122_person(table: str, row: str, sign: str, pattern: str = M122_LATEST) -> str:
     """Return the statement for a person's share as the row (old or new) of the person had it."""
-    latest = M122_LATEST.format(t=table, p=f"{row}.id", but="")
+    latest = pattern.format(t=table, p=f"{row}.id", but="")
     if table == "triage":
         waiting = M122_WAITING.replace("p.", f"{row}.")
         return f"""
@@ -671,6 +714,25 @@ def m122_latest_entries(db):
 
 
 @migrations()
+def m123_triage_tally_by_clock(db):
+    """Count each person's current triage as the latest by clock (hlc), as pages show it."""
+    latest = M123_LATEST.format(t="triage", p="e.person_id", but="")
+    db.executescript(
+        f"""
+        drop trigger tally_triage_entry_insert;
+        drop trigger tally_triage_entry_delete;
+        drop trigger tally_triage_person_update;
+        delete from tally_triage;
+        insert into tally_triage (category, waiting, n)
+          select e.category, {M122_WAITING}, count(*) from triage e
+          join people p on p.id = e.person_id
+          where p.deleted = 0 and e.id = {latest} group by 1, 2;
+        {_m122_triggers("triage", key="hlc")}
+        """
+    )
+
+
+@migrations()
 def m200_convoys(db):
     """Add convoys, their vehicles, boarding and arrival scans (synced), imported lists (local)."""
     db.executescript(
@@ -712,3 +774,12 @@ def m200_convoys(db):
         );
         """
     )
+
+
+def _strict_clock(text) -> str:
+    """Return a clock reading in the strict form (frozen here: migrations never change)."""
+    millis, _, counter = str(text or "").partition(".")
+    millis_n = int(millis) if millis.isdigit() else 0
+    counter_n = int(counter) if counter.isdigit() else 0
+    millis_n, counter_n = millis_n + counter_n // 10000, counter_n % 10000
+    return f"{millis_n:016d}.{counter_n:04d}"

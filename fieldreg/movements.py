@@ -182,5 +182,5 @@ def _forget(db: Database, person: dict) -> None:
 
 def register() -> None:
     """Contribute the movements table to sync and to what is held about (and erased of) a person."""
-    tables.register("movements", "append")
+    tables.register("movements", "append", about=("people", "person_id"))
     subject.provider("movements", _held, _erase, _forget)

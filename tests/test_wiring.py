@@ -35,7 +35,7 @@ WIRED = {
     "clusters": ["lookup", "members"],
     "tables": [
         "convoy_scans", "convoys", "dedup_decisions", "households", "movements", "people",
-        "triage", "vehicles",
+        "record_owners", "triage", "vehicles",
     ],
 }  # fmt: skip
 
@@ -56,7 +56,7 @@ def test_importing_every_module_registers_nothing():
     imports += "import fieldreg.convoys, fieldreg.boarding, fieldreg.reconcile\n"
     found = run_python(imports + REGISTRIES)
     assert found == {"figures": [], "parts": [], "clusters": [],
-                     "tables": ["households", "people"]}  # fmt: skip
+                     "tables": ["households", "people", "record_owners"]}  # fmt: skip
 
 
 @pytest.mark.parametrize(
