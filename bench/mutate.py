@@ -58,6 +58,8 @@ class Target:
         return [f"{self.dotted}.x_{name}__mutmut_*" for name in self.functions]
 
 
+SYNC_TESTS = ("tests/test_sync_apply.py", "tests/test_sync_hlc.py")
+SYNC_TESTS += ("tests/test_sync_convergence.py",)
 AUTH_LOCKOUT = ("_stamp", "weak_pin", "check_pin", "pin_matches", "lock_minutes", "login")
 AUTH_LOCKOUT += ("_count_attempt", "_take_attempt_back", "unlock_user")
 TARGETS = {
@@ -72,6 +74,11 @@ TARGETS = {
         ("tests/test_sheets.py", "tests/test_streams.py"),
         ("csv_chunks", "_column", "_row_xml"),
     ),
+    # HLC and change ordering, applying received changes, and who may write what.
+    "hlc": Target("sync/hlc.py", ("tests/test_sync_hlc.py",)),
+    "changelog": Target("sync/changelog.py", SYNC_TESTS),
+    "apply": Target("sync/apply.py", SYNC_TESTS),
+    "authority": Target("sync/authority.py", ("tests/test_sync_authority.py",)),
 }
 
 
@@ -89,6 +96,9 @@ def mutmut_config(target: Target) -> str:
         f"pytest_add_cli_args_test_selection = {toml_list(target.tests)}\n"
         f"pytest_add_cli_args = {toml_list(PYTEST_ARGS)}\n"
         f"also_copy = {toml_list(a for a in ALSO_COPY if a != source)}\n"
+        # mutmut's wall-clock limit is (the tests' call time + this) x 15; a test's fixtures
+        # (a station and an HQ) are not in its call time, and the machine is shared.
+        "timeout_constant = 10.0\n"
     )
 
 
