@@ -18,12 +18,14 @@ from fieldreg.audit import current_address, current_device
 from fieldreg.db import get_db
 from fieldreg.errors import Refused
 
-ALL = {"registrar", "medic", "coordinator", "analyst", "admin"}
-STATION_STAFF = {"registrar", "medic", "coordinator", "admin"}
+ALL = {"registrar", "medic", "coordinator", "analyst", "admin", "caseworker"}
+STATION_STAFF = {"registrar", "medic", "coordinator", "admin", "caseworker"}
+# Child protection (family tracing): caseworkers, and the coordinators and admins above them.
+CHILD_PROTECTION = {"caseworker", "coordinator", "admin"}
 PERMISSIONS: dict[str, set[str]] = {
-    "household:create": {"registrar", "coordinator", "admin"},
+    "household:create": {"registrar", "coordinator", "admin", "caseworker"},
     "household:read": ALL,
-    "household:update": {"registrar", "coordinator", "admin"},
+    "household:update": {"registrar", "coordinator", "admin", "caseworker"},
     "person:read": ALL,
     "search": ALL,
     "tags:print": STATION_STAFF,
@@ -58,6 +60,13 @@ PERMISSIONS: dict[str, set[str]] = {
     "convoys:manage": {"coordinator", "admin"},
     "convoys:reconcile": {"coordinator", "analyst", "admin"},
     "lists:import": {"coordinator", "admin"},
+    # Family tracing: registrars open cases and add to their own; only child protection sees
+    # cases, photos and matches; analysts see counts.
+    "tracing:open": {"registrar", *CHILD_PROTECTION},
+    "tracing:read": CHILD_PROTECTION,
+    "tracing:decide": CHILD_PROTECTION,
+    "tracing:exchange": CHILD_PROTECTION,
+    "tracing:counts": {"analyst", *CHILD_PROTECTION},
 }
 # Endpoints that are not our views: static files and the API description (no personal data).
 OPEN_ENDPOINTS = {"static", "api-docs.openapi_json"}

@@ -16,7 +16,7 @@ def static_dir() -> Path:
 
 
 STATIC = static_dir()
-ROLES = ("registrar", "medic", "coordinator", "analyst", "admin")
+ROLES = ("registrar", "medic", "coordinator", "analyst", "admin", "caseworker")
 
 
 def default_data_dir() -> Path:

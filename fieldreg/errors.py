@@ -57,6 +57,10 @@ CODES = {
     # limits
     "quota_exceeded": "A quota is used up (codes for tablets): see Retry-After, if any.",
     "household_full": "The household already has the most members a household may have.",
+    # family tracing
+    "case_closed": "The tracing case is closed: it takes no more changes or matches.",
+    "other_station": "The record belongs to another station: it is changed there or at HQ.",
+    "pfif_invalid": "The file is not PFIF 1.2-1.4 XML (or declares a DOCTYPE): nothing imported.",
 }
 
 

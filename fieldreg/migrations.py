@@ -783,3 +783,59 @@ def _strict_clock(text) -> str:
     counter_n = int(counter) if counter.isdigit() else 0
     millis_n, counter_n = millis_n + counter_n // 10000, counter_n % 10000
     return f"{millis_n:016d}.{counter_n:04d}"
+
+
+@migrations()
+def m300_tracing(db):
+    """Create family tracing: cases (children alone, enquiries), notes, photos, matches, decisions.
+
+    A photo is kept in the database (encrypted like everything else), never as a file.
+    """
+    db.executescript(
+        """
+        create table tracing_cases (
+            id text primary key, kind text not null, person_id text, household_id text,
+            station text not null, separation text, status text not null default 'open',
+            outcome text, given_name text, father_name text, mother_name text,
+            family_name text, siblings text not null default '[]', sex text,
+            age_years integer, date_of_birth text, origin text, separated_place text,
+            separated_on text, brought_by text, description text, carer text,
+            relationship text, enquirer_name text, enquirer_contact text,
+            consent_share integer not null default 0, consent_by text,
+            assent integer not null default 0, source text, source_ref text,
+            matched_at text, reunified_at text, closed_at text, created_by text,
+            created_at text not null, updated_at text not null,
+            deleted integer not null default 0
+        );
+        create index tracing_cases_person on tracing_cases(person_id);
+        create index tracing_cases_open on tracing_cases(status, kind);
+        create unique index tracing_cases_source on tracing_cases(source, source_ref)
+            where source_ref is not null;
+        create table tracing_notes (
+            id text primary key, case_id text not null, text text not null, actor text,
+            station text, at text not null
+        );
+        create index tracing_notes_case on tracing_notes(case_id, at);
+        create table tracing_photos (
+            id text primary key, case_id text not null, mime text not null,
+            data text not null, created_by text, created_at text not null,
+            updated_at text not null, deleted integer not null default 0
+        );
+        create index tracing_photos_case on tracing_photos(case_id);
+        create table tracing_matches (
+            id text primary key, case_id text not null, target_kind text not null,
+            target_id text not null, person_id text, score real not null,
+            label text not null default '', reasons text not null default '[]',
+            stations text, found_by text, found_at text not null, updated_at text not null,
+            deleted integer not null default 0
+        );
+        create index tracing_matches_case on tracing_matches(case_id);
+        create index tracing_matches_target on tracing_matches(target_id);
+        create table tracing_decisions (
+            id text primary key, match_id text not null, case_id text not null,
+            target_id text not null, verdict text not null, outcome text, note text,
+            actor text, at text not null
+        );
+        create index tracing_decisions_match on tracing_decisions(match_id, at);
+        """
+    )

@@ -43,7 +43,7 @@ PEOPLE_SQL = (
 BATCH = 1000
 
 
-def _utc(stamp: str | None) -> str:
+def utc(stamp: str | None) -> str:
     """Write a stored time as PFIF wants it: UTC, yyyy-mm-ddThh:mm:ssZ."""
     when = dt.datetime.fromisoformat(stamp) if stamp else dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
@@ -144,8 +144,8 @@ def _person(row: dict, domain: str, source: str, link: str | None) -> str:
     description = [f"Father: {row['father_name']}" if row["father_name"] else ""]
     description.append(f"Mother: {row['mother_name']}" if row["mother_name"] else "")
     person = {
-        "person_record_id": record_id, "entry_date": _utc(row["updated_at"]),
-        "author_name": source, "source_name": source, "source_date": _utc(row["created_at"]),
+        "person_record_id": record_id, "entry_date": utc(row["updated_at"]),
+        "author_name": source, "source_name": source, "source_date": utc(row["created_at"]),
         "full_name": full, "given_name": row["given_name"], "family_name": row["family_name"],
         "description": "; ".join(part for part in description if part),
         "sex": SEXES.get(row["sex"] or ""), "date_of_birth": row["date_of_birth"],
@@ -156,8 +156,8 @@ def _person(row: dict, domain: str, source: str, link: str | None) -> str:
     note = {
         "note_record_id": f"{domain}/note.{row['id']}", "person_record_id": record_id,
         "linked_person_record_id": f"{domain}/person.{link}" if link else None,
-        "entry_date": _utc(row["updated_at"]), "author_name": source,
-        "source_date": _utc(row["arrived_at"] or row["created_at"]),
+        "entry_date": utc(row["updated_at"]), "author_name": source,
+        "source_date": utc(row["arrived_at"] or row["created_at"]),
         "author_made_contact": "true", "status": "believed_alive",
         "last_known_location": where or source,
         "text": f"Registered at {source} ({row['status']}).",

@@ -116,6 +116,7 @@ def story(figures: dict) -> list:
     if figures.get("triage"):
         parts += _counts("Wounded by triage category", figures["triage"].get("by_category", {}))
     parts += _counts("Vulnerabilities", figures["vulnerabilities"])
+    parts += _children_alone(figures.get("tracing"))
     parts += _counts("Transport", figures["by_transport"], "Households")
     parts += _counts("Intended destinations", figures["by_destination"], "Households")
     parts += _counts("Departed, by destination", figures["departed_by_destination"])
@@ -151,6 +152,23 @@ def _convoys(convoys: dict | None) -> list:
         Spacer(1, 2 * mm),
         _table(["Vehicle type", "Vehicles", "Boarded", "Arrived"], kinds),
     ]
+
+
+def _children_alone(tracing: dict | None) -> list:
+    """Return the separated and unaccompanied children's table (nothing when none)."""
+    if not tracing:
+        return []
+    styles = getSampleStyleSheet()
+    rows = [[label, *(tracing[key].get(k, 0) for k in ("unaccompanied", "separated", "total"))]
+            for key, label in (("registered", "Registered"), ("open", "With an open case"),
+                               ("matched", "Matched"), ("reunified", "Reunified"))]  # fmt: skip
+    days = tracing.get("median_days_to_reunification")
+    return [
+        Paragraph("Separated and unaccompanied children", styles["Heading3"]),
+        _table(["", "Unaccompanied", "Separated", "Total"], rows),
+        Paragraph(f"Median days to reunification: {'-' if days is None else days}. "
+                  f"Open enquiries: {tracing.get('enquiries_open', 0)}.", styles["Normal"]),
+    ]  # fmt: skip
 
 
 def pdf(figures: dict) -> bytes:

@@ -64,7 +64,8 @@ Provider = Callable[[Database, Period], dict | None]
 #   "review_queue" deduplication: {"open": n}
 #   "last_sync"    sync at HQ: {station: iso time of its last sync}
 #   "convoys"      convoys: vehicles expected, in transit, arrived; people per vehicle type
-PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync", "convoys"))
+#   "tracing"      family tracing: children alone registered, open, matched, reunified
+PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync", "convoys", "tracing"))
 
 
 def provide(name: str, provider: Provider) -> None:
@@ -143,6 +144,7 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
         },  # fmt: skip
         "arrivals_per_hour": _per_hour(parts),
         "triage": medical.counts(db),
+        "tracing": provided(db, "tracing", period),
         **movements.counts(db),
         "convoys": provided(db, "convoys", period),
     }

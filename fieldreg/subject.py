@@ -35,7 +35,10 @@ from sync import authority, changelog, tables
 Collect = Callable[[Database, dict], Any]
 Erase = Callable[[Database, dict], None]
 # The parts of a person's record other areas hold; each must be registered (fieldreg.wiring).
-PARTS = Registry("what is held about a person", names=("triage", "movements", "boarding", "dedup"))
+PARTS = Registry(
+    "what is held about a person",
+    names=("triage", "movements", "boarding", "dedup", "tracing"),
+)
 PERSON_PURGED = {
     "given_name": None,
     "father_name": None,

@@ -17,7 +17,7 @@ import secrets
 import httpx
 from sqlite_utils import Database
 
-from fieldreg import codes, config, dedup, search_index, stats, subject
+from fieldreg import codes, config, dedup, search_index, stats, subject, tracing_match
 from fieldreg.db import set_setting, setting, write
 from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound, Refused
 from sync import (
@@ -29,9 +29,10 @@ from sync import (
     keys,
     names,
     protocol,
+    store,
 )
 from sync.authority import NotOwner
-from sync.client import put, stamp
+from sync.client import stamp
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ def join(db: Database, text: str) -> dict:
                     f"{cred['station']}."
                 )
             set_setting(db, "station_code", cred["station"])
-        put(db, "sync_credential", json.dumps(cred))
+        store.put_setting(db, "sync_credential", json.dumps(cred))
     return cred
 
 
@@ -182,6 +183,7 @@ def receive(
         raise _refusal(exc, path) from None
     if ack["applied"]:
         _dedup_new(db)
+        _trace_new(db)
     return signed
 
 
@@ -209,6 +211,14 @@ def _dedup_new(db: Database) -> None:
         dedup.after_receive(db)
     except Exception:  # noqa: BLE001  the batch is applied and acked; a full run catches up
         log.exception("incremental dedup failed")
+
+
+def _trace_new(db: Database) -> None:
+    """Match what was just received against open tracing cases (HQ: after the next sync)."""
+    try:
+        tracing_match.refresh(db)
+    except Exception:  # noqa: BLE001  the batch is applied and acked; the page refreshes too
+        logging.getLogger(__name__).exception("tracing refresh failed")
 
 
 def _note_error(db: Database, station: str, message: str) -> None:

@@ -14,6 +14,8 @@
                                          notes, conditions, referrals, movements)
  a table shared whole (``"*"``)          the change as it is (HQ's decisions: ownership,
                                          deduplication links; no personal data)
+ a row the table's ``route`` sends to it  the change as it is (a tracing match found across
+                                         stations goes whole to both, with its cases)
 ```
 A change is never left out, only emptied: a station applies each site's changes in
 gapless order, so every ``(site, seq)`` must arrive. An emptied change of a fact inserts
@@ -52,6 +54,10 @@ def redactor(db: Any, station: str) -> Callable[[Change], Change]:
         entry = tables.get(change.tbl)
         if ALL in entry.shared:
             return change
+        if entry.route is not None and entry.route(
+            db, change.tbl, change.record_id, change.data, station
+        ):
+            return change
         if entry.kind == "record":
             mine = _owner(db, cache, change.tbl, change.record_id) == station
         elif entry.about is not None:
@@ -80,6 +86,8 @@ def station_view(db: Any, station: str) -> tables.View:
         """Return the row as the station holds it, or None if it holds none of it."""
         entry = tables.get(name)
         if ALL in entry.shared:
+            return row
+        if entry.route is not None and entry.route(db, name, row["id"], row, station):
             return row
         if entry.kind == "record":
             mine = _owner(db, cache, name, row["id"]) == station

@@ -28,6 +28,9 @@ from typing import Any
 KINDS = ("record", "append")
 
 
+Route = Callable[[Any, str, str, dict, str], bool]
+
+
 @dataclass(frozen=True)
 class Synced:
     """How one table syncs; ``local`` columns are this site's bookkeeping and never travel."""
@@ -40,6 +43,9 @@ class Synced:
     open_columns: frozenset[str] = field(default_factory=frozenset)
     about: tuple[str, str] | None = None
     shared: frozenset[str] = field(default_factory=frozenset)
+    # route(db, table, record_id, data, station) -> True: the station needs the row whole
+    # although it does not own it (e.g. a tracing match found across two stations).
+    route: Route | None = None
 
 
 SYNCED: dict[str, Synced] = {}
@@ -55,6 +61,7 @@ def register(
     open_columns: tuple[str, ...] = (),
     about: tuple[str, str] | None = None,
     shared: tuple[str, ...] = (),
+    route: Route | None = None,
 ) -> None:
     """Declare a synced table (idempotent; a second call may only repeat the first)."""
     if kind not in KINDS:
@@ -68,6 +75,7 @@ def register(
         frozenset(open_columns),
         about,
         frozenset(shared),
+        route,
     )
     if SYNCED.get(name, entry) != entry:
         raise ValueError(f"table {name!r} is already registered differently")

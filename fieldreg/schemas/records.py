@@ -275,6 +275,8 @@ class StatsSchema(Schema):
     vulnerabilities = fields.Dict(keys=fields.String(), values=fields.Integer())
     arrivals_per_hour = fields.List(fields.Dict())
     triage = fields.Dict(allow_none=True)
+    # Separated and unaccompanied children (family tracing); None where none was registered.
+    tracing = fields.Dict(allow_none=True)
     presence = fields.Dict(keys=fields.String(), values=fields.Integer())
     departures_by_destination = fields.Dict(keys=fields.String(), values=fields.Integer())
     raw = fields.Dict()
