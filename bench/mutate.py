@@ -58,6 +58,7 @@ class Target:
         return [f"{self.dotted}.x_{name}__mutmut_*" for name in self.functions]
 
 
+# The randomised convergence run (20 s) goes last: a mutant the quick tests kill never waits for it.
 SYNC_TESTS = ("tests/test_sync_apply.py", "tests/test_sync_hlc.py")
 SYNC_TESTS += ("tests/test_sync_convergence.py",)
 AUTH_LOCKOUT = ("_stamp", "weak_pin", "check_pin", "pin_matches", "lock_minutes", "login")
@@ -76,9 +77,10 @@ TARGETS = {
     ),
     # HLC and change ordering, applying received changes, and who may write what.
     "hlc": Target("sync/hlc.py", ("tests/test_sync_hlc.py",)),
-    "changelog": Target("sync/changelog.py", SYNC_TESTS),
+    "changelog": Target("sync/changelog.py", ("tests/test_sync_changelog.py", *SYNC_TESTS)),
     "apply": Target("sync/apply.py", SYNC_TESTS),
     "authority": Target("sync/authority.py", ("tests/test_sync_authority.py",)),
+    "store": Target("sync/store.py", ("tests/test_sync_store.py",)),
 }
 
 

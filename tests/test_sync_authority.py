@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from fieldreg import auth, bundles, create_app, medical, movements, records, subject, syncing
-from fieldreg.db import connect
+from fieldreg.db import connect, write
 from fieldreg.errors import DomainError
 from sync import authority, bundle, changelog, client, hlc, protocol
 from sync.changelog import Change
@@ -240,3 +240,36 @@ def test_retention_at_a_station_erases_its_own_people_only(world):
     assert b.execute("select count(*) from people where deleted = 0").fetchone()[0] == 0
     assert b.execute("select count(*) from people where given_name is not null").fetchone()[0] == 0
     assert mine["id"] not in left
+
+
+def test_who_may_edit_or_erase_what_here(world):
+    """HQ may write anything; a station its own records, and every fact about its people
+    (even one another station recorded), never another's record (issue 16: make mutate)."""
+    a, b, hq = world["a"], world["b"], world["hq"]
+    theirs = world["made"]["members"][0]
+    mine, _ = records.create_household(b, household_body(phone="0944 000 999"), "reg-b")
+    sync(world, b)
+    sync(world, a)
+    fact = medical.record_triage(a, mine["members"][0]["code"], {"category": "minor"}, "doc-a")
+    sync(world, a)
+    sync(world, b)
+    their_fact = a.execute("select id from triage where person_id = ?", [theirs["id"]])
+    their_fact = their_fact.fetchone()[0]
+    assert authority.may_write(hq, "people", theirs["id"]) is True
+    assert authority.may_write(hq, "triage", fact["id"]) is True
+    assert authority.may_write(b, "people", mine["members"][0]["id"]) is True
+    assert authority.may_write(b, "people", theirs["id"]) is False
+    assert authority.may_write(b, "triage", fact["id"]) is True  # recorded by A, about B's
+    assert authority.may_write(b, "triage", their_fact) is False
+
+
+def test_an_erased_fact_stays_its_recorders(world):
+    """Once a fact is gone from its table, only the station that recorded it may erase it."""
+    a = world["a"]
+    fact = a.execute("select id from triage").fetchone()[0]
+    with write(a):
+        changelog.record(a, "triage", fact, "delete", {"reason": "entered in error"})
+    assert a.execute("select count(*) from triage").fetchone()[0] == 0
+    why = authority.refusal(a, "U4V", ("triage", fact, "delete", {}))
+    assert why == f"delete of triage {fact}: the record belongs to T3S"
+    assert authority.refusal(a, "T3S", ("triage", fact, "delete", {})) is None
