@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fieldreg import records
+from fieldreg import records, wiring
 from fieldreg.db import write
 from sync import apply, changelog, hlc, store, tables
 from sync.changelog import Change
@@ -137,17 +137,17 @@ def test_concurrent_edits_keep_the_loser_beside_the_winner_on_both_sides(sites):
     made, _ = records.create_household(a, household_body(), "reg")
     ship(a, b)
     code, pid = made["members"][0]["code"], made["members"][0]["id"]
-    first, second = edit(a, code, "Omar"), edit(b, code, "Ali")  # b's clock reads later
+    first, second = edit(a, code, "Omar"), edit(b, code, "علي")  # b's clock reads later
     assert ship(a, b, after=4).conflicts == 1  # a's edit loses at b: kept aside
     assert ship(b, a).conflicts == 1  # b's edit wins at a: a's value kept aside
     expected = {
         **{"tbl": "people", "record_id": pid, "field": "given_name", "resolution": None},
-        **{"kept_value": '"Ali"', "kept_version": second.version},
+        **{"kept_value": '"علي"', "kept_version": second.version},
         **{"lost_value": '"Omar"', "lost_version": first.version},
     }
     assert conflicts(a) == conflicts(b) == [expected]  # never one for updated_at (bookkeeping)
-    assert records.get_person(a, code)["given_name"] == "Ali"
-    assert records.get_person(b, code)["given_name"] == "Ali"
+    assert records.get_person(a, code)["given_name"] == "علي"
+    assert records.get_person(b, code)["given_name"] == "علي"
     at = a.execute("select at from sync_conflicts").fetchone()[0]
     assert at.startswith("20") and at.endswith("+00:00") and len(at) == 25
     third = edit(a, code, "Omar")  # a corrects knowingly, over b's value
@@ -237,6 +237,9 @@ def test_an_older_tombstone_does_not_replace_a_newer_one(sites):
     with write(b):  # the same clock from a higher site wins the tie
         assert apply.apply_changes(b, [same], "SB3").touched == {("people", "p1")}
     assert changelog.meta(b, "people", "p1") == ({}, same.version)
+    again = Change("SD5", 2, same.hlc, "people", "p1", "delete", {})  # the same version
+    with write(b):
+        assert apply.apply_changes(b, [again], "SB3").touched == set()
 
 
 def test_restoring_own_changes_applies_them_in_order_once(sites):
@@ -284,3 +287,26 @@ def test_an_update_whose_record_never_arrived_is_skipped(sites):
         result = apply.apply_changes(b, late, "SB3")
     assert (result.applied, result.skipped, result.touched) == (1, 1, set())
     assert b.execute("select count(*) from people").fetchone()[0] == 0
+
+
+def test_a_fact_keeps_the_clock_of_its_change_and_stays_erased(sites):
+    wiring.wire()  # triage syncs as the app and the command line wire it
+    a, b = sites
+    made, _ = records.create_household(a, household_body(), "reg")
+    ship(a, b)
+    person = made["members"][0]
+    fact = {"id": "f1", "person_id": person["id"], "category": "minor", "conditions": "[]",
+            "actor": "doc", "at": "2026-11-27T10:00:00+00:00", "hlc": "0000000000000001.0000",
+            "stray": "not a column"}  # fmt: skip
+    stamp = str(hlc.tick(hlc.Timestamp.parse(store.setting(a, "hlc"))))
+    told = Change("SA2", 5, stamp, "triage", "f1", "append", fact)
+    with write(b):
+        result = apply.apply_changes(b, [told], "SB3")
+    assert result.touched == {("triage", "f1")}
+    row = next(b.query("select * from triage where id = 'f1'"))
+    assert row["hlc"] == stamp and row["category"] == "minor"  # never the clock the data claims
+    erase = Change("SA2", 6, stamp, "triage", "f1", "delete", {})
+    late = Change("SA2", 7, stamp, "triage", "f1", "append", {**fact, "category": "delayed"})
+    with write(b):
+        apply.apply_changes(b, [erase, late], "SB3")
+    assert b.execute("select count(*) from triage").fetchone()[0] == 0

@@ -3,6 +3,7 @@ entries read back. Issue 16: `make mutate` finds a failing test here for each ch
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -187,3 +188,28 @@ def test_a_site_is_paged_through_by_its_numbers(db):
     assert changelog.stored_after(db, 4, "SA2") == [(5, theirs)]
     assert [r for r, _c in changelog.stored_after(db, 1, "SX9", limit=2)] == [2, 3]
     assert len(changelog.stored_after(db, 0, "SX9")) == 5
+
+
+def test_a_page_holds_a_thousand_changes_unless_told(db):
+    many = [("SB3", n, "0000000000000005.0000", "people", f"p{n}", "upsert", "{}", None, n)
+            for n in range(1, 1002)]  # fmt: skip
+    db.conn.executemany(changelog.INSERT, many)
+    assert len(changelog.changes_since(db, "SB3", 0)) == 1000
+    assert len(changelog.stored_after(db, 0, "SA2")) == 1000
+    assert changelog.changes_since(db, "SB3", 1000)[0].seq == 1001
+
+
+def test_a_local_write_is_recorded_as_it_reads_back_from_json(db):
+    with write(db):
+        change = changelog.record(
+            db, "people", "p1", "upsert", {"date_of_birth": dt.date(2020, 1, 2), "n": "مريم"}
+        )
+    assert change.data == {"date_of_birth": "2020-01-02", "n": "مريم"}
+    versions = db.execute("select versions from sync_meta where record_id = 'p1'").fetchone()[0]
+    assert versions == json.dumps(json.loads(versions), sort_keys=True)
+
+
+def test_registered_versions_are_stored_in_one_order_everywhere(db):
+    records.create_household(db, household_body(), "reg")
+    for (raw,) in db.execute("select versions from sync_meta").fetchall():
+        assert raw == json.dumps(json.loads(raw), sort_keys=True)
