@@ -55,21 +55,19 @@ def _subject_owner(db: Any, entry: tables.Synced, record_id: str) -> str | None:
     return owner_of(db, table, row[0]) if row and row[0] else None
 
 
-def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str | None:
+def refusal(db: Any, site: str, write: Write) -> str | None:
     """Return why ``site`` may not make ``write`` (None when it may).
 
-    ``made`` maps the records created earlier in the same batch to their creator.
+    A record not known here is the writer's to create, so a batch that creates a record and
+    then edits it passes without remembering what it created.
     """
     tbl, record_id, op, data = write
     entry = tables.get(tbl)
     what = f"{op} of {tbl} {record_id}"
     if entry.hq_only:
         return f"{what}: only HQ writes {tbl}"
-    key = (tbl, record_id)
-    owner = (made or {}).get(key) or owner_of(db, tbl, record_id)
+    owner = owner_of(db, tbl, record_id)
     if owner is None or owner == site:
-        if made is not None and owner is None:
-            made[key] = site
         return None
     if op == "upsert" and set(data) <= entry.open_columns:
         return None  # a presence status that follows a fact the station recorded
@@ -84,12 +82,11 @@ def check_batch(db: Any, sender: str, changes: list, head: int) -> None:
 
     Changes numbered at or below ``head`` (already applied here) are repeats and pass.
     """
-    made: dict[tuple[str, str], str] = {}
     for change in changes:
         if change.seq <= head:
             continue
         write = (change.tbl, change.record_id, change.op, change.data)
-        why = refusal(db, sender, write, made)
+        why = refusal(db, sender, write)
         if why:
             raise NotOwner(f"station {sender} cannot write this: {why}")
 

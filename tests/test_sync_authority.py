@@ -261,6 +261,11 @@ def test_who_may_edit_or_erase_what_here(world):
     assert authority.may_write(b, "people", theirs["id"]) is False
     assert authority.may_write(b, "triage", fact["id"]) is True  # recorded by A, about B's
     assert authority.may_write(b, "triage", their_fact) is False
+    rewrite = ("triage", fact["id"], "upsert", {"category": "expectant"})
+    assert authority.refusal(b, "U4V", rewrite) == (
+        f"upsert of triage {fact['id']}: the record belongs to T3S"
+    )  # erasing a fact about its person is the owner's; rewriting it is not
+    assert authority.refusal(b, "U4V", ("triage", fact["id"], "append", {})) is not None
 
 
 def test_an_erased_fact_stays_its_recorders(world):
