@@ -256,7 +256,11 @@ def current_row(db: Any, tbl: str, record_id: str) -> dict | None:
     """Return a row of a synced table by id, as a dict (None if absent)."""
     cursor = db.conn.execute(f"select * from [{tbl}] where id = ?", [record_id])
     row = cursor.fetchone()
-    return None if row is None else {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+    if row is None:
+        return None
+    names = [d[0] for d in cursor.description]
+    # One name per value always: make mutate's strict=False / None / dropped changes nothing.
+    return dict(zip(names, row, strict=True))  # pragma: no mutate
 
 
 def _settle(db, change, name, value, old, held, knew, result) -> None:

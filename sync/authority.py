@@ -109,9 +109,7 @@ def guard_local(db: Any, site: str, writes: list[Write]) -> None:
     """Refuse, at a station, a local write HQ would refuse (HQ may write everything)."""
     if hq_of(db) is None:
         return
-    for write in writes:
-        if write[2] == "append":
-            continue
+    for write in writes:  # appends too: HQ refuses a fact in a table only HQ writes
         why = refusal(db, site, write)
         if why:
             raise NotOwner(f"This station cannot write this ({why}); HQ can hand it over.")

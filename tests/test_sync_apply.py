@@ -139,6 +139,8 @@ def test_concurrent_edits_keep_the_loser_beside_the_winner_on_both_sides(sites):
     code, pid = made["members"][0]["code"], made["members"][0]["id"]
     first, second = edit(a, code, "Omar"), edit(b, code, "علي")  # b's clock reads later
     assert ship(a, b, after=4).conflicts == 1  # a's edit loses at b: kept aside
+    recv = [r[0] for r in b.execute("select recv from changes order by recv")]
+    assert recv == [1, 2, 3, 4, 5, 6]  # stored after b's own edit, numbered on from it
     assert ship(b, a).conflicts == 1  # b's edit wins at a: a's value kept aside
     expected = {
         **{"tbl": "people", "record_id": pid, "field": "given_name", "resolution": None},
@@ -250,6 +252,7 @@ def test_restoring_own_changes_applies_them_in_order_once(sites):
     with write(b):
         result = apply.restore_own(b, list(reversed(own)))
     assert (result.applied, result.conflicts, result.skipped, result.duplicates) == (5, 0, 0, 0)
+    assert (result.held, result.heads) == (0, {})
     assert records.get_person(b, made["members"][0]["code"])["given_name"] == "Omar"
     with write(b):
         again = apply.restore_own(b, own)

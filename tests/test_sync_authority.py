@@ -278,3 +278,16 @@ def test_an_erased_fact_stays_its_recorders(world):
     why = authority.refusal(a, "U4V", ("triage", fact, "delete", {}))
     assert why == f"delete of triage {fact}: the record belongs to T3S"
     assert authority.refusal(a, "T3S", ("triage", fact, "delete", {})) is None
+
+
+def test_repeats_pass_and_a_station_cannot_append_what_only_hq_writes(world):
+    """HQ checks only what it has not applied yet; a station refuses itself a fact in an
+    HQ-only table before HQ would refuse its whole batch (issue 16: make mutate)."""
+    hq, b = world["hq"], world["b"]
+    changes = forged(b, [allowed_fact(world), *forbidden(world)["rename"]])
+    authority.check_batch(hq, "U4V", changes, head=changes[1].seq)  # both applied already
+    with pytest.raises(authority.NotOwner, match="belongs to T3S"):
+        authority.check_batch(hq, "U4V", changes, head=changes[0].seq)  # the rename is new
+    with pytest.raises(authority.NotOwner, match="only HQ writes dedup_decisions"), write(b):
+        changelog.record(b, "dedup_decisions", "d1", "append", {"verdict": "confirm"})
+    assert not b.execute("select 1 from changes where tbl = 'dedup_decisions'").fetchall()
