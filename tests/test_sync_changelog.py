@@ -10,7 +10,7 @@ import pytest
 
 from fieldreg import records
 from fieldreg.db import write
-from sync import changelog, hlc, store
+from sync import authority, changelog, hlc, store
 from sync.changelog import Change
 from tests.conftest import household_body
 from tests.test_sync_http import make_site
@@ -127,7 +127,7 @@ def test_a_deleted_record_carries_its_row_and_is_tombstoned(db):
     person = made["members"][1]
     with write(db):
         change = changelog.record(db, "people", person["id"], "delete", {"reason": "erased"})
-    assert change.op == "delete" and change.seq == 5
+    assert change.op == "delete" and change.seq == 5 and change.prev is None
     assert change.data["given_name"] == "Zainab" and change.data["reason"] == "erased"
     versions, deleted = changelog.meta(db, "people", person["id"])
     assert deleted == change.version and versions  # field versions kept beside the tombstone
@@ -135,6 +135,9 @@ def test_a_deleted_record_carries_its_row_and_is_tombstoned(db):
     assert row["deleted"] == 1
     stored = json.loads(rows(db)[-1]["data"])
     assert stored == json.loads(json.dumps(change.data, default=str))
+    with write(db):  # a late local write does not lift the tombstone
+        changelog.record(db, "people", person["id"], "upsert", {"status": "departed"})
+    assert changelog.meta(db, "people", person["id"])[1] == change.version
 
 
 def test_the_next_number_goes_above_what_hq_acknowledged(db):
@@ -213,3 +216,16 @@ def test_registered_versions_are_stored_in_one_order_everywhere(db):
     records.create_household(db, household_body(), "reg")
     for (raw,) in db.execute("select versions from sync_meta").fetchall():
         assert raw == json.dumps(json.loads(raw), sort_keys=True)
+
+
+def test_a_joined_station_records_only_what_hq_would_take(db):
+    """The authority guard runs with this site's code (issue 13's rule, issue 16)."""
+    store.put_setting(db, "sync_credential", '{"hq": "HQ2"}')
+    theirs = Change("SB3", 1, "0000000000000005.0000", "people", "p9", "upsert", {"a": 1})
+    with write(db):
+        changelog.store(db, theirs)
+        mine = changelog.record(db, "people", "p1", "upsert", {"given_name": "Ali"})
+        again = changelog.record(db, "people", "p1", "upsert", {"given_name": "Omar"})
+    assert (mine.seq, again.seq) == (1, 2)
+    with pytest.raises(authority.NotOwner, match="belongs to SB3"), write(db):
+        changelog.record(db, "people", "p9", "upsert", {"given_name": "Mallory"})
