@@ -8,7 +8,9 @@ Each rule is a fact about Python or SQLite, not a judgement about our code:
 - ``codec case``: the letter case of a codec name given to ``encode``/``decode`` changed
   (``"UTF-8"`` and ``"utf-8"`` name one codec);
 - ``zip strict``: ``zip(..., strict=False)`` made ``strict=None`` or left without it
-  (``False`` is zip's default, and ``None`` is as false).
+  (``False`` is zip's default, and ``None`` is as false);
+- ``json flag``: a ``json.dumps(..., flag=False)`` made ``flag=None`` (json reads its flags
+  by truth: ``None`` is as false).
 
 A mutant is judged from the diff ``mutmut show`` prints (one line out, one line in) and the
 module's source; anything else stays a survivor for a test or an honest pragma.
@@ -99,6 +101,15 @@ def zip_strict(before: str, after: str) -> bool:
                      before.replace("strict=False", ""))  # fmt: skip
 
 
+def json_flag(before: str, after: str) -> bool:
+    """Tell whether a False flag of json.dumps was made None (read alike, by truth)."""
+    if "json.dumps(" not in before:
+        return False
+    flags = re.finditer(r"\b(\w+)=False\b", before)
+    return any(after == before[: m.start()] + f"{m.group(1)}=None" + before[m.end() :]
+               for m in flags)  # fmt: skip
+
+
 def equivalent(diff: str, source: str) -> str | None:
     """Return the rule that proves a mutant equivalent, or None."""
     change = changed_line(diff)
@@ -110,4 +121,6 @@ def equivalent(diff: str, source: str) -> str | None:
         return "codec case"
     if zip_strict(*change):
         return "zip strict"
+    if json_flag(*change):
+        return "json flag"
     return None

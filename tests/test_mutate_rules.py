@@ -12,6 +12,7 @@ SOURCE = """def f(db, name, text):
     db.execute("update users set role = 'admin' where id = ?", [name])
     pairs = zip(name, text, strict=False)
     return "Not found.", text.encode("utf-8"), text.encode("utf-8", "ignore"), pairs
+    return json.dumps(text, ensure_ascii=False, sort_keys=True)
 """
 
 
@@ -53,3 +54,10 @@ def test_zip_strict_false_made_none_or_dropped_is_set_aside():
 def test_a_mutant_of_more_than_one_line_counts():
     two = diff("a\nb", "A\nB").replace("-a\nb", "-a\n-b").replace("+A\nB", "+A\n+B")
     assert equivalent(two, SOURCE) is None
+
+
+def test_a_false_json_flag_made_none_is_set_aside():
+    assert mutant(9, "ensure_ascii=False", "ensure_ascii=None") == "json flag"
+    assert mutant(9, "ensure_ascii=False", "ensure_ascii=True") is None
+    assert mutant(9, "sort_keys=True", "sort_keys=None") is None  # True made None: read apart
+    assert mutant(7, "strict=False", "strict=None") == "zip strict"  # not json's

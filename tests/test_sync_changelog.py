@@ -170,6 +170,12 @@ def test_an_entry_reads_back_as_it_was_written(db):
     assert row[7] == '{"a": "0000000000000001.0000@SA2"}'
     assert row[8] == 42
     assert changelog.as_row(Change(*row[:6], {}, {}), 1)[7] is None  # no prev: null
+    two = {"b": "0000000000000002.0000@SB3", "a": "0000000000000001.0000@SA2"}
+    dated = Change(*row[:6], {"on": dt.date(2026, 11, 30)}, two)
+    assert changelog.as_row(dated, 1)[6:8] == (
+        '{"on": "2026-11-30"}',
+        '{"a": "0000000000000001.0000@SA2", "b": "0000000000000002.0000@SB3"}',
+    )
     with write(db):
         changelog.store(db, change)
     back = rows(db)[0]
