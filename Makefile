@@ -40,7 +40,7 @@ format: install
 
 # Re-extract page strings, merge them into the Arabic catalog, compile it (commit .po and .mo).
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o fieldreg/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output -o fieldreg/translations/messages.pot .
 	$(BIN)/pybabel update -i fieldreg/translations/messages.pot -d fieldreg/translations -l ar --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d fieldreg/translations
 

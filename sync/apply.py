@@ -289,9 +289,12 @@ def _write_row(db: Any, change: Change, current: dict | None, wins: dict, result
             return
     else:
         sets = ", ".join(f"[{k}] = ?" for k in wins)
-        db.conn.execute(
-            f"update [{change.tbl}] set {sets} where id = ?", [*wins.values(), change.record_id]
-        )
+        try:
+            db.conn.execute(
+                f"update [{change.tbl}] set {sets} where id = ?", [*wins.values(), change.record_id]
+            )
+        except db.conn.IntegrityError:  # e.g. a null where the record needs a value
+            raise Refused(f"{change.tbl} {change.record_id}: a value it cannot hold") from None
     result.touched.add((change.tbl, change.record_id))
 
 

@@ -265,3 +265,46 @@ def test_ordinary_pins_are_accepted(pin):
     """Issue 16: two digits alternating unevenly, 12 digits: nothing easy to guess."""
     auth.check_pin(pin, "admin" if len(pin) >= 6 else None)
     assert not auth.weak_pin(pin)
+
+
+def test_a_refused_pin_says_why_in_the_page_language(client, auth_actions, db):
+    """Issue 14 (a newcomer's first start): set-up refused "1234" with "4 to 12 digits." under
+    a label asking for 6-12; the users page said "At least 6 digits." in English to an Arabic
+    coordinator and forgot the chosen role."""
+    form = {"station_name": "Bab", "station_code": "K7M", "username": "coord"}
+    said = {}
+    for pin in ("1234", "131313", "4729"):
+        page = client.post("/setup", data={**form, "pin": pin, "csrf_token": csrf_of(client)})
+        said[pin] = re.search(r'id="err-pin">([^<]*)<', page.get_data(as_text=True)).group(1)
+    assert said == {"1234": "6 to 12 digits.", "4729": "6 to 12 digits."} | {
+        "131313": "Too easy to guess: no repeated digit, run or common PIN such as 1234."
+    }
+    auth_actions.login("admin")
+    arabic = {"Accept-Language": "ar"}
+    page = client.get("/admin/users", headers=arabic).get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"username": "lina", "role": "coordinator", "pin": "58201", "csrf_token": csrf}
+    refused = client.post("/admin/users", data=form, headers=arabic).get_data(as_text=True)
+    assert "من 6 إلى 12 رقمًا." in refused and "At least" not in refused
+    assert '<option value="coordinator" selected>' in refused
+    bad_name = client.post("/admin/users", data={**form, "username": "a b", "pin": "472913"})
+    assert "1-40 letters or digits" in bad_name.get_data(as_text=True)
+
+
+def test_the_users_page_offers_what_applies_and_not_disabling_oneself(client, auth_actions, db):
+    """Issue 14 (a newcomer coordinator): every user had "Unlock" though none was locked, and
+    the coordinator could disable their own account, leaving the station without one."""
+    auth_actions.user("registrar", "rana")
+    auth_actions.login("coordinator", "boss")
+    page = client.get("/admin/users").get_data(as_text=True)
+    assert "/unlock" not in page and "(you)" in page
+    own = next(db.query("select id from users where username = 'boss'"))["id"]
+    assert f"/admin/users/{own}/disable" not in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    refused = client.post(f"/admin/users/{own}/disable", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+    assert not next(db.query("select disabled from users where id = ?", [own]))["disabled"]
+    db.execute(
+        "update users set locked_until = '2999-01-01T00:00:00+00:00' where username = 'rana'"
+    )
+    assert "/unlock" in client.get("/admin/users").get_data(as_text=True)

@@ -266,6 +266,20 @@ def test_the_tracing_pages_speak_arabic(client, auth_actions, roles):
         page = client.get(url).get_data(as_text=True)
         assert 'dir="rtl"' in page and "البحث عن الأسر" in page, url
         assert "Family tracing" not in page and "Candidates" not in page, url
+    page = client.get(f"/tracing/cases/{case['id']}").get_data(as_text=True)
+    # issue 14: an open case's state read "افتح" (the button's "Open!"), not "مفتوحة", and the
+    # link to the child's record was labelled "ابن أو ابنة" (the relationship "son or daughter")
+    assert 'data-status="open">مفتوحة' in page
+    assert "<dt>سجل الطفل</dt>" in page and "ابن أو ابنة" not in page
+
+
+def test_the_case_list_says_ages_and_emptiness_in_plain_words(client, auth_actions, roles):
+    """Issue 14 (a newcomer's case list): "1 years", and "No case yet." over closed cases."""
+    case = open_child(client, roles["registrar"], alone(client, roles["registrar"], "Rami", 1))
+    auth_actions.login("caseworker", "cw")
+    assert "· 1 year ·" in client.get("/tracing/").get_data(as_text=True)
+    client.post(f"/api/v1/tracing/cases/{case['id']}/close", json={}, headers=roles["caseworker"])
+    assert "No open case." in client.get("/tracing/").get_data(as_text=True)
 
 
 def test_a_case_of_another_station_is_changed_there_a_note_is_welcome(client, roles, db):
