@@ -132,7 +132,8 @@ def _hold(db: Any, change: Change) -> None:
     db.execute(
         "insert or ignore into sync_pending (site, seq, hlc, tbl, record_id, op, data, prev) "
         "values (?,?,?,?,?,?,?,?)",
-        list(changelog.as_row(change, 0)[:8]),  # the changes row, without its position
+        # The changes row without its position (cut off, so any stand-in for it is alike).
+        list(changelog.as_row(change, 0)[:8]),  # pragma: no mutate
     )
 
 

@@ -313,3 +313,42 @@ def test_a_fact_keeps_the_clock_of_its_change_and_stays_erased(sites):
     with write(b):
         apply.apply_changes(b, [erase, late], "SB3")
     assert b.execute("select count(*) from triage").fetchone()[0] == 0
+
+
+def put(db, record_id, fields):
+    """Set a person's fields and record the change, as a domain write does."""
+    with write(db):
+        sets = ", ".join(f"[{k}] = ?" for k in fields)
+        db.execute(f"update people set {sets} where id = ?", [*fields.values(), record_id])
+        changelog.record(db, "people", record_id, "upsert", fields)
+
+
+def test_conflicts_are_counted_one_by_one_and_agreement_or_bookkeeping_is_none(sites):
+    """Equal values are no conflict, bookkeeping columns never are, a cleared field is kept
+    as null (not the text "null"), and several in one batch are each counted."""
+    a, b = sites
+    made, _ = records.create_household(a, household_body(), "reg")
+    ship(a, b)
+    one, two = made["members"][0]["id"], made["members"][1]["id"]
+    put(a, one, {"given_name": "Omar", "updated_at": "2026-11-30T10:00:00+00:00"})
+    put(a, two, {"given_name": "Huda", "family_name": "X"})
+    put(b, one, {"given_name": "Omar", "updated_at": "2026-11-30T10:00:01+00:00"})
+    put(b, two, {"given_name": None, "family_name": "Y"})
+    assert ship(b, a).conflicts == 2  # b's later edits win at a; a's values kept aside
+    kept = {(c["record_id"], c["field"]): (c["kept_value"], c["lost_value"]) for c in conflicts(a)}
+    assert kept == {(two, "given_name"): (None, '"Huda"'), (two, "family_name"): ('"Y"', '"X"')}
+
+
+def test_several_updates_whose_records_never_arrived_are_each_skipped(sites):
+    _a, b = sites
+    stamp = "0000000000000001.0000"
+    late = [
+        Change(
+            "SA2", n, stamp, "people", f"p{n}", "upsert", {"given_name": "x"}, {"given_name": "v"}
+        )
+        for n in (1, 2)
+    ]
+    with write(b):
+        changelog.save_meta(b, "people", "p1", {"given_name": "0000000000000000.0001@SA2"}, None)
+        changelog.save_meta(b, "people", "p2", {"given_name": "0000000000000000.0001@SA2"}, None)
+        assert apply.apply_changes(b, late, "SB3").skipped == 2
