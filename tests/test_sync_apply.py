@@ -334,9 +334,28 @@ def test_conflicts_are_counted_one_by_one_and_agreement_or_bookkeeping_is_none(s
     put(a, two, {"given_name": "Huda", "family_name": "X"})
     put(b, one, {"given_name": "Omar", "updated_at": "2026-11-30T10:00:01+00:00"})
     put(b, two, {"given_name": None, "family_name": "Y"})
-    assert ship(b, a).conflicts == 2  # b's later edits win at a; a's values kept aside
-    kept = {(c["record_id"], c["field"]): (c["kept_value"], c["lost_value"]) for c in conflicts(a)}
-    assert kept == {(two, "given_name"): (None, '"Huda"'), (two, "family_name"): ('"Y"', '"X"')}
+    won = ship(b, a)  # b's later edits win at a; a's values kept aside
+    assert (won.conflicts, won.touched) == (2, {("people", one), ("people", two)})
+    assert ship(a, b, after=4).conflicts == 2  # a's lose at b: kept aside there too
+    for db in (a, b):
+        kept = {(c["record_id"], c["field"]): (c["kept_value"], c["lost_value"])
+                for c in conflicts(db)}  # fmt: skip
+        assert kept == {(two, "given_name"): (None, '"Huda"'), (two, "family_name"): ('"Y"', '"X"')}
+
+
+def test_an_update_sets_only_known_columns_and_never_the_id(sites):
+    a, b = sites
+    made, _ = records.create_household(a, household_body(), "reg")
+    ship(a, b)
+    pid = made["members"][0]["id"]
+    stamp = str(hlc.tick(hlc.Timestamp.parse(store.setting(a, "hlc"))))
+    odd = {"stray": 1, "id": "someone-else", "given_name": "Zaid"}
+    with write(b):
+        apply.apply_changes(b, [Change("SA2", 5, stamp, "people", pid, "upsert", odd)], "SB3")
+    assert (
+        next(b.query("select given_name from people where id = ?", [pid]))["given_name"] == "Zaid"
+    )
+    assert not list(b.query("select 1 from people where id = 'someone-else'"))
 
 
 def test_several_updates_whose_records_never_arrived_are_each_skipped(sites):
