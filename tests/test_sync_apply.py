@@ -371,3 +371,12 @@ def test_several_updates_whose_records_never_arrived_are_each_skipped(sites):
         changelog.save_meta(b, "people", "p1", {"given_name": "0000000000000000.0001@SA2"}, None)
         changelog.save_meta(b, "people", "p2", {"given_name": "0000000000000000.0001@SA2"}, None)
         assert apply.apply_changes(b, late, "SB3").skipped == 2
+
+
+def test_a_batch_out_of_order_is_applied_whole(sites):
+    a, b = sites
+    records.create_household(a, household_body(), "reg")
+    changes = changelog.changes_since(a, "SA2", 0)
+    with write(b):
+        result = apply.apply_changes(b, [changes[1], changes[0], *changes[2:]], "SB3")
+    assert (result.applied, result.held) == (4, 0)
