@@ -1,4 +1,4 @@
-# FieldReg: make install | run | test | bench | lint | wheel | portable
+# FieldReg: make install | run | test | bench | mutate | lint | wheel | portable
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ HOST ?= 0.0.0.0
 PORT ?= 8000
 HTTPS_PORT ?= 8443
 
-.PHONY: install run test bench lint format clean messages wheel portable
+.PHONY: install run test bench mutate lint format clean messages wheel portable
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ test: install
 bench: install
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(BIN)/python -m bench
+
+# Mutation testing of the modules where a silent mistake hurts people (slow; not part of test).
+mutate: install
+	$(BIN)/python -m bench.mutate
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from fieldreg import auth, bundles, create_app, dedup, medical, movements, records, subject, syncing
-from fieldreg.db import connect
+from fieldreg.db import connect, write
 from fieldreg.errors import DomainError
 from sync import authority, bundle, changelog, client, hlc, protocol
 from sync.changelog import Change
@@ -240,6 +240,57 @@ def test_retention_at_a_station_erases_its_own_people_only(world):
     assert b.execute("select count(*) from people where deleted = 0").fetchone()[0] == 0
     assert b.execute("select count(*) from people where given_name is not null").fetchone()[0] == 0
     assert mine["id"] not in left
+
+
+def test_who_may_edit_or_erase_what_here(world):
+    """HQ may write anything; a station its own records, and every fact about its people
+    (even one another station recorded), never another's record (issue 16: make mutate)."""
+    a, b, hq = world["a"], world["b"], world["hq"]
+    theirs = world["made"]["members"][0]
+    mine, _ = records.create_household(b, household_body(phone="0944 000 999"), "reg-b")
+    sync(world, b)
+    sync(world, a)
+    fact = medical.record_triage(a, mine["members"][0]["code"], {"category": "minor"}, "doc-a")
+    sync(world, a)
+    sync(world, b)
+    their_fact = a.execute("select id from triage where person_id = ?", [theirs["id"]])
+    their_fact = their_fact.fetchone()[0]
+    assert authority.may_write(hq, "people", theirs["id"]) is True
+    assert authority.may_write(hq, "triage", fact["id"]) is True
+    assert authority.may_write(b, "people", mine["members"][0]["id"]) is True
+    assert authority.may_write(b, "people", theirs["id"]) is False
+    assert authority.may_write(b, "triage", fact["id"]) is True  # recorded by A, about B's
+    assert authority.may_write(b, "triage", their_fact) is False
+    rewrite = ("triage", fact["id"], "upsert", {"category": "expectant"})
+    assert authority.refusal(b, "U4V", rewrite) == (
+        f"upsert of triage {fact['id']}: the record belongs to T3S"
+    )  # erasing a fact about its person is the owner's; rewriting it is not
+    assert authority.refusal(b, "U4V", ("triage", fact["id"], "append", {})) is not None
+
+
+def test_an_erased_fact_stays_its_recorders(world):
+    """Once a fact is gone from its table, only the station that recorded it may erase it."""
+    a = world["a"]
+    fact = a.execute("select id from triage").fetchone()[0]
+    with write(a):
+        changelog.record(a, "triage", fact, "delete", {"reason": "entered in error"})
+    assert a.execute("select count(*) from triage").fetchone()[0] == 0
+    why = authority.refusal(a, "U4V", ("triage", fact, "delete", {}))
+    assert why == f"delete of triage {fact}: the record belongs to T3S"
+    assert authority.refusal(a, "T3S", ("triage", fact, "delete", {})) is None
+
+
+def test_repeats_pass_and_a_station_cannot_append_what_only_hq_writes(world):
+    """HQ checks only what it has not applied yet; a station refuses itself a fact in an
+    HQ-only table before HQ would refuse its whole batch (issue 16: make mutate)."""
+    hq, b = world["hq"], world["b"]
+    changes = forged(b, [allowed_fact(world), *forbidden(world)["rename"]])
+    authority.check_batch(hq, "U4V", changes, head=changes[1].seq)  # both applied already
+    with pytest.raises(authority.NotOwner, match="belongs to T3S"):
+        authority.check_batch(hq, "U4V", changes, head=changes[0].seq)  # the rename is new
+    with pytest.raises(authority.NotOwner, match="only HQ writes dedup_decisions"), write(b):
+        changelog.record(b, "dedup_decisions", "d1", "append", {"verdict": "confirm"})
+    assert not b.execute("select 1 from changes where tbl = 'dedup_decisions'").fetchall()
 
 
 def test_a_station_cannot_close_anothers_tracing_cases_with_a_forged_decision(world):
