@@ -44,7 +44,9 @@ def users():
         "admin/users.html",
         users=auth.list_users(db),
         tokens=auth.list_tokens(db),
-        roles=ROLES,
+        roles=[
+            r for r in ROLES if r != "admin" or g.user["role"] == "admin"
+        ],  # offered only if granted
         errors=errors,
         form=request.form,
     ), (400 if errors else 200)
