@@ -60,7 +60,13 @@ def stations(db: Database) -> list[dict]:
 
 
 # The permission (fieldreg.access.PERMISSIONS) a role needs to write each synced record table.
-WRITE_PERMISSION = {"households": "household:update", "people": "household:update"}
+WRITE_PERMISSION = {
+    "households": "household:update",
+    "people": "household:update",
+    "convoys": "convoys:manage",
+    "vehicles": "convoys:manage",
+    "tracing_cases": "tracing:decide",  # child protection edits and closes cases
+}
 # The permission a role needs to see a conflict's values at all: they are the record's own
 # (a tracing case's account of a lost child is not for analysts; issue 13). A table not
 # named here shows its conflicts to no role that is checked.

@@ -204,5 +204,12 @@ def test_a_conflict_shows_its_values_only_to_roles_that_may_read_the_record(tmp_
     else:
         shown = "scar on the left hand" in listed.get_data(as_text=True)
         assert shown is sees and ("limps since" in page) is sees
+    if sees:  # and a role that may write the case may resolve it (none could: issue 13)
+        [row] = listed.json["conflicts"]
+        assert row["may_resolve"] is True
+        answer = http.post(f"/api/v1/sync/conflicts/{row['id']}", json={"choice": "lost"},
+                           headers=headers)  # fmt: skip
+        assert answer.status_code == 200
+        assert tracing.get_case(hq, case["id"], everyone)["description"] == row["lost"]
     hq.close()
     station.close()
