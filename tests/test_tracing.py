@@ -311,3 +311,15 @@ def test_a_case_with_dates_reads_back_as_dates(client, roles):
     assert (case["date_of_birth"], case["separated_on"]) == ("2016-05-04", "2026-10-20")
     listed = client.get("/api/v1/tracing/cases", headers=roles["caseworker"])
     assert listed.status_code == 200 and listed.get_json()["cases"][0]["separated_on"]
+
+
+def test_a_proposed_match_names_its_station_with_the_pages_comma(client, roles, auth_actions):
+    """Issue 14 (a newcomer in Arabic): the list of proposed matches read "(طلب بحث, K7M)"."""
+    reg = roles["registrar"]
+    open_child(client, reg, alone(client, reg))
+    client.post("/api/v1/households", json=FAMILY, headers=reg)
+    auth_actions.login("caseworker", "cw")
+    assert ", T3S)" in client.get("/tracing/").get_data(as_text=True)
+    client.set_cookie("lang", "ar")
+    page = client.get("/tracing/").get_data(as_text=True)
+    assert "، T3S)" in page and ", T3S)" not in page
