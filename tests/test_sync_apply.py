@@ -9,7 +9,7 @@ from fieldreg.db import write
 from sync import apply, changelog, hlc, store, tables
 from sync.changelog import Change
 from tests.conftest import household_body
-from tests.test_sync_http import make_site
+from tests.synckit import make_site
 
 
 @pytest.fixture

@@ -12,18 +12,14 @@ from fieldreg.errors import DomainError
 from sync import authority, bundle, changelog, client, hlc, protocol
 from sync.changelog import Change
 from tests.conftest import household_body
-from tests.test_sync_http import make_site
+from tests.synckit import join_stations, make_hq
 
 
 @pytest.fixture
 def world(tmp_path):
     """HQ (HQ2) with stations A (T3S) and B (U4V); A registered a household, both synced."""
-    make_site(tmp_path / "hq", "HQ2").close()
-    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
-    hq = connect(app.config["DATABASE"])
-    a, b = make_site(tmp_path / "a", "T3S"), make_site(tmp_path / "b", "U4V")
-    for db, code in ((a, "T3S"), (b, "U4V")):
-        syncing.join(db, syncing.add_station(hq, code, code, "http://hq"))
+    app, hq = make_hq(tmp_path / "hq")
+    a, b = join_stations(hq, tmp_path, ("T3S", "U4V"), names=("a", "b")).values()
     made, _ = records.create_household(a, household_body(), "reg-a")
     medical.record_triage(a, made["members"][0]["code"], {"category": "delayed"}, "doc-a")
     world = {"app": app, "hq": hq, "a": a, "b": b, "made": made}

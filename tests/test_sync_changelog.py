@@ -13,7 +13,7 @@ from fieldreg.db import write
 from sync import authority, changelog, hlc, store
 from sync.changelog import Change
 from tests.conftest import household_body
-from tests.test_sync_http import make_site
+from tests.synckit import make_site
 
 
 @pytest.fixture
