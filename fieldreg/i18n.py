@@ -2,17 +2,20 @@
 
 The language is the signed-in user's stored choice, else the ``lang`` cookie, else the
 browser's Accept-Language. Digits are Western (0-9) or Arabic-Indic (٠-٩), as the user
-prefers; the ``num`` filter writes every figure on a page accordingly.
+prefers; the ``num`` filter writes every figure on a page accordingly, and ``when`` every
+time, in the reader's local time (fieldreg/localtime.py).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import Flask, g, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
-from fieldreg import options, wristbands
+from fieldreg import localtime, options, wristbands
 from fieldreg.db import get_db, write
 
 LANGUAGES = ("en", "ar")
@@ -102,10 +105,18 @@ def ltr(value: object) -> str:
 
 
 def when(value: object, style: str | None = None) -> str:
-    """Show a stored time as 'YYYY-MM-DD HH:MM' (UTC) in the reader's digits, or '—'."""
+    """Show a stored time as 'YYYY-MM-DD HH:MM' in local time and the reader's digits."""
     if not value:
         return "—"
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    moment = value
+    if isinstance(value, str) and len(value) > 10:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            moment = value  # not a time we wrote: shown as it is
+    if isinstance(moment, dt.datetime):
+        moment = localtime.to_local(moment)
+    text = moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
     return ltr(num(text[:16].replace("T", " "), style))
 
 

@@ -76,6 +76,7 @@ def hit(row: dict, score: float) -> dict:
         "name": full_name(row),
         "sex": row["sex"],
         "age_years": row["age_years"],
+        "status": row["status"],
         "score": round(score, 3),
     }
 
@@ -83,7 +84,7 @@ def hit(row: dict, score: float) -> dict:
 # Only what a hit shows and a match compares: candidates are read by the hundred.
 PERSON_SELECT = (
     "select p.code, p.given_name, p.father_name, p.mother_name, p.family_name, p.sex, "
-    "p.age_years, h.code as household_code from people p "
+    "p.age_years, p.status, h.code as household_code from people p "
     "join households h on h.id = p.household_id where p.deleted = 0 "
 )
 
