@@ -120,6 +120,13 @@ def when(value: object, style: str | None = None) -> str:
     return ltr(num(text[:16].replace("T", " "), style))
 
 
+def vehicle_name(vehicle: dict) -> str:
+    """Name a vehicle in the page language: its label, else its plate, else kind and short id."""
+    kind = str(dict(options.VEHICLE).get(vehicle.get("kind"), vehicle.get("kind")))
+    kind = f"{kind} {str(vehicle.get('id', ''))[-6:]}"
+    return vehicle.get("label") or vehicle.get("plate") or kind
+
+
 def set_preferences(db: Database, user_id: str, lang: str | None, digit_style: str | None) -> None:
     """Store a user's language and digits (unknown values are ignored)."""
     with write(db):
@@ -141,6 +148,7 @@ def init(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["ltr"] = ltr
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["vehicle_name"] = vehicle_name
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["is_rtl"] = is_rtl
     app.jinja_env.globals["digit_style"] = digits

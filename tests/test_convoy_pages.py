@@ -148,3 +148,15 @@ def test_a_convoy_without_vehicles_says_so_without_an_empty_table(client, auth_a
     convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus", "label": "Bus 7"}, "c")
     full = client.get(f"/convoys/{convoy['id']}").get_data(as_text=True)
     assert "No vehicle yet." not in full and "<table" in full and "Bus 7" in full
+
+
+def test_a_vehicle_without_a_label_is_named_in_the_page_language(client, auth_actions, db):
+    """Issue 14's newcomer, second pass: an Arabic page named a bus "bus 7c354f"."""
+    convoy = convoys.create_convoy(db, {"reference": "C-6"}, "coord")
+    bus = convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus"}, "c")
+    auth_actions.login("coordinator")
+    client.set_cookie("lang", "ar")
+    for path in (f"/convoys/{convoy['id']}", f"/convoys/vehicles/{bus['id']}",
+                 f"/convoys/vehicles/{bus['id']}/scan?kind=board"):  # fmt: skip
+        page = client.get(path).get_data(as_text=True)
+        assert f"حافلة {bus['id'][-6:]}" in page and f"bus {bus['id'][-6:]}" not in page, path
