@@ -13,6 +13,7 @@ from fieldreg.db import connect
 from fieldreg.schemas import records as schemas
 from tests.browser_fixtures import screenshot
 from tests.conftest import PIN, LiveServer, household_body
+from tests.test_browser_offline import ready, until
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 740}
@@ -136,4 +137,27 @@ def test_a_walk_through_the_desk(chromium, desk, lang, size):
             wide[name] = width
         screenshot(page, f"walk-{name}-{size['width']}-{lang}")
     assert wide == {}
+    register_and_board(page, server.url, codes, f"{size['width']}-{lang}")
     page.context.close()
+
+
+def register_and_board(page, url: str, codes: dict, suffix: str) -> None:
+    """Register a household of two as a registrar would, then scan its head onto the bus."""
+    page.goto(url + "/register")
+    ready(page)
+    page.fill("[name=given_name]", "Huda")
+    page.fill("[name=family_name]", "Nasser")
+    page.fill("[name=age_years]", "33")
+    page.click("[data-add-member]")
+    page.fill("[name='m1-given_name']", "Sami")
+    page.fill("[name='m1-age_years']", "4")
+    page.click("button[value=save]")
+    until(page, "() => !!document.querySelector('[data-saved-panel] [data-hh-qr]:not([hidden])')")
+    screenshot(page, f"walk-register-saved-{suffix}")
+    head = page.inner_text("[data-saved-panel] [data-saved-members] .code >> nth=0")
+    page.goto(url + "/convoys/vehicles/{bus}/scan?kind=board".format(**codes))
+    page.fill("[data-board-code]", head)
+    page.press("[data-board-code]", "Enter")
+    page.wait_for_selector("[data-board-log] li")
+    screenshot(page, f"walk-boarding-scanned-{suffix}")
+    assert "Huda" in page.inner_text("[data-board-result]")
