@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ LATIN = [
     {"given_name": "Omar", "family_name": "Halabi", "sex": "male",
      "date_of_birth": "2016-04-05", "relationship": "child"},
 ]  # fmt: skip
+ARABIC = re.compile("[\u0600-\u06ff]")
 
 
 def background(db, n: int = 300) -> None:
@@ -217,3 +219,24 @@ def test_station_person_page_shows_hq_links(sites):
     code = next(hq.query("select code from people where id = ?", [a]))["code"]
     page = client.get(f"/people/{code}").get_data(as_text=True)
     assert "HQ linked this person with 1 other registrations." in page
+
+
+def test_pair_page_is_all_in_the_page_language(sites):
+    """Issue 15: the pair page named address, postcode and locality by the engine's keys and
+    showed sex as stored ('male'), on an Arabic page and an English one alike."""
+    app, hq, _ = sites
+    dedup.full_run(hq)
+    client = app.test_client()
+    AuthActions(client, hq).login("analyst")
+    a, b = person_id(hq, "محمد"), person_id(hq, "Mohamad")
+    client.set_cookie("lang", "ar")
+    html = client.get(f"/dedup/pair?a={a}&b={b}").get_data(as_text=True)
+    why = re.findall(r'<tr class="(?:agree|disagree)"><th>([^<]*)</th><td>([^<]*)</td>', html)
+    assert len(why) >= 9
+    for name, level in why:
+        assert ARABIC.search(name) and ARABIC.search(level), (name, level)
+    assert "ذكر" in html and ">male<" not in html
+    assert "شخصين" in client.get("/dedup/pair").get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    html = client.get(f"/dedup/pair?a={a}&b={b}").get_data(as_text=True)
+    assert "<bdi>Male</bdi>" in html and "<th>Postcode</th>" in html
