@@ -135,3 +135,19 @@ def test_out_of_range_report_dates_are_a_400_in_the_one_shape(client, auth_actio
     answer = client.get(f"{path}?{query}", headers=headers)
     assert answer.status_code == 400
     assert answer.json["code"] == "bad_request" and set(answer.json) == {"error", "fields", "code"}
+
+
+def test_a_child_alone_counts_once(client, auth_actions, api):
+    """A child registered alone (flagged on the household and on its own record, as the form
+    and a tracing case both do) is one child: the dashboard said "Children alone: 2" above a
+    table that said 1 (HQ's first day)."""
+    body = household_body(vulnerabilities=["unaccompanied_child"])
+    body["members"] = [{**body["members"][2], "relationship": "head",
+                        "vulnerabilities": ["unaccompanied_child"]}]  # fmt: skip
+    assert client.post("/api/v1/households", json=body, headers=api).status_code == 201
+    auth_actions.login("coordinator")
+    for path in ("/dashboard", "/report"):
+        page = client.get(path).get_data(as_text=True)
+        assert '<div class="kpi alert"><b>1</b><span>Children alone' in page, path
+    figures = client.get("/api/v1/stats", headers=api).get_json()
+    assert figures["tracing"]["registered"]["total"] == 1
