@@ -224,3 +224,27 @@ def test_a_movement_refused_on_a_page_is_a_page_with_a_way_back(client, auth_act
     client.set_cookie("lang", "ar")
     arabic = client.post(f"/people/{person}/movements", data=data).get_data(as_text=True)
     assert "already left" not in arabic and 'dir="rtl"' in arabic
+
+
+@pytest.mark.parametrize(("role", "sees"), [("analyst", False), ("registrar", False),
+                                            ("medic", True), ("coordinator", True)])  # fmt: skip
+def test_a_movement_note_reaches_hq_only_for_medical_readers(tmp_path, role, sees):
+    """HQ's first day: a medic's note on a transfer ("amputation planned") came back from
+    GET .../movements to an analyst at HQ, though exports and pages keep it to medical roles."""
+    from fieldreg import auth, movements, records
+    from tests.synckit import join_stations, make_hq, sync_with
+
+    app, hq = make_hq(tmp_path / "hq")
+    station = join_stations(hq, tmp_path, ["K7M"])["K7M"]
+    hh, _new = records.create_household(station, household_body(), "reg")
+    person = hh["members"][0]["code"]
+    move = {"kind": "transferred", "note": "amputation planned"}
+    movements.move_person(station, person, move, "doc")
+    sync_with(station, app)
+    headers = {"Authorization": "Bearer " + auth.create_token(hq, "t", role)}
+    client = app.test_client()
+    paths = [f"/api/v1/people/{person}/movements", f"/api/v1/households/{hh['code']}/movements"]
+    for path in paths:
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == 200 and answer.json[0]["kind"] == "transferred"
+        assert ("amputation planned" in answer.get_data(as_text=True)) is sees, path

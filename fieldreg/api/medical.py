@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import g, request, url_for
 
 from fieldreg import medical, movements, records, scan
-from fieldreg.access import requires
+from fieldreg.access import allowed, requires
 from fieldreg.api import IMAGE_BODY, Blueprint, actor, log_view, valid_code
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
@@ -80,7 +80,7 @@ def move_person(data, code):
 def household_movements(code):
     """Return a household's movements, newest first."""
     household = records.get_household(get_db(), valid_code(code))
-    return movements.history(get_db(), household["id"])
+    return _readable(movements.history(get_db(), household["id"]))
 
 
 @blp.route("/people/<code>/movements", methods=["GET"])
@@ -91,7 +91,15 @@ def person_movements(code):
     db = get_db()
     person = records.get_person(db, valid_code(code))
     household = records.get_household(db, person["household_code"])
-    return movements.history(db, household["id"], person["id"])
+    return _readable(movements.history(db, household["id"], person["id"]))
+
+
+def _readable(moves: list[dict]) -> list[dict]:
+    """Leave out the movement notes for a role that may not read medical detail."""
+    if allowed(g.user["role"], "medical:read"):
+        return moves
+    # A transfer's note is a medic's (docs/security.md: exports drop it for the same roles).
+    return [{**move, "note": None} for move in moves]
 
 
 @blp.route("/people/<code>/tags", methods=["POST"])
