@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/ (kept by CI as artefacts, ignored by git).
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ from fieldreg import auth, records
 from fieldreg.db import connect
 from fieldreg.schemas import records as schemas
 from tests.conftest import PIN, ROOT, LiveServer, household_body
+from tests.synckit import MEDICAL_SECRETS, first_day
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "test-artifacts"
@@ -120,3 +122,56 @@ def test_dashboard_updates_by_itself(server, browser, data_dir):
     pytest.importorskip("playwright.sync_api").expect(kpi).to_have_text(
         str(before + 3), timeout=10_000
     )
+
+
+def kpis(page) -> dict[str, str]:
+    """Return the dashboard's key figures by their label."""
+    return {box.locator("span").inner_text(): box.locator("b").inner_text()
+            for box in page.locator(".kpi").all()}  # fmt: skip
+
+
+def test_hq_dashboard_at_1280_in_both_languages(tmp_path, browser):
+    """HQ's first day (tests/synckit.first_day): the page's figures are /api/v1/stats's, no
+    medic's words reach an analyst, and the Arabic page has no English left in it."""
+    day = first_day(tmp_path)
+    hq = day["hq"]
+    auth.add_user(hq, "ana", "analyst", PIN)
+    token = auth.create_token(hq, "ana-api", "analyst")
+    hq.close()
+    server = LiveServer(tmp_path / "hq", role="hq").start()
+    try:
+        figures = httpx.get(server.url + "/api/v1/stats",
+                            headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server.url + "/login?next=/dashboard")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=pin]", PIN)
+        page.click("main button[type=submit]")
+        page.wait_for_url(lambda url: url.split("?")[0].endswith("/dashboard"))
+        shown = kpis(page)
+        expected = {"Registrations (people)": figures["people"],
+                    "Unique people": figures["unique_people"],
+                    "Registrations (households)": figures["households"],
+                    "Unique households": figures["unique_households"],
+                    "Children alone": figures["tracing"]["registered"]["total"],
+                    "Wounded": figures["triage"]["total"]}  # fmt: skip
+        assert {k: int(shown[k]) for k in expected} == expected
+        assert figures["tracing"]["registered"]["total"] == 1 and figures["people"] == 14
+        assert figures["unique_people"] == 9, figures["unique_people"]
+        text = page.inner_text("body")
+        assert not [s for s in MEDICAL_SECRETS if s in text]
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        page.screenshot(path=ARTIFACTS / "hq-dashboard-en-1280.png", full_page=True)
+        page.click("button[name=lang][value=ar]")
+        page.wait_for_load_state()
+        assert page.get_attribute("html", "dir") == "rtl"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        lines = {line.strip() for line in page.inner_text("body").splitlines()}
+        english = {line for line in lines if re.search("[A-Za-z]{3}", line)
+                   and not re.search("[\u0600-\u06ff]", line)}  # fmt: skip
+        assert english <= {"FieldReg", "English", "UTC", "Bus 12"}, english
+        page.screenshot(path=ARTIFACTS / "hq-dashboard-ar-1280.png", full_page=True)
+        page.click("button[name=lang][value=en]")
+        page.close()
+    finally:
+        server.stop()
