@@ -213,3 +213,21 @@ def test_a_conflict_shows_its_values_only_to_roles_that_may_read_the_record(tmp_
         assert tracing.get_case(hq, case["id"], everyone)["description"] == row["lost"]
     hq.close()
     station.close()
+
+
+def test_conflicts_name_fields_and_codes_in_the_page_language(hq_conflict):
+    """HQ's first day: the conflicts page said "given_name:" (and "sex: female / male") on
+    an English page and an Arabic one alike."""
+    app, hq, code, _ = hq_conflict
+    records.update_person(hq, code, {"sex": "male"}, "hq")
+    hq.execute("insert into sync_conflicts (tbl, record_id, field, kept_value, lost_value, "
+               "kept_version, lost_version, at) select tbl, record_id, 'sex', '\"female\"', "
+               "'\"male\"', kept_version, lost_version, at from sync_conflicts")  # fmt: skip
+    browser = app.test_client()
+    AuthActions(browser, hq).login("coordinator")
+    page = browser.get("/sync/conflicts").get_data(as_text=True)
+    assert "given_name" not in page and "Given name:" in page
+    assert "Sex:" in page and "<bdi>Female</bdi>" in page and "<bdi>Male</bdi>" in page
+    browser.set_cookie("lang", "ar")
+    page = browser.get("/sync/conflicts").get_data(as_text=True)
+    assert "given_name" not in page and ">female<" not in page and "أنثى" in page

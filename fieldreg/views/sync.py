@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from fieldreg import bodies, conflicts, syncing
+from fieldreg import bodies, conflicts, field_labels, syncing
 from fieldreg.access import allowed, requires
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
@@ -57,7 +57,12 @@ def stations():
 def conflict_list():
     """Show the values that lost a merge, for a coordinator to confirm or restore."""
     rows = conflicts.open_conflicts(get_db(), may=_may)
-    return render_template("sync/conflicts.html", conflicts=rows)
+    return render_template(
+        "sync/conflicts.html",
+        conflicts=rows,
+        field_label=field_labels.field_label,
+        field_value=field_labels.field_value,
+    )
 
 
 @bp.post("/conflicts/<conflict_id>")
