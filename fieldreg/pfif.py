@@ -78,14 +78,25 @@ def _chunks(db: Database, progress) -> Iterator[bytes]:
     station = setting(db, "station_code") or "XXX"
     domain = f"{station.lower()}.fieldreg"
     source = f"FieldReg {station} {setting(db, 'station_name') or ''}".strip()
+    places = _places(db, station, source)
     yield f'<?xml version="1.0" encoding="utf-8"?>\n<pfif:pfif xmlns:pfif="{NS}">'.encode()
     for batch in _batches(db.query(PEOPLE_SQL)):
         links = _links(db, [row["id"] for row in batch])
-        text = "".join(_person(row, domain, source, links.get(row["id"])) for row in batch)
+        text = "".join(_person(row, domain, source, links.get(row["id"]), places) for row in batch)
         if progress is not None:
             progress.done += len(batch)
         yield text.encode("utf-8")
     yield b"\n</pfif:pfif>\n"
+
+
+def _places(db: Database, station: str, source: str) -> dict[str, str]:
+    """Name where each station's people were registered: this site, or (at HQ) the station
+    that sent them, never HQ itself (a tracing partner reads it as a last known place)."""
+    named = {station: source}
+    if db["sync_stations"].exists():
+        for row in db.query("select code, name from sync_stations"):
+            named[row["code"]] = f"FieldReg {row['code']} {row['name'] or ''}".strip()
+    return named
 
 
 def _batches(rows: Iterator[dict]) -> Iterator[list[dict]]:
@@ -135,7 +146,7 @@ def _element(fields: dict, order: tuple, pad: str) -> str:
     )
 
 
-def _person(row: dict, domain: str, source: str, link: str | None) -> str:
+def _person(row: dict, domain: str, source: str, link: str | None, places: dict[str, str]) -> str:
     """Write one person record and its note, fields in the order PFIF 1.4 defines."""
     record_id = f"{domain}/person.{row['id']}"
     full = " ".join(
@@ -153,14 +164,15 @@ def _person(row: dict, domain: str, source: str, link: str | None) -> str:
         "home_city": row["origin_district"], "home_country": "SY",
     }  # fmt: skip
     where = ", ".join(part for part in (row["destination_name"], row["destination_place"]) if part)
+    registered = places.get(row["station"]) or f"FieldReg {row['station'] or ''}".strip()
     note = {
         "note_record_id": f"{domain}/note.{row['id']}", "person_record_id": record_id,
         "linked_person_record_id": f"{domain}/person.{link}" if link else None,
         "entry_date": utc(row["updated_at"]), "author_name": source,
         "source_date": utc(row["arrived_at"] or row["created_at"]),
         "author_made_contact": "true", "status": "believed_alive",
-        "last_known_location": where or source,
-        "text": f"Registered at {source} ({row['status']}).",
+        "last_known_location": where or registered,
+        "text": f"Registered at {registered} ({row['status']}).",
     }  # fmt: skip
     return (
         f"\n  <pfif:person>{_element(person, PERSON_FIELDS, chr(10) + '    ')}"

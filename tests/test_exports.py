@@ -353,3 +353,50 @@ def test_cli_export_leaves_medical_detail_out_unless_asked(runner, marked, tmp_p
                 assert leaked, (fmt, kind)
             else:
                 assert leaked == [], (fmt, kind, leaked)
+
+
+def test_hq_reads_the_same_people_every_way(tmp_path):
+    """HQ's first day (tests/synckit.first_day): the CLI in a fresh process and the exports
+    page give every person the same cluster as each other and as /api/v1/stats counts, an
+    analyst's exports carry no medic's words, and PFIF says where each person was registered
+    (it said "Registered at FieldReg HQ2 HQ" and gave HQ as the last known location)."""
+    import subprocess
+    import sys
+
+    from fieldreg import auth
+    from tests.conftest import ROOT, AuthActions
+    from tests.synckit import MEDICAL_SECRETS, first_day
+
+    day = first_day(tmp_path)
+    app, hq = day["app"], day["hq"]
+    token = {"Authorization": "Bearer " + auth.create_token(hq, "ana", "analyst")}
+    client = app.test_client()
+    unique = client.get("/api/v1/stats", headers=token).json["unique_people"]
+    actions = AuthActions(client, hq)
+    actions.login("analyst")
+    web = {fmt: client.post("/exports", data={"format": fmt, "kind": "people",
+                                              "csrf_token": actions.csrf()}).get_data()
+           for fmt in ("csv", "xlsx", "pfif")}  # fmt: skip
+    for fmt in ("csv", "xlsx", "pfif"):
+        out = tmp_path / f"cli.{fmt}"
+        subprocess.run([sys.executable, "-m", "fieldreg", "--data", str(tmp_path / "hq"), "export",
+                        "--format", fmt, str(out)], cwd=ROOT, check=True, capture_output=True,
+                       timeout=180)  # fmt: skip
+        cli = out.read_bytes()
+        assert not [s for s in MEDICAL_SECRETS if s.encode() in cli + web[fmt]], fmt
+        if fmt == "csv":
+            rows = {r["id"]: r["cluster_id"] for r in csv.DictReader(io.StringIO(
+                cli.decode("utf-8-sig")))}  # fmt: skip
+            web_rows = {r["id"]: r["cluster_id"] for r in csv.DictReader(io.StringIO(
+                web["csv"].decode("utf-8-sig")))}  # fmt: skip
+            assert rows == web_rows and len(set(rows.values())) == unique
+    sheet = openpyxl.load_workbook(io.BytesIO(web["xlsx"]))["people"]
+    header, *body = list(sheet.values)
+    assert {r[header.index("id")]: r[header.index("cluster_id")] for r in body} == rows
+    for doc in (web["pfif"], (tmp_path / "cli.pfif").read_bytes()):
+        notes = ET.fromstring(doc).findall(f"{PFIF}person/{PFIF}note")
+        assert notes and all("HQ2" not in n.findtext(PFIF + "text") for n in notes)
+        assert {n.findtext(PFIF + "last_known_location") for n in notes} <= {
+            "FieldReg K7M K7M",
+            "FieldReg P4R P4R",
+        }
