@@ -240,3 +240,21 @@ def test_pair_page_is_all_in_the_page_language(sites):
     client.set_cookie("lang", "en")
     html = client.get(f"/dedup/pair?a={a}&b={b}").get_data(as_text=True)
     assert "<bdi>Male</bdi>" in html and "<th>Postcode</th>" in html
+
+
+def test_dedup_figures_in_the_chosen_digits(sites):
+    """HQ's first day: with Arabic-Indic digits chosen, the review queue, a cluster's page
+    and a pair's probability still wrote their figures in Western digits."""
+    app, hq, _ = sites
+    dedup.full_run(hq)
+    client = app.test_client()
+    AuthActions(client, hq).login("analyst")
+    client.set_cookie("lang", "ar")
+    client.set_cookie("digits", "arabic")
+    a, b = person_id(hq, "محمد"), person_id(hq, "Mohamad")
+    pages = ["/dedup/", f"/dedup/person/{a}", f"/dedup/pair?a={a}&b={b}"]
+    for path in pages:
+        html = client.get(path).get_data(as_text=True).split("<main")[1]
+        text = re.sub(r"<[^>]+>", " ", html).replace("0933 123 456", "")  # a phone, as typed
+        figures = re.findall(r"(?<![\w-])[0-9]+(?:[.][0-9]+)?%?(?![\w-])", text)
+        assert not figures, (path, figures)
