@@ -313,3 +313,13 @@ def test_every_triage_colour_is_readable():
         light, dark = sorted((luminance(back), luminance(fore)), reverse=True)
         ratios[name] = round((light + 0.05) / (dark + 0.05), 1)
     assert len(ratios) == 5 and all(r >= 4.5 for r in ratios.values()), ratios
+
+
+def test_queue_refresh_sentence_keeps_its_full_stop_in_arabic_digits(client, auth_actions):
+    """HQ's first day: with Arabic-Indic digits the queue said "كل ١٥ ثانية٫": the whole
+    sentence went through the digits filter, so its full stop became a decimal separator."""
+    auth_actions.login("medic")
+    client.set_cookie("lang", "ar")
+    client.set_cookie("digits", "arabic")
+    page = client.get("/medical").get_data(as_text=True)
+    assert "كل ١٥ ثانية." in page and "٫" not in page

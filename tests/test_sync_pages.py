@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import httpx
 import pytest
 
@@ -231,3 +234,24 @@ def test_conflicts_name_fields_and_codes_in_the_page_language(hq_conflict):
     browser.set_cookie("lang", "ar")
     page = browser.get("/sync/conflicts").get_data(as_text=True)
     assert "given_name" not in page and ">female<" not in page and "أنثى" in page
+
+
+def test_hq_shows_last_sync_and_arrival_in_the_readers_time(hq_conflict):
+    """HQ's first day: the stations page wrote a station's last sync as stored
+    (2026-…T09:00:00+00:00) and HQ's dashboard cut the UTC text, unlabelled; every other page
+    shows local time (fieldreg/localtime.py): an analyst in Damascus read them 3 hours early."""
+    from fieldreg import stats
+
+    app, hq, _code, _ = hq_conflict
+    browser = app.test_client()
+    AuthActions(browser, hq).login("analyst")
+    browser.set_cookie("tz", "Asia/Damascus")
+    last = hq.execute("select last_sync_at from sync_stations").fetchone()[0]
+    local = dt.datetime.fromisoformat(last).astimezone(ZoneInfo("Asia/Damascus"))
+    shown = local.strftime("%Y-%m-%d %H:%M")
+    page = browser.get("/sync/stations").get_data(as_text=True)
+    assert shown in page and last not in page
+    row = stats.hq_stats(hq)["stations"][0]
+    arrived = dt.datetime.fromisoformat(row["last_arrival"]).astimezone(ZoneInfo("Asia/Damascus"))
+    page = browser.get("/dashboard").get_data(as_text=True)
+    assert shown in page and arrived.strftime("%Y-%m-%d %H:%M") in page
