@@ -105,6 +105,8 @@ def _person(root: ET.Element, db: Database, case: dict, domain: str, source: str
         _add(person, name, value)
     note = ET.SubElement(person, f"{{{NS}}}note")
     found = case["kind"] == "child"
+    # Where the child is cared for: the station that opened the case (at HQ, not HQ itself).
+    place = f"FieldReg {case['station']}" if case["station"] else source
     for name, value in (
         ("note_record_id", f"{domain}/tracing-note.{case['id']}"),
         ("person_record_id", record_id), ("entry_date", utc(case["updated_at"])),
@@ -112,8 +114,8 @@ def _person(root: ET.Element, db: Database, case: dict, domain: str, source: str
         ("source_date", utc(case["created_at"])),
         ("author_made_contact", "true" if found else "false"),
         ("status", "believed_alive" if found else "information_sought"),
-        ("last_known_location", source if found else case["separated_place"]),
-        ("text", f"Found: cared for at {source}, looking for family." if found else
+        ("last_known_location", place if found else case["separated_place"]),
+        ("text", f"Found: cared for at {place}, looking for family." if found else
          f"Looking for {_full(case) or 'a relative'}."),
     ):  # fmt: skip
         _add(note, name, value)

@@ -126,3 +126,24 @@ def test_the_exchange_page_imports_a_file_and_says_what_it_did(client, auth_acti
         "csrf_token": auth_actions.csrf(), "file": (io.BytesIO(HOSTILE["billion laughs"]),
                                                     "p.xml")})  # fmt: skip
     assert bad.status_code == 400 and "cannot be imported" in bad.get_data(as_text=True)
+
+
+def test_hq_export_says_which_station_cares_for_the_child(tmp_path):
+    """HQ's first day: HQ's PFIF said a child found at station K7M was "cared for at FieldReg
+    HQ2" (its last known location: HQ), sending a tracing partner to the wrong place."""
+    from fieldreg import auth
+    from tests.synckit import first_day
+
+    day = first_day(tmp_path)
+    token = auth.create_token(day["hq"], "cw", "caseworker")
+    answer = (
+        day["app"]
+        .test_client()
+        .get("/api/v1/tracing/pfif", headers={"Authorization": f"Bearer {token}"})
+    )
+    assert answer.status_code == 200
+    root = etree.fromstring(answer.data)
+    places = root.xpath("//pfif:note/pfif:last_known_location/text()", namespaces=NS)
+    texts = root.xpath("//pfif:note/pfif:text/text()", namespaces=NS)
+    assert places == ["FieldReg K7M"], places
+    assert texts == ["Found: cared for at FieldReg K7M, looking for family."]
