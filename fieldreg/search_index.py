@@ -1,8 +1,10 @@
 """Find people by code, phone or name in any script. Owns the ``people_search`` index.
 
 Names are indexed by their cross-script skeleton tokens (sync.names), so "محمد الحلبي",
-"محمّد الحلبى" and "Mohamad Halabi" share keys. The index narrows to candidates; rapidfuzz
-(through names.similarity) ranks them.
+"محمّد الحلبى" and "Mohamad Halabi" share keys. An Arabic token with another reading
+(names.READINGS) is indexed under each, and an Arabic query asks for any of them, so "Osman"
+finds عثمان and عثمان finds Osman. The index narrows to candidates; rapidfuzz (through
+names.similarity) ranks them.
 """
 
 from __future__ import annotations
@@ -20,8 +22,24 @@ MAX_CANDIDATES = 400
 
 @lru_cache(maxsize=100_000)
 def _tokens(name: str | None) -> tuple[str, ...]:
-    """Return a name's skeleton tokens; given names repeat a lot, so remember them."""
-    return tuple(names.name_tokens(name))
+    """Return a name's keys, each token in every reading; given names repeat, so remember."""
+    return tuple(key for readings in names.reading_tokens(name) for key in readings)
+
+
+def match_all(tokens: list[tuple[str, ...]]) -> str:
+    """Return an FTS5 query for names having every token (as a prefix) in one of its readings."""
+    return " AND ".join(_any_of(readings) for readings in tokens)
+
+
+def match_any(tokens: list[tuple[str, ...]]) -> str:
+    """Return an FTS5 query for names having any of the tokens, in any reading."""
+    return " OR ".join(_any_of(readings) for readings in tokens)
+
+
+def _any_of(readings: tuple[str, ...]) -> str:
+    """Return an FTS5 expression for one token in any of its readings."""
+    keys = " OR ".join(f'"{key}"*' for key in readings)
+    return f"({keys})" if len(readings) > 1 else keys
 
 
 def full_name(person: dict) -> str:
@@ -47,6 +65,18 @@ def index_new_people(db: Database, people: list[tuple[int, dict]]) -> None:
 
 def _keys(person: dict) -> list[str]:
     return sorted({tok for part in NAME_PARTS for tok in _tokens(person.get(part))})
+
+
+def reindex_readings(db: Database) -> int:
+    """Rewrite the keys of people with ث ذ ظ in a name (indexed before readings); say how many.
+
+    A station that registered people before names had readings (issue 15) runs this once.
+    """
+    letters = " or ".join(f"{part} glob '*[ثذظ]*'" for part in NAME_PARTS)
+    rows = list(db.query(f"select rowid, * from people where deleted = 0 and ({letters})"))
+    db.conn.executemany("delete from people_search where rowid = ?", [[r["rowid"]] for r in rows])
+    index_new_people(db, [(row["rowid"], row) for row in rows])
+    return len(rows)
 
 
 def unindex_person(db: Database, person_id: str) -> None:
@@ -95,13 +125,12 @@ def by_phone(db: Database, phone: str, limit: int) -> list[dict]:
 
 def by_name(db: Database, text: str, limit: int) -> list[dict]:
     """Find people whose names sound like ``text``, best first."""
-    tokens = names.name_tokens(text)
+    tokens = names.reading_tokens(text)
     if not tokens:
         return []
-    match = " ".join(f'"{tok}"*' for tok in tokens)
-    rows = candidates(db, match)
+    rows = candidates(db, match_all(tokens))
     if not rows and len(tokens) > 1:
-        rows = candidates(db, " OR ".join(f'"{tok}"*' for tok in tokens))
+        rows = candidates(db, match_any(tokens))
     scored = [(names.similarity(text, _name_for_query(r, len(tokens))), r) for r in rows]
     scored.sort(key=lambda pair: -pair[0])
     return [hit(r, score) for score, r in scored[:limit]]

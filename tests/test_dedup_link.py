@@ -73,3 +73,15 @@ def test_an_empty_list_links_nothing():
 def test_a_cousin_with_another_father_is_only_proposed_even_alone():
     (group,) = link(OURS, theirs(("Zainab", "Walid", "Haddad", "female", 30))).groups
     assert group.status == "probable" and group.candidates[0][0] == "o4"
+
+
+def test_their_levantine_spelling_matches_our_arabic():
+    """Issue 15: a convoy list's "Osman Monzer Halabi" is our عثمان منذر الحلبي."""
+    ours = OURS + [{"id": "o5", "given_name": "عثمان", "father_name": "منذر",
+                    "family_name": "الحلبي", "sex": "male", "age_years": 35}]  # fmt: skip
+    found = by_row(link(ours, theirs(
+        ("Osman", "Monzer", "Halabi", "male", 35),
+        ("Haysam", "Muaz", "Halabi", "male", 35),
+    )))  # fmt: skip
+    assert (found["r0"].status, found["r0"].ours) == ("matched", ["o5"])
+    assert found["r1"].status == "only_theirs"

@@ -78,19 +78,33 @@ class Model:
         return np.maximum(freq, table.min() if len(table) else 1e-6)
 
     def tf_adjustment(
-        self, name: str, codes: np.ndarray, swapped: np.ndarray | None = None
+        self,
+        name: str,
+        codes: np.ndarray,
+        swapped: np.ndarray | None = None,
+        other_codes: np.ndarray | None = None,
     ) -> np.ndarray:
         """Return the extra weight of agreeing on these name values, by their frequency.
 
         For a pair whose given and family names were swapped, it is not known which record
-        holds which, so the more common reading of the shared value counts.
+        holds which, so the more common reading of the shared value counts. Where the two
+        sides agree by sound with different skeletons (عثمان read as Osman), the name is as
+        common as both skeletons together.
         """
+        freq = self._frequency(name, codes, swapped)
+        if other_codes is not None:
+            other = self._frequency(name, other_codes, swapped)
+            freq = np.where(other_codes != codes, freq + other, freq)
+        agree = self.u[name][2:].sum()
+        return np.clip(np.log2(agree / freq), *TF_BOUNDS)
+
+    def _frequency(self, name: str, codes: np.ndarray, swapped: np.ndarray | None) -> np.ndarray:
+        """Return the frequency of name values, the commoner field's for swapped pairs."""
         freq = self.frequency(name, codes)
         if swapped is not None and name in SWAPPABLE and swapped.any():
             other = SWAPPABLE[name]
             freq = np.where(swapped, np.maximum(freq, self.frequency(other, codes)), freq)
-        agree = self.u[name][2:].sum()
-        return np.clip(np.log2(agree / freq), *TF_BOUNDS)
+        return freq
 
     def _against(self, ft: FeatureTable, comp: Comparisons, alternative: str) -> dict:
         """Return per-field weights of the duplicate class against one alternative class."""
@@ -101,8 +115,13 @@ class Model:
             weight = table[level].astype(np.float32)
             if alternative == "unrelated" and name in NAME_FIELDS and self.tf:
                 agree = level >= 2
+                swapped = comp.swapped[agree]
                 codes = ft.skel[name][comp.a[agree]]
-                adjustment = self.tf_adjustment(name, codes, comp.swapped[agree])
+                theirs = ft.skel[name][comp.b[agree]]
+                if name in SWAPPABLE:
+                    crosswise = ft.skel[SWAPPABLE[name]][comp.b[agree]]
+                    theirs = np.where(swapped, crosswise, theirs)
+                adjustment = self.tf_adjustment(name, codes, swapped, theirs)
                 weight[agree] += adjustment.astype(np.float32)
             parts[name] = weight
         return parts
