@@ -233,6 +233,8 @@ def _token_readings(token: str) -> tuple[str, ...]:
 
 def readings_of_normalized(norm: str) -> tuple[str, ...]:
     """Return the skeleton of a normalised name under each of READINGS ('' where unchanged)."""
+    if not _READ_LETTERS.search(norm):
+        return ("",) * len(READINGS)
     tokens = [r for r in map(_token_readings, norm.split()) if r[0]]
     standard = " ".join(r[0] for r in tokens)
     whole = [" ".join(r[i] for r in tokens) for i in range(1, 1 + len(READINGS))]
