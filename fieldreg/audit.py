@@ -68,7 +68,10 @@ def _stamp(value) -> str:
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    try:
+        return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    except OverflowError:  # 9999-12-31 at -14:00 is in year 10000 in UTC: beyond every entry
+        return (dt.datetime.max if value.year > 1 else dt.datetime.min).isoformat()
 
 
 def log_read(

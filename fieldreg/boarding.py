@@ -279,7 +279,15 @@ def _erase(db: Database, person: dict) -> None:
     db.execute(f"delete from convoy_scans where {where}", params)
 
 
+def _forget(db: Database, person: dict) -> None:
+    """Delete the scans of a person erased elsewhere (the eraser's tombstones travel)."""
+    db.execute(
+        "delete from convoy_scans where person_id = ? or (person_id is null and code = ?)",
+        [person["id"], person["code"]],
+    )
+
+
 def register() -> None:
     """Contribute the scans table to sync and to what is held about (and erased of) a person."""
     tables.register("convoy_scans", "append")
-    subject.provider("boarding", _held, _erase)
+    subject.provider("boarding", _held, _erase, _forget)

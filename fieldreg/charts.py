@@ -4,10 +4,15 @@ Each function takes plain figures, the text of its labels (already translated) a
 ``fmt`` that writes a number the way the reader wants (Western or Arabic-Indic digits), and
 returns SVG markup. Colours come from CSS classes (``bar``, ``female``...), never inline
 styles, so a strict Content-Security-Policy holds.
+
+Every value drawn is escaped, and a class name (often a stored value such as a transport,
+which may arrive by sync without passing a form) is cut down to letters, digits, ``-`` and
+``_``: nothing a record holds can add markup to a page.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from markupsafe import Markup, escape
@@ -16,6 +21,11 @@ Fmt = Callable[[int], str]
 ROW = 30
 LABEL_W = 180
 WIDTH = 480
+
+
+def css_class(name: object) -> str:
+    """Return a stored value as a safe CSS class name (letters, digits, - and _ only)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "", str(name))[:40]
 
 
 def _svg(height: int, body: str, title: str) -> Markup:
@@ -43,8 +53,8 @@ def hbars(items: list[tuple[str, int, str]], title: str, fmt: Fmt, rtl: bool = F
         parts.append(
             f'<text x="{_x(LABEL_W - 8, rtl)}" y="{y + 20}" text-anchor="{anchor}">'
             f"{escape(label)}</text>"
-            f'<rect class="bar {cls}" x="{_x(LABEL_W, rtl, w)}" y="{y + 5}" width="{w}" '
-            f'height="{ROW - 10}"/>'
+            f'<rect class="bar {escape(css_class(cls))}" x="{_x(LABEL_W, rtl, w)}" y="{y + 5}" '
+            f'width="{w}" height="{ROW - 10}"/>'
             f'<text class="value" x="{_x(LABEL_W + w + 6, rtl)}" y="{y + 20}" '
             f'text-anchor="{"start" if not rtl else "end"}">{escape(fmt(value))}</text>'
         )

@@ -474,13 +474,20 @@ def purge(obj: Context, days: int | None) -> None:
     metavar="PARTNER",
     help="For a partner: no names or phones, ids replaced by the partner's pseudonyms.",
 )
+@click.option(
+    "--medical",
+    is_flag=True,
+    help="Include medical detail (conditions, notes, referrals): only for medical staff.",
+)
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def export_cmd(obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None, out: Path):
+def export_cmd(
+    obj: Context, fmt: str, kind: str, hxl: bool, partner: str | None, medical: bool, out: Path
+):
     """Export people (or households, triage, movements) as CSV, XLSX or PFIF 1.4 XML to OUT."""
     from fieldreg import exports
 
-    body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli")
+    body = exports.export(obj.open(), fmt, kind, hxl, partner, actor="cli", medical=medical)
     exports.write_file(out, body)
     click.echo(f"Wrote {out} ({len(body)} bytes).")
 

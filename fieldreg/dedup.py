@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
-from fieldreg import audit, clusters, records, stats
+from fieldreg import audit, clusters, records, stats, subject
 from fieldreg.db import write
 from fieldreg.errors import DomainError, NotFound
 from fieldreg.schemas.dedup import VERDICTS
@@ -292,9 +292,31 @@ def person_clusters(db: Database) -> dict[str, str] | None:
     return found or None
 
 
+def _held(db: Database, person: dict) -> dict:
+    """Return the person's cluster and how many stored pairs name them."""
+    cluster = next(
+        db.query("select cluster_id from dedup_clusters where person_id = ?", [person["id"]]), {}
+    )
+    pairs = db.execute(
+        "select count(*) from dedup_pairs where a = ? or b = ?", [person["id"], person["id"]]
+    ).fetchone()[0]
+    return {"cluster_id": cluster.get("cluster_id"), "pairs": pairs}
+
+
+def _erase(db: Database, person: dict) -> None:
+    """Drop an erased person from clusters, pairs and the in-memory index (it holds names)."""
+    db.execute("delete from dedup_clusters where person_id = ?", [person["id"]])
+    db.execute("delete from dedup_pairs where a = ? or b = ?", [person["id"], person["id"]])
+    # Not under _LOCK: the caller holds the write lock a run may be waiting for. The next
+    # run rebuilds the index from the people left (and rewrites every cluster).
+    _INDEXES.pop(_key(db), None)
+    _STORED.pop(_key(db), None)
+
+
 def register() -> None:
     """Contribute the decisions table to sync, unique counts to stats, clusters to exports."""
     tables.register("dedup_decisions", "append")
+    subject.provider("dedup", _held, _erase, _erase)
     stats.provide("unique", unique)
     stats.provide("review_queue", open_reviews)
     clusters.provide(person_clusters)

@@ -2,10 +2,15 @@
 
 A tablet asks the station, while online, for a device id and a block of codes
 (``tags.issue_to_device``); offline it gives those codes out itself, so they never collide
-with another tablet's. What it queues is sealed for the station (ECDH P-256 + HKDF-SHA256 +
-AES-256-GCM, all in WebCrypto): the tablet holds only the station's *public* key, so a lost
-tablet's outbox cannot be read without the station laptop's private key. That key is kept in
-the data folder encrypted under the station key (fieldreg.keyfiles).
+with another tablet's. Codes are finite (about 28 million a station) and a device id is
+whatever the tablet says, so blocks are bounded: a device holds at most ``DEVICE_UNUSED_MAX``
+unused codes and gets at most ``DEVICE_PER_HOUR`` an hour, and all devices together at most
+``STATION_PER_HOUR`` an hour (429 ``quota_exceeded`` beyond, with Retry-After).
+
+What a tablet queues is sealed for the station (ECDH P-256 + HKDF-SHA256 + AES-256-GCM, all
+in WebCrypto): the tablet holds only the station's *public* key, so a lost tablet's outbox
+cannot be read without the station laptop's private key. That key is kept in the data folder
+encrypted under the station key (fieldreg.keyfiles).
 
     tablet                                          station
     eph = ECDH keypair (per record)
@@ -16,6 +21,7 @@ the data folder encrypted under the station key (fieldreg.keyfiles).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import threading
 from pathlib import Path
@@ -35,6 +41,16 @@ KEY_FILE = "outbox-key.pem"
 _making = threading.Lock()  # two first requests must not make two key pairs
 HKDF_INFO = b"fieldreg-outbox-v1"
 MAX_BLOCK = 500
+DEVICE_UNUSED_MAX = 1000  # two full blocks: days of registrations for one tablet
+DEVICE_PER_HOUR = 1000
+STATION_PER_HOUR = 10_000  # 20 tablets each taking two blocks in one hour
+
+
+class QuotaExceeded(DomainError):
+    """A device (or all devices) asked for more codes than the quota allows."""
+
+    status = 429
+    default_code = "quota_exceeded"
 
 
 def b64url(data: bytes) -> str:
@@ -114,6 +130,7 @@ def issue_block(db: Database, device_id: str, count: int, actor: str | None) -> 
         raise DomainError(f"Between 1 and {MAX_BLOCK} codes.", {"count": ["Out of range."]})
     stamp = tags.now()
     with write(db):
+        _check_quota(db, device_id, count, stamp)
         db.execute(
             "insert into devices (id, created_at, created_by, last_seen) values (?, ?, ?, ?) "
             "on conflict(id) do update set last_seen = excluded.last_seen",
@@ -122,6 +139,37 @@ def issue_block(db: Database, device_id: str, count: int, actor: str | None) -> 
         issued = tags.issue_to_device(db, device_id, count)
         audit.log(db, actor, "device_codes", "devices", device_id, f"{issued[0]}+{count}")
     return issued
+
+
+def _check_quota(db: Database, device_id: str, count: int, stamp: str) -> None:
+    """Refuse a block beyond the device's unused codes or the hourly quotas."""
+    unused = db.execute(
+        "select count(*) from codes where device_id = ? and record_id is null", [device_id]
+    ).fetchone()[0]
+    if unused + count > DEVICE_UNUSED_MAX:
+        raise QuotaExceeded(
+            f"This tablet already holds {unused} unused codes: use them first.",
+            {"count": [f"At most {DEVICE_UNUSED_MAX - unused} more."]},
+        )
+    since = (dt.datetime.fromisoformat(stamp) - dt.timedelta(hours=1)).isoformat()
+    for who, limit, extra in (
+        ("This tablet", DEVICE_PER_HOUR, ("and device_id = ?", [device_id])),
+        ("The tablets", STATION_PER_HOUR, ("", [])),
+    ):
+        issued, oldest = db.execute(
+            "select count(*), min(issued_at) from codes where device_id is not null "
+            f"and issued_at > ? {extra[0]}",
+            [since, *extra[1]],
+        ).fetchone()
+        if issued + count > limit:
+            error = QuotaExceeded(
+                f"{who} got {issued} codes in the last hour: at most {limit}.",
+                {"count": ["Too many codes this hour."]},
+            )
+            if oldest:  # the quota frees up as the oldest code of the hour ages out
+                waited = dt.datetime.fromisoformat(stamp) - dt.datetime.fromisoformat(oldest)
+                error.retry_after = max(1, 3600 - int(waited.total_seconds()))
+            raise error
 
 
 def list_devices(db: Database) -> list[dict]:

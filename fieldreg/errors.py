@@ -48,6 +48,9 @@ CODES = {
     "unknown_encoding": "The file's text is in an encoding FieldReg does not read.",
     "formula_cell": "The file holds formula cells: save it with values only and import again.",
     "bad_signature": "The signed statement was altered, or its signature does not match its key.",
+    # limits
+    "quota_exceeded": "A quota is used up (codes for tablets): see Retry-After, if any.",
+    "household_full": "The household already has the most members a household may have.",
 }
 
 
@@ -56,6 +59,7 @@ class DomainError(Exception):
 
     status = 400
     default_code = "refused"
+    retry_after: int | None = None  # seconds, sent as Retry-After (a 503 or 429)
 
     def __init__(self, message: str, fields: dict | None = None, code: str | None = None):
         super().__init__(message)

@@ -160,8 +160,12 @@ def handle_http(error: HTTPException):
 
 
 def handle_domain(error: DomainError):
-    """Answer a refused domain operation."""
-    return render_error(error.status, error.message, error.fields, error.code)
+    """Answer a refused domain operation (with Retry-After when it says when to retry)."""
+    answer = render_error(error.status, error.message, error.fields, error.code)
+    if error.retry_after:
+        answer = (*answer[:2], {**(answer[2] if len(answer) > 2 else {}),
+                                "Retry-After": str(error.retry_after)})  # fmt: skip
+    return answer
 
 
 def handle_unexpected(error: Exception):

@@ -2,19 +2,23 @@
 
 An export is a table of rows. Options shape it on the way out:
 - ``hxl``: a row of HXL hashtags under the header, so HDX tools understand the columns;
-- ``partner``: a pseudonymised copy for a partner: no names, phones, codes or notes, and every
-  id replaced by a pseudonym (HMAC-SHA256 of the id under a secret kept per partner), so one
-  partner's files join with each other but not with another partner's.
+- ``medical``: the reader may read medical detail (triage conditions, free-text conditions,
+  mobility, referral, medics' and movement notes); without it those columns are left out, as
+  pages leave them out for such a reader;
+- ``partner``: a pseudonymised copy for a partner: only the columns in ``PARTNER_COLUMNS``
+  (no name of any kind, no free text, no phone, code or referral), and every id replaced by
+  a pseudonym (HMAC-SHA256 of the id under a secret kept per partner), so one partner's files
+  join with each other but not with another partner's.
+Cells are written formula-safe by ``fieldreg.sheets``.
 Every export is written to the audit log by the caller (views, CLI) with what was exported.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import json
+import os
 import re
 import secrets
 from collections.abc import Iterable
@@ -22,7 +26,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from fieldreg import audit, clusters
+from fieldreg import audit, clusters, sheets
 from fieldreg.db import set_setting, setting, write
 from fieldreg.errors import NotFound
 from fieldreg.stats import age_group
@@ -72,15 +76,46 @@ PERSON_COLUMNS = {
     "destination_kind": "#loc+destination+type",
     "destination_name": "#loc+destination+name",
 }
-# Tables other areas own; exported as they are when they exist.
-FACT_TABLES = ("triage", "movements")
+TRIAGE_COLUMNS = (
+    "id", "person_id", "category", "conditions", "condition_other", "mobility", "referral",
+    "note", "actor", "at",
+)  # fmt: skip
+MOVEMENT_COLUMNS = (
+    "id", "household_id", "person_id", "kind", "destination_kind", "destination_name",
+    "destination_place", "transport", "note", "actor", "at",
+)  # fmt: skip
+# Tables other areas own; exported (these columns only) when they exist.
+FACT_TABLES = {"triage": TRIAGE_COLUMNS, "movements": MOVEMENT_COLUMNS}
 KINDS = ("households", "people", *FACT_TABLES)
-# Never leave in a partner's copy: they identify a person directly.
-IDENTIFYING = {
-    "given_name", "father_name", "mother_name", "family_name", "phone", "phone_norm", "code",
-    "household_code", "notes", "note", "vehicle_ref", "date_of_birth", "origin_neighbourhood",
-    "client_id", "client_hash", "created_by", "author", "by", "actor", "text",
+# Medical detail: only for roles that may read it in pages (access "medical:read"). The
+# category (a flag's colour) is shown to every role, so it is not detail.
+MEDICAL_DETAIL = {
+    "triage": {"conditions", "condition_other", "mobility", "referral", "note"},
+    "movements": {"note"},
+}
+# The only columns a partner's pseudonymised copy may carry: coded values, counts, dates,
+# district-level places and pseudonymised ids. No name of any kind (not a host's, not a
+# hospital's, not a user's), no free text, no code, phone or referral.
+PARTNER_COLUMNS = {
+    "households": {
+        "id", "station", "arrived_at", "transport", "origin_district", "destination_kind",
+        "members", "vulnerabilities", "consent_share", "status", "created_at",
+    },
+    "people": {
+        "id", "station", "cluster_id", "household_id", "sex", "age_years", "age_estimated",
+        "age_group", "relationship", "vulnerabilities", "status", "arrived_at",
+        "origin_district", "destination_kind",
+    },
+    "triage": {"id", "person_id", "category", "conditions", "mobility", "at"},
+    "movements": {"id", "household_id", "person_id", "kind", "destination_kind", "transport", "at"},
 }  # fmt: skip
+
+
+def columns_for(kind: str, medical: bool = False, partner: bool = False) -> list[str]:
+    """Return the columns an export of ``kind`` carries for this reader."""
+    every = {"households": HOUSEHOLD_COLUMNS, "people": PERSON_COLUMNS, **FACT_TABLES}[kind]
+    hidden = set() if medical else MEDICAL_DETAIL.get(kind, set())
+    return [c for c in every if c not in hidden and (not partner or c in PARTNER_COLUMNS[kind])]
 
 
 def kinds(db: Database) -> list[str]:
@@ -88,16 +123,17 @@ def kinds(db: Database) -> list[str]:
     return [kind for kind in KINDS if kind not in FACT_TABLES or db[kind].exists()]
 
 
-def table(db: Database, kind: str, partner: str | None = None) -> tuple[list[str], list[dict]]:
-    """Return the columns and rows of one export, pseudonymised for a partner if given."""
+def table(
+    db: Database, kind: str, partner: str | None = None, medical: bool = False
+) -> tuple[list[str], list[dict]]:
+    """Return one export's columns and rows (medical detail if asked, pseudonymised if given)."""
     if kind not in kinds(db):
         raise NotFound(f"Nothing to export as {kind!r}.")
-    columns, rows = {
-        "households": _households,
-        "people": _people,
-    }.get(kind, _facts)(db, kind)
+    columns = columns_for(kind, medical, bool(partner))
+    rows = {"households": _households, "people": _people}.get(kind, _facts)(db, kind)
+    rows = [{col: row.get(col) for col in columns} for row in rows]
     if partner:
-        columns, rows = pseudonymise(db, partner, columns, rows)
+        rows = pseudonymise(db, partner, columns, rows)
     return columns, rows
 
 
@@ -107,19 +143,18 @@ def hashtags(kind: str, columns: list[str]) -> list[str]:
     return [known.get(col) or "#meta+" + re.sub(r"[^a-z0-9]+", "_", col.lower()) for col in columns]
 
 
-def _households(db: Database, _kind: str) -> tuple[list[str], list[dict]]:
+def _households(db: Database, _kind: str) -> list[dict]:
     """Read every household with its number of members."""
-    rows = list(
+    return list(
         db.query(
             "select h.*, (select count(*) from people p where p.household_id = h.id "
             "and p.deleted = 0) as members from households h where h.deleted = 0 "
             "order by h.created_at, h.id"
         )
     )
-    return list(HOUSEHOLD_COLUMNS), [{c: row.get(c) for c in HOUSEHOLD_COLUMNS} for row in rows]
 
 
-def _people(db: Database, _kind: str) -> tuple[list[str], list[dict]]:
+def _people(db: Database, _kind: str) -> list[dict]:
     """Read every person, with household fields and their dedup cluster (own id if none)."""
     found = clusters.person_clusters(db)
     rows = []
@@ -131,14 +166,13 @@ def _people(db: Database, _kind: str) -> tuple[list[str], list[dict]]:
     ):
         row["cluster_id"] = clusters.cluster_of(found, row["id"])
         row["age_group"] = age_group(row["age_years"])
-        rows.append({c: row.get(c) for c in PERSON_COLUMNS})
-    return list(PERSON_COLUMNS), rows
+        rows.append(row)
+    return rows
 
 
-def _facts(db: Database, kind: str) -> tuple[list[str], list[dict]]:
-    """Read a fact table (triage entries, movements) as it is."""
-    columns = [col.name for col in db[kind].columns]
-    return columns, list(db.query(f"select * from [{kind}] order by rowid"))
+def _facts(db: Database, kind: str) -> list[dict]:
+    """Read a fact table (triage entries, movements)."""
+    return list(db.query(f"select * from [{kind}] order by rowid"))
 
 
 def partner_secret(db: Database, partner: str) -> bytes:
@@ -157,35 +191,17 @@ def pseudonym(secret: bytes, record_id: str) -> str:
     return hmac.new(secret, record_id.encode(), hashlib.sha256).hexdigest()[:20]
 
 
-def pseudonymise(
-    db: Database, partner: str, columns: list[str], rows: list[dict]
-) -> tuple[list[str], list[dict]]:
-    """Drop identifying columns and replace ids by the partner's pseudonyms."""
+def pseudonymise(db: Database, partner: str, columns: list[str], rows: list[dict]) -> list[dict]:
+    """Replace every id of the rows by the partner's pseudonym of it."""
     if not partner.strip():
         raise NotFound("A partner name is needed for a pseudonymised export.")
     secret = partner_secret(db, partner)
-    kept = [col for col in columns if col not in IDENTIFYING]
-    is_id = [col for col in kept if col == "id" or col.endswith("_id")]
-    out = []
+    is_id = [col for col in columns if col == "id" or col.endswith("_id")]
     for row in rows:
-        clean = {col: row.get(col) for col in kept}
         for col in is_id:
-            if clean[col]:
-                clean[col] = pseudonym(secret, str(clean[col]))
-        out.append(clean)
-    return kept, out
-
-
-def _cell(value) -> str | int | float:
-    """Write a stored value as a cell: lists joined, None empty."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith("["):
-        try:
-            return " ".join(json.loads(value))
-        except (ValueError, TypeError):
-            return value
-    return value
+            if row[col]:
+                row[col] = pseudonym(secret, str(row[col]))
+    return rows
 
 
 def _lines(
@@ -196,41 +212,26 @@ def _lines(
     if hxl:
         yield tags or hashtags(kind, columns)
     for row in rows:
-        yield [_cell(row.get(col)) for col in columns]
+        yield [sheets.cell(row.get(col)) for col in columns]
 
 
 def to_csv(
     kind: str, columns: list[str], rows: list[dict], hxl: bool = False, tags: list | None = None
 ) -> bytes:
-    """Write an export as CSV (UTF-8 with a BOM, so spreadsheet programs read Arabic)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for line in _lines(kind, columns, rows, hxl, tags):
-        writer.writerow([_safe(cell) for cell in line])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _safe(cell):
-    """Defuse cells a spreadsheet would run as formulas (CSV injection)."""
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@") and not cell[1:2].isdigit():
-        return "'" + cell
-    return cell
+    """Write an export as CSV (formula-safe, UTF-8 with a BOM)."""
+    return sheets.to_csv(_lines(kind, columns, rows, hxl, tags))
 
 
 def to_xlsx(
-    sheets: dict[str, tuple[list[str], list[dict]]], hxl: bool = False, tags: dict | None = None
+    tables: dict[str, tuple[list[str], list[dict]]], hxl: bool = False, tags: dict | None = None
 ) -> bytes:
     """Write exports as one XLSX workbook, a sheet per kind (``tags``: HXL row per sheet)."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for kind, (columns, rows) in sheets.items():
-        sheet = book.create_sheet(kind)
-        for line in _lines(kind, columns, rows, hxl, (tags or {}).get(kind)):
-            sheet.append([_safe(cell) for cell in line])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return sheets.to_xlsx(
+        {
+            kind: _lines(kind, columns, rows, hxl, (tags or {}).get(kind))
+            for kind, (columns, rows) in tables.items()
+        }
+    )
 
 
 def export(
@@ -240,6 +241,7 @@ def export(
     hxl: bool = False,
     partner: str | None = None,
     actor: str | None = None,
+    medical: bool = False,
 ) -> bytes:
     """Build one export file (csv: one kind; xlsx: every kind; pfif: people) and audit it."""
     if fmt == "pfif":
@@ -248,11 +250,13 @@ def export(
         body = pfif.document(db, partner)
         kind = "people"
     elif fmt == "xlsx":
-        body = to_xlsx({k: table(db, k, partner) for k in kinds(db)}, hxl)
+        body = to_xlsx({k: table(db, k, partner, medical) for k in kinds(db)}, hxl)
         kind = "all"
     else:
-        body = to_csv(kind, *table(db, kind, partner), hxl=hxl)
-    detail = json.dumps({"format": fmt, "kind": kind, "hxl": hxl, "partner": partner})
+        body = to_csv(kind, *table(db, kind, partner, medical), hxl=hxl)
+    detail = json.dumps(
+        {"format": fmt, "kind": kind, "hxl": hxl, "partner": partner, "medical": medical}
+    )
     with write(db):
         audit.log(db, actor, "export", kind, None, detail)
     return body
@@ -260,5 +264,8 @@ def export(
 
 def write_file(path: Path, body: bytes) -> None:
     """Write an export where asked, readable by its owner only (it holds personal data)."""
-    path.write_bytes(body)
-    path.chmod(0o600)
+    # Created 0600 from the first byte: a chmod after writing leaves a moment to read it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(body)
+    path.chmod(0o600)  # an older file of that name keeps its mode through O_CREAT

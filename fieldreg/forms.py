@@ -10,6 +10,7 @@ import re
 
 from werkzeug.datastructures import MultiDict
 
+from fieldreg import bodies
 from fieldreg.schemas.records import MAX_MEMBERS
 
 PERSON_INPUTS = (
@@ -80,8 +81,9 @@ def member_indices(form: MultiDict) -> list[int]:
     found = {0}
     for key in form:
         head, dash, _rest = key.partition("-")
-        if dash and head[:1] == "m" and head[1:].isdigit():
-            found.add(int(head[1:]))
+        index = bodies.whole_number(head[1:], digits=3) if dash and head[:1] == "m" else None
+        if index is not None:
+            found.add(index)
     return sorted(found)[: MAX_MEMBERS + 1]
 
 

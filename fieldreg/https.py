@@ -20,7 +20,7 @@ from cheroot import errors, wsgi
 from cheroot.ssl import Adapter
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from fieldreg import keyring, tls
+from fieldreg import keyring, tls, uploads
 
 LOOPBACK = {"127.0.0.1", "::1"}
 UNLOCK_PATHS = ("/unlock", "/static/")
@@ -102,6 +102,8 @@ def serve_https(app, data: Path, host: str, port: int, ca_port: int, threads: in
     if host not in ("0.0.0.0", "::", "") and host not in ips:
         ips.append(host)
     server = wsgi.Server((host, port), app, numthreads=threads, server_name="fieldreg")
+    # cheroot streams bodies to the app (no spooling); refuse the larger ones up front.
+    server.max_request_body_size = uploads.largest_body(app.config)
     adapter = StationTLS(data, names, ips)
     adapter.refresh()  # made now if the station starts unlocked, else at the first unlock
     server.ssl_adapter = adapter

@@ -58,7 +58,7 @@ def entry_view(row: dict) -> dict:
     return {
         **{k: row[k] for k in ("id", "category", "condition_other", "mobility", "note")},
         **{k: row[k] for k in ("actor", "at")},
-        "colour": COLOURS[row["category"]],
+        "colour": COLOURS.get(row["category"], "grey"),  # an unknown one may arrive by sync
         "conditions": json.loads(row["conditions"]),
         "referral": json.loads(row["referral"]) if row["referral"] else None,
     }
@@ -117,9 +117,9 @@ def queue(
     now = now or dt.datetime.now(dt.UTC)
     entries = []
     for row in db.query(CURRENT_SQL + " and p.status = 'present'"):
-        entry = _queue_entry(row, now)
-        if entry["category"] not in QUEUED or (category and entry["category"] != category):
+        if row["category"] not in QUEUED or (category and row["category"] != category):
             continue
+        entry = _queue_entry(row, now)
         wanted = {"open": (OPEN_REFERRAL,), "all": None}.get(status, (status,))
         if wanted is None or entry["referral_status"] in wanted:
             entries.append(entry)
@@ -156,6 +156,8 @@ def counts(db: Database) -> dict:
     by_category = {c: 0 for c in CATEGORIES}
     waiting = 0
     for row in db.query(CURRENT_SQL):
+        if row["category"] not in by_category:
+            continue  # not a SALT category (arrived by sync around the form): not counted
         by_category[row["category"]] += 1
         referral = json.loads(row["referral"]) if row["referral"] else {}
         if (
@@ -180,7 +182,12 @@ def _erase(db: Database, person: dict) -> None:
     db.execute("delete from triage where person_id = ?", [person["id"]])
 
 
+def _forget(db: Database, person: dict) -> None:
+    """Delete the triage entries of a person erased elsewhere (the eraser's tombstones travel)."""
+    db.execute("delete from triage where person_id = ?", [person["id"]])
+
+
 def register() -> None:
     """Contribute the triage table to sync and to what is held about (and erased of) a person."""
     tables.register("triage", "append")
-    subject.provider("triage", _held, _erase)
+    subject.provider("triage", _held, _erase, _forget)

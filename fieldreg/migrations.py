@@ -1,5 +1,8 @@
 """Numbered migrations, applied at start-up. Never edit one that has landed: add the next."""
 
+import sqlite3
+
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlite_utils import Migrations
 
 migrations = Migrations("fieldreg")
@@ -216,6 +219,29 @@ def m002_arrival_index(db):
 def m080_audit_address(db):
     """Record each audit entry's connection address apart from the client's device label."""
     db.execute("alter table audit add column address text")
+
+
+@migrations()
+def m100_search_secure_delete(db):
+    """Make the search index forget deleted keys at once (erasure), and purge old ones."""
+    # FTS5 otherwise keeps a deleted row's terms in older index segments until a merge:
+    # an erased person's name keys would stay in the file (issue 13). SQLCipher's SQLite has
+    # the option (3.42+); a plain older sqlite3 opening the file may not, and erasure sets it
+    # again itself (search_index.erase_keys), so its absence here is not fatal.
+    try:
+        db.execute("insert into people_search(people_search, rank) values ('secure-delete', 1)")
+    except (sqlite3.OperationalError, sqlcipher.OperationalError):
+        pass
+    db.execute("insert into people_search(people_search) values ('optimize')")
+
+
+@migrations()
+def m101_device_codes_by_time(db):
+    """Index the codes given to tablets by time: the hourly quota counts them (issue 13)."""
+    db.execute(
+        "create index if not exists codes_device_issued on codes(issued_at) "
+        "where device_id is not null"
+    )
 
 
 @migrations()

@@ -184,7 +184,12 @@ def _erase(db: Database, person: dict) -> None:
     db.execute("delete from movements where person_id = ?", [person["id"]])
 
 
+def _forget(db: Database, person: dict) -> None:
+    """Delete the movements of a person erased elsewhere (the eraser's tombstones travel)."""
+    db.execute("delete from movements where person_id = ?", [person["id"]])
+
+
 def register() -> None:
     """Contribute the movements table to sync and to what is held about (and erased of) a person."""
     tables.register("movements", "append")
-    subject.provider("movements", _held, _erase)
+    subject.provider("movements", _held, _erase, _forget)

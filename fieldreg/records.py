@@ -15,6 +15,7 @@ from fieldreg import audit, committer, search_index, tags
 from fieldreg.db import insert_row, insert_rows, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from fieldreg.errors import Conflict, DomainError, NotFound
+from fieldreg.schemas.records import MAX_MEMBERS
 from sync import changelog, names
 
 HOUSEHOLD_NESTED = {
@@ -237,10 +238,19 @@ def _insert_people(
 
 
 def add_member(db: Database, hh_code: str, member: dict, actor: str | None) -> dict:
-    """Add a person to an existing household."""
+    """Add a person to an existing household, within the cap on members."""
     with write(db):
         hh = _household_row(db, hh_code)
         count = next(db.query("select count(*) n from people where household_id = ?", [hh["id"]]))
+        live = db.execute(
+            "select count(*) from people where household_id = ? and deleted = 0", [hh["id"]]
+        ).fetchone()[0]
+        if live >= MAX_MEMBERS:  # the same cap as at registration (schemas.records)
+            raise Conflict(
+                f"A household has at most {MAX_MEMBERS} members.",
+                {"members": [f"At most {MAX_MEMBERS}."]},
+                code="household_full",
+            )
         person_id = str(member["id"]) if member.get("id") else new_id()
         _refuse_taken_ids(db, [person_id], [person_id])
         (code,) = tags.codes_for(db, [("person", person_id, member.get("tag_code"))])

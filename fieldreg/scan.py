@@ -4,11 +4,19 @@ tell which record a code names; bind a pre-printed tag to a registered person la
 A phone photo is big (3-12 megapixels) while a wristband's QR is a small part of it.
 zxing-cpp finds it at full resolution in most photos; a blurred or noisy one often reads
 better shrunk (the blur shrinks with it), so a second, smaller pass follows a miss.
+
+Decoding is the costliest thing the station does for one request, so it is bounded: a
+picture's size is read from its header and one above 16 megapixels (any phone's photo fits)
+is refused before a pixel is decoded; only the formats a phone or tablet sends are opened;
+and at most ``MAX_DECODES`` photos are decoded at once. Another waits up to
+``DECODE_WAIT_SECONDS``, then is answered 503 with Retry-After: eight huge photos cannot take
+every core from the registration desk.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 
 import zxingcpp
@@ -19,7 +27,12 @@ from fieldreg import audit, codes, records, tags
 from fieldreg.db import write
 from fieldreg.errors import DomainError, InvalidCode, NotFound
 
-MAX_PIXELS = 40_000_000  # a 40-megapixel photo is already more than any phone takes
+MAX_PIXELS = 16_777_216  # 2**24: a 16-megapixel phone photo (4656 x 3496) fits
+OPENED = ("JPEG", "PNG", "WEBP", "GIF", "BMP")  # what cameras and screenshots give
+MAX_DECODES = 2  # the station laptop has 2 cores; registrations need the rest
+DECODE_WAIT_SECONDS = 3.0
+RETRY_AFTER_SECONDS = 5
+_DECODES = threading.BoundedSemaphore(MAX_DECODES)
 SMALL_SIDE = 1200
 FORMATS = (zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix)
 
@@ -34,6 +47,15 @@ class ImageTooLarge(DomainError):
     """The picture has too many pixels to decode safely."""
 
     status = 413
+    default_code = "too_large"
+
+
+class ScannerBusy(DomainError):
+    """Other photos are being decoded; this one was not: try again in a moment."""
+
+    status = 503
+    default_code = "busy"
+    retry_after = RETRY_AFTER_SECONDS
 
 
 class NoTagFound(InvalidCode):
@@ -49,10 +71,10 @@ def open_image(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=OPENED)  # reads the header only
             if image.width * image.height > MAX_PIXELS:
                 raise ImageTooLarge(
-                    "The picture is too large.", {"image": ["At most 40 megapixels."]}
+                    "The picture is too large.", {"image": ["At most 16 megapixels."]}
                 )
             if image.format == "JPEG":
                 image.draft("L", (image.width, image.height))
@@ -80,8 +102,13 @@ def _read(image: Image.Image) -> list[str]:
 
 
 def code_in_photo(data: bytes) -> str:
-    """Return the FieldReg code on the tag in a photo, or raise a 4xx domain error."""
-    texts = read_texts(open_image(data))
+    """Return the FieldReg code on the tag in a photo, or raise a 4xx (503 if busy) error."""
+    if not _DECODES.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise ScannerBusy("The station is reading other photos: try again in a moment.")
+    try:
+        texts = read_texts(open_image(data))
+    finally:
+        _DECODES.release()
     if not texts:
         raise NoTagFound(
             "No tag found in the picture.",

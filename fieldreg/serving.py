@@ -16,13 +16,18 @@ import time
 from waitress import create_server
 from waitress.channel import HTTPChannel
 
+from fieldreg import uploads
+
 log = logging.getLogger("fieldreg.serving")
 STEP = 0.2  # seconds per loop turn: how soon a signal is noticed
 
 
 def serve(app, host: str, port: int, threads: int, grace: float = 30.0, on_stop=None) -> None:
     """Serve ``app`` until SIGTERM/SIGINT, then drain requests in flight and return."""
-    server = create_server(app, host=host, port=port, threads=threads, ident="fieldreg")
+    server = create_server(
+        app, host=host, port=port, threads=threads, ident="fieldreg",
+        **uploads.server_limits(app.config),
+    )  # fmt: skip
     # waitress warns "Task queue depth is N" on every request queued while all threads are
     # busy: at shift change that is every request, and formatting those lines cost ~15% of
     # the CPU of a registration. A queue is normal under load; errors are still logged.

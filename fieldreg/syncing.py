@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from sqlite_utils import Database
 
-from fieldreg import codes, dedup, search_index, stats
+from fieldreg import codes, dedup, search_index, stats, subject
 from fieldreg.db import set_setting, setting, write
 from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound
 from sync import apply, bundle, changelog, client, keys, names, protocol
@@ -23,7 +23,13 @@ from sync.client import advance, credential, get, put, stamp
 
 
 def after_apply(db: Database, result: apply.Result) -> None:
-    """Bring local derived data (search keys, normalised phones) up to date with new rows."""
+    """Bring local derived data (search keys, phones) up to date; forget what was erased."""
+    _update_derived(db, result)
+    subject.forget_erased(db, *subject.erased_among(db, result.touched, result.created))
+
+
+def _update_derived(db: Database, result: apply.Result) -> None:
+    """Index new and changed people, normalise new and changed phones."""
     for (tbl, record_id), (rowid, row) in result.created.items():
         if tbl == "people":
             search_index.index_new_people(db, [(rowid, row)])

@@ -4,7 +4,7 @@
     medical            ->   sync.tables (triage), subject (triage held / erased)
     movements          ->   sync.tables (movements), subject (movements held / erased)
     dedup              ->   sync.tables (dedup_decisions), stats (unique, review queue),
-                            clusters (person -> cluster)
+                            clusters (person -> cluster), subject (clusters, pairs erased)
     syncing            ->   stats (last sync per station)
     convoys            ->   sync.tables (convoys, vehicles)
     boarding           ->   sync.tables (convoy_scans), subject (boarding held / erased)

@@ -244,3 +244,24 @@ def test_preprinted_tag_binds_at_registration(client, api, db):
     assert hh["code"] == free[0] and hh["members"][0]["code"] == free[1]
     again = client.post("/api/v1/households", json=household_body(tag_code=free[0]), headers=api)
     assert again.status_code == 409
+
+
+def test_a_household_keeps_its_member_cap_when_members_are_added(client, api, auth_actions):
+    """issue 13: the cap at registration (40) holds on every path, adding a member included."""
+    from fieldreg.schemas.records import MAX_MEMBERS
+
+    member = {"given_name": "Sami", "sex": "male", "age_years": 9, "relationship": "child"}
+    body = household_body(members=[member] * (MAX_MEMBERS - 1))
+    hh = client.post("/api/v1/households", json=body, headers=api).json
+    url = f"/api/v1/households/{hh['code']}/members"
+    assert client.post(url, json=member, headers=api).status_code == 201  # the 40th
+    full = client.post(url, json=member, headers=api)
+    assert full.status_code == 409 and full.json["code"] == "household_full"
+    auth_actions.login("registrar")
+    form = {**member, "csrf_token": auth_actions.csrf()}
+    page = client.post(f"/households/{hh['code']}/members/new", data=form)
+    assert page.status_code == 400 and "at most 40 members." in page.get_data(as_text=True)
+    people = client.get(f"/api/v1/households/{hh['code']}", headers=api).json["members"]
+    assert len(people) == MAX_MEMBERS
+    assert client.delete(f"/api/v1/people/{people[-1]['code']}", headers=api).status_code == 200
+    assert client.post(url, json=member, headers=api).status_code == 201, "room again"

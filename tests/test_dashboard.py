@@ -121,3 +121,14 @@ def test_hq_dashboard_without_dedup_shows_no_unique_figure(data_dir, registered,
     assert "Possible duplicates" not in page, "no review-queue figure without its data"
     body = client.get("/api/v1/stats", headers=AuthActions(client, db).token()).json
     assert body["raw"] == {"people": 6, "households": 2} and body["unique"] is None
+
+
+@pytest.mark.parametrize("query", ["since=9999-99-99", "until=9999-12-31", "since=0000-01-01",
+                                   "until=99999-01-01", "since=" + "9" * 5000])  # fmt: skip
+@pytest.mark.parametrize("path", ["/report", "/report.pdf"])
+def test_out_of_range_report_dates_are_a_400_in_the_one_shape(client, auth_actions, path, query):
+    """issue 13: a date past 9999-12-31 (the day after it included) is refused, not a 500."""
+    headers = auth_actions.token("coordinator")
+    answer = client.get(f"{path}?{query}", headers=headers)
+    assert answer.status_code == 400
+    assert answer.json["code"] == "bad_request" and set(answer.json) == {"error", "fields", "code"}

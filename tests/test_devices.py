@@ -116,3 +116,45 @@ def test_the_station_key_is_private_to_its_owner(app):
     devices.station_key(app.config["DATA"])
     path = devices.Path(app.config["DATA"]) / devices.KEY_FILE
     assert path.stat().st_mode & 0o077 == 0
+
+
+def ask(client, api, device_id: str, count: int):
+    """Ask for a block of codes; return the answer, whatever it is."""
+    body = {"count": count, "device_id": device_id}
+    return client.post("/api/v1/devices/codes", json=body, headers=api)
+
+
+def test_a_device_holds_a_bounded_number_of_unused_codes(client, api, db):
+    """issue 13: a tablet cannot hoard codes (device ids are whatever a tablet says)."""
+    device = str(uuid.uuid4())
+    for _ in range(2):
+        assert ask(client, api, device, 500).status_code == 201
+    refused = ask(client, api, device, 1)
+    assert refused.status_code == 429 and refused.json["code"] == "quota_exceeded"
+    assert "Retry-After" not in refused.headers, "using codes frees the quota, not time"
+    held = devices.list_devices(db)
+    assert [d["unused"] for d in held] == [devices.DEVICE_UNUSED_MAX]
+
+
+def test_codes_given_to_tablets_are_bounded_per_hour(client, api, db, monkeypatch):
+    """issue 13: fresh device ids do not get round the hourly quota of the whole station."""
+    monkeypatch.setattr(devices, "STATION_PER_HOUR", 1200)
+    for _ in range(2):
+        assert ask(client, api, str(uuid.uuid4()), 500).status_code == 201
+    refused = ask(client, api, str(uuid.uuid4()), 500)
+    assert refused.status_code == 429 and refused.json["code"] == "quota_exceeded"
+    assert 3500 <= int(refused.headers["Retry-After"]) <= 3600
+    assert ask(client, api, str(uuid.uuid4()), 200).status_code == 201, "what is left"
+    # An hour later the quota is free again.
+    db.execute("update codes set issued_at = '2000-01-01T00:00:00+00:00'")
+    assert ask(client, api, str(uuid.uuid4()), 500).status_code == 201
+
+
+def test_one_device_is_bounded_per_hour(client, api, db):
+    device = str(uuid.uuid4())
+    for _ in range(2):
+        assert ask(client, api, device, 500).status_code == 201
+    # It used them all (registered offline): the unused cap is free, the hourly one is not.
+    db.execute("update codes set record_id = 'used' where device_id = ?", [device])
+    refused = ask(client, api, device, 10)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 3000

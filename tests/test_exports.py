@@ -72,6 +72,14 @@ def test_csv_defuses_formulas(db, registered):
     assert notes.startswith("'="), "a cell starting with = would run in a spreadsheet"
 
 
+def test_write_file_is_never_readable_by_others(tmp_path):
+    out = tmp_path / "people.csv"
+    out.write_text("old")
+    out.chmod(0o644)
+    exports.write_file(out, b"new")
+    assert out.read_bytes() == b"new" and oct(out.stat().st_mode & 0o777) == "0o600"
+
+
 def test_xlsx_has_a_sheet_per_kind_and_hxl_row(db, registered):
     body = exports.export(db, "xlsx", hxl=True)
     book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
@@ -87,7 +95,7 @@ def test_fact_tables_are_exported(db, registered):
 
     person = next(db.query("select id, code from people limit 1"))
     medical.record_triage(db, person["code"], {"category": "immediate", "note": "bleeding"}, "doc")
-    lines = rows_of(exports.export(db, "csv", "triage", hxl=True))
+    lines = rows_of(exports.export(db, "csv", "triage", hxl=True, medical=True))
     assert lines[0][:3] == ["id", "person_id", "category"] and "note" in lines[0]
     assert lines[1][:3] == ["#meta+id", "#meta+person_id", "#meta+category"]
     assert lines[2][1] == person["id"] and lines[2][2] == "immediate"
@@ -189,3 +197,159 @@ def test_download_from_the_page_is_audited(client, auth_actions, db, registered)
     logged = list(db.query("select actor, detail from audit where action = 'export'"))
     assert [e["actor"] for e in logged] == ["nour", "nour"]
     assert '"partner": "UNHCR"' in logged[1]["detail"]
+
+
+# --- issue 13: exports obey the same permissions as pages; issue 14: the partner copy ------
+
+# Written apart from fieldreg.exports (the code it checks): what each reader may get.
+MEDICAL_COLUMNS = {"triage": {"conditions", "condition_other", "mobility", "referral", "note"},
+                   "movements": {"note"}}  # fmt: skip
+PARTNER_ALLOWED = {
+    "households": {"id", "station", "arrived_at", "transport", "origin_district",
+                   "destination_kind", "members", "vulnerabilities", "consent_share", "status",
+                   "created_at"},
+    "people": {"id", "station", "cluster_id", "household_id", "sex", "age_years",
+               "age_estimated", "age_group", "relationship", "vulnerabilities", "status",
+               "arrived_at", "origin_district", "destination_kind"},
+    "triage": {"id", "person_id", "category", "conditions", "mobility", "at"},
+    "movements": {"id", "household_id", "person_id", "kind", "destination_kind", "transport",
+                  "at"},
+}  # fmt: skip
+# Markers put in every medical field, and in every name or free-text field.
+MEDICAL_MARKERS = ("CONDOTHER", "HOSPREF", "MEDNOTE", "MOVENOTE", "gunshot", "stretcher")
+NAME_MARKERS = ("GIVENX", "FATHERX", "MOTHERX", "FAMILYX", "HOSTX", "HOSPMOVEX", "PLACEX",
+                "NEIGHBX", "VEHICLEX", "NOTESX", "0933")  # fmt: skip
+ROLES = ("registrar", "medic", "coordinator", "analyst", "admin")
+
+
+@pytest.fixture
+def marked(client, api, db):
+    """A household with a marker in every text field, a triage entry and a transfer."""
+    from fieldreg import medical, movements
+
+    body = household_body(
+        consent_share=True,
+        notes="NOTESX",
+        arrival={"transport": "bus", "vehicle_ref": "VEHICLEX"},
+        origin={"district": "Aleppo", "neighbourhood": "NEIGHBX"},
+        destination={"kind": "host_family", "name": "HOSTX Abu Khalil", "place": "PLACEX"},
+    )
+    body["members"][0].update(given_name="GIVENX", father_name="FATHERX",
+                              mother_name="MOTHERX", family_name="FAMILYX")  # fmt: skip
+    made = client.post("/api/v1/households", json=body, headers=api).json
+    head, spouse = made["members"][0]["code"], made["members"][1]["code"]
+    medical.record_triage(db, head, {
+        "category": "immediate", "conditions": ["gunshot", "other"], "mobility": "stretcher",
+        "condition_other": "CONDOTHER", "note": "MEDNOTE",
+        "referral": {"hospital": "HOSPREF", "status": "waiting"}}, "doc")  # fmt: skip
+    movements.move_person(db, spouse, {"kind": "transferred", "note": "MOVENOTE",
+                                       "destination": {"kind": "hospital",
+                                                       "name": "HOSPMOVEX"}}, "nurse")  # fmt: skip
+    return made
+
+
+def xlsx_sheets(body: bytes) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(io.BytesIO(body))
+    return {name: list(book[name].iter_rows(values_only=True)) for name in book.sheetnames}
+
+
+def downloads(app, db, role: str, partner: str = "") -> dict[tuple[str, str], object]:
+    """Download every format and kind from /exports as ``role``; status or body by key."""
+    from tests.conftest import AuthActions
+
+    client = app.test_client()
+    actions = AuthActions(client, db)
+    actions.login(role, f"{role}x")
+    csrf = actions.csrf()
+    got = {}
+    for fmt, kinds in (("csv", exports.KINDS), ("xlsx", ("people",)), ("pfif", ("people",))):
+        if partner and fmt == "pfif":
+            continue
+        for kind in kinds:
+            form = {"format": fmt, "kind": kind, "partner": partner, "csrf_token": csrf}
+            answer = client.post("/exports", data=form)
+            got[(fmt, kind)] = answer.data if answer.status_code == 200 else answer.status_code
+    return got
+
+
+def sheets_of(fmt: str, kind: str, body: bytes) -> dict[str, list]:
+    """Read a downloaded export as {kind: [header, *rows]}."""
+    if fmt == "csv":
+        return {kind: rows_of(body)}
+    return {name: [list(r) for r in rows] for name, rows in xlsx_sheets(body).items()}
+
+
+@pytest.mark.parametrize("partner", ["", "UNHCR"])
+@pytest.mark.parametrize("role", ROLES)
+def test_every_export_kind_format_and_role_gets_what_its_pages_show(app, db, marked, role,
+                                                                    partner):  # fmt: skip
+    """issue 13: medical detail only for roles with medical:read; issue 14: partner copy."""
+    got = downloads(app, db, role, partner)
+    if role in ("registrar", "medic"):
+        assert set(got.values()) == {403}
+        return
+    medical_reader = role in ("coordinator", "admin")
+    for (fmt, kind), body in got.items():
+        assert isinstance(body, bytes), (fmt, kind, body)
+        text = body.decode("utf-8", "replace") if fmt != "xlsx" else repr(xlsx_sheets(body))
+        if fmt == "pfif":
+            assert "GIVENX" in text, "PFIF is for family tracing: names of consenting people"
+            assert not [m for m in MEDICAL_MARKERS if m in text]
+            continue
+        for sheet, lines in sheets_of(fmt, kind, body).items():
+            header = set(lines[0])
+            if partner:
+                assert header <= PARTNER_ALLOWED[sheet], (sheet, header - PARTNER_ALLOWED[sheet])
+                assert not MEDICAL_COLUMNS.get(sheet, set()) - {"conditions", "mobility"} & header
+            if not medical_reader:
+                assert not header & MEDICAL_COLUMNS.get(sheet, set()), (sheet, header)
+            elif not partner:
+                assert MEDICAL_COLUMNS.get(sheet, set()) <= header, (sheet, header)
+        leaked = [m for m in MEDICAL_MARKERS if m in text]
+        if not medical_reader:
+            assert leaked == [], (fmt, kind, leaked)
+        if partner:
+            allowed = {"gunshot", "stretcher"} if medical_reader else set()
+            assert set(leaked) <= allowed, (fmt, kind, leaked)
+            names = [m for m in NAME_MARKERS if m in text]
+            assert names == [], (fmt, kind, names)
+            assert "T3S-" not in text and "doc" not in text and "nurse" not in text
+    if medical_reader and not partner:
+        triage = rows_of(got[("csv", "triage")])
+        assert {"CONDOTHER", "MEDNOTE"} <= set(triage[1]) and "HOSPREF" in "".join(triage[1])
+        assert "MOVENOTE" in rows_of(got[("csv", "movements")])[1]
+
+
+def test_every_pseudonymised_kind_carries_only_coded_columns(db, marked):
+    """issue 14: every column of every pseudonymised kind is checked, none holds a name."""
+    for kind in exports.kinds(db):
+        for medical in (False, True):
+            columns, rows = exports.table(db, kind, partner="UNHCR", medical=medical)
+            assert set(columns) <= PARTNER_ALLOWED[kind], kind
+            assert "destination_name" not in columns and "destination_place" not in columns
+            for row in rows:
+                for column, value in row.items():
+                    text = str(value)
+                    assert not [
+                        m
+                        for m in NAME_MARKERS + ("CONDOTHER", "HOSPREF", "MEDNOTE", "MOVENOTE")
+                        if m in text
+                    ], column
+                    if column == "id" or column.endswith("_id"):
+                        assert value is None or len(value) == 20, (kind, column, value)
+
+
+def test_cli_export_leaves_medical_detail_out_unless_asked(runner, marked, tmp_path):
+    """issue 13: the command line follows the same rule: --medical to include detail."""
+    for args, present in (((), False), (("--medical",), True)):
+        for fmt, kind in (("csv", "triage"), ("csv", "movements"), ("xlsx", "people")):
+            out = tmp_path / f"{kind}.{fmt}"
+            result = runner.invoke("export", "--format", fmt, "--kind", kind, *args, str(out))
+            assert result.exit_code == 0, result.output
+            body = out.read_bytes()
+            text = body.decode("utf-8", "replace") if fmt == "csv" else repr(xlsx_sheets(body))
+            leaked = [m for m in MEDICAL_MARKERS if m in text]
+            if present:
+                assert leaked, (fmt, kind)
+            else:
+                assert leaked == [], (fmt, kind, leaked)

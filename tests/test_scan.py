@@ -178,3 +178,88 @@ def test_replacement_tag_binds_to_a_registered_person(client, auth_actions, api,
     }
     logged = db.query("select detail from audit where action = 'bind_tag'")
     assert {r["detail"] for r in logged} == set(free[:2])
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares a size and holds no pixels: only its header can be read."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def test_the_pixel_cap_fits_a_phone_photo_and_is_checked_before_decoding(client, api):
+    """issue 13: 16 MP passes; a header declaring more is refused without decoding a pixel."""
+    over = upload(client, png_header(4700, 3600), api)  # 16.9 MP: refused by its header alone
+    assert over.status_code == 413 and over.json["code"] == "too_large"
+    assert over.json["fields"] == {"image": ["At most 16 megapixels."]}
+    fits = upload(client, png_header(4656, 3496), api)  # a 16 MP sensor's photo
+    assert fits.status_code == 400 and fits.json["code"] == "invalid_fields", "decoded (and empty)"
+    assert upload(client, png_header(4656, 3496)[:30], api).status_code == 400
+
+
+def test_only_phone_picture_formats_are_opened(client, api):
+    buffer = io.BytesIO()
+    Image.new("L", (64, 64), 255).save(buffer, format="TIFF")
+    assert upload(client, buffer.getvalue(), api).json["fields"] == {
+        "image": ["Not an image file."]
+    }
+
+
+def test_at_most_two_photos_are_decoded_at_once(monkeypatch):
+    """issue 13: more photos than MAX_DECODES wait their turn (or get 503), never run at once."""
+    import threading
+    import time
+
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def slow_read(image):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return []
+
+    monkeypatch.setattr(scan, "read_texts", slow_read)
+    outcomes = []
+
+    def one():
+        try:
+            scan.code_in_photo(photo("T3S-2345"))
+        except scan.DomainError as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=one) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert peak[0] == scan.MAX_DECODES == 2
+    assert outcomes == ["NoTagFound"] * 6, "waited their turn within DECODE_WAIT_SECONDS"
+
+
+def test_a_photo_beyond_the_decodes_at_once_gets_503_with_retry_after(client, api, auth_actions,
+                                                                     monkeypatch):  # fmt: skip
+    monkeypatch.setattr(scan, "DECODE_WAIT_SECONDS", 0.05)
+    held = [scan._DECODES.acquire(timeout=1) for _ in range(scan.MAX_DECODES)]
+    try:
+        answer = upload(client, photo("T3S-2345"), api)
+        assert answer.status_code == 503 and answer.json["code"] == "busy"
+        assert answer.headers["Retry-After"] == str(scan.RETRY_AFTER_SECONDS)
+        auth_actions.login("registrar")
+        page = upload(client, photo("T3S-2345"), url="/scan/photo",
+                      extra={"csrf_token": auth_actions.csrf()})  # fmt: skip
+        assert page.status_code == 503 and page.headers["Retry-After"]
+        assert "reading other photos" in page.get_data(as_text=True)
+    finally:
+        for ok in held:
+            if ok:
+                scan._DECODES.release()
+    assert upload(client, photo("T3S-2345"), api).status_code in (400, 404), "free again"

@@ -1,10 +1,41 @@
-"""Search by name (fieldreg/search_index.py): an Arabic name found by its Levantine spelling."""
+"""The search index: no trace of keys it no longer holds (issue 13); an Arabic name found by its
+Levantine spelling, Osman for عثمان (issue 15)."""
+
+from __future__ import annotations
 
 import pytest
 
-from fieldreg import search_index
+from fieldreg import records, search_index
 from fieldreg.db import write
 from tests.conftest import household_body
+
+
+def index_bytes(db) -> bytes:
+    """Return every byte of the full-text index's storage (its shadow tables)."""
+    rows = db.execute("select block from people_search_data").fetchall()
+    return b"".join(row[0] or b"" for row in rows if isinstance(row[0], bytes))
+
+
+def test_a_corrected_name_leaves_no_key_behind(db, client, api):
+    body = household_body()
+    body["members"][0]["family_name"] = "Quorvantik"
+    made = client.post("/api/v1/households", json=body, headers=api).json
+    code = made["members"][0]["code"]
+    old = search_index._keys({"family_name": "Quorvantik"})
+    assert all(key.lower().encode() in index_bytes(db).lower() for key in old)
+    records.update_person(db, code, {"family_name": "Halabi"}, "reg")
+    assert not [key for key in old if key.lower().encode() in index_bytes(db).lower()]
+    assert search_index.search(db, "Halabi") and not search_index.search(db, "Quorvantik")
+
+
+def test_a_change_that_keeps_the_keys_does_not_rewrite_the_index(db, client, api):
+    made = client.post("/api/v1/households", json=household_body(), headers=api).json
+    person = next(db.query("select * from people where id = ?", [made["members"][0]["id"]]))
+    before = index_bytes(db)
+    search_index.index_person(db, {**person, "status": "departed", "age_years": 42})
+    assert index_bytes(db) == before
+    search_index.index_person(db, {**person, "given_name": "Omar"})
+    assert index_bytes(db) != before
 
 
 def register(client, api, given: str, family: str) -> dict:

@@ -105,3 +105,210 @@ def test_retention_runs_by_itself_when_configured(app, client, api, db):
     app.config["RETENTION_DAYS"] = 7
     assert run_retention(app, now=1e9) == 1
     assert run_retention(app, now=1e9 + 60) == 0  # not again within the hour
+
+
+# --- issue 13: erasure erases everything, on every path, and reaches HQ and other stations ---
+
+TARGET = {"given_name": "Zebulonqx", "father_name": "Quillanbar", "mother_name": "Wynnefrix",
+          "family_name": "Quorvantik"}  # fmt: skip
+TEXTS = ("NOTEERASE1", "CONDERASE1", "HOSPERASE1", "MOVEERASE1", "DESTERASE1")
+
+
+def register_target(client, api, db) -> dict:
+    """A household of two: the person to erase (triaged, transferred) and one who stays."""
+    from fieldreg import medical, movements
+
+    body = household_body(members=[{**TARGET, "sex": "male", "age_years": 30},
+                                    {"given_name": "Keepmequx", "sex": "female",
+                                     "age_years": 28, "relationship": "spouse"}])  # fmt: skip
+    made = client.post("/api/v1/households", json=body, headers=api).get_json()
+    code = made["members"][0]["code"]
+    medical.record_triage(db, code, {
+        "category": "delayed", "conditions": ["burn", "other"], "condition_other": "CONDERASE1",
+        "note": "NOTEERASE1", "referral": {"hospital": "HOSPERASE1"}}, "doc")  # fmt: skip
+    movements.move_person(db, code, {"kind": "transferred", "note": "MOVEERASE1",
+                                     "destination": {"kind": "hospital",
+                                                     "name": "DESTERASE1"}}, "reg")  # fmt: skip
+    return made
+
+
+def needles_of(person: dict) -> tuple[bytes, ...]:
+    """What must not be found anywhere after erasure: names, their search keys, the texts."""
+    from fieldreg import search_index
+
+    keys = search_index._keys(person)
+    assert keys, "the person had search keys"
+    return tuple(n.encode() for n in (*person.values(), *keys, *TEXTS))
+
+
+def traces(database_path, needles: tuple[bytes, ...]) -> list[tuple[str, str]]:
+    """Search every table of the file (search index shadow tables too), through the app's
+    own connection, for any of the needles; return (table, needle) for each hit."""
+    from fieldreg.db import connect
+
+    database = connect(database_path)
+    try:
+        found = set()
+        names = [r["name"] for r in database.query(
+            "select name from sqlite_master where type = 'table'")]  # fmt: skip
+        for name in names:
+            for row in database.execute(f"select * from [{name}]").fetchall():
+                blob = b"\0".join(v if isinstance(v, bytes) else str(v).encode() for v in row)
+                found.update((name, n.decode()) for n in needles if n.lower() in blob.lower())
+        return sorted(found)
+    finally:
+        database.close()
+
+
+def assert_erased(app, person: dict) -> None:
+    needles = needles_of(TARGET)
+    assert traces(app.config["DATABASE"], needles) == []
+    from fieldreg.db import connect
+
+    database = connect(app.config["DATABASE"])
+    try:
+        row = next(database.query("select * from people where id = ?", [person["id"]]))
+        assert row["deleted"] == 1 and row["given_name"] is None
+        kept = list(database.query("select given_name from people where deleted = 0"))
+        assert {"given_name": "Keepmequx"} in kept, "the rest of the household stays"
+    finally:
+        database.close()
+
+
+def test_the_needles_are_found_before_erasure(client, api, db, app):
+    """The search can fail: before erasure every needle is in the file."""
+    register_target(client, api, db)
+    found = {needle for _table, needle in traces(app.config["DATABASE"], needles_of(TARGET))}
+    assert found == {n.decode() for n in needles_of(TARGET)}
+
+
+def test_api_delete_erases_everything(client, api, db, app):
+    made = register_target(client, api, db)
+    person = made["members"][0]
+    assert client.delete(f"/api/v1/people/{person['code']}", headers=api).status_code == 200
+    assert_erased(app, person)
+
+
+def test_erase_page_erases_everything(client, api, auth_actions, db, app):
+    made = register_target(client, api, db)
+    person = made["members"][0]
+    auth_actions.login("coordinator")
+    form = {"csrf_token": auth_actions.csrf(), "confirm": person["code"]}
+    assert client.post(f"/people/{person['code']}/erase", data=form).status_code == 200
+    assert_erased(app, person)
+
+
+def test_purge_command_in_a_subprocess_erases_everything(client, api, db, app, data_dir):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    made = register_target(client, api, db)
+    person = made["members"][0]
+    age(db, "people", person["id"], 40, "transferred")
+    done = subprocess.run(
+        [sys.executable, "-m", "fieldreg", "--data", str(data_dir), "purge", "--days", "30"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("1 people erased")
+    assert_erased(app, person)
+
+
+def test_retention_inside_serve_erases_everything(client, api, db, app, data_dir):
+    """A real `serve` with FIELDREG_RETENTION_DAYS erases at start-up (then hourly)."""
+    from tests.conftest import LiveServer
+
+    made = register_target(client, api, db)
+    person = made["members"][0]
+    age(db, "people", person["id"], 40, "transferred")
+    server = LiveServer(data_dir, env={"FIELDREG_RETENTION_DAYS": "30"}).start()
+    server.stop()
+    assert_erased(app, person)
+
+
+def test_retention_run_of_the_app_erases_everything(client, api, db, app):
+    from fieldreg.views.station import run_retention
+
+    made = register_target(client, api, db)
+    person = made["members"][0]
+    age(db, "people", person["id"], 40, "transferred")
+    app.config["RETENTION_DAYS"] = 30
+    assert run_retention(app, now=2e9) == 1
+    assert_erased(app, person)
+
+
+def test_an_erasure_reaches_hq_and_the_other_stations(tmp_path):
+    """Erased at its station, the person leaves HQ and a second station at their next sync,
+    and a triage the second station recorded late about them does not bring anything back."""
+    import httpx
+
+    from fieldreg import create_app, medical, records, syncing
+    from fieldreg.db import connect
+    from sync import tables
+    from tests.test_sync_http import make_site
+
+    make_site(tmp_path / "hq", "HQ2").close()
+    hq = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
+    hq_db = connect(hq.config["DATABASE"])
+    a, b = make_site(tmp_path / "a", "SA2"), make_site(tmp_path / "b", "SB3")
+    for site, code in ((a, "SA2"), (b, "SB3")):
+        syncing.join(site, syncing.add_station(hq_db, code, code, "http://hq"))
+
+    def sync(site):
+        return syncing.run_sync(site, transport=httpx.WSGITransport(app=hq))
+
+    body = household_body(members=[{**TARGET, "sex": "male", "age_years": 30},
+                                   {"given_name": "Keepmequx", "sex": "female"}])  # fmt: skip
+    made, _ = records.create_household(a, body, "reg")
+    person = made["members"][0]
+    medical.record_triage(a, person["code"], {"category": "delayed", "note": "NOTEERASE1"}, "d")
+    sync(a)
+    sync(b)
+    paths = {name: site.execute("pragma database_list").fetchone()[2]
+             for name, site in (("hq", hq_db), ("b", b))}  # fmt: skip
+    needles = needles_of(TARGET)
+    assert traces(paths["hq"], needles) and traces(paths["b"], needles), "it travelled"
+    # Station B triages the person (they moved), but has not synced when A erases them.
+    medical.record_triage(b, person["code"], {"category": "minor", "note": "MOVEERASE1"}, "d")
+    subject.erase_person(a, person["code"], "coordinator")
+    sync(a)
+    assert traces(paths["hq"], needles) == [], "HQ forgets at the next sync"
+    sync(b)  # pushes its late triage, pulls the erasure
+    sync(a)
+    for path in paths.values():
+        assert traces(path, needles) == []
+    assert traces(a.execute("pragma database_list").fetchone()[2], needles) == []
+    assert medical.history(hq_db, person["id"]) == []
+    assert tables.canonical_hash(a) == tables.canonical_hash(hq_db) == tables.canonical_hash(b)
+    kept = {r["given_name"] for r in hq_db.query("select given_name from people")}
+    assert "Keepmequx" in kept
+    for site in (a, b, hq_db):
+        site.close()
+
+
+def test_a_record_created_and_erased_in_one_received_batch_leaves_no_trace(tmp_path):
+    """A bundle written before the erasure and one after, applied together: nothing stays."""
+    from fieldreg import medical, records, syncing, wiring
+    from fieldreg.db import write
+    from sync import apply, changelog
+    from tests.test_sync_http import make_site
+
+    wiring.wire()
+    a, b = make_site(tmp_path / "a", "SA2"), make_site(tmp_path / "b", "SB3")
+    body = household_body(members=[{**TARGET, "sex": "male"}, {"given_name": "Keepmequx"}])
+    made, _ = records.create_household(a, body, "reg")
+    medical.record_triage(a, made["members"][0]["code"], {"category": "minor",
+                                                          "note": "NOTEERASE1"}, "d")  # fmt: skip
+    before = changelog.changes_since(a, "SA2", 0, 10**6)  # as a bundle written then holds them
+    subject.erase_person(a, made["members"][0]["code"], "coordinator")
+    after = changelog.changes_since(a, "SA2", len(before), 10**6)
+    with write(b):
+        result = apply.apply_changes(b, before + after, "SB3")
+        syncing.after_apply(b, result)
+    assert traces(b.execute("pragma database_list").fetchone()[2], needles_of(TARGET)) == []
+    a.close()
+    b.close()

@@ -31,7 +31,7 @@ print(json.dumps({
 """
 WIRED = {
     "figures": ["convoys", "last_sync", "review_queue", "unique"],
-    "parts": ["boarding", "movements", "triage"],
+    "parts": ["boarding", "dedup", "movements", "triage"],
     "clusters": ["lookup"],
     "tables": [
         "convoy_scans", "convoys", "dedup_decisions", "households", "movements", "people",

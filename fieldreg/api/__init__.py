@@ -11,9 +11,10 @@ One module per resource family, each with its own blueprint:
     convoys   convoys, vehicles, boarding and arrival scans, reconciliation, signed counts
     lists     another agency's lists: import, column mapping, reconciliation, exports
 
-This package holds what they share (who is acting, code parsing, read audit lines) and
-``mount``, which the app factory calls with the list of blueprints: no module of the package
-imports another. Views parse, call a domain operation, and answer; errors come out in the one
+This package holds what they share (who is acting, code parsing, read audit lines, the
+``Blueprint`` whose argument parser reads JSON strictly with fieldreg.bodies) and ``mount``,
+which the app factory calls with the list of blueprints: no module of the package imports
+another. Views parse, call a domain operation, and answer; errors come out in the one
 shape ``{"error", "fields", "code"}`` (errors_http).
 """
 
@@ -21,13 +22,39 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import flask_smorest
 from flask import Flask, g
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from marshmallow import Schema, fields
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
-from fieldreg import audit, codes
+from fieldreg import audit, bodies, codes
 from fieldreg.db import get_db
-from fieldreg.errors import InvalidCode
+from fieldreg.errors import InvalidCode, Refused
+
+
+class StrictParser(FlaskParser):
+    """webargs' parser, reading JSON bodies with fieldreg.bodies (hostile bodies get a 400)."""
+
+    def _raw_load_json(self, req):
+        """Parse the body if it is JSON; refuse deep nesting, huge numbers, lone surrogates."""
+        if not is_json_request(req):
+            return core.missing
+        data = req.get_data(cache=True)
+        if not data.strip():
+            return core.missing
+        try:
+            return bodies.loads(data)
+        except bodies.Unreadable as exc:
+            raise Refused(400, "The request body is not acceptable JSON.", "invalid_json",
+                          {"_body": [str(exc)]}) from None  # fmt: skip
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """An API blueprint whose arguments are parsed by StrictParser."""
+
+    ARGUMENTS_PARSER = StrictParser()
 
 
 class ErrorSchema(Schema):

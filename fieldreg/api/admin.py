@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from fieldreg import audit, auth, subject
 from fieldreg.access import requires
-from fieldreg.api import actor, valid_code
+from fieldreg.api import Blueprint, actor, valid_code
 from fieldreg.db import get_db
 from fieldreg.schemas.admin import (
     AuditArgsSchema,

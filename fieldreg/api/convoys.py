@@ -4,12 +4,11 @@ people in transit and overdue, signed counts (mounted under /api/v1)."""
 from __future__ import annotations
 
 from flask import current_app, g, request
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from fieldreg import boarding, convoys, devices, reconcile, statements
 from fieldreg.access import allowed, requires
-from fieldreg.api import actor
+from fieldreg.api import Blueprint, actor
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
 from fieldreg.schemas.convoys import (

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from fieldreg import dedup
 from fieldreg.access import requires
-from fieldreg.api import actor
+from fieldreg.api import Blueprint, actor
 from fieldreg.db import get_db
 from fieldreg.schemas.dedup import (
     DecisionResultSchema,

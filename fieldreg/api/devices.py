@@ -6,13 +6,12 @@ import uuid
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from fieldreg import audit, devices, forms, records
 from fieldreg.access import requires
-from fieldreg.api import actor
+from fieldreg.api import Blueprint, actor
 from fieldreg.db import get_db, setting
 from fieldreg.errors import DomainError
 from fieldreg.schemas.devices import BlockArgsSchema, BlockSchema, OpenedSchema, OutboxSchema

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 from flask import Response, request
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from fieldreg import foreign, foreign_report
 from fieldreg.access import requires
-from fieldreg.api import actor
+from fieldreg.api import Blueprint, actor
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
 from fieldreg.schemas.convoys import ForeignListSchema, ListArgsSchema, MappingSchema

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import request, url_for
-from flask_smorest import Blueprint
 
 from fieldreg import medical, movements, records, scan
 from fieldreg.access import requires
-from fieldreg.api import actor, log_view, valid_code
+from fieldreg.api import Blueprint, actor, log_view, valid_code
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
 from fieldreg.schemas.medical import (

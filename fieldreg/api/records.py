@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app
-from flask_smorest import Blueprint
 
 from fieldreg import matches, medical, qr, records, search_index, stats
 from fieldreg.access import requires
-from fieldreg.api import actor, log_search, log_view, valid_code
+from fieldreg.api import Blueprint, actor, log_search, log_view, valid_code
 from fieldreg.db import get_db
 from fieldreg.schemas.records import (
     HouseholdSchema,

@@ -24,7 +24,7 @@ def period_from_args() -> stats.Period:
             continue
         try:
             day = dt.date.fromisoformat(text) + dt.timedelta(days=extra)
-        except ValueError:
+        except (ValueError, OverflowError):  # 9999-12-31 has no next day
             abort(400, description=_("Dates are written YYYY-MM-DD."))
         bounds.append(day.isoformat())
     return stats.Period(*bounds)

@@ -1,4 +1,8 @@
-"""The exports page: coordinators and analysts download CSV, XLSX or PFIF (each one audited)."""
+"""The exports page: coordinators and analysts download CSV, XLSX or PFIF (each one audited).
+
+An export carries what its reader may read in pages: medical detail only for roles with
+``medical:read`` (an analyst's triage export has the category, never conditions or notes).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from flask_babel import gettext as _
 
 from fieldreg import exports
-from fieldreg.access import requires
+from fieldreg.access import allowed, requires
 from fieldreg.db import get_db, setting
 
 bp = Blueprint("exports", __name__)
@@ -33,7 +37,13 @@ def download():
         abort(400, description=_("Unknown export."))
     partner = request.form.get("partner", "").strip()[:60] or None
     body = exports.export(
-        get_db(), fmt, kind, request.form.get("hxl") == "1", partner, g.user["username"]
+        get_db(),
+        fmt,
+        kind,
+        request.form.get("hxl") == "1",
+        partner,
+        g.user["username"],
+        medical=allowed(g.user["role"], "medical:read"),
     )
     mimetype, ext = FORMATS[fmt]
     station = setting(get_db(), "station_code") or "fieldreg"

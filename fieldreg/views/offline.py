@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from fieldreg import devices, qr, tls
+from fieldreg import bodies, devices, qr, tls
 from fieldreg.access import public, requires
 from fieldreg.config import STATIC
 from fieldreg.db import get_db
@@ -139,7 +139,8 @@ def address_qr(index):
 
 def _qr(urls: list[str], index: str) -> Response:
     """Answer the QR code of ``urls[index]`` as SVG (404 for another index)."""
-    if not index.isdigit() or int(index) >= len(urls):
+    number = bodies.whole_number(index, digits=2)
+    if number is None or number >= len(urls):
         abort(404)
-    body, mimetype = qr.render(urls[int(index)], "svg")
+    body, mimetype = qr.render(urls[number], "svg")
     return Response(body, mimetype=mimetype)

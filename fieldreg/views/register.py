@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from fieldreg import (
     audit,
+    bodies,
     codes,
     convoys,
     dedup,
@@ -216,7 +217,8 @@ def _person_form(hh: dict, person: dict | None, form: MultiDict):
         except ValidationError as exc:
             errors = exc.messages
         except DomainError as exc:
-            errors = exc.fields or {"_": [exc.message]}
+            # A refusal about the household (it is full) has no field on this form.
+            errors = {"_": [exc.message], **exc.fields}
     values = form if form else MultiDict(_person_values(person))
     return render_template(
         "register/person_form.html",
@@ -285,8 +287,7 @@ def tag_sheet():
     db = get_db()
     issued: list[str] = []
     if request.method == "POST":
-        count = request.form.get("count", "24")
-        count = int(count) if count.isdigit() else 0
+        count = bodies.whole_number(request.form.get("count", "24"), digits=4) or 0
         if not 1 <= count <= tags.MAX_SHEET:
             abort(400, description=_("Between 1 and %(n)s codes.", n=tags.MAX_SHEET))
         with write(db):

@@ -35,7 +35,8 @@ def photo():
     try:
         found = scan.record_for(get_db(), scan.code_in_photo(data))
     except DomainError as exc:
-        return render_template("scan/scan.html", error=_message(exc)), exc.status
+        retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+        return render_template("scan/scan.html", error=_message(exc)), exc.status, retry
     if found["kind"] == "free":
         error = _("This tag (%(code)s) is not bound to anyone yet.", code=found["code"])
         return render_template("scan/scan.html", error=error, free_code=found["code"]), 404
@@ -50,6 +51,8 @@ def _message(exc: DomainError) -> str:
     """Say in the page's language what went wrong with a photo."""
     if exc.status == 413:
         return _("The picture is too large.")
+    if isinstance(exc, scan.ScannerBusy):
+        return _("The station is reading other photos: try again in a moment.")
     if exc.status == 404:
         return _("Unknown code: no tag with this code was printed here.")
     if isinstance(exc, scan.NotAnImage):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from fieldreg import conflicts, syncing
+from fieldreg import bodies, conflicts, syncing
 from fieldreg.access import requires
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
@@ -58,7 +58,8 @@ def conflict_list():
 @requires("sync:conflicts")
 def resolve(conflict_id: str):
     """Keep the current value or restore the one that lost."""
-    if not conflict_id.isdigit():
+    number = bodies.whole_number(conflict_id, digits=18)
+    if number is None:
         abort(404)
-    conflicts.resolve(get_db(), int(conflict_id), request.form.get("choice", ""), _actor())
+    conflicts.resolve(get_db(), number, request.form.get("choice", ""), _actor())
     return redirect(url_for("sync.conflict_list"))
