@@ -56,8 +56,9 @@ _AR_CLASSES = {
 }  # fmt: skip
 # Other readings of the three letters whose classical sounds Syrians and Lebanese do not make:
 # ث is said s or t, ذ z or d, ظ z (Osman, Haysam, Monzer, Moaz, Saer; Otman, Diab); English-style
-# spellings write ذ as th and ظ as dh (Munther, Muath, Kadhim). Each is one way of writing a whole
-# name, compared only with Latin letters: within Arabic, ثامر and سامر stay two names.
+# spellings write ذ as th and ظ as dh (Munther, Muath, Kadhim). The dedup engine keys a whole
+# name under each reading; similarity reads each token the way the Latin name writes it. Only
+# ever against Latin letters: within Arabic, ثامر and سامر stay two names.
 READINGS: dict[str, dict[str, str]] = {
     "levantine s/z": {"ث": "S", "ذ": "Z", "ظ": "Z"},
     "levantine t/d": {"ث": "T", "ذ": "D", "ظ": "Z"},
@@ -247,7 +248,7 @@ def reading_tokens(text: str | None) -> list[tuple[str, ...]]:
     return [tuple(dict.fromkeys(r)) for r in tokens if r[0]]
 
 
-def _read_as(readings: list[tuple[str, ...]], other: str) -> str:
+def _read_as(readings: tuple[tuple[str, ...], ...], other: str) -> str:
     """Return an Arabic name's skeleton with each token in the reading nearest to other's."""
     others = other.split() or [""]
     chosen = [max(r, key=lambda x: max(fuzz.ratio(x, o) for o in others)) for r in readings]
@@ -294,7 +295,7 @@ def form_of_normalized(norm: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def _profile(name: str | None) -> tuple[str, str, str, list[tuple[str, ...]] | None]:
+def _profile(name: str | None) -> tuple[str, str, str, tuple[tuple[str, ...], ...]]:
     """Return what similarity compares of a name: skeleton, script, spelling form, readings.
 
     Searches compare the query with hundreds of candidates whose names repeat a lot
@@ -303,9 +304,9 @@ def _profile(name: str | None) -> tuple[str, str, str, list[tuple[str, ...]] | N
     """
     skel = skeleton(name)
     if not skel:
-        return "", "", "", None
-    tokens = reading_tokens(name)
-    readings = tokens if any(len(r) > 1 for r in tokens) else None
+        return "", "", "", ()
+    tokens = tuple(reading_tokens(name))
+    readings = tokens if any(len(r) > 1 for r in tokens) else ()
     return skel, _script(normalize(name)), spelling_form(name), readings
 
 

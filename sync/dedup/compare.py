@@ -10,7 +10,7 @@ and weighs nothing. Fuzzy scores come from rapidfuzz, once per distinct pair of 
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import process
@@ -97,7 +97,26 @@ class Comparisons:
     same_registration: np.ndarray
 
 
-def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims, readable) -> np.ndarray:
+@dataclass
+class Readable:
+    """Who has a name with another reading (ث ذ ظ), per field, and which pairs of a batch."""
+
+    names: dict[str, np.ndarray]
+    anyone: np.ndarray
+    pairs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @classmethod
+    def of(cls, ft: FeatureTable) -> "Readable":
+        """Mark the people of a table whose names have other readings."""
+        names = {f: (ft.alt[f] != MISSING).any(axis=1) for f in NAME_FIELDS}
+        return cls(names, np.logical_or.reduce(list(names.values())))
+
+    def batch(self, a: np.ndarray, b: np.ndarray) -> "Readable":
+        """Return the marks with the pairs (a[i], b[i]) of a batch that involve such a name."""
+        return Readable(self.names, self.anyone, np.flatnonzero(self.anyone[a] | self.anyone[b]))
+
+
+def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims, readable: Readable):
     """Return name levels comparing field fa of a with field fb of b.
 
     Equal skeletons in one script but clearly different spellings (محمد / محمود, Mohammed /
@@ -120,15 +139,13 @@ def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims, readable) -> np
     fuzzy = np.flatnonzero(level == 0)
     (spelling,) = sims(ft.norm[fa][a][fuzzy], ft.norm[fb][b][fuzzy])
     level[fuzzy[spelling >= SIMILAR_SPELLING]] = 1
-    rows = np.flatnonzero((level < 2) & ~null & (readable[fa][a] | readable[fb][b]))
-    _raise_by_reading(ft, fa, fb, a[rows], b[rows], sims, level, rows)
+    rows = readable.pairs  # pairs where someone has a name with another reading: few
+    rows = rows[(level[rows] < 2) & ~null[rows]]
+    rows = rows[readable.names[fa][a[rows]] | readable.names[fb][b[rows]]]
+    if len(rows):
+        _raise_by_reading(ft, fa, fb, a[rows], b[rows], sims, level, rows)
     level[null] = -1
     return level
-
-
-def readable_names(ft: FeatureTable) -> dict[str, np.ndarray]:
-    """Mark, per name field, the people whose name has another reading (ث ذ ظ)."""
-    return {f: (ft.alt[f] != MISSING).any(axis=1) for f in NAME_FIELDS}
 
 
 def _raise_by_reading(ft: FeatureTable, fa: str, fb: str, a, b, sims, level, rows) -> None:
@@ -147,6 +164,8 @@ def _raise_by_reading(ft: FeatureTable, fa: str, fb: str, a, b, sims, level, row
     rows, readings, written = rows[~same], readings[~same], written[~same]
     for column in readings.T:
         fuzzy = np.flatnonzero((column != MISSING) & (level[rows] == 0))
+        if not len(fuzzy):
+            continue
         jaro, edit = sims(column[fuzzy], written[fuzzy], JaroWinkler.normalized_similarity,
                           Indel.normalized_similarity)  # fmt: skip
         level[rows[fuzzy[(jaro >= SIMILAR) | (edit >= SIMILAR_EDIT)]]] = 1
@@ -237,7 +256,7 @@ def concat(parts: list[Comparisons]) -> Comparisons:
 
 def compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCache) -> Comparisons:
     """Compare every pair (a[i], b[i]) field by field, in batches that bound memory."""
-    readable = readable_names(ft)
+    readable = Readable.of(ft)
     batches = [
         _compare(ft, a[i : i + BATCH], b[i : i + BATCH], sims, readable)
         for i in range(0, len(a), BATCH)
@@ -245,8 +264,9 @@ def compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCach
     return concat(batches) if batches else _compare(ft, a, b, sims, readable)
 
 
-def _compare(ft: FeatureTable, a, b, sims: SimilarityCache, readable: dict) -> Comparisons:
+def _compare(ft: FeatureTable, a, b, sims: SimilarityCache, readable: Readable) -> Comparisons:
     """Compare one batch of pairs field by field."""
+    readable = readable.batch(a, b)
     levels = {f: _name_levels(ft, f, f, a, b, sims, readable) for f in NAME_FIELDS}
     given_x = _name_levels(ft, "given", "family", a, b, sims, readable)
     family_x = _name_levels(ft, "family", "given", a, b, sims, readable)

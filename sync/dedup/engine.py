@@ -1,12 +1,14 @@
 """Deduplicate people by linking, explainably, in near-linear time.
 
     people (dicts, any script)
-      │ features         names -> codes of (spelling, cross-script skeleton, in-script form);
-      ▼                  birth date or year ± an estimate's slack; phone, id, origin, household;
-    FeatureTable         address (street + number), postcode, locality; every string interned
+      │ features         names -> codes of (spelling, cross-script skeleton, in-script form,
+      ▼                  other readings of ث ذ ظ); birth date or year ± an estimate's slack;
+    FeatureTable         phone, id, origin, household; address (street + number), postcode,
+      │                  locality; every string interned
       │ blocking         union of 15 keys (three of the four names, given+family either way,
       ▼                  phone+name, id, birth date, name+postcode/locality, address...), each a
-    candidate pairs      sorted neighbourhood: ~linear, never n²; a key on absent fields is empty
+    candidate pairs      sorted neighbourhood: ~linear, never n²; a key on absent fields is empty;
+      │                  an Arabic name is keyed under its other readings too (عثمان as Osman)
       │ compare          a level per field: names different / similar / same sound / same
       ▼                  spelling (also crosswise, for swapped names); birth from different
     comparison levels    to same date (one digit off, day/month swapped); address, postcode,

@@ -225,10 +225,11 @@ def build_features(people: People, vocab: Vocab, ref_year: int | None = None) ->
     birth_year = np.where(dated, dates[:, 2], np.where(aged, ref_year - ages, 0))
     return FeatureTable(
         ids=[str(i if pid is None else pid) for i, pid in enumerate(column_of(people, "id"))],
-        norm={f: names[f][:, 0] for f in NAME_FIELDS},
-        skel={f: names[f][:, 1] for f in NAME_FIELDS},
-        form={f: names[f][:, 2] for f in NAME_FIELDS},
-        alt={f: np.ascontiguousarray(names[f][:, 3:]) for f in NAME_FIELDS},
+        # Columns of their own: pairs gather them at random rows, a wide stride misses cache.
+        norm={f: names[f][:, 0].copy() for f in NAME_FIELDS},
+        skel={f: names[f][:, 1].copy() for f in NAME_FIELDS},
+        form={f: names[f][:, 2].copy() for f in NAME_FIELDS},
+        alt={f: names[f][:, 3:].copy() for f in NAME_FIELDS},
         sex=_mapped(people, "sex", lambda v: SEX_CODES.get(v.lower(), 0), np.int8),
         dob=dates[:, 0], dob_swapped=dates[:, 1],
         birth_year=birth_year.astype(np.int16),

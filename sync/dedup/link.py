@@ -1,7 +1,8 @@
 """Link another agency's list against ours with the deduplication engine's matching.
 
     ours (records)          theirs (a manifest, a head count)
-      │ features: one Vocab for both (names in any script -> spelling, skeleton, form)
+      │ features: one Vocab for both (names in any script -> spelling, skeleton, form,
+      │           other readings: their "Osman" meets our عثمان)
       ▼
     BlockIndex(ours) ── pairs_for(theirs) ─>  candidate pairs: theirs x ours, theirs x theirs
       │ compare            the same levels per field as dedup (cross-script names, swapped

@@ -93,8 +93,9 @@ class Model:
         """
         freq = self._frequency(name, codes, swapped)
         if other_codes is not None:
-            other = self._frequency(name, other_codes, swapped)
-            freq = np.where(other_codes != codes, freq + other, freq)
+            read = np.flatnonzero(other_codes != codes)
+            turned = None if swapped is None else swapped[read]
+            freq[read] += self._frequency(name, other_codes[read], turned)
         agree = self.u[name][2:].sum()
         return np.clip(np.log2(agree / freq), *TF_BOUNDS)
 
@@ -115,16 +116,19 @@ class Model:
             weight = table[level].astype(np.float32)
             if alternative == "unrelated" and name in NAME_FIELDS and self.tf:
                 agree = level >= 2
-                swapped = comp.swapped[agree]
-                codes = ft.skel[name][comp.a[agree]]
-                theirs = ft.skel[name][comp.b[agree]]
-                if name in SWAPPABLE:
-                    crosswise = ft.skel[SWAPPABLE[name]][comp.b[agree]]
-                    theirs = np.where(swapped, crosswise, theirs)
-                adjustment = self.tf_adjustment(name, codes, swapped, theirs)
-                weight[agree] += adjustment.astype(np.float32)
+                weight[agree] += self._agreement_tf(ft, comp, name, agree).astype(np.float32)
             parts[name] = weight
         return parts
+
+    def _agreement_tf(self, ft: FeatureTable, comp: Comparisons, name: str, agree) -> np.ndarray:
+        """Return the term-frequency adjustment of the pairs agreeing on one name field."""
+        swapped = comp.swapped[agree]
+        codes, b = ft.skel[name][comp.a[agree]], comp.b[agree]
+        theirs = ft.skel[name][b]
+        if name in SWAPPABLE:  # b's value that a's agrees with is in the other field
+            turned = np.flatnonzero(swapped)
+            theirs[turned] = ft.skel[SWAPPABLE[name]][b[turned]]
+        return self.tf_adjustment(name, codes, swapped, theirs)
 
     def prior(self, alternative: str) -> float:
         """Return the prior log-odds (bits) of a duplicate against one alternative.
