@@ -1,5 +1,7 @@
 """Run every benchmark: ``python -m bench [--quick] [NAME...]`` (NAME: load, startup, ...).
 
+``python -m bench --help`` says so and runs nothing.
+
 Each ``bench/bench_<name>.py`` has a ``main()``; in quick mode it gets ``quick=True`` when it
 accepts it (and FIELDREG_BENCH_QUICK=1 is set for those that read the environment instead).
 One failing benchmark does not stop the others; the exit status says whether any failed.
@@ -42,9 +44,28 @@ def run_one(name: str, quick: bool) -> bool:
     return True
 
 
+def usage() -> str:
+    """Return the help text: how to call, and the benchmarks there are."""
+    return (
+        "usage: python -m bench [--quick] [NAME...]\n\n"
+        "Run the benchmarks named (all of them when none is named); each prints its figures.\n"
+        "  --quick     short runs (each benchmark's quick mode)\n"
+        "  -h, --help  show this help and run nothing\n\n"
+        f"benchmarks: {' '.join(names())}\n"
+        "Each can also run alone: python -m bench.bench_NAME --help"
+    )
+
+
 def main() -> int:
     """Run the benchmarks named on the command line, or all of them."""
     args = sys.argv[1:]
+    if "-h" in args or "--help" in args:
+        print(usage())
+        return 0
+    unknown_options = [a for a in args if a.startswith("-") and a != "--quick"]
+    if unknown_options:
+        print(f"unknown option(s) {unknown_options}\n\n{usage()}")
+        return 2
     quick = "--quick" in args
     if quick:
         os.environ["FIELDREG_BENCH_QUICK"] = "1"

@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from fieldreg.api import medical as api_medical
     from fieldreg.api import records as api_records
     from fieldreg.api import sync as api_sync
+    from fieldreg.api import tracing as api_tracing
     from fieldreg.views import (
         admin,
         backups,
@@ -87,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
         register,
         scanning,
         station,
+        tracing,
+        tracing_exchange,
     )
     from fieldreg.views import auth as auth_views
     from fieldreg.views import sync as sync_views
@@ -105,9 +108,10 @@ def _register_blueprints(app: Flask) -> None:
             api_dedup.blp,
             api_convoys.blp,
             api_lists.blp,
+            api_tracing.blp,
         ),
     )
     for page in (health, dashboard, exports, prefs, auth_views, register, backups, offline,
                  admin, medical, scanning, sync_views, dedup, convoys, boarding,
-                 lists):  # fmt: skip
+                 lists, tracing, tracing_exchange):  # fmt: skip
         app.register_blueprint(page.bp)

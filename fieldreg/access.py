@@ -18,12 +18,14 @@ from fieldreg.audit import current_address, current_device
 from fieldreg.db import get_db
 from fieldreg.errors import Refused
 
-ALL = {"registrar", "medic", "coordinator", "analyst", "admin"}
-STATION_STAFF = {"registrar", "medic", "coordinator", "admin"}
+ALL = {"registrar", "medic", "coordinator", "analyst", "admin", "caseworker"}
+STATION_STAFF = {"registrar", "medic", "coordinator", "admin", "caseworker"}
+# Child protection (family tracing): caseworkers, and the coordinators and admins above them.
+CHILD_PROTECTION = {"caseworker", "coordinator", "admin"}
 PERMISSIONS: dict[str, set[str]] = {
-    "household:create": {"registrar", "coordinator", "admin"},
+    "household:create": {"registrar", "coordinator", "admin", "caseworker"},
     "household:read": ALL,
-    "household:update": {"registrar", "coordinator", "admin"},
+    "household:update": {"registrar", "coordinator", "admin", "caseworker"},
     "person:read": ALL,
     "search": ALL,
     "tags:print": STATION_STAFF,
@@ -47,6 +49,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "sync:run": {"coordinator", "admin"},
     "sync:stations": {"coordinator", "analyst", "admin"},
     "sync:conflicts": {"coordinator", "analyst", "admin"},
+    # HQ hands a record over to another station (sync authority, issue 13).
+    "sync:owners": {"coordinator", "admin"},
     # HQ deduplication: the review queue, linking or keeping apart, clusters of a person.
     "dedup:review": {"coordinator", "analyst", "admin"},
     # Convoys and vehicles (issue 18): counts for everyone, scanning at the door, names and
@@ -56,6 +60,13 @@ PERMISSIONS: dict[str, set[str]] = {
     "convoys:manage": {"coordinator", "admin"},
     "convoys:reconcile": {"coordinator", "analyst", "admin"},
     "lists:import": {"coordinator", "admin"},
+    # Family tracing: registrars open cases and add to their own; only child protection sees
+    # cases, photos and matches; analysts see counts.
+    "tracing:open": {"registrar", *CHILD_PROTECTION},
+    "tracing:read": CHILD_PROTECTION,
+    "tracing:decide": CHILD_PROTECTION,
+    "tracing:exchange": CHILD_PROTECTION,
+    "tracing:counts": {"analyst", *CHILD_PROTECTION},
 }
 # Endpoints that are not our views: static files and the API description (no personal data).
 OPEN_ENDPOINTS = {"static", "api-docs.openapi_json"}

@@ -289,5 +289,6 @@ def _forget(db: Database, person: dict) -> None:
 
 def register() -> None:
     """Contribute the scans table to sync and to what is held about (and erased of) a person."""
-    tables.register("convoy_scans", "append")
+    # Codes and ids only (names travel with people): every station reconciles every vehicle.
+    tables.register("convoy_scans", "append", about=("people", "person_id"), shared=tables.ALL)
     subject.provider("boarding", _held, _erase, _forget)

@@ -1,31 +1,42 @@
 """Which deduplication cluster each person belongs to, as exports and HQ figures see it.
 
-Deduplication owns the clusters; it registers its lookup here through ``fieldreg.wiring``
+Deduplication owns the clusters; it registers its lookups here through ``fieldreg.wiring``
 (``provide``), and everything that shows clusters (exports, stats, pages, the command line)
-asks ``person_clusters``. Until deduplication has run there are no clusters: each person is
-its own. Asking before the lookup is registered is an error, never "no clusters".
+asks this module: ``person_clusters`` (each person's cluster, for all people or a batch of
+them, so that an export of a million people can ask a thousand at a time) and
+``cluster_members`` (who is in a cluster). Until deduplication has run there are no
+clusters: each person is its own. Asking before the lookups are registered is an error,
+never "no clusters".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlite_utils import Database
 
 from fieldreg.registry import Registry
 
-Lookup = Callable[[Database], dict[str, str] | None]
-SOURCE = Registry("cluster source", names=("lookup",))
+Lookup = Callable[[Database, Sequence[str] | None], dict[str, str] | None]
+Members = Callable[[Database, Sequence[str]], dict[str, list[str]]]
+SOURCE = Registry("cluster source", names=("lookup", "members"))
 
 
-def provide(lookup: Lookup) -> None:
-    """Register the function answering ``{person_id: cluster_id}`` (None before any run)."""
+def provide(lookup: Lookup, members: Members) -> None:
+    """Register the functions answering ``{person_id: cluster_id}`` and a cluster's members."""
     SOURCE.add("lookup", lookup)
+    SOURCE.add("members", members)
 
 
-def person_clusters(db: Database) -> dict[str, str] | None:
-    """Return each clustered person's cluster id, or None when no clusters exist."""
-    return SOURCE.get("lookup")(db)
+def person_clusters(db: Database, ids: Sequence[str] | None = None) -> dict[str, str] | None:
+    """Return each clustered person's cluster id (of these people only, if given), or None
+    when no clusters exist."""
+    return SOURCE.get("lookup")(db, ids)
+
+
+def cluster_members(db: Database, cluster_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Return the people of each of these clusters (ids in order)."""
+    return SOURCE.get("members")(db, cluster_ids) if cluster_ids else {}
 
 
 def cluster_of(clusters: dict[str, str] | None, person_id: str) -> str:

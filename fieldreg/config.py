@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -15,7 +16,7 @@ def static_dir() -> Path:
 
 
 STATIC = static_dir()
-ROLES = ("registrar", "medic", "coordinator", "analyst", "admin")
+ROLES = ("registrar", "medic", "coordinator", "analyst", "admin", "caseworker")
 
 
 def default_data_dir() -> Path:
@@ -52,6 +53,8 @@ DEFAULTS = {
     "STATS_MAX_AGE_SECONDS": 2.0,
     "SYNC_AUTO": True,  # station: sync in the background while `serve` runs
     "SYNC_INTERVAL": 180,  # seconds between background syncs
+    # HQ refuses a station's changes stamped further ahead of its own clock than this.
+    "SYNC_MAX_AHEAD_HOURS": 24,
     # People boarded longer ago than this, and not arrived anywhere, are overdue.
     "CONVOY_OVERDUE_HOURS": 6.0,
 }
@@ -65,3 +68,14 @@ INTERNAL = {
     "BABEL_DEFAULT_LOCALE",
     "JSON_SORT_KEYS",
 }
+
+
+def from_env(name: str):
+    """Return a setting as the command line sees it: FIELDREG_<NAME>, else its default."""
+    raw = os.environ.get(f"FIELDREG_{name}")
+    if raw is None:
+        return DEFAULTS[name]
+    try:  # parsed as JSON, like Flask's from_prefixed_env does for the app
+        return json.loads(raw)
+    except ValueError:
+        return raw

@@ -2,19 +2,22 @@
 
 Resolving a conflict is a write like any other: choosing the losing value writes it again
 (recorded in the change log, so it syncs and wins everywhere); keeping the current value
-only closes the conflict here.
+only closes the conflict here. Either is a decision about the record, so only a role that
+may write that record may take it (``WRITE_PERMISSION``; checked by the page), and at a
+station only for records it owns (sync.authority).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 from sqlite_utils import Database
 
 from fieldreg import audit, search_index
 from fieldreg.db import write
-from fieldreg.errors import Conflict, NotFound
+from fieldreg.errors import Conflict, Forbidden, NotFound
 from sync import changelog, client, tables
 
 
@@ -56,13 +59,19 @@ def stations(db: Database) -> list[dict]:
     return rows
 
 
+# The permission (fieldreg.access.PERMISSIONS) a role needs to write each synced record table.
+WRITE_PERMISSION = {"households": "household:update", "people": "household:update"}
+
+
 def open_count(db: Database) -> int:
     """Count conflicts nobody has resolved yet."""
     return db.execute("select count(*) from sync_conflicts where resolved_at is null").fetchone()[0]
 
 
-def open_conflicts(db: Database, limit: int = 200) -> list[dict]:
-    """Return unresolved conflicts, oldest first, with values decoded."""
+def open_conflicts(
+    db: Database, limit: int = 200, may: Callable[[str], bool] | None = None
+) -> list[dict]:
+    """Return unresolved conflicts, oldest first, with values decoded (and ``may_resolve``)."""
     rows = list(
         db.query(
             "select * from sync_conflicts where resolved_at is null order by id limit ?", [limit]
@@ -72,6 +81,8 @@ def open_conflicts(db: Database, limit: int = 200) -> list[dict]:
         row["kept"] = _value(row["kept_value"])
         row["lost"] = _value(row["lost_value"])
         row["code"] = _code_of(db, row["tbl"], row["record_id"])
+        needed = WRITE_PERMISSION.get(row["tbl"])
+        row["may_resolve"] = needed is not None and (may is None or may(needed))
     return rows
 
 
@@ -86,8 +97,18 @@ def _code_of(db: Database, tbl: str, record_id: str) -> str | None:
     return row[0] if row else None
 
 
-def resolve(db: Database, conflict_id: int, choice: str, actor: str | None) -> dict:
-    """Close a conflict keeping the current value, or by writing the losing value back."""
+def resolve(
+    db: Database,
+    conflict_id: int,
+    choice: str,
+    actor: str | None,
+    may: Callable[[str], bool] | None = None,
+) -> dict:
+    """Close a conflict keeping the current value, or by writing the losing value back.
+
+    ``may(permission)`` tells whether the caller's role holds a permission (the web layer's
+    fieldreg.access): resolving needs the permission to write the conflict's record.
+    """
     if choice not in ("kept", "lost"):
         raise Conflict("Choose the current value or the other one.")
     with write(db):
@@ -95,6 +116,9 @@ def resolve(db: Database, conflict_id: int, choice: str, actor: str | None) -> d
         if not rows:
             raise NotFound("No such conflict.")
         row = rows[0]
+        needed = WRITE_PERMISSION.get(row["tbl"])
+        if may is not None and (needed is None or not may(needed)):
+            raise Forbidden("Your role may not change this record, so it may not resolve this.")
         if row["resolved_at"]:
             raise Conflict("This conflict was already resolved.", code="conflict_resolved")
         if choice == "lost":

@@ -210,7 +210,19 @@ def all_vehicles(db: Database) -> dict[str, dict]:
     return {row["id"]: vehicle_view(row) for row in found}
 
 
+# Any station may close (or reopen) a vehicle's boarding or arrivals, not only the one that
+# made it (sync authority, issue 13); convoys and vehicles hold no evacuee's data, so every
+# station receives them whole (need to know).
+CLOSING = ("boarding_closed_at", "boarding_closed_by", "arrival_closed_at", "arrival_closed_by")
+
+
 def register() -> None:
     """Contribute the convoys and vehicles tables to sync."""
-    tables.register("convoys", "record")
-    tables.register("vehicles", "record")
+    tables.register("convoys", "record", quiet=tables.BOOKKEEPING, shared=tables.ALL)
+    tables.register(
+        "vehicles",
+        "record",
+        quiet=tables.BOOKKEEPING,
+        open_columns=(*CLOSING, "updated_at"),
+        shared=tables.ALL,
+    )

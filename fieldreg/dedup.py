@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlite_utils import Database
 
-from fieldreg import audit, clusters, records, stats, subject
+from fieldreg import audit, clusters, dedup_counts, records, stats, subject
 from fieldreg.db import write
 from fieldreg.errors import DomainError, NotFound
 from fieldreg.schemas.dedup import VERDICTS
@@ -28,6 +28,12 @@ PERSON_SQL = (
     "select p.id, p.given_name, p.father_name, p.mother_name, p.family_name, p.sex, "
     "p.date_of_birth, p.age_years, h.phone, h.origin_district as origin, p.household_id, "
     "h.station from people p join households h on h.id = p.household_id where p.deleted = 0"
+)
+# An upsert, not INSERT OR REPLACE: a replaced row would not fire the tallies' delete trigger.
+UPSERT_CLUSTER = (
+    "insert into dedup_clusters (person_id, cluster_id, household_cluster_id) values (?, ?, ?) "
+    "on conflict (person_id) do update set cluster_id = excluded.cluster_id, "
+    "household_cluster_id = excluded.household_cluster_id"
 )
 _INDEXES: dict[str, DedupIndex] = {}
 # What _store last wrote per database, so that an incremental run writes only what changed.
@@ -113,23 +119,30 @@ def after_receive(db: Database) -> dict | None:
 
 
 def _store(db: Database, index: DedupIndex) -> dict:
-    """Write the index's clusters (what changed) and review queue; return the summary."""
+    """Write the index's clusters (only what changed) and review queue; return the summary.
+
+    Only changed rows are written, also after a full run (compared with what the table
+    holds): the tallies' triggers then do work in proportion to what changed.
+    """
     result = index.result()
     homes = result.household_cluster_ids()
     now = {pid: (cid, homes.get(pid) or None) for pid, cid in result.cluster_ids().items()}
     before = _STORED.get(_key(db))
-    rows = [
-        {"person_id": pid, "cluster_id": cid, "household_cluster_id": home}
-        for pid, (cid, home) in now.items()
-        if before is None or before.get(pid) != (cid, home)
-    ]
+    if before is None:
+        before = {pid: (cid, home) for pid, cid, home in db.execute(
+            "select person_id, cluster_id, household_cluster_id from dedup_clusters")}  # fmt: skip
+    rows = [(pid, cid, home) for pid, (cid, home) in now.items() if before.get(pid) != (cid, home)]
+    gone = [pid for pid in before if pid not in now]
     pairs = [_pair_row(p, "review") for p in result.review_queue(REVIEW_KEPT)]
     with write(db):
-        if before is None:
-            db.execute("delete from dedup_clusters")
-        db.table("dedup_clusters").insert_all(rows, batch_size=5000, replace=True)
+        for start in range(0, len(gone), 500):
+            chunk = gone[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            db.execute(f"delete from dedup_clusters where person_id in ({marks})", chunk)
+        db.conn.executemany(UPSERT_CLUSTER, rows)
         db.execute("delete from dedup_pairs where status = 'review'")
         db.table("dedup_pairs").insert_all(pairs, replace=True)
+        dedup_counts.summarise(db)
     _STORED[_key(db)] = now
     return result.summary()
 
@@ -263,19 +276,8 @@ def linked_count(db: Database, person_id: str) -> int:
 
 
 def unique(db: Database, period: stats.Period) -> dict | None:
-    """Provide unique people and households, and each station's people also seen elsewhere."""
-    if not has_run(db):
-        return None
-    totals = next(db.query(
-        "select count(distinct c.cluster_id) people, count(distinct coalesce("
-        "c.household_cluster_id, p.household_id)) households from dedup_clusters c "
-        "join people p on p.id = c.person_id where p.deleted = 0"))  # fmt: skip
-    overlap = {r["station"]: r["n"] for r in db.query(
-        "with s as (select c.cluster_id, h.station from dedup_clusters c join people p on "
-        "p.id = c.person_id join households h on h.id = p.household_id where p.deleted = 0), "
-        "multi as (select cluster_id from s group by 1 having count(distinct station) > 1) "
-        "select station, count(*) n from s where cluster_id in multi group by 1")}  # fmt: skip
-    return {"people": totals["people"], "households": totals["households"], "overlap": overlap}
+    """Provide unique people (with bounds) and households, each station's people seen elsewhere."""
+    return dedup_counts.summary(db) if has_run(db) else None
 
 
 def open_reviews(db: Database, period: stats.Period) -> dict | None:
@@ -286,10 +288,31 @@ def open_reviews(db: Database, period: stats.Period) -> dict | None:
     return {"open": row["n"]}
 
 
-def person_clusters(db: Database) -> dict[str, str] | None:
-    """Return each person's cluster id, or None before any run."""
-    found = {r["person_id"]: r["cluster_id"] for r in db.query("select * from dedup_clusters")}
-    return found or None
+def person_clusters(db: Database, ids: Sequence[str] | None = None) -> dict[str, str] | None:
+    """Return each person's cluster id (of these people, if given), or None before any run."""
+    if not has_run(db):
+        return None
+    if ids is None:
+        return {r["person_id"]: r["cluster_id"] for r in db.query("select * from dedup_clusters")}
+    found = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        found.update(db.execute(
+            "select person_id, cluster_id from dedup_clusters where person_id in "
+            f"({','.join('?' * len(chunk))})", chunk).fetchall())  # fmt: skip
+    return found
+
+
+def members_of(db: Database, cluster_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Return the people of each of these clusters."""
+    found: dict[str, list[str]] = {}
+    for start in range(0, len(cluster_ids), 500):
+        chunk = list(cluster_ids[start : start + 500])
+        for person, cluster in db.execute(
+            "select person_id, cluster_id from dedup_clusters where cluster_id in "
+            f"({','.join('?' * len(chunk))}) order by person_id", chunk):  # fmt: skip
+            found.setdefault(cluster, []).append(person)
+    return found
 
 
 def _held(db: Database, person: dict) -> dict:
@@ -315,8 +338,8 @@ def _erase(db: Database, person: dict) -> None:
 
 def register() -> None:
     """Contribute the decisions table to sync, unique counts to stats, clusters to exports."""
-    tables.register("dedup_decisions", "append")
+    tables.register("dedup_decisions", "append", hq_only=True, shared=tables.ALL)
     subject.provider("dedup", _held, _erase, _erase)
     stats.provide("unique", unique)
     stats.provide("review_queue", open_reviews)
-    clusters.provide(person_clusters)
+    clusters.provide(person_clusters, members_of)

@@ -41,6 +41,12 @@ CODES = {
     # sync
     "batch_refused": "The sync batch or bundle was refused; nothing was applied.",
     "not_joined": "This station has not joined an HQ.",
+    "not_owner": "The record (or fact) belongs to another station: only it and HQ may edit or "
+    "erase it; nothing was applied.",
+    "clock_ahead": "Changes are stamped too far ahead of HQ's clock: set the station's clock "
+    "right; nothing was applied.",
+    "seq_reused": "Changes reuse numbers HQ holds for other changes (a station restored from a "
+    "backup): hear from HQ first, then send again; nothing was applied.",
     # convoys, imported lists, signed counts
     "vehicle_closed": "The vehicle's boarding or arrivals are closed: a coordinator changes it.",
     "already_scanned": "This tag (everyone it names) is already scanned on this vehicle.",
@@ -51,6 +57,10 @@ CODES = {
     # limits
     "quota_exceeded": "A quota is used up (codes for tablets): see Retry-After, if any.",
     "household_full": "The household already has the most members a household may have.",
+    # family tracing
+    "case_closed": "The tracing case is closed: it takes no more changes or matches.",
+    "other_station": "The record belongs to another station: it is changed there or at HQ.",
+    "pfif_invalid": "The file is not PFIF 1.2-1.4 XML (or declares a DOCTYPE): nothing imported.",
 }
 
 

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, default_exce
 
 from fieldreg.db import OperationalError
 from fieldreg.errors import CODES, DomainError
+from sync.authority import NotOwner
 
 BY_STATUS = {
     400: "bad_request",
@@ -168,6 +169,11 @@ def handle_domain(error: DomainError):
     return answer
 
 
+def handle_not_owner(error: NotOwner):
+    """Answer a write of another station's record, refused before anything was written."""
+    return render_error(403, str(error), code="not_owner")
+
+
 def handle_unexpected(error: Exception):
     """Never show a stack trace: log it, answer a plain 500."""
     if isinstance(error, HTTPException):
@@ -196,6 +202,7 @@ def init(app: Flask) -> None:
     """Install the error handlers."""
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(DomainError, handle_domain)
+    app.register_error_handler(NotOwner, handle_not_owner)
     for error_class in OperationalError:
         app.register_error_handler(error_class, handle_storage)
     app.register_error_handler(Exception, handle_unexpected)

@@ -88,6 +88,14 @@ def num(value: object, style: str | None = None) -> str:
     return text.translate(ARABIC_INDIC) if (style or digits()) == "arabic" else text
 
 
+def count(value: object) -> str:
+    """Write a whole number with its thousands grouped (1,387), in the reader's digits."""
+    if not isinstance(value, int):
+        return num(value)
+    arabic = digits() == "arabic"
+    return num(f"{value:,}".replace(",", "\u066c" if arabic else ","))
+
+
 def ltr(value: object) -> str:
     """Keep a date or code left-to-right inside Arabic text (Unicode isolates, a filter)."""
     return f"\u2066{value}\u2069"
@@ -118,6 +126,7 @@ def is_rtl() -> bool:
 def init(app: Flask) -> None:
     """Install the filters and globals templates use for language and digits."""
     app.jinja_env.filters["num"] = num
+    app.jinja_env.filters["count"] = count
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["ltr"] = ltr
     app.jinja_env.filters["when"] = when

@@ -1,7 +1,10 @@
 """Triage: append-only entries per person; the latest is the person's current medical state.
 
 Re-triage never edits an entry, it appends a new one (who, when, the whole state), so the
-history stays and syncs as facts in time (change-log op ``append``).
+history stays and syncs as facts in time (change-log op ``append``). Entries are ordered by
+``hlc``, the clock of the change that recorded them at their station (set there and by sync
+everywhere else), never by ``at``: a station whose wall clock runs ahead cannot keep an old
+entry "current" by dating it in the future (issue 13).
 
 The queue lists the people who are flagged and still at the station, most urgent first
 (SALT order immediate, delayed, minor, expectant), then longest waiting. The dead are not
@@ -17,7 +20,7 @@ import json
 
 from sqlite_utils import Database
 
-from fieldreg import audit, committer, records, subject, tags
+from fieldreg import audit, committer, records, subject, tags, tallies
 from fieldreg.db import insert_row, write
 from fieldreg.schemas.medical import CATEGORIES, COLOURS
 from sync import changelog, tables
@@ -47,8 +50,8 @@ def _record_triage(db: Database, person_code: str, data: dict, actor: str | None
             "actor": actor,
             "at": tags.now(),
         }
-        insert_row(db, "triage", row)
-        changelog.record(db, "triage", row["id"], "append", row)
+        change = changelog.record(db, "triage", row["id"], "append", row)
+        insert_row(db, "triage", {**row, "hlc": change.hlc})
         audit.log(db, actor, "triage", "people", person["id"], row["category"])
     return entry_view(row)
 
@@ -67,7 +70,7 @@ def entry_view(row: dict) -> dict:
 def history(db: Database, person_id: str) -> list[dict]:
     """Return a person's triage entries, newest first."""
     rows = db.query(
-        "select * from triage where person_id = ? order by at desc, id desc", [person_id]
+        "select * from triage where person_id = ? order by hlc desc, id desc", [person_id]
     )
     return [entry_view(r) for r in rows]
 
@@ -79,7 +82,7 @@ def flags(db: Database, person_ids: list[str]) -> dict[str, str]:
     marks = ",".join("?" * len(person_ids))
     rows = db.query(
         f"select person_id, category from (select person_id, category, row_number() over "
-        f"(partition by person_id order by at desc, id desc) rn from triage "
+        f"(partition by person_id order by hlc desc, id desc) rn from triage "
         f"where person_id in ({marks})) where rn = 1",
         person_ids,
     )
@@ -101,7 +104,7 @@ def flags_by_code(db: Database, person_codes: list[str]) -> dict[str, str]:
 CURRENT_SQL = """
     select t.*, p.code person_code, h.code household_code, p.given_name, p.father_name,
            p.family_name, p.sex, p.age_years, p.status person_status
-    from (select *, row_number() over (partition by person_id order by at desc, id desc) rn,
+    from (select *, row_number() over (partition by person_id order by hlc desc, id desc) rn,
                  min(at) over (partition by person_id) flagged_at
           from triage) t
     join people p on p.id = t.person_id and p.deleted = 0
@@ -152,20 +155,13 @@ def current_referral(db: Database, person_id: str) -> dict | None:
 
 
 def counts(db: Database) -> dict:
-    """Return triage figures for the station's stats."""
+    """Return triage figures for the station's stats (running figures: fieldreg.tallies)."""
     by_category = {c: 0 for c in CATEGORIES}
     waiting = 0
-    for row in db.query(CURRENT_SQL):
-        if row["category"] not in by_category:
-            continue  # not a SALT category (arrived by sync around the form): not counted
-        by_category[row["category"]] += 1
-        referral = json.loads(row["referral"]) if row["referral"] else {}
-        if (
-            row["person_status"] == "present"
-            and row["category"] in QUEUED
-            and (referral.get("status") or OPEN_REFERRAL) == OPEN_REFERRAL
-        ):
-            waiting += 1
+    for category, wait, n in tallies.triage(db):
+        if category in by_category:  # a category this version does not know is not counted
+            by_category[category] += n
+            waiting += n if wait else 0
     flagged = sum(by_category.values())
     return {"by_category": by_category, "flagged": flagged, "total": flagged, "waiting": waiting}
 
@@ -189,5 +185,5 @@ def _forget(db: Database, person: dict) -> None:
 
 def register() -> None:
     """Contribute the triage table to sync and to what is held about (and erased of) a person."""
-    tables.register("triage", "append")
+    tables.register("triage", "append", about=("people", "person_id"))
     subject.provider("triage", _held, _erase, _forget)

@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from fieldreg import audit, committer, medical, records, subject, tags
+from fieldreg import audit, committer, medical, records, subject, tags, tallies
 from fieldreg.db import insert_row, update_row, write
 from fieldreg.errors import Conflict
 from sync import changelog, tables
@@ -156,18 +156,9 @@ def history(db: Database, household_id: str, person_id: str | None = None) -> li
 
 def counts(db: Database) -> dict:
     """Return presence and departures by destination for the station's stats."""
-    presence = {"present": 0, "departed": 0, "transferred": 0}
-    for row in db.query("select status, count(*) n from people where deleted = 0 group by 1"):
-        presence[row["status"]] = row["n"]
-    departures: dict[str, int] = {}
-    # Where each person who is away went: their latest movement.
-    for row in db.query(
-        "select coalesce(destination_kind, 'unknown') k, count(*) n from (select m.*, "
-        "row_number() over (partition by m.person_id order by m.at desc, m.id desc) rn "
-        "from movements m join people p on p.id = m.person_id "
-        "where p.deleted = 0 and p.status != 'present') where rn = 1 group by 1"
-    ):
-        departures[row["k"]] = row["n"]
+    presence = {"present": 0, "departed": 0, "transferred": 0, **tallies.statuses(db)}
+    # Where each person who is away went: their latest movement (running figures).
+    departures = {dest or "unknown": n for dest, n in tallies.departures(db).items()}
     return {"presence": presence, "departures_by_destination": departures}
 
 
@@ -191,5 +182,5 @@ def _forget(db: Database, person: dict) -> None:
 
 def register() -> None:
     """Contribute the movements table to sync and to what is held about (and erased of) a person."""
-    tables.register("movements", "append")
+    tables.register("movements", "append", about=("people", "person_id"))
     subject.provider("movements", _held, _erase, _forget)

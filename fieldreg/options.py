@@ -113,6 +113,40 @@ ROLE = (
     ("coordinator", _l("Coordinator")),
     ("analyst", _l("Analyst")),
     ("admin", _l("Administrator")),
+    ("caseworker", _l("Caseworker")),
+)
+# Family tracing (issue 19)
+SEPARATION = (
+    ("unaccompanied", _l("Unaccompanied (no relative with the child)")),
+    ("separated", _l("Separated (with another relative or carer)")),
+)
+ENQUIRER_IS = (
+    ("father", _l("Father")),
+    ("mother", _l("Mother")),
+    ("sibling", _l("Brother or sister")),
+    ("grandparent", _l("Grandparent")),
+    ("other_relative", _l("Other relative")),
+    ("spouse", _l("Husband or wife")),
+    ("child", _l("Son or daughter")),
+    ("other", _l("Other")),
+)
+CASE_KIND = (
+    ("child", _l("Child alone")),
+    ("enquiry", _l("Looking for")),
+    ("household", _l("Registered family")),
+    ("person", _l("Registered person")),
+)
+CASE_STATUS = (("open", _l("Open")), ("closed", _l("Closed")), ("erased", _l("Erased")))
+OUTCOME = (
+    ("reunified", _l("Reunified")),
+    ("family_traced", _l("Family traced: verification visit to come")),
+    ("closed", _l("Closed without a match")),
+)
+MATCH_LABEL = (("probable", _l("Probable")), ("possible", _l("Possible")), ("", _l("Weak")))
+MATCH_STATUS = (
+    ("proposed", _l("Proposed")),
+    ("confirmed", _l("Confirmed")),
+    ("rejected", _l("Rejected")),
 )
 
 LISTS = {

@@ -115,9 +115,13 @@ def restore(data_dir: str | Path, source: str | Path, skip_codes: int = SKIP_COD
                 storage.set_setting(dst, "code_seq", str(highest + skip_codes))
                 storage.set_setting(dst, "restored_from", source.name)
                 storage.set_setting(dst, "restored_at", backup._now())
-                # HQ may hold changes of this station made after the backup: the next sync
-                # numbers the changes made from here on after them (sync.client.push).
-                storage.set_setting(dst, "sync_restored_seq", str(_own_head(dst)))
+                # HQ may hold changes of this station made after the backup: the first ack
+                # heard from HQ (network or bundle) moves the changes made from here on
+                # after them (sync.client.reconcile). Those up to the backup's head are the
+                # lost laptop's too, whatever HQ holds of them (the prefix).
+                head = str(_own_head(dst))
+                storage.set_setting(dst, "sync_restored_seq", head)
+                storage.set_setting(dst, "sync_prefix_seq", head)
         finally:
             src.close()
             dst.close()

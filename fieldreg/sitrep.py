@@ -56,11 +56,27 @@ def _key_figures(figures: dict) -> list[list]:
         ["Present at the station", figures["present"]],
         ["Departed", figures["departed"]],
     ]
-    if figures.get("unique"):
-        key.append(["Unique people (deduplicated)", figures["unique"].get("people")])
+    unique = figures.get("unique")
+    if unique:
+        key.append(["Unique people (deduplicated)", unique.get("people")])
+        if unique.get("undecided"):
+            key.append(["Unique people, at least", unique["people_low"]])
+            key.append(["Unique people, at most", unique["people_high"]])
+            key.append(["Possible duplicates waiting for review", unique["undecided"]])
     if figures.get("triage"):
         key.append(["Wounded (triaged)", figures["triage"].get("total")])
     return key
+
+
+def unique_sentence(unique: dict) -> str:
+    """Say the unique count with the bounds review could still move it to."""
+    said = f"{unique['people']:,} unique people"
+    pairs = unique.get("undecided") or 0
+    if not pairs:
+        return said + "; no pair is waiting for review."
+    verb = "pair is" if pairs == 1 else "pairs are"
+    return (f"{said} (between {unique['people_low']:,} and {unique['people_high']:,} "
+            f"until {pairs:,} {verb} reviewed).")  # fmt: skip
 
 
 def story(figures: dict) -> list:
@@ -78,6 +94,11 @@ def story(figures: dict) -> list:
             f"Arrivals from {period}. Generated {figures['generated_at']} UTC.", styles["Normal"]
         ),
         Spacer(1, 4 * mm),
+        *(
+            [Paragraph(unique_sentence(figures["unique"]), styles["Normal"]), Spacer(1, 2 * mm)]
+            if figures.get("unique")
+            else []
+        ),
         _table(["Figure", "Count"], _key_figures(figures)),
         Paragraph("People by sex and age (SADD)", styles["Heading3"]),
         _table(
@@ -95,6 +116,7 @@ def story(figures: dict) -> list:
     if figures.get("triage"):
         parts += _counts("Wounded by triage category", figures["triage"].get("by_category", {}))
     parts += _counts("Vulnerabilities", figures["vulnerabilities"])
+    parts += _children_alone(figures.get("tracing"))
     parts += _counts("Transport", figures["by_transport"], "Households")
     parts += _counts("Intended destinations", figures["by_destination"], "Households")
     parts += _counts("Departed, by destination", figures["departed_by_destination"])
@@ -130,6 +152,23 @@ def _convoys(convoys: dict | None) -> list:
         Spacer(1, 2 * mm),
         _table(["Vehicle type", "Vehicles", "Boarded", "Arrived"], kinds),
     ]
+
+
+def _children_alone(tracing: dict | None) -> list:
+    """Return the separated and unaccompanied children's table (nothing when none)."""
+    if not tracing:
+        return []
+    styles = getSampleStyleSheet()
+    rows = [[label, *(tracing[key].get(k, 0) for k in ("unaccompanied", "separated", "total"))]
+            for key, label in (("registered", "Registered"), ("open", "With an open case"),
+                               ("matched", "Matched"), ("reunified", "Reunified"))]  # fmt: skip
+    days = tracing.get("median_days_to_reunification")
+    return [
+        Paragraph("Separated and unaccompanied children", styles["Heading3"]),
+        _table(["", "Unaccompanied", "Separated", "Total"], rows),
+        Paragraph(f"Median days to reunification: {'-' if days is None else days}. "
+                  f"Open enquiries: {tracing.get('enquiries_open', 0)}.", styles["Normal"]),
+    ]  # fmt: skip
 
 
 def pdf(figures: dict) -> bytes:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from fieldreg import medical, movements
+from fieldreg import medical, movements, tallies
 from fieldreg.db import file_of as db_file
 from fieldreg.db import setting
 from fieldreg.registry import Registry
@@ -64,7 +64,8 @@ Provider = Callable[[Database, Period], dict | None]
 #   "review_queue" deduplication: {"open": n}
 #   "last_sync"    sync at HQ: {station: iso time of its last sync}
 #   "convoys"      convoys: vehicles expected, in transit, arrived; people per vehicle type
-PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync", "convoys"))
+#   "tracing"      family tracing: children alone registered, open, matched, reunified
+PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync", "convoys", "tracing"))
 
 
 def provide(name: str, provider: Provider) -> None:
@@ -105,38 +106,77 @@ AGE_GROUP_SQL = (
 
 
 def station_stats(db: Database, period: Period | None = None) -> dict:
-    """Return the station's figures, as on the dashboard and in /api/v1/stats."""
+    """Return the station's figures, as on the dashboard and in /api/v1/stats.
+
+    Without a period they come from the running tallies (``fieldreg.tallies``); for a period
+    they are counted from the records of the households that arrived in it.
+    """
     period = period or Period()
-    cond, params = period.where()
-    groups = _people_groups(db, period)
+    if period.since or period.until:
+        parts = _counted(db, period)
+    else:
+        parts = tallies.read(db, AGE_GROUPS)
+    groups = parts.groups
     people = sum(n for *_keys, n in groups)
-    by_status = _tally((status, n) for status, _sex, _age, n in groups)
+    by_status = _tally((status, n) for status, _sex, _dest, n in groups)
     return {
         "station": setting(db, "station_code"),
         "station_name": setting(db, "station_name") or "",
         "since": period.since,
         "until": period.until,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "households": next(db.query(f"select count(*) n {HOUSEHOLDS}{cond}", params))["n"],
+        "households": parts.households,
         "people": people,
         "present": by_status.get("present", 0),
         "departed": people - by_status.get("present", 0),
         "by_status": by_status,
-        "departed_by_destination": departed_by_destination(db, period),
-        "by_sex": _tally((sex, n) for _status, sex, _age, n in groups),
-        "by_age_group": _sadd(groups),
-        "by_transport": _count(
-            db, f"select h.transport k, count(*) n {HOUSEHOLDS}{cond} group by 1", params
+        "departed_by_destination": (
+            departed_by_destination(db, period)
+            if period.since or period.until
+            else _departed_tallied(db, people - by_status.get("present", 0))
         ),
-        "by_destination": _count(
-            db, f"select h.destination_kind k, count(*) n {HOUSEHOLDS}{cond} group by 1", params
-        ),
-        "vulnerabilities": vulnerabilities(db, period),
-        "arrivals_per_hour": arrivals_per_hour(db, period),
+        "by_sex": _tally((sex, n) for _status, sex, _dest, n in groups),
+        "by_age_group": _sadd(parts.ages),
+        "by_transport": _tally(parts.by_transport.items()),
+        "by_destination": _tally(parts.by_destination.items()),
+        "vulnerabilities": {
+            k: parts.vulnerabilities[k] for k in VULNERABILITY_ORDER if parts.vulnerabilities.get(k)
+        },  # fmt: skip
+        "arrivals_per_hour": _per_hour(parts),
         "triage": medical.counts(db),
+        "tracing": provided(db, "tracing", period),
         **movements.counts(db),
         "convoys": provided(db, "convoys", period),
     }
+
+
+def _counted(db: Database, period: Period) -> tallies.Parts:
+    """Count the figures' pieces from the records of households that arrived in a period."""
+    cond, params = period.where()
+    groups = _people_groups(db, period)
+    kinds = db.execute(
+        f"select h.transport, h.destination_kind, count(*) {HOUSEHOLDS}{cond} group by 1, 2",
+        params,
+    ).fetchall()
+    latest = next(db.query(f"select max(h.arrived_at) m {HOUSEHOLDS}{cond}", params))["m"]
+    # Two lookups on the arrival index (min and max in one query would scan the table).
+    earliest = next(db.query(f"select min(h.arrived_at) m {HOUSEHOLDS}{cond}", params))["m"]
+    hours = db.execute(
+        f"select substr(h.arrived_at, 1, 13), count(*) {PEOPLE}{cond} "
+        "and h.arrived_at is not null group by 1",
+        params,
+    ).fetchall()
+    return tallies.Parts(
+        groups=[(status, sex, None, n) for status, sex, _age, n in groups],
+        ages=[(age, sex, n) for _status, sex, age, n in groups],
+        households=sum(n for *_keys, n in kinds),
+        by_transport=tallies._sum((t, n) for t, _d, n in kinds),
+        by_destination=tallies._sum((d, n) for _t, d, n in kinds),
+        vulnerabilities=vulnerabilities(db, period),
+        hours=dict(hours),
+        latest=latest[:13] if latest else None,
+        earliest=earliest[:13] if earliest else None,
+    )
 
 
 def _in_period(period: Period) -> tuple[str, list[str]]:
@@ -170,7 +210,18 @@ def departed_by_destination(db: Database, period: Period) -> dict[str, int]:
         "order by m.at desc, m.id desc limit 1), 'unknown') k, count(*) n "
         f"from people p where p.deleted = 0 and p.status != 'present'{cond} group by 1"
     )
-    return _count(db, sql, params)
+    return _tally(db.execute(sql, params).fetchall())
+
+
+def _departed_tallied(db: Database, away: int) -> dict[str, int]:
+    """Count the people away by their latest movement's kind, from the running figures.
+
+    The same figure as ``departed_by_destination``: someone away with no movement recorded
+    counts under unknown.
+    """
+    moved = tallies.departures(db)
+    unknown = away - sum(moved.values())
+    return _tally([*moved.items(), ("unknown", unknown)])
 
 
 def _tally(pairs) -> dict[str, int]:
@@ -178,21 +229,21 @@ def _tally(pairs) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for key, n in pairs:
         counts[key or "unknown"] += n
-    return dict(counts.most_common())
+    return {key: n for key, n in counts.most_common() if n}
 
 
-def _sadd(groups: list[tuple]) -> dict[str, dict[str, int]]:
+def _sadd(ages: list[tuple]) -> dict[str, dict[str, int]]:
     """People by age group and sex: every age group in order, the sexes present in it."""
     table: dict[str, Counter[str]] = {label: Counter() for label in AGE_LABELS}
-    for _status, sex, age, n in groups:
+    for age, sex, n in ages:
         table[age][sex if sex in SEXES else "unknown"] += n
-    if not table["unknown"]:
+    if not +table["unknown"]:
         del table["unknown"]
-    return {label: dict(counts) for label, counts in table.items()}
+    return {label: dict(+counts) for label, counts in table.items()}
 
 
 def vulnerabilities(db: Database, period: Period) -> dict[str, int]:
-    """Count vulnerability flags on people and households, children alone first."""
+    """Count vulnerability flags on people and households of a period."""
     cond, params = period.where()
     counts: Counter[str] = Counter()
     for row in db.query(
@@ -201,55 +252,24 @@ def vulnerabilities(db: Database, period: Period) -> dict[str, int]:
         params + params,
     ):
         counts.update(json.loads(row["v"]))
-    return {key: counts[key] for key in VULNERABILITY_ORDER if counts[key]}
+    return dict(counts)
 
 
-def arrivals_per_hour(db: Database, period: Period) -> list[dict]:
+def _per_hour(parts: tallies.Parts) -> list[dict]:
     """Return people arrived per hour (at most the last 24 hours), empty hours as 0."""
-    cond, params = period.where()
-    # Two lookups on the arrival index (min and max in one query would scan the table).
-    latest = next(db.query(f"select max(h.arrived_at) m {HOUSEHOLDS}{cond}", params))["m"]
-    if not latest:
+    if not parts.latest:
         return []
-    earliest = next(db.query(f"select min(h.arrived_at) m {HOUSEHOLDS}{cond}", params))["m"]
-    last = dt.datetime.fromisoformat(latest[:13] + ":00")
-    window = (last - dt.timedelta(hours=HOURS_SHOWN - 1)).strftime("%Y-%m-%dT%H")
-    rows = {
-        row["hour"]: row["people"]
-        for row in db.query(
-            f"select substr(h.arrived_at, 1, 13) as hour, count(*) as people {PEOPLE}{cond} "
-            "and h.arrived_at >= ? group by 1",
-            [*params, window],
-        )
-    }
-    first = dt.datetime.fromisoformat(earliest[:13] + ":00")
+    last = dt.datetime.fromisoformat(parts.latest + ":00")
+    first = dt.datetime.fromisoformat(parts.earliest + ":00")
     shown = min(HOURS_SHOWN, int((last - first).total_seconds() // 3600) + 1)
     hours = [(last - dt.timedelta(hours=n)).strftime("%Y-%m-%dT%H") for n in range(shown)]
-    return [{"hour": hour, "people": rows.get(hour, 0)} for hour in reversed(hours)]
-
-
-def _count(db: Database, sql: str, params: list) -> dict[str, int]:
-    """Run a ``select k, n`` query into a dict, biggest first, NULL as 'unknown'."""
-    counts: Counter[str] = Counter()
-    for row in db.query(sql, params):
-        counts[row["k"] or "unknown"] += row["n"]
-    return dict(counts.most_common())
+    return [{"hour": hour, "people": parts.hours.get(hour, 0)} for hour in reversed(hours)]
 
 
 def hq_stats(db: Database, period: Period | None = None) -> dict:
     """Return HQ's figures: raw and unique totals, each station's share, the review queue."""
     period = period or Period()
-    cond, params = period.where()
-    stations = {
-        row["station"]: {**row, "last_sync": None}
-        for row in db.query(
-            "select h.station, count(distinct h.id) households, count(p.id) people, "
-            "min(h.arrived_at) first_arrival, max(h.arrived_at) last_arrival "
-            "from households h left join people p on p.household_id = h.id and p.deleted = 0 "
-            f"where h.deleted = 0{cond} group by h.station order by h.station",
-            params,
-        )
-    }
+    stations = _stations(db, period)
     for code, last_sync in (provided(db, "last_sync", period) or {}).items():
         stations.setdefault(code, {"station": code, "households": 0, "people": 0})
         stations[code]["last_sync"] = last_sync
@@ -262,9 +282,43 @@ def hq_stats(db: Database, period: Period | None = None) -> dict:
         "unique": unique,
         "unique_people": unique["people"] if unique else None,
         "unique_households": unique["households"] if unique else None,
+        # Where the count could still move until the undecided pairs are reviewed.
+        "unique_people_low": unique["people_low"] if unique else None,
+        "unique_people_high": unique["people_high"] if unique else None,
+        "undecided_pairs": unique["undecided"] if unique else None,
         "stations": list(stations.values()),
         "review_queue": provided(db, "review_queue", period),
     }
+
+
+def _stations(db: Database, period: Period) -> dict[str, dict]:
+    """Return each station's households, people, first and last arrival (by station code)."""
+    if period.since or period.until:
+        cond, params = period.where()
+        return {
+            row["station"]: {**row, "last_sync": None}
+            for row in db.query(
+                "select h.station, count(distinct h.id) households, count(p.id) people, "
+                "min(h.arrived_at) first_arrival, max(h.arrived_at) last_arrival from "
+                "households h left join people p on p.household_id = h.id and p.deleted = 0 "
+                f"where h.deleted = 0{cond} group by h.station order by h.station",
+                params,
+            )
+        }
+    found = {}
+    for code, counts in sorted(tallies.stations(db).items()):
+        # Each end is one step along the (station, arrival) index.
+        ends = [
+            db.execute(
+                "select arrived_at from households where station = ? and deleted = 0 and "
+                f"arrived_at is not null order by arrived_at {order} limit 1",
+                [code],
+            ).fetchone()
+            for order in ("asc", "desc")
+        ]
+        found[code] = {"station": code, **counts, "first_arrival": ends[0] and ends[0][0],
+                       "last_arrival": ends[1] and ends[1][0], "last_sync": None}  # fmt: skip
+    return found
 
 
 _recent: dict[tuple, tuple[float, dict]] = {}

@@ -30,12 +30,15 @@ from fieldreg import audit, records, search_index
 from fieldreg.db import write
 from fieldreg.errors import NotFound
 from fieldreg.registry import Registry
-from sync import changelog, tables
+from sync import authority, changelog, tables
 
 Collect = Callable[[Database, dict], Any]
 Erase = Callable[[Database, dict], None]
 # The parts of a person's record other areas hold; each must be registered (fieldreg.wiring).
-PARTS = Registry("what is held about a person", names=("triage", "movements", "boarding", "dedup"))
+PARTS = Registry(
+    "what is held about a person",
+    names=("triage", "movements", "boarding", "dedup", "tracing"),
+)
 PERSON_PURGED = {
     "given_name": None,
     "father_name": None,
@@ -202,11 +205,15 @@ def purge_closed(db: Database, days: int, now: dt.datetime | None = None) -> int
             [*CLOSED, cutoff, *CLOSED, cutoff],
         )
     )
+    # Another station's people are its own to keep or erase (sync authority, issue 13): its
+    # erasure reaches this station through sync.
+    rows = [p for p in rows if authority.may_write(db, "people", p["id"])]
     with write(db):
         for person in rows:
             _erase_person_row(db, person, "retention", f"retention {days} days")
         for household_id in sorted({p["household_id"] for p in rows}):
-            _erase_household_if_empty(db, household_id, "retention", f"retention {days} days")
+            if authority.may_write(db, "households", household_id):
+                _erase_household_if_empty(db, household_id, "retention", f"retention {days} days")
         _scrub(db, [p["id"] for p in rows])
     return len(rows)
 

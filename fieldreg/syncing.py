@@ -1,8 +1,11 @@
-"""Sync as the station and HQ see it: stations and keys, receiving, bundles, after-apply work.
+"""Sync as the station and HQ see it: stations and keys, receiving a batch, after-apply work.
 
 The protocol itself is in sync/ (no Flask); this module stores keys and credentials, keeps
-HQ's list of stations, and does what the registry must after records arrive (search keys,
-normalised phones). The conflicts a coordinator resolves are in fieldreg/conflicts.py.
+HQ's list of stations, applies a station's batch at HQ (every refusal answered with its code
+and logged), and does what the registry must after records arrive (search keys, normalised
+phones). HQ's network endpoints are in fieldreg/sync_hq.py, USB bundles in
+fieldreg/bundles.py, handing a record over in fieldreg/ownership.py, and the conflicts a
+coordinator resolves in fieldreg/conflicts.py.
 """
 
 from __future__ import annotations
@@ -10,16 +13,27 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from typing import Any
 
 import httpx
 from sqlite_utils import Database
 
-from fieldreg import codes, dedup, search_index, stats, subject
+from fieldreg import codes, config, dedup, search_index, stats, subject, tracing_match
 from fieldreg.db import set_setting, setting, write
-from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound
-from sync import apply, bundle, changelog, client, keys, names, protocol
-from sync.client import advance, credential, get, put, stamp
+from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound, Refused
+from sync import (
+    admission,
+    apply,
+    bundle,
+    changelog,
+    client,
+    keys,
+    names,
+    protocol,
+)
+from sync.authority import NotOwner
+from sync.client import put, stamp
+
+log = logging.getLogger(__name__)
 
 
 def after_apply(db: Database, result: apply.Result) -> None:
@@ -143,25 +157,51 @@ def authenticate(db: Database, header: str | None) -> str | None:
     return code
 
 
-def receive(db: Database, station: str, changes: list, path: str) -> dict:
-    """Apply a station's batch in one transaction; return HQ's signed ack."""
+def max_ahead_ms(hours: float | None = None) -> int:
+    """Return how far ahead of HQ's clock a change may be stamped, in milliseconds."""
+    hours = config.from_env("SYNC_MAX_AHEAD_HOURS") if hours is None else hours
+    return int(float(hours) * 3_600_000)
+
+
+def receive(
+    db: Database, station: str, changes: list, path: str, max_ahead_hours: float | None = None
+) -> dict:
+    """Apply a station's batch in one transaction; return HQ's signed ack (or refuse it all)."""
     try:
         with write(db):
-            ack = protocol.receive(db, station, changes, after_apply)
+            ack = protocol.receive(db, station, changes, after_apply, max_ahead_ms(max_ahead_hours))
             db.execute(
                 "update sync_stations set last_sync_at = ?, last_path = ?, "
                 "received = received + ?, last_error = null where code = ?",
                 [stamp(), path, ack["applied"], station],
             )
             signed = protocol.sign_ack(ack, hq_keys(db)["sign"])
-    except (protocol.ProtocolError, apply.Refused) as exc:
+    except (protocol.ProtocolError, apply.Refused, admission.Refusal, NotOwner) as exc:
         _note_error(db, station, str(exc))
-        if isinstance(exc, protocol.ProtocolError):
-            raise Forbidden(str(exc)) from None
-        raise DomainError(f"The batch was refused: {exc}.", code="batch_refused") from None
+        log.warning("sync batch from station %s refused (%s): %s", station, path, exc)
+        raise _refusal(exc, path) from None
     if ack["applied"]:
         _dedup_new(db)
+        _trace_new(db)
     return signed
+
+
+def _refusal(exc: Exception, path: str) -> DomainError:
+    """Return the domain error a refused batch answers, with its stable code."""
+    if isinstance(exc, NotOwner):
+        return Forbidden(f"The batch was refused: {exc}.", code="not_owner")
+    if isinstance(exc, admission.ClockAhead):
+        hint = (
+            " Then import HQ's latest bundle at the station and export again."
+            if path == "bundle"
+            else ""
+        )
+        return DomainError(f"The batch was refused: {exc}.{hint}", code="clock_ahead")
+    if isinstance(exc, admission.NumberReused):
+        return Conflict(f"The batch was refused: {exc}.", code="seq_reused")
+    if isinstance(exc, protocol.ProtocolError):
+        return Forbidden(str(exc))
+    return DomainError(f"The batch was refused: {exc}.", code="batch_refused")
 
 
 def _dedup_new(db: Database) -> None:
@@ -169,7 +209,15 @@ def _dedup_new(db: Database) -> None:
     try:
         dedup.after_receive(db)
     except Exception:  # noqa: BLE001  the batch is applied and acked; a full run catches up
-        logging.getLogger(__name__).exception("incremental dedup failed")
+        log.exception("incremental dedup failed")
+
+
+def _trace_new(db: Database) -> None:
+    """Match what was just received against open tracing cases (HQ: after the next sync)."""
+    try:
+        tracing_match.refresh(db)
+    except Exception:  # noqa: BLE001  the batch is applied and acked; the page refreshes too
+        logging.getLogger(__name__).exception("tracing refresh failed")
 
 
 def _note_error(db: Database, station: str, message: str) -> None:
@@ -177,125 +225,39 @@ def _note_error(db: Database, station: str, message: str) -> None:
         db.execute("update sync_stations set last_error = ? where code = ?", [message, station])
 
 
-def receive_push(db: Database, station: str, body: bytes) -> dict:
-    """Decode a pushed batch and apply it."""
-    try:
-        _payload, changes = protocol.decode(body)
-    except protocol.ProtocolError as exc:
-        raise DomainError(f"The batch was refused: {exc}.", code="batch_refused") from None
-    return receive(db, station, changes, "network")
-
-
-def pull_for(db: Database, station: str, since: int, limit: int) -> tuple[bytes, str]:
-    """Return what HQ has for a station after ``since``, and HQ's signature of it."""
-    return _signed(db, protocol.pull_payload, station, since, limit)
-
-
-def own_for(db: Database, station: str, after: int, limit: int) -> tuple[bytes, str]:
-    """Return HQ's copies of a station's own changes after seq ``after``, signed."""
-    return _signed(db, protocol.own_payload, station, after, limit)
-
-
-def _signed(db: Database, payload, station: str, position: int, limit: int) -> tuple:
-    """Pack a batch for a station (limit kept within 1..5000) and sign it with HQ's key."""
+def hq_box(db: Database) -> str:
+    """Return HQ's private bundle key (made on first use)."""
+    raw = setting(db, "sync_keys")
+    if raw:
+        return json.loads(raw)["box"]
     with write(db):
-        sign = hq_keys(db)["sign"]
-    body = payload(db, station, max(0, position), max(1, min(limit, 5000)))
-    return body, keys.sign(sign, body)
+        return hq_keys(db)["box"]
 
 
-def export_bundle(db: Database, for_station: str | None = None) -> tuple[bytes, int]:
-    """Write a bundle: a station's unacknowledged changes, or (at HQ) all HQ has for one."""
-    if for_station:
-        return _export_for_station(db, for_station.upper())
-    cred = credential(db)
-    if not cred:
-        raise DomainError(
-            "This station has not joined an HQ (use: join CREDENTIAL).", code="not_joined"
-        )
-    if get(db, "sync_restored_seq", ""):
-        raise Conflict(
-            "This station was restored from a backup and has not heard from HQ since: import "
-            "HQ's latest bundle first (or sync over the network), or HQ would take the "
-            "changes made since the restore for repeats of older ones and drop them."
-        )
-    site = changelog.site_of(db)
-    acked = int(get(db, "sync_acked", "0"))
-    changes = changelog.changes_since(db, site, acked, limit=10**9)
-    payload = {"kind": "push", "site": site, "changes": [protocol._row(c) for c in changes]}
-    return bundle.seal(payload, site, cred["sign"], cred["hq_box_pub"]), len(changes)
-
-
-def _export_for_station(db: Database, code: str) -> tuple[bytes, int]:
-    rows = list(db.query("select box_pub from sync_stations where code = ?", [code]))
-    if not rows:
-        raise NotFound(f"No station {code} is registered here.")
-    with write(db):
-        hq = hq_keys(db)
-    pairs = changelog.stored_after(db, 0, code, limit=10**9)
-    ack = {"hq": changelog.site_of(db), "site": code, "head": apply.applied_head(db, code)}
-    payload = {
-        "kind": "pull",
-        "for": code,
-        "next": pairs[-1][0] if pairs else 0,
-        "ack": protocol.sign_ack(ack, hq["sign"]),
-        "changes": [protocol._row(c) for _, c in pairs],
-    }
-    return bundle.seal(payload, ack["hq"], hq["sign"], rows[0]["box_pub"]), len(pairs)
-
-
-def import_bundle(db: Database, data: bytes) -> dict[str, Any]:
-    """Check and apply a bundle (HQ: from a station; station: from HQ); nothing on refusal."""
-    cred = credential(db)
+def open_sealed(db: Database, data: bytes, box: str, sender_key, limit: int | None = None) -> tuple:
+    """Open a sealed batch or bundle; refuse it (413 or 400, one shape) if it is bad."""
     try:
-        if cred:
-            sender, payload = bundle.open_bundle(
-                data, cred["box"], lambda s: cred["hq_sign_pub"] if s == cred["hq"] else None
-            )
-        else:
-            with write(db):
-                box = hq_keys(db)["box"]
-            sender, payload = bundle.open_bundle(data, box, lambda s: _station_key(db, s))
-        changes = [protocol._change(r) for r in payload.get("changes", [])]
+        return protocol.open_sealed(data, box, sender_key, limit)
+    except bundle.TooLarge as exc:
+        raise Refused(413, str(exc), "too_large") from None
     except bundle.BundleError as exc:
         raise DomainError(str(exc), code="batch_refused") from None
-    except (TypeError, ValueError):
-        raise DomainError("The bundle's content is damaged.", code="batch_refused") from None
-    if cred:
-        return _import_at_station(db, cred, payload, changes)
-    ack = receive(db, sender, changes, "bundle")["ack"]
-    return {"from": sender, "changes": len(changes), **ack}
 
 
-def _station_key(db: Database, code: str) -> str | None:
+def seal_for(db: Database, station: str, payload: dict, changes: list) -> bytes:
+    """Seal a payload to a station's own key, signed by HQ."""
+    rows = list(db.query("select box_pub from sync_stations where code = ?", [station]))
+    if not rows:
+        raise NotFound(f"No station {station} is registered here.")
+    with write(db):
+        sign = hq_keys(db)["sign"]
+    return protocol.seal(payload, changes, changelog.site_of(db), sign, rows[0]["box_pub"])
+
+
+def station_key(db: Database, code: str) -> str | None:
+    """Return a registered station's public signing key (None if HQ does not know it)."""
     rows = list(db.query("select sign_pub from sync_stations where code = ?", [code]))
     return rows[0]["sign_pub"] if rows else None
-
-
-def _import_at_station(db: Database, cred: dict, payload: dict, changes: list) -> dict:
-    if payload.get("kind") != "pull":
-        raise DomainError("This bundle is not meant for a station.")
-    site = changelog.site_of(db)
-    own = db.execute("select coalesce(max(seq),0) from changes where site = ?", [site]).fetchone()
-    restored = get(db, "sync_restored_seq", "")
-    try:
-        ceiling = 2**62 if restored else own[0]  # restored: HQ may hold more of ours
-        ack = protocol.check_ack(payload["ack"], cred["hq_sign_pub"], site, ceiling)
-        with write(db):
-            if restored:  # what was made since the restore goes after what HQ holds
-                if ack["head"] > int(restored):
-                    shift = ack["head"] - int(restored)
-                    changelog.renumber_own(db, site, int(restored), shift)
-                put(db, "sync_restored_seq", "")
-            cursor = int(get(db, "sync_cursor", "0"))
-            following = protocol.take_pull(
-                db, {**payload, "since": 0}, changes, cursor, after_apply
-            )
-            advance(db, "sync_cursor", following)
-            advance(db, "sync_acked", ack["head"])
-    except (protocol.ProtocolError, apply.Refused) as exc:
-        raise DomainError(f"The bundle was refused: {exc}.", code="batch_refused") from None
-    return {"from": cred["hq"], "changes": len(changes), "head": ack["head"]}
 
 
 def run_sync(db: Database, url: str | None = None, transport=None) -> client.Report:

@@ -17,7 +17,10 @@ from typing import IO
 
 import flask
 
-PHOTO_ENDPOINTS = {"scan_api.scan_photo", "scanning.photo"}
+# Tag photos (decoded, dropped), tracing photos (kept, resized) and partners' PFIF files.
+PHOTO_ENDPOINTS = {"scan_api.scan_photo", "scanning.photo", "tracing_api.put_photo",
+                   "tracing.photo_upload", "tracing.new", "tracing_api.import_pfif",
+                   "tracing_exchange.upload"}  # fmt: skip
 PHOTO_MAX_BYTES = 16 * 1024 * 1024  # a 12-megapixel phone JPEG is 3-8 MB
 
 

@@ -9,6 +9,8 @@
     convoys            ->   sync.tables (convoys, vehicles)
     boarding           ->   sync.tables (convoy_scans), subject (boarding held / erased)
     reconcile          ->   stats (the convoy panel)
+    tracing            ->   sync.tables (cases, notes, photos, matches, decisions),
+                            subject (tracing cases held / erased), stats (children alone)
 
 ``create_app`` and the command line both call ``wire()`` before anything else runs, so a
 command sees exactly what the web app sees. Nothing registers itself on import; a registry
@@ -19,9 +21,18 @@ from __future__ import annotations
 
 import threading
 
-from fieldreg import boarding, convoys, dedup, medical, movements, reconcile, syncing
+from fieldreg import (
+    boarding,
+    convoys,
+    dedup,
+    medical,
+    movements,
+    reconcile,
+    syncing,
+    tracing,
+)
 
-CONTRIBUTORS = (medical, movements, dedup, syncing, convoys, boarding, reconcile)
+CONTRIBUTORS = (medical, movements, dedup, syncing, convoys, boarding, reconcile, tracing)
 _lock = threading.Lock()
 
 

@@ -4,7 +4,7 @@
   a duplicate; one beyond ``head + 1`` is held in ``sync_pending`` until the gap fills.
 - ``record`` tables merge per field: the higher version ``(hlc, site)`` wins; when the two
   values differ and the winner did not overwrite the loser knowingly (its ``prev``), the
-  loser is kept in ``sync_conflicts``.
+  loser is kept in ``sync_conflicts`` (never for bookkeeping columns, tables.is_quiet).
 - A tombstone (``delete``) wins over every update, earlier or later: the row becomes what
   the delete carries (the deleter's row as it left it, see changelog.record), columns it
   does not carry return to their default, and ``deleted`` becomes 1.
@@ -197,7 +197,9 @@ def _append(db: Any, change: Change, result: Result) -> None:
         return  # erased: a late or repeated copy must not bring it back
     cols = result.columns(db, change.tbl)
     row = {k: v for k, v in change.data.items() if k in cols}
-    row.setdefault("id", change.record_id)
+    row["id"] = change.record_id
+    if "hlc" in cols:  # the clock the recording station stamped, never one the data claims
+        row["hlc"] = change.hlc
     names = ", ".join(f"[{k}]" for k in row)
     marks = ", ".join("?" for _ in row)
     db.execute(
@@ -215,6 +217,7 @@ def _upsert(db: Any, change: Change, result: Result) -> None:
         return
     current = current_row(db, change.tbl, change.record_id)
     mine, prev = change.version, change.prev or {}
+    quiet = functools.partial(tables.is_quiet, change.tbl)
     wins: dict[str, Any] = {}
     for name, value in change.data.items():
         if name not in cols or name == "id":
@@ -225,7 +228,7 @@ def _upsert(db: Any, change: Change, result: Result) -> None:
             wins[name], versions[name] = value, mine
             if held is not None and current is not None:
                 _settle(db, change, name, value, old, held, prev.get(name) == held, result)
-        elif current is not None and old != value and held != mine:
+        elif current is not None and old != value and held != mine and not quiet(name):
             _conflict(db, change.tbl, change.record_id, name, (old, held), (value, mine))
             result.conflicts += 1
     if wins:
@@ -270,7 +273,7 @@ def _settle(db, change, name, value, old, held, knew, result) -> None:
             "where tbl = ? and record_id = ? and field = ? and resolved_at is null",
             [_now(), change.tbl, change.record_id, name],
         )
-    elif old != value:
+    elif old != value and not tables.is_quiet(change.tbl, name):
         _conflict(db, change.tbl, change.record_id, name, (value, change.version), (old, held))
         result.conflicts += 1
 

@@ -11,6 +11,9 @@ signature = Ed25519(sender, MAGIC + header + SHA-256(body))
 ```
 Only the recipient can read it (X25519), the recipient knows who wrote it (Ed25519 over
 everything), and any changed, cut or foreign byte is refused before anything is applied.
+The same envelope carries sync over HTTP (sync.protocol). Unpacking is bounded: a body that
+would inflate beyond ``max_plain`` (default: 64 MiB, or 50 times the file for big USB
+bundles) is refused (:class:`TooLarge`) before it fills memory.
 """
 
 from __future__ import annotations
@@ -35,10 +38,27 @@ from sync import keys
 MAGIC = b"FIELDREG-BUNDLE-1\n"
 INFO = b"fieldreg bundle v1"
 SIG_LEN = 64
+MAX_PLAIN = 64 * 1024 * 1024
+MAX_RATIO = 50  # JSON of changes compresses 5-15 times; a zlib bomb, a thousand
 
 
 class BundleError(ValueError):
     """A bundle that is refused; the message says why, and nothing was applied."""
+
+
+class TooLarge(BundleError):
+    """A bundle or batch that would unpack to more than allowed; nothing was applied."""
+
+
+def inflate(data: bytes, limit: int) -> bytes:
+    """Decompress zlib ``data``, refusing (TooLarge) output beyond ``limit`` bytes."""
+    inflater = zlib.decompressobj()
+    plain = inflater.decompress(data, limit)
+    if inflater.unconsumed_tail or (len(plain) >= limit and not inflater.eof):
+        raise TooLarge(f"The content unpacks to more than {limit:,} bytes: refused.")
+    if not inflater.eof:
+        raise zlib.error("incomplete compressed data")
+    return plain
 
 
 def _key(shared: bytes, eph_pub: bytes, recipient_pub: bytes) -> bytes:
@@ -63,7 +83,8 @@ def seal(payload: dict[str, Any], sender: str, sender_sign: str, recipient_box_p
         },
         sort_keys=True,
     ).encode()
-    plain = zlib.compress(json.dumps(payload, ensure_ascii=False).encode(), 6)
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    plain = zlib.compress(text.encode(), 6)
     body = AESGCM(key).encrypt(nonce, plain, header)
     signature = keys.unb64(keys.sign(sender_sign, MAGIC + header + hashlib.sha256(body).digest()))
     return b"".join(
@@ -98,7 +119,10 @@ def _split(data: bytes) -> tuple[bytes, bytes, bytes]:
 
 
 def open_bundle(
-    data: bytes, recipient_box: str, sender_sign_pub: Callable[[str], str | None]
+    data: bytes,
+    recipient_box: str,
+    sender_sign_pub: Callable[[str], str | None],
+    max_plain: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Check and decrypt a bundle; return its sender and payload, or raise BundleError."""
     header_bytes, body, signature = _split(data)
@@ -116,10 +140,13 @@ def open_bundle(
     mine = keys.public({"sign": keys.b64(bytes(32)), "box": recipient_box})["box_pub"]
     if header.get("to") != keys.fingerprint(mine):
         raise BundleError("The bundle was made for another recipient, not for this site.")
-    return sender, _decrypt(header, header_bytes, body, recipient_box, mine)
+    limit = max_plain or max(MAX_PLAIN, MAX_RATIO * len(data))
+    return sender, _decrypt(header, header_bytes, body, recipient_box, mine, limit)
 
 
-def _decrypt(header: dict, header_bytes: bytes, body: bytes, box: str, mine: str) -> dict:
+def _decrypt(
+    header: dict, header_bytes: bytes, body: bytes, box: str, mine: str, limit: int
+) -> dict:
     try:
         eph_pub = keys.unb64(header["eph"])
         private = X25519PrivateKey.from_private_bytes(keys.unb64(box))
@@ -127,6 +154,11 @@ def _decrypt(header: dict, header_bytes: bytes, body: bytes, box: str, mine: str
             private.exchange(X25519PublicKey.from_public_bytes(eph_pub)), eph_pub, keys.unb64(mine)
         )
         plain = AESGCM(key).decrypt(keys.unb64(header["nonce"]), body, header_bytes)
-        return json.loads(zlib.decompress(plain))
-    except (InvalidTag, ValueError, KeyError, zlib.error):
+    except (InvalidTag, ValueError, KeyError):
         raise BundleError("The bundle cannot be decrypted with this site's key.") from None
+    try:
+        return json.loads(inflate(plain, limit))
+    except (ValueError, zlib.error) as exc:
+        if isinstance(exc, TooLarge):
+            raise
+        raise BundleError("The bundle's content is damaged.") from None

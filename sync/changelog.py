@@ -1,10 +1,12 @@
 """The change log: every write on a site, recorded in the same transaction as the write.
 
 Each entry is ``(site, seq, hlc, tbl, record_id, op, data)``: ``seq`` counts this site's
-writes without gaps, ``hlc`` orders writes across sites, ``op`` is ``upsert`` (the fields
-in ``data`` were set), ``append`` (a fact in time, such as a triage entry) or ``delete``
-(a tombstone, carrying the row as the deleter left it, ``deleted`` set to 1 here and
-everywhere). Sync ships these entries; nothing else about a record needs to travel.
+writes without gaps (a station restored from a backup skips the numbers of changes only HQ
+holds, and goes on above everything HQ acknowledged: :func:`next_seq`), ``hlc`` orders
+writes across sites, ``op`` is ``upsert`` (the fields in ``data`` were set), ``append`` (a
+fact in time, such as a triage entry) or ``delete`` (a tombstone, carrying the row as the
+deleter left it, ``deleted`` set to 1 here and everywhere). Sync ships these entries;
+nothing else about a record needs to travel.
 
 Two more columns serve sync: ``recv`` numbers entries in the order this site stored them
 (its own and received ones alike: what a pull pages through), and ``prev`` holds, for an
@@ -19,7 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sync import hlc, tables
+from sync import authority, hlc, tables
 
 OPS = ("upsert", "append", "delete")
 
@@ -73,10 +75,17 @@ def _store_clock(db: Any, stamp: hlc.Timestamp) -> None:
     )
 
 
-def version_key(version: str) -> tuple[str, str]:
-    """Return the sort key of a version: (hlc, site), higher wins."""
+def version_key(version: str) -> tuple[hlc.Timestamp, str]:
+    """Return the sort key of a version: (clock, site), higher wins, compared as clocks.
+
+    A reading that is not a well-formed clock (stored before readings were checked) sorts
+    below every real one, so it can never win against a later edit.
+    """
     stamp, _, site = version.partition("@")
-    return stamp, site
+    try:
+        return hlc.Timestamp.parse(stamp), site
+    except ValueError:
+        return hlc.ZERO, site
 
 
 def meta(db: Any, tbl: str, record_id: str) -> tuple[dict[str, str], str | None]:
@@ -130,9 +139,9 @@ def record_many(
         if op not in OPS:
             raise ValueError(f"unknown op {op!r}")
     site = site_of(db)
-    seq = db.execute("select coalesce(max(seq), 0) from changes where site = ?", [site]).fetchone()[
-        0
-    ]
+    if not fresh:
+        authority.guard_local(db, site, entries)
+    seq = next_seq(db, site) - 1
     raw = _setting(db, "hlc")
     stamp = hlc.Timestamp.parse(raw) if raw else hlc.ZERO
     made, new_meta = [], []
@@ -154,6 +163,17 @@ def record_many(
     db.conn.executemany(INSERT, [as_row(c, recv + i) for i, c in enumerate(made)])
     _store_clock(db, stamp)
     return made
+
+
+def next_seq(db: Any, site: str) -> int:
+    """Return the number of this site's next change: above its own and above HQ's ack.
+
+    After a restore from a backup, HQ may hold changes of this site numbered beyond the
+    backup; once HQ acknowledged them (``sync_acked``), new changes go after them.
+    """
+    own = db.execute("select coalesce(max(seq), 0) from changes where site = ?", [site])
+    acked = _setting(db, "sync_acked")
+    return max(own.fetchone()[0], int(acked or 0)) + 1
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
@@ -234,17 +254,3 @@ def stored_after(db: Any, recv: int, exclude_site: str, limit: int = 1000) -> li
         [recv, exclude_site, limit],
     )
     return [(r["recv"], from_row(r)) for r in rows]
-
-
-def renumber_own(db: Any, site: str, after: int, shift: int) -> int:
-    """Move this site's changes numbered above ``after`` up by ``shift``; return how many.
-
-    After a restore from a backup, the changes made since reuse numbers HQ already holds for
-    changes made before the laptop was lost: they go after HQ's, where HQ will take them.
-    """
-    # Through negative numbers: a direct shift would collide with (site, seq) on its way.
-    moved = db.execute(
-        "update changes set seq = -(seq + ?) where site = ? and seq > ?", [shift, site, after]
-    ).rowcount
-    db.execute("update changes set seq = -seq where site = ? and seq < 0", [site])
-    return moved

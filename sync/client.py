@@ -2,8 +2,12 @@
 
 State lives in the station's ``settings`` table: ``sync_acked`` (own seq HQ acknowledged),
 ``sync_cursor`` (HQ storage position pulled), ``sync_last_ok``, ``sync_last_error``,
-``sync_credential``. Checkpoints only move forward, and only after what they cover is
-committed. Testable in-process: pass ``transport=httpx.WSGITransport(app=hq_app)``.
+``sync_credential``; after a restore from a backup, ``sync_restored_seq`` (the backup's own
+head, until HQ was heard from), ``sync_prefix_seq`` (the same, kept: changes up to it are the
+lost laptop's too) and ``sync_take_back`` (own changes only HQ still holds). Checkpoints only
+move forward, and only after what they cover is committed. Every ack is read by
+:func:`reconcile`, over HTTP and from USB bundles alike. Bodies travel sealed (sync.bundle).
+Testable in-process: pass ``transport=httpx.WSGITransport(app=hq_app)``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from sync import apply, changelog, keys, protocol
+from sync import apply, bundle, changelog, hlc, protocol, repair
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
@@ -62,6 +66,30 @@ def stamp() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def reconcile(db: Any, site: str, ack: dict) -> int:
+    """Read HQ's verified ack of this station (call in a transaction); return ``sync_acked``.
+
+    When HQ holds this station's changes up to ``head`` and the one at ``head`` is not this
+    station's (another clock, or missing: the changes a lost laptop made after the backup
+    this station was restored from), the changes not yet confirmed move after ``head`` so
+    that HQ takes them, and HQ's copies are to be taken back (``sync_take_back``).
+    """
+    head, acked = int(ack["head"]), int(get(db, "sync_acked", "0"))
+    if head > acked:
+        mine = db.execute(
+            "select hlc from changes where site = ? and seq = ?", [site, head]
+        ).fetchone()
+        if mine is None or mine[0] != ack.get("head_hlc", mine[0]):
+            floor = max(acked, int(get(db, "sync_prefix_seq", "0") or 0))
+            if head > floor:
+                moved = repair.renumber_own(db, site, floor, head - floor)
+                put(db, "sync_resumed", f"{stamp()} {moved} changes after HQ's {head}")
+                put(db, "sync_take_back", f"{floor}:{head}")
+        acked = advance(db, "sync_acked", head)
+    put(db, "sync_restored_seq", "")
+    return acked
+
+
 @dataclass
 class Report:
     """What one sync did."""
@@ -70,6 +98,18 @@ class Report:
     pulled: int = 0
     acked: int = 0
     cursor: int = 0
+
+
+class SyncFailed(RuntimeError):
+    """HQ answered with an error (``code`` is the error's stable code)."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+# HQ refusals the client repairs itself once, then sends again.
+REPAIRABLE = ("clock_ahead", "seq_reused")
 
 
 class Client:
@@ -95,81 +135,98 @@ class Client:
 
     def push(self, batch: int = protocol.BATCH) -> tuple[int, int]:
         """Send unacknowledged changes until HQ has them all; return (sent, acked)."""
-        sent = 0
-        if self._restored() is not None:
-            self._resume_after_restore()
+        sent, repaired = 0, set()
+        if get(self.db, "sync_restored_seq", ""):
+            self._hear_from_hq()  # a restored station learns HQ's numbering first
+        self._take_back_own()
         acked = int(get(self.db, "sync_acked", "0"))
-        own_head = self.db.execute(
-            "select coalesce(max(seq), 0) from changes where site = ?", [self.site]
-        ).fetchone()[0]
         while changes := protocol.outgoing(self.db, self.site, acked, batch):
-            body = protocol.encode({"site": self.site}, changes)
-            answer = self.http.post("/api/v1/sync/push", content=body, headers=_octets())
-            _raise_for(answer)
-            ack = protocol.check_ack(answer.json(), self.cred["hq_sign_pub"], self.site, own_head)
-            with apply.transaction(self.db):
-                acked = advance(self.db, "sync_acked", ack["head"])
+            try:
+                ack = self._send(changes)
+            except SyncFailed as exc:
+                if exc.code not in REPAIRABLE or exc.code in repaired:
+                    raise
+                repaired.add(exc.code)
+                self._repair(exc.code)
+                acked = int(get(self.db, "sync_acked", "0"))
+                continue
+            acked = int(get(self.db, "sync_acked", "0"))
             sent += len(changes)
             if ack["head"] < changes[-1].seq:
                 raise protocol.ProtocolError("HQ holds this batch behind a gap; retry later")
         return sent, acked
 
-    def _restored(self) -> int | None:
-        """Return this station's own head in the backup it was restored from, if it was."""
-        raw = get(self.db, "sync_restored_seq", "")
-        return int(raw) if raw else None
-
-    def _resume_after_restore(self) -> None:
-        """After a restore, number the changes made since after those HQ already holds.
-
-        HQ may hold changes of this station beyond the backup: made before the laptop was
-        lost, they reached HQ. The changes made since the restore reuse their numbers, and HQ
-        would take them for repeats and drop them. So HQ is asked first (an empty batch) how
-        far it holds; the changes made since move after that, and nothing is lost: HQ keeps
-        both, and the station takes back HQ's copies of what it had made after the backup.
-        Only a station restored and not yet synced does this.
-        """
-        restored = self._restored() or 0
-        empty = protocol.encode({"site": self.site}, [])
-        answer = self.http.post("/api/v1/sync/push", content=empty, headers=_octets())
+    def _send(self, changes: list) -> dict:
+        """Push one sealed batch; read HQ's verified ack into the checkpoints; return it."""
+        body = protocol.seal(
+            {"kind": "push", "site": self.site},
+            changes,
+            self.site,
+            self.cred["sign"],
+            self.cred["hq_box_pub"],
+        )
+        answer = self.http.post("/api/v1/sync/push", content=body, headers=_octets())
         _raise_for(answer)
-        ack = protocol.check_ack(answer.json(), self.cred["hq_sign_pub"], self.site, 2**62)
-        head = ack["head"]
-        if head > restored:
-            with apply.transaction(self.db):
-                moved = changelog.renumber_own(self.db, self.site, restored, head - restored)
-                put(self.db, "sync_resumed", f"{stamp()} {moved} changes after HQ's {head}")
-                advance(self.db, "sync_acked", head)
-            self._take_back_own(restored, head)
+        ack = protocol.check_ack(answer.json(), self.cred["hq_sign_pub"], self.site)
         with apply.transaction(self.db):
-            put(self.db, "sync_restored_seq", "")
+            reconcile(self.db, self.site, ack)
+        return ack
 
-    def _take_back_own(self, restored: int, head: int, batch: int = protocol.BATCH) -> None:
-        """Take back from HQ what this station made after its backup (seq restored+1..head)."""
-        after = restored
+    def _hear_from_hq(self) -> dict:
+        """Send an empty batch: HQ's ack says how far it holds this station, and its clock."""
+        return self._send([])
+
+    def _repair(self, code: str) -> None:
+        """Repair what HQ refused: numbers HQ holds for other changes, or a clock far ahead."""
+        ack = self._hear_from_hq()
+        if code == "clock_ahead":
+            with apply.transaction(self.db):
+                acked = int(get(self.db, "sync_acked", "0"))
+                moved = repair.restamp_own(
+                    self.db, self.site, acked, hlc.Timestamp.parse(ack["now"])
+                )
+                put(self.db, "sync_restamped", f"{stamp()} {moved} changes to HQ's clock")
+        self._take_back_own()
+
+    def _take_back_own(self, batch: int = protocol.BATCH) -> None:
+        """Take back from HQ what this station made after its backup (``sync_take_back``)."""
+        raw = get(self.db, "sync_take_back", "")
+        if not raw:
+            return
+        after, head = (int(n) for n in raw.split(":"))
         while after < head:
-            payload, changes = self._signed_batch("/own", {"after": after, "limit": batch})
+            payload, changes = self._sealed("/own", {"after": after, "limit": batch})
             changes = [c for c in changes if c.seq <= head]
             if not changes:
                 break
             with apply.transaction(self.db):
                 after = protocol.take_own(self.db, payload, changes, self.after)
+        with apply.transaction(self.db):
+            put(self.db, "sync_take_back", "")
 
-    def _signed_batch(self, path: str, params: dict) -> tuple[dict, list]:
-        """GET a batch of changes from HQ's sync API; check HQ's signature, then unpack it."""
+    def _sealed(self, path: str, params: dict) -> tuple[dict, list]:
+        """GET a batch from HQ's sync API, sealed to this station and signed by HQ."""
         answer = self.http.get("/api/v1/sync" + path, params=params)
         _raise_for(answer)
-        signature = answer.headers.get("X-FieldReg-Signature", "")
-        if not keys.verify(self.cred["hq_sign_pub"], signature, answer.content):
-            raise protocol.ProtocolError("HQ's batch is not signed by HQ's key")
-        return protocol.decode(answer.content)
+        try:
+            sender, payload, changes = protocol.open_sealed(
+                answer.content,
+                self.cred["box"],
+                lambda s: self.cred["hq_sign_pub"] if s == self.cred["hq"] else None,
+                protocol.HTTP_MAX_PLAIN,
+            )
+        except bundle.BundleError as exc:
+            raise protocol.ProtocolError(f"HQ's batch is refused: {exc}") from None
+        if payload.get("for") != self.site:
+            raise protocol.ProtocolError("this batch was made for another station")
+        return payload, changes
 
     def pull(self, batch: int = protocol.BATCH) -> tuple[int, int]:
         """Fetch and apply what HQ has for this station; return (received, cursor)."""
         received, more = 0, True
         cursor = int(get(self.db, "sync_cursor", "0"))
         while more:
-            payload, changes = self._signed_batch("/pull", {"since": cursor, "limit": batch})
+            payload, changes = self._sealed("/pull", {"since": cursor, "limit": batch})
             with apply.transaction(self.db):
                 following = protocol.take_pull(self.db, payload, changes, cursor, self.after)
                 cursor = advance(self.db, "sync_cursor", following)
@@ -192,18 +249,16 @@ class Client:
         return Report(pushed, pulled, acked, cursor)
 
 
-class SyncFailed(RuntimeError):
-    """HQ answered with an error."""
-
-
 def _octets() -> dict[str, str]:
     return {"Content-Type": "application/octet-stream"}
 
 
 def _raise_for(answer: httpx.Response) -> None:
     if answer.status_code >= 400:
+        code = None
         try:
-            message = answer.json().get("error", answer.text)
+            body = answer.json()
+            message, code = body.get("error", answer.text), body.get("code")
         except ValueError:
             message = answer.text[:200]
-        raise SyncFailed(f"HQ answered {answer.status_code}: {message}")
+        raise SyncFailed(f"HQ answered {answer.status_code}: {message}", code)

@@ -2,15 +2,21 @@
 
 A timestamp is ``(millis, counter)``: never below the last one issued or seen here, so a
 device clock that jumps back or runs days behind cannot reorder this site's events. It is
-written as fixed-width text (``0001732550000000.0000``) so that text order is time order.
+written as fixed-width text (``0001732550000000.0000``: 16 digits, a dot, 4 digits) and read
+back strictly: anything else (``9.0``, a sign, spaces, a longer counter) is refused, and
+readings are compared as ``(millis, counter)`` pairs, never as text. A counter that would
+need a fifth digit moves the clock on by one millisecond instead.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
 MAX_DRIFT_MS = 365 * 24 * 3600 * 1000  # a remote clock further ahead than this is refused
+MAX_COUNTER = 9999
+_FORMAT = re.compile(r"[0-9]{16}\.[0-9]{4}")
 
 
 @dataclass(frozen=True, order=True)
@@ -25,10 +31,10 @@ class Timestamp:
 
     @classmethod
     def parse(cls, text: str) -> Timestamp:
-        """Read a timestamp written by ``str()``."""
-        millis, _, counter = text.partition(".")
-        if not millis.isdigit() or not counter.isdigit():
+        """Read a timestamp written by ``str()``; refuse any other shape."""
+        if not isinstance(text, str) or not _FORMAT.fullmatch(text):
             raise ValueError(f"not an HLC timestamp: {text!r}")
+        millis, _, counter = text.partition(".")
         return cls(int(millis), int(counter))
 
 
@@ -40,12 +46,24 @@ def wall_millis() -> int:
     return int(time.time() * 1000)
 
 
+def _next(millis: int, counter: int) -> Timestamp:
+    """Return ``(millis, counter)``, carried into the next millisecond past MAX_COUNTER."""
+    if counter > MAX_COUNTER:
+        return Timestamp(millis + 1, 0)
+    return Timestamp(millis, counter)
+
+
 def tick(last: Timestamp, now_ms: int | None = None) -> Timestamp:
     """Return the timestamp for a local event after ``last``."""
     now_ms = wall_millis() if now_ms is None else now_ms
     if now_ms > last.millis:
         return Timestamp(now_ms, 0)
-    return Timestamp(last.millis, last.counter + 1)
+    return _next(last.millis, last.counter + 1)
+
+
+def ahead_ms(stamp: Timestamp, now_ms: int | None = None) -> int:
+    """Return how far ``stamp`` is ahead of the wall clock (negative: behind)."""
+    return stamp.millis - (wall_millis() if now_ms is None else now_ms)
 
 
 def observe(last: Timestamp, remote: Timestamp, now_ms: int | None = None) -> Timestamp:
@@ -62,4 +80,4 @@ def observe(last: Timestamp, remote: Timestamp, now_ms: int | None = None) -> Ti
         counter = remote.counter + 1
     else:
         counter = 0
-    return Timestamp(millis, counter)
+    return _next(millis, counter)

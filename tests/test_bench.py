@@ -23,3 +23,15 @@ def test_unknown_benchmark_is_refused():
     result = subprocess.run([sys.executable, "-m", "bench", "nope"], cwd=ROOT,
                             capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 2 and "known" in result.stdout
+
+
+def test_help_prints_help_and_runs_nothing():
+    """issue 15: `python -m bench --help` ran every benchmark."""
+    for flag in ("--help", "-h"):
+        result = subprocess.run([sys.executable, "-m", "bench", flag], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert result.returncode == 0 and "usage: python -m bench" in result.stdout
+        assert "== bench" not in result.stdout and "dashboard" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "bench", "--fast"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert bad.returncode == 2 and "usage" in bad.stdout and "== bench" not in bad.stdout

@@ -121,7 +121,7 @@ def test_the_passphrase_is_asked_for_plainly_and_a_wrong_one_said_plainly(tmp_pa
 
 
 def test_a_pin_not_given_is_asked_without_echo(runner, db):
-    from fieldreg.cli import users_add
+    from fieldreg.cli.people import users_add
 
     pin = next(p for p in users_add.params if p.name == "pin")
     assert pin.hide_input and pin.confirmation_prompt

@@ -234,3 +234,24 @@ def test_dedup_csv_writes_id_and_cluster(tmp_path):
     assert done.returncode == 0, done.stderr
     found = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["id"] for r in found] == ["1", "2", "3"] and set(found[0]) == {"id", "cluster_id"}
+
+
+def test_stations_hand_over_gives_the_usb_station_the_family_whole(world):
+    """HQ hands T3S's household to T4S (issue 13): T4S's next bundle carries it whole."""
+    db = connect(prepare(world["hq"]))
+    try:
+        code = next(db.query("select code from households where station = 'T3S'"))["code"]
+    finally:
+        db.close()
+    done = fr(world["hq"], "stations", "hand-over", code, "T4S")
+    assert "4 records now belong to T4S (4 handed over)" in done.stdout
+    refused = fr(world["t4s"], "stations", "hand-over", code, "T4S", ok=False)
+    assert refused.returncode == 1 and "Only HQ" in refused.stderr
+    bundle = world["root"] / "handed.bundle"
+    fr(world["hq"], "bundle", "export", str(bundle), "--for", "T4S")
+    fr(world["t4s"], "bundle", "import", str(bundle))
+    db = connect(prepare(world["t4s"]))
+    try:
+        assert next(db.query("select phone from households where code = ?", [code]))["phone"]
+    finally:
+        db.close()

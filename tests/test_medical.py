@@ -259,3 +259,31 @@ def test_every_new_route_declares_its_permission_and_is_documented(app, client):
     ]:
         assert path in paths, path
     assert "multipart/form-data" in paths["/api/v1/scan"]["post"]["requestBody"]["content"]
+
+
+def test_a_triage_dated_in_the_future_does_not_stay_current(client, api, hh, db):
+    """Regression (issue 13): history ordered by the entry's ``at``; another station whose
+    laptop clock ran ahead sent an entry dated 2099 that stayed "current" over every later
+    re-triage. Entries order by the clock stamped where they were recorded (HLC)."""
+    from fieldreg.db import write
+    from sync import apply, changelog, hlc
+    from sync.changelog import Change
+
+    person = hh["members"][0]
+    row = {"id": "01900000-0000-7000-8000-000000000001", "person_id": person["id"],
+           "category": "immediate", "conditions": "[]", "actor": "doc-b",
+           "at": "2099-01-01T00:00:00+00:00", "hlc": "9999999999999999.9999"}  # fmt: skip
+    stamp = str(hlc.Timestamp(hlc.wall_millis() - 60_000))
+    with write(db):
+        apply.apply_changes(
+            db, [Change("SB3", 1, stamp, "triage", row["id"], "append", row)], "T3S"
+        )
+    assert db.execute("select hlc from triage").fetchone()[0] == stamp  # never what data claims
+    later = triage(client, api, person["code"], category="minor").json
+    got = client.get(f"/api/v1/people/{person['code']}/triage", headers=api).json
+    assert got["current"]["id"] == later["id"] and got["current"]["category"] == "minor"
+    assert [e["category"] for e in got["history"]] == ["minor", "immediate"]
+    assert medical.flags(db, [person["id"]]) == {person["id"]: "minor"}
+    assert medical.counts(db)["by_category"]["minor"] == 1
+    mine = [c.hlc for c in changelog.changes_since(db, "T3S", 0) if c.tbl == "triage"]
+    assert mine == [db.execute("select hlc from triage where id = ?", [later["id"]]).fetchone()[0]]

@@ -10,6 +10,7 @@ from fieldreg import options
 from fieldreg.schemas import convoys as C
 from fieldreg.schemas import medical as M
 from fieldreg.schemas import records as R
+from fieldreg.schemas import tracing as T
 
 ENUMS = {
     "SEX": R.SEXES,
@@ -25,6 +26,9 @@ ENUMS = {
     "REFERRAL_TRANSPORT": M.REFERRAL_TRANSPORTS,
     "MOVEMENT": M.MOVEMENT_KINDS,
     "STATUS": M.STATUSES,
+    "SEPARATION": T.SEPARATIONS,
+    "ENQUIRER_IS": T.ENQUIRER_IS,
+    "OUTCOME": T.OUTCOMES,
 }
 
 

@@ -4,6 +4,9 @@ Syncing on after a restore (the changes made since numbered after those HQ alrea
 tested with sync: tests/test_sync_http.py::test_a_restored_station_syncs_on_without_losing_a_change.
 """
 
+import itertools
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -90,3 +93,60 @@ def test_a_new_laptop_comes_back_from_the_usb_stick(app, db, tmp_path):
     restored = connect(new_laptop / DB_NAME)
     assert next(restored.query("select code from households"))["code"] == household["code"]
     restored.close()
+
+
+STEPS = ("old HQ bundle", "new HQ bundle", "register", "export")
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(STEPS)), ids=lambda o: " > ".join(o))
+def test_a_restore_over_usb_loses_nothing_whatever_the_order(tmp_path, order):
+    """Regression (issue 13): back up, register, export and import at HQ, restore, import
+    HQ's bundle, register more: the next export said "0 changes" and the new households
+    never reached HQ (also after an older HQ bundle). In every order of HQ's bundles (older
+    and newer), new registrations and exports, HQ ends with every household once and the
+    station's numbering continues above everything HQ acknowledged."""
+    from fieldreg import bundles, syncing
+    from fieldreg.errors import DomainError
+    from sync import client
+    from tests.test_sync_http import make_site
+
+    hq, station = make_site(tmp_path / "hq", "HQ2"), make_site(tmp_path / "st", "T3S")
+    syncing.join(station, syncing.add_station(hq, "T3S", "", "http://hq"))
+    first, _ = records.create_household(station, household_body(phone="0911 000 001"), "r")
+    bundles.import_bundle(hq, bundles.export_bundle(station)[0])
+    old = bundles.export_bundle(hq, "T3S")[0]
+    bundles.import_bundle(station, old)
+    path = Path(station.execute("pragma database_list").fetchone()[2])
+    made = backup.run(path, tmp_path / "usb", keep=3)
+    lost, _ = records.create_household(station, household_body(phone="0911 000 002"), "r")
+    bundles.import_bundle(hq, bundles.export_bundle(station)[0])
+    new = bundles.export_bundle(hq, "T3S")[0]
+    station.close()
+    restore(path.parent, made["path"])
+    station = connect(path)
+    later = []
+    for step in order:
+        if step == "register":
+            later.append(records.create_household(station, household_body(phone="0911 9"), "r"))
+        elif step == "export":
+            try:
+                bundles.import_bundle(hq, bundles.export_bundle(station)[0])
+            except DomainError as refused:  # before hearing from HQ, or numbers HQ holds
+                assert refused.code in ("conflict", "seq_reused"), refused.message
+        else:
+            bundles.import_bundle(station, old if step.startswith("old") else new)
+    for _ in range(2):  # then the usual round trips
+        bundles.import_bundle(station, bundles.export_bundle(hq, "T3S")[0])
+        bundles.import_bundle(hq, bundles.export_bundle(station)[0])
+    expected = {first["id"], lost["id"], *(h[0]["id"] for h in later)}
+    assert {r[0] for r in hq.execute("select id from households")} == expected
+    assert hq.execute("select count(*) from people").fetchone()[0] == 3 * len(expected)
+    phones = [r[0] for r in hq.execute("select phone from households order by phone")]
+    assert phones == sorted(["0911 000 001", "0911 000 002", *["0911 9"] * len(later)])
+    assert client.pending(station) == 0
+    head = hq.execute("select max(seq), count(*) from changes where site = 'T3S'").fetchone()
+    assert head[0] == head[1] == int(client.get(station, "sync_acked"))  # gapless, all acked
+    station_ids = {r[0] for r in station.execute("select id from households")}
+    assert {first["id"], *(h[0]["id"] for h in later)} <= station_ids
+    hq.close()
+    station.close()

@@ -4,6 +4,11 @@ Each schedule makes random creates, field edits, triage-like appends and erasure
 site, and syncs through a channel that drops, duplicates, reorders and cuts batches (and
 loses answers after HQ applied them), while clocks are days apart and jump back. Then
 everything is delivered, and the replicas must hold the same canonical content.
+
+Stations are joined to HQ, so the authority rule holds (issue 13): a station's edit or
+erasure of a record another station owns is refused where it is made (as its pages refuse
+it) and never travels; HQ edits and erases anything, and every site appends facts about
+anyone. The clock-skew limit is HQ's policy (not given here: clocks are days apart).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import sqlite_utils
 from fieldreg import records
 from fieldreg.db import write
 from fieldreg.migrations import migrations
-from sync import apply, changelog, client, hlc, protocol, tables
+from sync import apply, authority, changelog, client, hlc, protocol, tables
 
 SCHEDULES = 200
 SEED = 20261125
@@ -54,10 +59,15 @@ class World:
                 "update settings set value = ? where key = 'station_code'", [site]
             )
             self.skew[site] = rng.randint(-3, 3) * DAY_MS + rng.randint(-5000, 5000)
+            if site != HQ:  # joined: the authority rule guards its own writes
+                self.db[site].execute(
+                    "insert into settings (key, value) values ('sync_credential', ?)",
+                    ['{"hq": "HQ2"}'],
+                )
         self.people: set[str] = set()
         self.marks: dict[str, list[tuple[int, int]]] = {s: [] for s in STATIONS}
         self.acked_seen: dict[str, set[int]] = {s: set() for s in STATIONS}
-        self.site = HQ
+        self.site, self.refused = HQ, 0
         monkeypatch.setattr(hlc, "wall_millis", lambda: self.now + self.skew[self.site])
 
     def at(self, site: str) -> sqlite_utils.Database:
@@ -122,7 +132,19 @@ def erase(w: World, db) -> None:
         changelog.record(db, "people", person["id"], "delete", {"reason": "test"})
 
 
-OPS = [create] * 3 + [edit] * 4 + [triage] * 2 + [erase]
+def refused_unless_owned(op):
+    """Run an edit or erasure; a station's write of another's record is refused (a no-op)."""
+
+    def run(w: World, db) -> None:
+        try:
+            op(w, db)
+        except authority.NotOwner:
+            w.refused += 1
+
+    return run
+
+
+OPS = [create] * 3 + [refused_unless_owned(edit)] * 4 + [triage] * 2 + [refused_unless_owned(erase)]
 
 
 def push(w: World, station: str, faulty: bool) -> None:
@@ -233,6 +255,7 @@ def check(w: World) -> None:
 
 
 def test_replicas_converge_under_faults(template, monkeypatch):
+    refused = 0
     for schedule in range(SCHEDULES):
         w = World(template, random.Random(SEED + schedule), monkeypatch)
         run_schedule(w)
@@ -240,3 +263,5 @@ def test_replicas_converge_under_faults(template, monkeypatch):
             check(w)
         except AssertionError as exc:
             raise AssertionError(f"schedule {schedule} (seed {SEED + schedule}): {exc}") from None
+        refused += w.refused
+    assert refused > 0  # stations did try to write others' records, and were refused at home

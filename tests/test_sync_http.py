@@ -7,10 +7,10 @@ import json
 import httpx
 import pytest
 
-from fieldreg import conflicts, create_app, records, search_index, syncing
+from fieldreg import bundles, conflicts, create_app, records, search_index, syncing
 from fieldreg.db import connect, prepare
 from fieldreg.errors import DomainError
-from sync import changelog, client, protocol, tables
+from sync import changelog, client, keys, protocol, tables
 from tests.conftest import household_body
 
 
@@ -106,8 +106,9 @@ def test_station_cannot_send_as_another(hq, station):
     app, hq_db = hq
     syncing.add_station(hq_db, "U4V", "", "http://hq")
     forged = changelog.Change("U4V", 1, "0000000000000001.0000", "people", "x", "upsert", {})
-    body = protocol.encode({"site": "U4V"}, [forged])
     cred = client.credential(station)
+    push = {"kind": "push", "site": "U4V"}
+    body = protocol.seal(push, [forged], "T3S", cred["sign"], cred["hq_box_pub"])
     with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://hq") as http:
         auth = {"Authorization": f"Station T3S:{cred['token']}"}
         answer = http.post("/api/v1/sync/push", content=body, headers=auth)
@@ -117,7 +118,7 @@ def test_station_cannot_send_as_another(hq, station):
         )
         assert wrong.status_code == 401
         cut = http.post("/api/v1/sync/push", content=body[:-5], headers=auth)
-        assert cut.status_code == 400 and "damaged" in cut.json()["error"]
+        assert cut.status_code == 400 and "truncated" in cut.json()["error"]
     assert not list(hq_db.query("select 1 from changes where site = 'U4V'"))
 
 
@@ -215,3 +216,168 @@ def _path_of(db):
     from pathlib import Path
 
     return Path(db.execute("pragma database_list").fetchone()[2])
+
+
+class Wire:
+    """Every byte of every request and answer body a sync sent over HTTP."""
+
+    def __init__(self):
+        self.bodies: list[bytes] = []
+
+    def __call__(self, answer: httpx.Response) -> None:
+        answer.read()
+        self.bodies += [answer.request.content, answer.content]
+
+
+def test_sync_over_http_shows_nothing_readable(hq, station):
+    """Regression (issue 13): pushes and pulls were plain zlib JSON; a sniffer on the LAN read
+    names, phones and notes. Both ways are sealed now, and the token alone opens nothing."""
+    from fieldreg import medical
+    from sync import bundle
+
+    app, hq_db = hq
+    made, _ = records.create_household(station, household_body(notes="relatives in Azaz"), "r")
+    medical.record_triage(station, made["members"][0]["code"], {"category": "immediate"}, "d")
+    wire = Wire()
+    sniffed = client.Client(station, transport=httpx.WSGITransport(app=app))
+    sniffed.http.event_hooks["response"] = [wire]
+    try:
+        assert sniffed.sync().pushed == 5
+        records.update_person(hq_db, made["members"][2]["code"], {"given_name": "Omar K"}, "h")
+        assert sniffed.sync().pulled == 1
+    finally:
+        sniffed.close()
+    assert records.get_person(station, made["members"][2]["code"])["given_name"] == "Omar K"
+    # Words only (acks carry clock readings: digits alone may turn up there by chance).
+    clear = [b"Halabi", "محمد".encode(), b"0933 123", b"Azaz", b"Omar", b"Aleppo"]
+    for body in wire.bodies:
+        assert not [word for word in clear if word in body]
+        for packed in (body, body[1:]):  # nor inflated: there is no plain zlib stream to read
+            with pytest.raises(Exception):  # noqa: B017
+                json.loads(zlib_inflate(packed))
+    # Someone with the sniffed token: a pull answers a sealed body only T3S's key opens...
+    cred = client.credential(station)
+    token = {"Authorization": f"Station T3S:{cred['token']}"}
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://hq") as http:
+        pulled = http.get("/api/v1/sync/own?after=0", headers=token).content
+        stranger = syncing.hq_keys(make_site(hq_db_path(hq_db).parent / "x", "X9X"))["box"]
+        with pytest.raises(bundle.BundleError, match="another recipient"):
+            protocol.open_sealed(pulled, stranger, lambda s: cred["hq_sign_pub"])
+        # ...and a push signed with another key than T3S's is refused, nothing applied.
+        before = hq_db.execute("select count(*) from changes").fetchone()[0]
+        forged = protocol.seal({"kind": "push", "site": "T3S"}, [], "T3S",
+                               keys.generate()["sign"], cred["hq_box_pub"])  # fmt: skip
+        answer = http.post("/api/v1/sync/push", content=forged, headers=token)
+        assert answer.status_code == 400 and "forged" in answer.json()["error"]
+        assert hq_db.execute("select count(*) from changes").fetchone()[0] == before
+
+
+def zlib_inflate(data: bytes) -> bytes:
+    import zlib
+
+    return zlib.decompress(data)
+
+
+def hq_db_path(db):
+    from pathlib import Path
+
+    return Path(db.execute("pragma database_list").fetchone()[2]).parent
+
+
+def test_a_zlib_bomb_is_refused_with_413(hq, station):
+    """Regression (issue 13): a small signed body that unpacks to more than HQ accepts."""
+    from sync import bundle
+
+    app, hq_db = hq
+    cred = client.credential(station)
+    bomb = {"kind": "push", "site": "T3S", "changes": [], "pad": "a" * (65 * 1024 * 1024)}
+    sealed = bundle.seal(bomb, "T3S", cred["sign"], cred["hq_box_pub"])
+    assert len(sealed) < 1024 * 1024
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://hq") as http:
+        answer = http.post(
+            "/api/v1/sync/push",
+            content=sealed,
+            headers={"Authorization": f"Station T3S:{cred['token']}"},
+        )
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "too_large" and "unpacks" in answer.json()["error"]
+    with pytest.raises(DomainError) as refused:
+        bundles.import_bundle(hq_db, sealed)  # the same over USB
+    assert (refused.value.status, refused.value.code) == (413, "too_large")
+
+
+DAY_MS = 24 * 3600 * 1000
+
+
+def test_a_laptop_clock_days_ahead_cannot_win_later_edits(hq, station, monkeypatch):
+    """Regression (issue 13): changes stamped 3 days ahead are refused by HQ (clock_ahead);
+    the station restamps them to HQ's clock and sends again, and a later edit at HQ wins."""
+    from sync import hlc
+
+    app, hq_db = hq
+    real, ahead = hlc.wall_millis, {"ms": 0}
+    monkeypatch.setattr(hlc, "wall_millis", lambda: real() + ahead["ms"])
+    made, _ = records.create_household(station, household_body(), "reg")
+    sync(station, app)
+    code = made["members"][1]["code"]
+    ahead["ms"] = 3 * DAY_MS  # the station's laptop clock jumps three days ahead
+    records.update_person(station, code, {"given_name": "Zeinab"}, "reg")
+    ahead["ms"] = 0
+    assert sync(station, app).pushed == 1  # refused once, restamped, sent again
+    assert "1 changes to HQ's clock" in client.get(station, "sync_restamped")
+    assert records.get_person(hq_db, code)["given_name"] == "Zeinab"
+    records.update_person(hq_db, code, {"given_name": "Zaynab"}, "hq")  # later, at HQ
+    sync(station, app)
+    assert records.get_person(station, code)["given_name"] == "Zaynab"
+    assert records.get_person(hq_db, code)["given_name"] == "Zaynab"
+    limit = hlc.Timestamp(real() + DAY_MS)
+    assert all(hlc.Timestamp.parse(h) < limit for (h,) in hq_db.execute("select hlc from changes"))
+    assert tables.canonical_hash(station) == tables.canonical_hash(hq_db)
+
+
+def test_hq_refuses_a_batch_stamped_beyond_the_allowed_skew(hq, station):
+    from sync import hlc
+
+    app, hq_db = hq
+    made, _ = records.create_household(station, household_body(), "reg")
+    future = str(hlc.Timestamp(hlc.wall_millis() + 25 * 3600 * 1000))
+    late = changelog.Change("T3S", 5, future, "people", made["members"][0]["id"], "upsert",
+                            {"given_name": "Mallory"})  # fmt: skip
+    cred = client.credential(station)
+    changes = [*changelog.changes_since(station, "T3S", 0), late]
+    body = protocol.seal({"kind": "push", "site": "T3S"}, changes, "T3S", cred["sign"],
+                         cred["hq_box_pub"])  # fmt: skip
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://hq") as http:
+        answer = http.post("/api/v1/sync/push", content=body,
+                           headers={"Authorization": f"Station T3S:{cred['token']}"})  # fmt: skip
+    assert answer.status_code == 400 and answer.json()["code"] == "clock_ahead"
+    assert "25.0 hours ahead" in answer.json()["error"]
+    assert hq_db.execute("select count(*) from changes").fetchone()[0] == 0
+
+
+def test_edits_of_different_fields_open_no_conflict(hq, station, monkeypatch):
+    """Regression (issue 13): each side also set updated_at, which opened a conflict that
+    stayed open after the real one was resolved. Bookkeeping columns are never conflicts."""
+    from fieldreg import tags
+
+    app, hq_db = hq
+    made, _ = records.create_household(station, household_body(), "reg")
+    sync(station, app)
+    code = made["members"][1]["code"]
+    seconds = iter(range(10, 60))  # each edit a second apart, as on a real day
+    monkeypatch.setattr(tags, "now", lambda: f"2026-11-27T10:00:{next(seconds)}+00:00")
+    records.update_person(hq_db, code, {"age_years": 39}, "hq")
+    records.update_person(station, code, {"given_name": "Zeinab"}, "reg")
+    sync(station, app)
+    assert conflicts.open_count(hq_db) == conflicts.open_count(station) == 0
+    person = records.get_person(station, code)
+    assert (person["age_years"], person["given_name"]) == (39, "Zeinab")
+    records.update_person(hq_db, code, {"given_name": "Zaynab", "sex": "female"}, "hq")
+    records.update_person(station, code, {"given_name": "Zainab", "age_years": 40}, "reg")
+    sync(station, app)
+    [real] = conflicts.open_conflicts(hq_db)
+    assert real["field"] == "given_name"
+    conflicts.resolve(hq_db, real["id"], "lost", "coordinator")
+    sync(station, app)
+    assert conflicts.open_count(hq_db) == conflicts.open_count(station) == 0
+    assert tables.canonical_hash(station) == tables.canonical_hash(hq_db)

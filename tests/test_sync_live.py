@@ -99,8 +99,15 @@ def test_cli_bundle_export_import(hq_dir, data_dir, tmp_path):
     stick.write_bytes(stick.read_bytes()[:-10])
     refused = run(hq_dir, "bundle", "import", str(stick))
     assert refused.exit_code != 0 and "truncated" in refused.output
+    hq = connect(hq_dir / "fieldreg.db")
+    code = next(hq.query("select code from people"))["code"]
+    records.update_person(hq, code, {"age_years": 50}, "hq")  # a correction for the station
+    hq.close()
     back = tmp_path / "back.frb"
     assert run(hq_dir, "bundle", "export", str(back), "--for", "T3S").exit_code == 0
-    assert run(data_dir, "bundle", "import", str(back)).exit_code == 0
+    first = run(data_dir, "bundle", "import", str(back))
+    assert first.exit_code == 0 and "1 new" in first.output
     assert client.get(station, "sync_acked") == "4"
+    again = run(data_dir, "bundle", "import", str(back))  # issue 13: it said "1 new" again
+    assert again.exit_code == 0 and "0 new" in again.output
     station.close()

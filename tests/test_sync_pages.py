@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from fieldreg import records, syncing
 from fieldreg.db import connect
-from sync import keys
+from sync import bundle, keys
 from tests.conftest import AuthActions, household_body
 
 
@@ -59,7 +60,7 @@ def test_own_changes_need_the_station_credential_and_whole_numbers(tmp_path):
     assert http.get("/api/v1/sync/own?after=-1", headers=station).status_code == 400
     assert http.get("/api/v1/sync/own?after=x&limit=2", headers=station).status_code == 400
     answer = http.get("/api/v1/sync/own?after=0", headers=station)
-    assert answer.status_code == 200 and answer.headers["X-FieldReg-Signature"]
+    assert answer.status_code == 200 and answer.data.startswith(bundle.MAGIC)  # sealed
 
 
 def test_hq_pages_list_stations_and_resolve_conflicts(tmp_path):
@@ -95,3 +96,78 @@ def test_hq_pages_list_stations_and_resolve_conflicts(tmp_path):
     assert "No conflict to review" in browser.get("/sync/conflicts").get_data(as_text=True)
     hq.close()
     station.close()
+
+
+@pytest.fixture
+def hq_conflict(tmp_path):
+    """An HQ holding one open conflict on a person's given name (Zeinab kept, Zaynab lost)."""
+    from fieldreg import create_app
+    from tests.test_sync_http import make_site
+
+    make_site(tmp_path / "hq", "HQ2").close()
+    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
+    hq = connect(app.config["DATABASE"])
+    station = make_site(tmp_path / "st", "T3S")
+    syncing.join(station, syncing.add_station(hq, "T3S", "Bab", "http://hq"))
+    made, _ = records.create_household(station, household_body(), "reg")
+    syncing.run_sync(station, transport=httpx.WSGITransport(app=app))
+    code = made["members"][1]["code"]
+    records.update_person(hq, code, {"given_name": "Zaynab"}, "hq")
+    records.update_person(station, code, {"given_name": "Zeinab"}, "reg")
+    syncing.run_sync(station, transport=httpx.WSGITransport(app=app))
+    conflict_id = hq.execute("select id from sync_conflicts").fetchone()[0]
+    yield app, hq, code, conflict_id
+    hq.close()
+    station.close()
+
+
+ROLES_MAY = [("coordinator", True), ("admin", True), ("analyst", False), ("registrar", False),
+             ("medic", False)]  # fmt: skip
+
+
+@pytest.mark.parametrize("role, may", ROLES_MAY)
+def test_only_roles_that_may_write_the_record_resolve_its_conflict(hq_conflict, role, may):
+    """Regression (issue 13): resolving writes the record, so it needs the permission to write
+    it (household:update), not only to see conflicts: an analyst could overwrite a name."""
+    app, hq, code, conflict_id = hq_conflict
+    browser = app.test_client()
+    auth = AuthActions(browser, hq)
+    auth.login(role)
+    page = browser.get("/sync/conflicts")
+    answer = browser.post(
+        f"/sync/conflicts/{conflict_id}", data={"choice": "lost", "csrf_token": auth.csrf()}
+    )
+    if may:
+        assert page.status_code == 200 and "Use other" in page.get_data(as_text=True)
+        assert answer.status_code == 302
+        assert records.get_person(hq, code)["given_name"] == "Zaynab"
+    else:
+        assert answer.status_code == 403
+        assert records.get_person(hq, code)["given_name"] == "Zeinab"
+        assert hq.execute("select resolved_at from sync_conflicts").fetchone()[0] is None
+        if page.status_code == 200:  # the analyst sees the conflict, without the buttons
+            assert "Use other" not in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role, may", ROLES_MAY)
+def test_the_conflicts_api_obeys_the_same_rule(hq_conflict, role, may):
+    app, hq, code, conflict_id = hq_conflict
+    headers = AuthActions(app.test_client(), hq).token(role)
+    http = app.test_client()
+    listed = http.get("/api/v1/sync/conflicts", headers=headers)
+    answer = http.post(
+        f"/api/v1/sync/conflicts/{conflict_id}", json={"choice": "lost"}, headers=headers
+    )
+    if may:
+        [row] = listed.json["conflicts"]
+        assert (row["kept"], row["lost"], row["may_resolve"]) == ("Zeinab", "Zaynab", True)
+        assert answer.status_code == 200 and answer.json["resolution"] == "lost"
+        assert records.get_person(hq, code)["given_name"] == "Zaynab"
+        again = http.post(f"/api/v1/sync/conflicts/{conflict_id}", json={"choice": "kept"},
+                          headers=headers)  # fmt: skip
+        assert again.status_code == 409 and again.json["code"] == "conflict_resolved"
+    else:
+        assert answer.status_code == 403 and answer.json["code"] == "forbidden"
+        assert records.get_person(hq, code)["given_name"] == "Zeinab"
+        if listed.status_code == 200:
+            assert listed.json["conflicts"][0]["may_resolve"] is False

@@ -141,22 +141,21 @@ def test_serve_https_port_keeps_plain_http_for_the_laptop_and_tls_for_tablets(da
 def test_serve_prints_the_tablets_https_address_first(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    from fieldreg import cli
+    from fieldreg.cli import cli
+    from fieldreg.cli import station as serving
 
     monkeypatch.setattr(
-        cli, "lan_addresses", lambda host, port: [f"http://127.0.0.1:{port}",
+        serving, "lan_addresses", lambda host, port: [f"http://127.0.0.1:{port}",
                                                   f"http://192.168.8.10:{port}"]
     )  # fmt: skip
-    out = CliRunner().invoke(
-        cli.cli, ["--data", str(tmp_path / "d"), "init"], catch_exceptions=False
-    )
+    out = CliRunner().invoke(cli, ["--data", str(tmp_path / "d"), "init"], catch_exceptions=False)
     assert out.exit_code == 0
 
     def printed(**kwargs):
         with monkeypatch.context():
             lines = []
-            monkeypatch.setattr(cli.click, "echo", lambda text, **_k: lines.append(text))
-            cli._print_addresses(tmp_path / "d", "station", "0.0.0.0", 8000, **kwargs)
+            monkeypatch.setattr(serving.click, "echo", lambda text, **_k: lines.append(text))
+            serving._print_addresses(tmp_path / "d", "station", "0.0.0.0", 8000, **kwargs)
             return lines
 
     lines = printed(use_https=False, https_port=8443, ca_port=8001)

@@ -30,12 +30,13 @@ print(json.dumps({
 }))
 """
 WIRED = {
-    "figures": ["convoys", "last_sync", "review_queue", "unique"],
-    "parts": ["boarding", "dedup", "movements", "triage"],
-    "clusters": ["lookup"],
+    "figures": ["convoys", "last_sync", "review_queue", "tracing", "unique"],
+    "parts": ["boarding", "dedup", "movements", "tracing", "triage"],
+    "clusters": ["lookup", "members"],
     "tables": [
         "convoy_scans", "convoys", "dedup_decisions", "households", "movements", "people",
-        "triage", "vehicles",
+        "record_owners", "tracing_cases", "tracing_decisions", "tracing_matches",
+        "tracing_notes", "tracing_photos", "triage", "vehicles",
     ],
 }  # fmt: skip
 
@@ -52,11 +53,11 @@ def run_python(code: str, env: dict | None = None) -> dict:
 
 def test_importing_every_module_registers_nothing():
     imports = "import fieldreg.cli, fieldreg.medical, fieldreg.movements, fieldreg.dedup\n"
-    imports += "import fieldreg.syncing, fieldreg.exports, fieldreg.wiring\n"
+    imports += "import fieldreg.syncing, fieldreg.exports, fieldreg.wiring, fieldreg.tracing\n"
     imports += "import fieldreg.convoys, fieldreg.boarding, fieldreg.reconcile\n"
     found = run_python(imports + REGISTRIES)
     assert found == {"figures": [], "parts": [], "clusters": [],
-                     "tables": ["households", "people"]}  # fmt: skip
+                     "tables": ["households", "people", "record_owners"]}  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ One module per resource family, each with its own blueprint:
     medical   triage, the medical queue, movements, tag binding, scanning
     admin     audit log, users, tokens, everything held about a person, erasure
     dedup     HQ's review queue and decisions
-    sync      HQ's endpoints for stations
+    sync      HQ's endpoints for stations; sync conflicts, handing records over
     convoys   convoys, vehicles, boarding and arrival scans, reconciliation, signed counts
     lists     another agency's lists: import, column mapping, reconciliation, exports
 

@@ -275,12 +275,23 @@ class StatsSchema(Schema):
     vulnerabilities = fields.Dict(keys=fields.String(), values=fields.Integer())
     arrivals_per_hour = fields.List(fields.Dict())
     triage = fields.Dict(allow_none=True)
+    # Separated and unaccompanied children (family tracing); None where none was registered.
+    tracing = fields.Dict(allow_none=True)
     presence = fields.Dict(keys=fields.String(), values=fields.Integer())
     departures_by_destination = fields.Dict(keys=fields.String(), values=fields.Integer())
     raw = fields.Dict()
     unique = fields.Dict(allow_none=True)
     unique_people = fields.Integer(allow_none=True)
     unique_households = fields.Integer(allow_none=True)
+    unique_people_low = fields.Integer(
+        allow_none=True, metadata={"description": "unique people if every undecided pair is one"}
+    )
+    unique_people_high = fields.Integer(
+        allow_none=True, metadata={"description": "unique people if no undecided pair is one"}
+    )
+    undecided_pairs = fields.Integer(
+        allow_none=True, metadata={"description": "possible duplicates waiting for review"}
+    )
     stations = fields.List(fields.Dict())
     review_queue = fields.Dict(allow_none=True)
     convoys = fields.Dict(allow_none=True)

@@ -31,6 +31,7 @@ from fieldreg.errors import DomainError
 from fieldreg.schemas import records as schemas
 from fieldreg.views import medical as medical_views
 from fieldreg.views import offline as offline_views
+from fieldreg.views import tracing as tracing_views
 
 bp = Blueprint("register", __name__)
 
@@ -188,6 +189,7 @@ def person(code):
         person=person,
         linked=dedup.linked_count(get_db(), person["id"]),
         **medical_views.person_context(person),
+        **tracing_views.person_context(person),
     )
 
 

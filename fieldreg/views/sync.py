@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from fieldreg import bodies, conflicts, syncing
-from fieldreg.access import requires
+from fieldreg.access import allowed, requires
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
 
@@ -14,6 +14,11 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 
 def _actor() -> str | None:
     return g.user["username"] if g.get("user") else None
+
+
+def _may(permission: str) -> bool:
+    """Tell whether the signed-in user's role holds a permission."""
+    return allowed(g.user["role"], permission)
 
 
 @bp.get("/")
@@ -51,7 +56,8 @@ def stations():
 @requires("sync:conflicts")
 def conflict_list():
     """Show the values that lost a merge, for a coordinator to confirm or restore."""
-    return render_template("sync/conflicts.html", conflicts=conflicts.open_conflicts(get_db()))
+    rows = conflicts.open_conflicts(get_db(), may=_may)
+    return render_template("sync/conflicts.html", conflicts=rows)
 
 
 @bp.post("/conflicts/<conflict_id>")
@@ -61,5 +67,6 @@ def resolve(conflict_id: str):
     number = bodies.whole_number(conflict_id, digits=18)
     if number is None:
         abort(404)
-    conflicts.resolve(get_db(), number, request.form.get("choice", ""), _actor())
+    choice = request.form.get("choice", "")
+    conflicts.resolve(get_db(), number, choice, _actor(), may=_may)
     return redirect(url_for("sync.conflict_list"))

@@ -284,3 +284,14 @@ def _compare(ft: FeatureTable, a, b, sims: SimilarityCache, readable: Readable) 
     levels.update(_place_levels(ft, a, b, sims))
     same_registration = (ft.household[a] == ft.household[b]) & (ft.household[a] != MISSING)
     return Comparisons(a, b, levels, swapped, same_registration)
+
+
+def name_levels(
+    ft: FeatureTable, fa: str, fb: str, a: np.ndarray, b: np.ndarray, sims: SimilarityCache
+) -> np.ndarray:
+    """Return the levels of field ``fa`` of people ``a`` against field ``fb`` of people ``b``.
+
+    The same comparator the engine uses; family tracing compares across fields (a child's
+    "father's name" against an adult's given name).
+    """
+    return _name_levels(ft, fa, fb, a, b, sims)

@@ -1,0 +1,90 @@
+"""Figures of separated and unaccompanied children, for the dashboards and the situation report.
+
+Per kind of separation (unaccompanied, separated): children registered (flagged on their
+record, or with a case), with an open case, matched (a relative confirmed: family traced or
+reunited), reunified; and the median days from a case's opening to the reunification. A
+period is a condition on the child's household's arrival, as for every other figure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter
+
+from sqlite_utils import Database
+
+from fieldreg import stats
+
+KINDS = ("unaccompanied", "separated")
+FLAGS = {"unaccompanied_child": "unaccompanied", "separated_child": "separated"}
+
+
+def _children(db: Database, period: stats.Period) -> list[dict]:
+    """Return each child alone once: its kind, and its latest case (if any)."""
+    cond, params = period.where()
+    rows = db.query(
+        "select p.id, p.vulnerabilities, c.separation, c.status, c.outcome, c.created_at, "
+        "c.reunified_at from people p join households h on h.id = p.household_id "
+        "left join tracing_cases c on c.person_id = p.id and c.kind = 'child' and c.deleted = 0 "
+        f"where p.deleted = 0{cond} and (p.vulnerabilities like '%unaccompanied_child%' or "
+        "p.vulnerabilities like '%separated_child%' or c.id is not null) "
+        "order by p.id, c.created_at",
+        params,
+    )
+    latest = {row["id"]: row for row in rows}  # ordered: the last case of each child wins
+    return list(latest.values())
+
+
+def _kind(row: dict) -> str:
+    """Return a child's kind of separation: its case's, else its record's flag."""
+    if row["separation"] in KINDS:
+        return row["separation"]
+    return "unaccompanied" if "unaccompanied_child" in (row["vulnerabilities"] or "") else (
+        "separated")  # fmt: skip
+
+
+def _days(opened: str, reunified: str) -> float:
+    """Return the days between two stored times."""
+    gap = dt.datetime.fromisoformat(reunified) - dt.datetime.fromisoformat(opened)
+    return gap.total_seconds() / 86400
+
+
+def figures(db: Database, period: stats.Period) -> dict | None:
+    """Provide the children-alone figures (None where no child alone was ever registered)."""
+    children = _children(db, period)
+    if not children and not _any_case(db):
+        return None
+    counts = {name: Counter() for name in ("registered", "open", "matched", "reunified")}
+    days = []
+    for row in children:
+        kind = _kind(row)
+        counts["registered"][kind] += 1
+        counts["open"][kind] += row["status"] == "open"
+        counts["matched"][kind] += row["outcome"] in ("family_traced", "reunified")
+        counts["reunified"][kind] += row["outcome"] == "reunified"
+        if row["outcome"] == "reunified" and row["reunified_at"]:
+            days.append(_days(row["created_at"], row["reunified_at"]))
+    made = {name: {**{k: c[k] for k in KINDS}, "total": sum(c.values())}
+            for name, c in counts.items()}  # fmt: skip
+    return {
+        **made,
+        "median_days_to_reunification": round(statistics.median(days), 1) if days else None,
+        "enquiries_open": _count(db, "select count(*) n from tracing_cases where kind = "
+                                 "'enquiry' and status = 'open' and deleted = 0"),
+        "matches_waiting": _count(db, "select count(*) n from tracing_matches m where "
+                                  "m.deleted = 0 and m.label = 'probable' and not exists (select 1 "
+                                  "from tracing_decisions d where d.match_id = m.id) and exists "
+                                  "(select 1 from tracing_cases c where c.id = m.case_id and "
+                                  "c.status = 'open')"),
+    }  # fmt: skip
+
+
+def _count(db: Database, sql: str) -> int:
+    """Run a ``select count(*) n`` query."""
+    return next(db.query(sql))["n"]
+
+
+def _any_case(db: Database) -> bool:
+    """Tell whether any tracing case exists here."""
+    return bool(_count(db, "select count(*) n from tracing_cases where deleted = 0"))

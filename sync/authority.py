@@ -1,0 +1,120 @@
+"""Who may write what: the authority rule HQ enforces on every change a station sends.
+
+```
+ a change from station S                     HQ takes it when
+ ───────────────────────                     ────────────────
+ append: a fact in time (triage, movement)   the fact's id is new, or S recorded it
+ upsert creating a record                    always: the creating site owns the record
+ upsert of an existing record                S owns the record; a non-owner may set only
+                                             the columns that follow facts (a person's
+                                             presence follows movements, and its time)
+ delete: erase a record                      S owns the record
+ delete: erase a fact                        S recorded it, or S owns what it is about
+ anything in an hq_only table                never (ownership, deduplication decisions)
+```
+The owner of a record is the station HQ handed it to (a row of ``record_owners``, written by
+HQ only and synced like any record), else the site whose change created it (the first change
+about it in the log). HQ itself may write everything. A station applies the same rule to its
+own writes before they are recorded (:func:`guard_local`), so an honest station never makes a
+change HQ would refuse; HQ refuses a batch holding one (nothing of it applied).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sync import tables
+
+OWNERS = "record_owners"
+Write = tuple[str, str, str, dict]  # (table, record id, op, data): a change's what, not its who
+
+
+class NotOwner(ValueError):
+    """A write of a record (or fact) that belongs to another station; nothing was applied."""
+
+
+def owner_of(db: Any, tbl: str, record_id: str) -> str | None:
+    """Return the site that owns a record or fact here, or None if it is not known here."""
+    row = db.execute("select owner from record_owners where id = ?", [record_id]).fetchone()
+    if row is not None:
+        return row[0]
+    row = db.execute(
+        "select site from changes where tbl = ? and record_id = ? order by recv limit 1",
+        [tbl, record_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _subject_owner(db: Any, entry: tables.Synced, record_id: str) -> str | None:
+    """Return the owner of the record a fact is about (its ``about`` column), if known."""
+    if entry.about is None:
+        return None
+    table, column = entry.about
+    row = db.execute(f"select [{column}] from [{entry.name}] where id = ?", [record_id]).fetchone()
+    return owner_of(db, table, row[0]) if row and row[0] else None
+
+
+def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str | None:
+    """Return why ``site`` may not make ``write`` (None when it may).
+
+    ``made`` maps the records created earlier in the same batch to their creator.
+    """
+    tbl, record_id, op, data = write
+    entry = tables.get(tbl)
+    what = f"{op} of {tbl} {record_id}"
+    if entry.hq_only:
+        return f"{what}: only HQ writes {tbl}"
+    key = (tbl, record_id)
+    owner = (made or {}).get(key) or owner_of(db, tbl, record_id)
+    if owner is None or owner == site:
+        if made is not None and owner is None:
+            made[key] = site
+        return None
+    if op == "upsert" and set(data) <= entry.open_columns:
+        return None  # a presence status that follows a fact the station recorded
+    if op == "delete" and entry.kind == "append":
+        if _subject_owner(db, entry, record_id) == site:
+            return None  # the owner of a person erases every fact about them
+    return f"{what}: the record belongs to {owner}"
+
+
+def check_batch(db: Any, sender: str, changes: list, head: int) -> None:
+    """Refuse (NotOwner) a station's batch of changes holding any it may not make.
+
+    Changes numbered at or below ``head`` (already applied here) are repeats and pass.
+    """
+    made: dict[tuple[str, str], str] = {}
+    for change in changes:
+        if change.seq <= head:
+            continue
+        write = (change.tbl, change.record_id, change.op, change.data)
+        why = refusal(db, sender, write, made)
+        if why:
+            raise NotOwner(f"station {sender} cannot write this: {why}")
+
+
+def hq_of(db: Any) -> str | None:
+    """Return the HQ this site syncs with (None at HQ, or before the station joined)."""
+    row = db.execute("select value from settings where key = 'sync_credential'").fetchone()
+    return json.loads(row[0]).get("hq") if row and row[0] else None
+
+
+def may_write(db: Any, tbl: str, record_id: str) -> bool:
+    """Tell whether this site may edit or erase a record (HQ: always; a station: its own)."""
+    if hq_of(db) is None:
+        return True
+    site = db.execute("select value from settings where key = 'station_code'").fetchone()[0]
+    return refusal(db, site, (tbl, record_id, "delete", {})) is None
+
+
+def guard_local(db: Any, site: str, writes: list[Write]) -> None:
+    """Refuse, at a station, a local write HQ would refuse (HQ may write everything)."""
+    if hq_of(db) is None:
+        return
+    for write in writes:
+        if write[2] == "append":
+            continue
+        why = refusal(db, site, write)
+        if why:
+            raise NotOwner(f"This station cannot write this ({why}); HQ can hand it over.")

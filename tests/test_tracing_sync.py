@@ -1,0 +1,190 @@
+"""Family tracing across stations (issue 19): a child alone at one station, its family at
+another; HQ finds the match after the next sync and routes it to both; a decision made at a
+station comes back to HQ, and a rejected pair is not proposed again anywhere."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from fieldreg import (
+    create_app,
+    records,
+    syncing,
+    tracing,
+    tracing_decide,
+    tracing_lists,
+    tracing_match,
+)
+from fieldreg.db import connect, prepare
+from sync import tables
+from tests.test_tracing import FAMILY, SAID
+
+CHILD = {"members": [{"given_name": "عمر", "sex": "male", "age_years": 7,
+                      "relationship": "head"}]}  # fmt: skip
+
+
+def site(path, code: str):
+    """Prepare a data folder with a station code; return its connection."""
+    db = connect(prepare(path))
+    db.execute("update settings set value = ? where key = 'station_code'", [code])
+    return db
+
+
+@pytest.fixture
+def world(tmp_path):
+    """HQ (an app) and two stations that joined it."""
+    site(tmp_path / "hq", "HQ2").close()
+    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
+    hq = connect(app.config["DATABASE"])
+    stations = {}
+    for code in ("K7M", "P4R"):
+        db = site(tmp_path / code, code)
+        syncing.join(db, syncing.add_station(hq, code, code, "http://hq"))
+        stations[code] = db
+    yield app, hq, stations
+    for db in (hq, *stations.values()):
+        db.close()
+
+
+def sync(db, app):
+    """Push and pull one station against HQ."""
+    return syncing.run_sync(db, transport=httpx.WSGITransport(app=app))
+
+
+def open_case(db, code: str) -> dict:
+    """Open a child's case at a station."""
+    return tracing.open_case(db, {"kind": "child", "person_code": code, **SAID}, "reg")
+
+
+def test_hq_finds_a_match_across_stations_and_routes_it_to_both(world):
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    case = open_case(k7m, child["members"][0]["code"])
+    family, _ = records.create_household(p4r, FAMILY, "reg")
+    assert tracing_match.refresh(k7m) == 0, "the family is not at K7M yet"
+    sync(k7m, app)
+    sync(p4r, app)  # HQ refreshes after each batch it takes: the match is found there
+    (at_hq,) = tracing_lists.proposals(hq)
+    assert (at_hq["case_id"], at_hq["target_id"]) == (case["id"], family["id"])
+    assert at_hq["stations"] == "K7M P4R" and at_hq["label"] == "probable"
+    for db in (k7m, p4r):
+        sync(db, app)
+        (routed,) = tracing_lists.proposals(
+            db,
+            station=db.execute("select value from settings where key = 'station_code'").fetchone()[
+                0
+            ],
+        )
+        assert routed["match_id"] == at_hq["match_id"]
+    tracing_decide.decide(k7m, case["id"], family["id"], "confirm", "reunified", None, "cw")
+    sync(k7m, app)
+    closed = next(hq.query("select status, outcome from tracing_cases where id = ?",
+                           [case["id"]]))  # fmt: skip
+    assert (closed["status"], closed["outcome"]) == ("closed", "reunified")
+    assert tracing_lists.proposals(hq) == []
+    assert set(tracing.TABLES) <= set(tables.SYNCED)
+
+
+def test_a_pair_rejected_at_a_station_is_not_proposed_again_at_hq(world):
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    case = open_case(k7m, child["members"][0]["code"])
+    family, _ = records.create_household(p4r, FAMILY, "reg")
+    for db in (k7m, p4r, k7m):
+        sync(db, app)
+    tracing_decide.decide(k7m, case["id"], family["id"], "reject", "reunified", None, "cw")
+    sync(k7m, app)
+    assert tracing_lists.proposals(hq) == []
+    records.add_member(
+        p4r,
+        family["code"],
+        {"given_name": "Yusuf", "father_name": "Ahmad", "family_name": "Halabi", "age_years": 4},
+        "reg",
+    )
+    sync(p4r, app)  # the family changed: HQ ranks the case again, the pair stays rejected
+    assert tracing_lists.proposals(hq) == []
+    assert family["id"] not in {
+        c.target_id
+        for c in tracing_match.candidates(
+            hq, {**tracing.visible_row(hq, case["id"], tracing.Viewer(None, True))}
+        )
+    }
+
+
+def test_a_confirmation_across_stations_closes_each_case_where_it_may_be_changed(world):
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    case = open_case(k7m, child["members"][0]["code"])
+    family, _ = records.create_household(p4r, FAMILY, "reg")
+    enquiry = tracing.open_case(p4r, {"kind": "enquiry", "relationship": "father",
+                                      "person_code": family["members"][0]["code"],
+                                      "given_name": "Omar", "sex": "male", "age_years": 7},
+                                "reg")  # fmt: skip
+    for db in (k7m, p4r, k7m):
+        sync(db, app)
+    tracing_decide.decide(k7m, case["id"], enquiry["id"], "confirm", "reunified", None, "cw")
+    status = "select status, outcome from tracing_cases where id = ?"
+    assert tuple(next(k7m.query(status, [case["id"]])).values()) == ("closed", "reunified")
+    assert next(k7m.query(status, [enquiry["id"]]))["status"] == "open", "P4R's, not K7M's"
+    mine = "select 1 from changes where site = 'K7M' and tbl = 'tracing_cases' and record_id = ?"
+    assert not list(k7m.query(mine, [enquiry["id"]])), "K7M never writes P4R's case"
+    sync(k7m, app)  # HQ closes P4R's enquiry itself when K7M's decision arrives
+    assert tuple(next(hq.query(status, [enquiry["id"]])).values()) == ("closed", "reunified")
+    sync(p4r, app)
+    assert tuple(next(p4r.query(status, [enquiry["id"]])).values()) == ("closed", "reunified")
+    at_k7m = {c["id"] for c in tracing.list_cases(k7m, tracing.Viewer("cw", True), "open")}
+    assert at_k7m == set()
+    edit = tracing.update_case
+    with pytest.raises(Exception) as refused:
+        edit(k7m, enquiry["id"], {"carer": "x"}, tracing.Viewer("cw", True))
+    assert getattr(refused.value, "code", None) in ("case_closed", "other_station")
+
+
+def test_erasing_a_child_at_its_station_erases_its_tracing_data_everywhere(world):
+    from fieldreg import subject
+
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    code = child["members"][0]["code"]
+    case = open_case(k7m, code)
+    records.create_household(p4r, FAMILY, "reg")
+    for db in (k7m, p4r, k7m, p4r):
+        sync(db, app)
+    assert tracing_lists.proposals(p4r), "the match reached P4R"
+    subject.erase_person(k7m, code, "coordinator")
+    sync(k7m, app)
+    sync(p4r, app)
+    for db in (hq, p4r):
+        row = next(db.query("select * from tracing_cases where id = ?", [case["id"]]))
+        assert row["deleted"] == 1 and row["given_name"] is None and row["father_name"] is None
+        assert not list(db.query("select 1 from tracing_matches where deleted = 0"))
+        assert tracing_lists.proposals(db) == []
+        for change in db.query("select data from changes where tbl like 'tracing_%'"):
+            assert "الحلبي" not in change["data"] and "عمر" not in change["data"]
+
+
+def test_a_station_outside_the_match_holds_nothing_of_the_case(world, tmp_path):
+    """Need to know (issue 13, 19): the match goes whole to its two stations, no further."""
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    case = open_case(k7m, child["members"][0]["code"])
+    records.create_household(p4r, FAMILY, "reg")
+    q2r = site(tmp_path / "Q2R", "Q2R")
+    syncing.join(q2r, syncing.add_station(hq, "Q2R", "Q2R", "http://hq"))
+    try:
+        for db in (k7m, p4r, k7m, p4r, q2r):
+            sync(db, app)
+        assert tracing_lists.proposals(hq) and tracing_lists.proposals(p4r)
+        held = next(p4r.query("select * from tracing_cases where id = ?", [case["id"]]))
+        assert held["father_name"] == SAID["father_name"], "the family's station verifies"
+        assert not list(q2r.query("select 1 from tracing_matches"))
+        outside = list(q2r.query("select * from tracing_cases"))
+        assert all(row["father_name"] is None and row["given_name"] is None for row in outside)
+    finally:
+        q2r.close()
