@@ -294,4 +294,4 @@ def name_levels(
     The same comparator the engine uses; family tracing compares across fields (a child's
     "father's name" against an adult's given name).
     """
-    return _name_levels(ft, fa, fb, a, b, sims)
+    return _name_levels(ft, fa, fb, a, b, sims, Readable.of(ft).batch(a, b))
