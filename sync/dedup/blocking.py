@@ -77,17 +77,22 @@ Readings = list[tuple[np.ndarray, FeatureTable]]
 
 
 def readings(ft: FeatureTable) -> Readings:
-    """Return, per other reading of names, the rows it changes and their names read so."""
+    """Return, per other reading of names, the rows it changes and their keys' fields so read."""
     found = []
     for reading in range(ft.alt[NAME_FIELDS[0]].shape[1]):
         changed = np.zeros(len(ft), bool)
         for name in NAME_FIELDS:
             changed |= ft.alt[name][:, reading] != MISSING
         rows = np.flatnonzero(changed)
-        part = ft.take(rows)
-        alt = {name: part.alt[name][:, reading] for name in NAME_FIELDS}
-        skel = {f: np.where(alt[f] != MISSING, alt[f], part.skel[f]) for f in NAME_FIELDS}
-        found.append((rows, replace(part, skel=skel)))
+        skel = {}
+        for name in NAME_FIELDS:
+            alt = ft.alt[name][rows, reading]
+            skel[name] = np.where(alt != MISSING, alt, ft.skel[name][rows])
+        columns = {column: getattr(ft, column)[rows] for column in ft.columns}
+        # Keys read skeletons and the other columns only: no spellings or forms needed.
+        part = replace(ft, ids=[ft.ids[i] for i in rows.tolist()], skel=skel, norm={}, form={},
+                       alt={}, **columns)  # fmt: skip
+        found.append((rows, part))
     return found
 
 

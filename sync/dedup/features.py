@@ -137,15 +137,6 @@ class FeatureTable:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def take(self, rows: np.ndarray) -> "FeatureTable":
-        """Return a table of some of these rows, in that order."""
-        names = {view: {f: getattr(self, view)[f][rows] for f in NAME_FIELDS}
-                 for view in ("norm", "skel", "form", "alt")}  # fmt: skip
-        return FeatureTable(
-            ids=[self.ids[i] for i in rows.tolist()], **names,
-            **{c: getattr(self, c)[rows] for c in self.columns},
-        )  # fmt: skip
-
     def extend(self, other: "FeatureTable") -> "FeatureTable":
         """Return a table with other's rows appended after this table's rows."""
         joined = {c: np.concatenate([getattr(self, c), getattr(other, c)]) for c in self.columns}
