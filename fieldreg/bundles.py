@@ -25,8 +25,8 @@ from fieldreg.syncing import (
     seal_for,
     station_key,
 )
-from sync import apply, changelog, client, need_to_know, protocol, repair
-from sync.client import advance, credential, get
+from sync import apply, changelog, client, need_to_know, protocol, repair, store
+from sync.client import credential
 
 
 def export_bundle(db: Database, for_station: str | None = None) -> tuple[bytes, int]:
@@ -38,14 +38,14 @@ def export_bundle(db: Database, for_station: str | None = None) -> tuple[bytes, 
         raise DomainError(
             "This station has not joined an HQ (use: join CREDENTIAL).", code="not_joined"
         )
-    if get(db, "sync_restored_seq", ""):
+    if store.setting(db, "sync_restored_seq", ""):
         raise Conflict(
             "This station was restored from a backup and has not heard from HQ since: import "
             "HQ's latest bundle first (or sync over the network), or HQ would take the "
             "changes made since the restore for repeats of older ones and drop them."
         )
     site = changelog.site_of(db)
-    acked = int(get(db, "sync_acked", "0"))
+    acked = int(store.setting(db, "sync_acked", "0"))
     changes = changelog.changes_since(db, site, acked, limit=10**9)
     payload = {"kind": "push", "site": site}
     return protocol.seal(payload, changes, site, cred["sign"], cred["hq_box_pub"]), len(changes)
@@ -95,11 +95,11 @@ def _import_at_station(db: Database, cred: dict, payload: dict, changes: list) -
         ack = protocol.check_ack(payload.get("ack") or {}, cred["hq_sign_pub"], site)
         with write(db):
             acked = client.reconcile(db, site, ack)
-            cursor = int(get(db, "sync_cursor", "0"))
+            cursor = int(store.setting(db, "sync_cursor", "0"))
             following, result = protocol.apply_pull(
                 db, {**payload, "since": 0}, changes, cursor, after_apply
             )
-            advance(db, "sync_cursor", following)
+            store.advance(db, "sync_cursor", following)
             restamped = repair.restamp_beyond(
                 db, site, acked, ack["now"], int(ack.get("max_ahead_ms", max_ahead_ms()))
             )

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from fieldreg import audit, search_index
 from fieldreg.db import write
 from fieldreg.errors import Conflict, Forbidden, NotFound
-from sync import changelog, client, tables
+from sync import changelog, client, store, tables
 
 
 def status(db: Database) -> dict:
@@ -28,10 +28,10 @@ def status(db: Database) -> dict:
         "joined": bool(cred),
         "hq": cred["hq"] if cred else None,
         "hq_url": cred["hq_url"] if cred else None,
-        "last_ok": client.get(db, "sync_last_ok") or None,
-        "last_error": client.get(db, "sync_last_error") or None,
+        "last_ok": store.setting(db, "sync_last_ok") or None,
+        "last_error": store.setting(db, "sync_last_error") or None,
         "pending": client.pending(db) if cred else None,
-        "acked": int(client.get(db, "sync_acked", "0")),
+        "acked": int(store.setting(db, "sync_acked", "0")),
         "open_conflicts": open_count(db),
     }
 

@@ -33,6 +33,7 @@ from sqlite_utils.utils import dedupe_keys
 
 from fieldreg import codes, keyfiles, keyring
 from fieldreg.migrations import migrations
+from sync import store
 
 DB_NAME = "fieldreg.db"
 BUSY_TIMEOUT_MS = 10_000
@@ -226,12 +227,6 @@ def update_row(db: sqlite_utils.Database, table: str, record_id: str, changes: d
     db.execute(f"update {table} set {assignments} where id = ?", [*changes.values(), record_id])
 
 
-def setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
-    """Read one station setting."""
-    row = db.execute("select value from settings where key = ?", [key]).fetchone()
-    return row[0] if row else default
-
-
 def rows(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> list[dict]:
     """Read rows as dicts on a hot path (sqlite-utils' query() adds a SAVEPOINT per call)."""
     cursor = db.execute(sql, list(params))
@@ -239,13 +234,9 @@ def rows(db: sqlite_utils.Database, sql: str, params: list | tuple = ()) -> list
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def set_setting(db: sqlite_utils.Database, key: str, value: str) -> None:
-    """Store one station setting."""
-    db.execute(
-        "insert into settings (key, value) values (?, ?) "
-        "on conflict(key) do update set value = excluded.value",
-        [key, value],
-    )
+# Station settings live where sync keeps its own: one reader and one writer for both.
+setting = store.setting
+set_setting = store.put_setting
 
 
 def random_station_code() -> str:

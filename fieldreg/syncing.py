@@ -29,9 +29,10 @@ from sync import (
     keys,
     names,
     protocol,
+    store,
 )
 from sync.authority import NotOwner
-from sync.client import put, stamp
+from sync.client import stamp
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ def join(db: Database, text: str) -> dict:
                     f"{cred['station']}."
                 )
             set_setting(db, "station_code", cred["station"])
-        put(db, "sync_credential", json.dumps(cred))
+        store.put_setting(db, "sync_credential", json.dumps(cred))
     return cred
 
 

@@ -15,15 +15,13 @@ Call inside one write transaction: an error leaves nothing applied.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync import changelog, hlc, tables
+from sync import changelog, hlc, store, tables
 from sync.changelog import Change, version_key
 
 
@@ -166,17 +164,13 @@ def _observe(db: Any, changes: list[Change]) -> None:
     if not changes:
         return
     latest = max(hlc.Timestamp.parse(c.hlc) for c in changes)
-    raw = changelog._setting(db, "hlc")
+    raw = store.setting(db, "hlc")
     last = hlc.Timestamp.parse(raw) if raw else hlc.ZERO
     try:
         now = hlc.observe(last, latest)
     except ValueError as exc:
         raise Refused(str(exc)) from None
-    db.execute(
-        "insert into settings (key, value) values ('hlc', ?) "
-        "on conflict(key) do update set value = excluded.value",
-        [str(now)],
-    )
+    store.put_setting(db, "hlc", str(now))
 
 
 def _apply_one(db: Any, change: Change, result: Result) -> None:
@@ -322,18 +316,4 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-@contextlib.contextmanager
-def transaction(db: Any) -> Iterator[Any]:
-    """Run a write in one transaction taken up front (a savepoint when already in one)."""
-    if db.conn.in_transaction:
-        with db.atomic():
-            yield db
-        return
-    db.conn.execute("begin immediate")
-    try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("rollback")
-        raise
-    db.conn.execute("commit")
+transaction = store.transaction  # where callers of apply have always found it

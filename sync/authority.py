@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sync import tables
+from sync import store, tables
 
 OWNERS = "record_owners"
 Write = tuple[str, str, str, dict]  # (table, record id, op, data): a change's what, not its who
@@ -96,15 +96,15 @@ def check_batch(db: Any, sender: str, changes: list, head: int) -> None:
 
 def hq_of(db: Any) -> str | None:
     """Return the HQ this site syncs with (None at HQ, or before the station joined)."""
-    row = db.execute("select value from settings where key = 'sync_credential'").fetchone()
-    return json.loads(row[0]).get("hq") if row and row[0] else None
+    raw = store.setting(db, "sync_credential")
+    return json.loads(raw).get("hq") if raw else None
 
 
 def may_write(db: Any, tbl: str, record_id: str) -> bool:
     """Tell whether this site may edit or erase a record (HQ: always; a station: its own)."""
     if hq_of(db) is None:
         return True
-    site = db.execute("select value from settings where key = 'station_code'").fetchone()[0]
+    site = store.setting(db, "station_code")
     return refusal(db, site, (tbl, record_id, "delete", {})) is None
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync import authority, hlc, tables
+from sync.store import put_setting, setting
 
 OPS = ("upsert", "append", "delete")
 
@@ -45,15 +46,9 @@ class Change:
         return f"{self.hlc}@{self.site}"
 
 
-def _setting(db: Any, key: str) -> str | None:
-    # db.execute, not db.query: sqlite-utils wraps every query in a SAVEPOINT of its own.
-    row = db.execute("select value from settings where key = ?", [key]).fetchone()
-    return row[0] if row else None
-
-
 def site_of(db: Any) -> str:
     """Return this site's id (its station code)."""
-    site = _setting(db, "station_code")
+    site = setting(db, "station_code")
     if not site:
         raise RuntimeError("the site has no station code yet")
     return site
@@ -61,18 +56,14 @@ def site_of(db: Any) -> str:
 
 def next_timestamp(db: Any) -> hlc.Timestamp:
     """Advance this site's persisted clock for a local event and return the reading."""
-    raw = _setting(db, "hlc")
+    raw = setting(db, "hlc")
     now = hlc.tick(hlc.Timestamp.parse(raw) if raw else hlc.ZERO)
     _store_clock(db, now)
     return now
 
 
 def _store_clock(db: Any, stamp: hlc.Timestamp) -> None:
-    db.execute(
-        "insert into settings (key, value) values ('hlc', ?) "
-        "on conflict(key) do update set value = excluded.value",
-        [str(stamp)],
-    )
+    put_setting(db, "hlc", str(stamp))
 
 
 def version_key(version: str) -> tuple[hlc.Timestamp, str]:
@@ -142,7 +133,7 @@ def record_many(
     if not fresh:
         authority.guard_local(db, site, entries)
     seq = next_seq(db, site) - 1
-    raw = _setting(db, "hlc")
+    raw = setting(db, "hlc")
     stamp = hlc.Timestamp.parse(raw) if raw else hlc.ZERO
     made, new_meta = [], []
     for tbl, record_id, op, data in entries:
@@ -172,7 +163,7 @@ def next_seq(db: Any, site: str) -> int:
     backup; once HQ acknowledged them (``sync_acked``), new changes go after them.
     """
     own = db.execute("select coalesce(max(seq), 0) from changes where site = ?", [site])
-    acked = _setting(db, "sync_acked")
+    acked = setting(db, "sync_acked")
     return max(own.fetchone()[0], int(acked or 0)) + 1
 
 

@@ -19,43 +19,21 @@ from typing import Any
 
 import httpx
 
-from sync import apply, bundle, changelog, hlc, protocol, repair
+from sync import apply, bundle, changelog, hlc, protocol, repair, store
 
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 
 
-def get(db: Any, key: str, default: str | None = None) -> str | None:
-    """Read one sync setting."""
-    row = db.execute("select value from settings where key = ?", [key]).fetchone()
-    return row[0] if row else default
-
-
-def put(db: Any, key: str, value: str) -> None:
-    """Store one sync setting."""
-    db.execute(
-        "insert into settings (key, value) values (?, ?) "
-        "on conflict(key) do update set value = excluded.value",
-        [key, value],
-    )
-
-
-def advance(db: Any, key: str, value: int) -> int:
-    """Move a checkpoint forward (never back); return where it stands."""
-    now = max(int(get(db, key, "0")), int(value))
-    put(db, key, str(now))
-    return now
-
-
 def credential(db: Any) -> dict | None:
     """Return the station's stored credential, if it joined an HQ."""
-    raw = get(db, "sync_credential")
+    raw = store.setting(db, "sync_credential")
     return json.loads(raw) if raw else None
 
 
 def pending(db: Any) -> int:
     """Count this station's changes HQ has not acknowledged."""
     site = changelog.site_of(db)
-    acked = int(get(db, "sync_acked", "0"))
+    acked = int(store.setting(db, "sync_acked", "0"))
     return db.execute(
         "select count(*) from changes where site = ? and seq > ?", [site, acked]
     ).fetchone()[0]
@@ -74,19 +52,21 @@ def reconcile(db: Any, site: str, ack: dict) -> int:
     this station was restored from), the changes not yet confirmed move after ``head`` so
     that HQ takes them, and HQ's copies are to be taken back (``sync_take_back``).
     """
-    head, acked = int(ack["head"]), int(get(db, "sync_acked", "0"))
+    head, acked = int(ack["head"]), int(store.setting(db, "sync_acked", "0"))
     if head > acked:
         mine = db.execute(
             "select hlc from changes where site = ? and seq = ?", [site, head]
         ).fetchone()
         if mine is None or mine[0] != ack.get("head_hlc", mine[0]):
-            floor = max(acked, int(get(db, "sync_prefix_seq", "0") or 0))
+            floor = max(acked, int(store.setting(db, "sync_prefix_seq", "0") or 0))
             if head > floor:
                 moved = repair.renumber_own(db, site, floor, head - floor)
-                put(db, "sync_resumed", f"{stamp()} {moved} changes after HQ's {head}")
-                put(db, "sync_take_back", f"{floor}:{head}")
-        acked = advance(db, "sync_acked", head)
-    put(db, "sync_restored_seq", "")
+                store.put_setting(
+                    db, "sync_resumed", f"{stamp()} {moved} changes after HQ's {head}"
+                )
+                store.put_setting(db, "sync_take_back", f"{floor}:{head}")
+        acked = store.advance(db, "sync_acked", head)
+    store.put_setting(db, "sync_restored_seq", "")
     return acked
 
 
@@ -136,10 +116,10 @@ class Client:
     def push(self, batch: int = protocol.BATCH) -> tuple[int, int]:
         """Send unacknowledged changes until HQ has them all; return (sent, acked)."""
         sent, repaired = 0, set()
-        if get(self.db, "sync_restored_seq", ""):
+        if store.setting(self.db, "sync_restored_seq", ""):
             self._hear_from_hq()  # a restored station learns HQ's numbering first
         self._take_back_own()
-        acked = int(get(self.db, "sync_acked", "0"))
+        acked = int(store.setting(self.db, "sync_acked", "0"))
         while changes := protocol.outgoing(self.db, self.site, acked, batch):
             try:
                 ack = self._send(changes)
@@ -148,9 +128,9 @@ class Client:
                     raise
                 repaired.add(exc.code)
                 self._repair(exc.code)
-                acked = int(get(self.db, "sync_acked", "0"))
+                acked = int(store.setting(self.db, "sync_acked", "0"))
                 continue
-            acked = int(get(self.db, "sync_acked", "0"))
+            acked = int(store.setting(self.db, "sync_acked", "0"))
             sent += len(changes)
             if ack["head"] < changes[-1].seq:
                 raise protocol.ProtocolError("HQ holds this batch behind a gap; retry later")
@@ -168,7 +148,7 @@ class Client:
         answer = self.http.post("/api/v1/sync/push", content=body, headers=_octets())
         _raise_for(answer)
         ack = protocol.check_ack(answer.json(), self.cred["hq_sign_pub"], self.site)
-        with apply.transaction(self.db):
+        with store.transaction(self.db):
             reconcile(self.db, self.site, ack)
         return ack
 
@@ -180,17 +160,19 @@ class Client:
         """Repair what HQ refused: numbers HQ holds for other changes, or a clock far ahead."""
         ack = self._hear_from_hq()
         if code == "clock_ahead":
-            with apply.transaction(self.db):
-                acked = int(get(self.db, "sync_acked", "0"))
+            with store.transaction(self.db):
+                acked = int(store.setting(self.db, "sync_acked", "0"))
                 moved = repair.restamp_own(
                     self.db, self.site, acked, hlc.Timestamp.parse(ack["now"])
                 )
-                put(self.db, "sync_restamped", f"{stamp()} {moved} changes to HQ's clock")
+                store.put_setting(
+                    self.db, "sync_restamped", f"{stamp()} {moved} changes to HQ's clock"
+                )
         self._take_back_own()
 
     def _take_back_own(self, batch: int = protocol.BATCH) -> None:
         """Take back from HQ what this station made after its backup (``sync_take_back``)."""
-        raw = get(self.db, "sync_take_back", "")
+        raw = store.setting(self.db, "sync_take_back", "")
         if not raw:
             return
         after, head = (int(n) for n in raw.split(":"))
@@ -199,10 +181,10 @@ class Client:
             changes = [c for c in changes if c.seq <= head]
             if not changes:
                 break
-            with apply.transaction(self.db):
+            with store.transaction(self.db):
                 after = protocol.take_own(self.db, payload, changes, self.after)
-        with apply.transaction(self.db):
-            put(self.db, "sync_take_back", "")
+        with store.transaction(self.db):
+            store.put_setting(self.db, "sync_take_back", "")
 
     def _sealed(self, path: str, params: dict) -> tuple[dict, list]:
         """GET a batch from HQ's sync API, sealed to this station and signed by HQ."""
@@ -224,12 +206,12 @@ class Client:
     def pull(self, batch: int = protocol.BATCH) -> tuple[int, int]:
         """Fetch and apply what HQ has for this station; return (received, cursor)."""
         received, more = 0, True
-        cursor = int(get(self.db, "sync_cursor", "0"))
+        cursor = int(store.setting(self.db, "sync_cursor", "0"))
         while more:
             payload, changes = self._sealed("/pull", {"since": cursor, "limit": batch})
-            with apply.transaction(self.db):
+            with store.transaction(self.db):
                 following = protocol.take_pull(self.db, payload, changes, cursor, self.after)
-                cursor = advance(self.db, "sync_cursor", following)
+                cursor = store.advance(self.db, "sync_cursor", following)
             received += len(changes)
             more = bool(payload.get("more"))
         return received, cursor
@@ -240,12 +222,12 @@ class Client:
             pushed, acked = self.push()
             pulled, cursor = self.pull()
         except (httpx.HTTPError, protocol.ProtocolError, apply.Refused, SyncFailed) as exc:
-            with apply.transaction(self.db):
-                put(self.db, "sync_last_error", f"{stamp()} {exc}")
+            with store.transaction(self.db):
+                store.put_setting(self.db, "sync_last_error", f"{stamp()} {exc}")
             raise
-        with apply.transaction(self.db):
-            put(self.db, "sync_last_ok", stamp())
-            put(self.db, "sync_last_error", "")
+        with store.transaction(self.db):
+            store.put_setting(self.db, "sync_last_ok", stamp())
+            store.put_setting(self.db, "sync_last_error", "")
         return Report(pushed, pulled, acked, cursor)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sync import changelog, hlc, tables
+from sync import changelog, hlc, store, tables
 
 
 def renumber_own(db: Any, site: str, after: int, shift: int) -> int:
@@ -65,11 +65,7 @@ def restamp_beyond(db: Any, site: str, after: int, hq_now: str, allowed_ms: int)
     if last is None or hlc.ahead_ms(hlc.Timestamp.parse(last), now.millis) <= allowed_ms:
         return 0
     moved = restamp_own(db, site, after, now)
-    db.execute(
-        "insert into settings (key, value) values ('sync_restamped', ?) "
-        "on conflict(key) do update set value = excluded.value",
-        [f"{moved} changes to HQ's clock {hq_now}"],
-    )
+    store.put_setting(db, "sync_restamped", f"{moved} changes to HQ's clock {hq_now}")
     return moved
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from fieldreg import records, syncing
 from fieldreg.db import connect, prepare
-from sync import apply, client, need_to_know, protocol, tables
+from sync import apply, client, need_to_know, protocol, store, tables
 from tests.conftest import household_body
 from tests.crashkit import run_crash
 
@@ -91,13 +91,13 @@ class HqSync:
             return False
         finally:
             with self.lock:  # sync_acked moves only after a verified, signed ack
-                self.acked[code] = max(self.acked[code], int(client.get(db, "sync_acked", "0")))
+                self.acked[code] = max(self.acked[code], int(store.setting(db, "sync_acked", "0")))
             station.close()
 
     def check_marks(self, db, code: str, marks: dict[str, int]) -> None:
         """Note a checkpoint that went backwards."""
         for key, before in marks.items():
-            now = int(client.get(db, key, "0"))
+            now = int(store.setting(db, key, "0"))
             if now < before:
                 with self.lock:
                     self.problems.append(f"{code} {key} went back {before}->{now}")

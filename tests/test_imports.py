@@ -98,3 +98,20 @@ def test_sync_never_imports_flask_or_fieldreg():
                 names = [node.module or ""]
             wrong += [(path.name, n) for n in names if n.split(".")[0] in ("flask", "fieldreg")]
     assert wrong == []
+
+
+def test_sync_names_its_whole_surface():
+    """Every module of sync/ is in the package's ``__all__`` and in its docstring map, and
+    settings are read through sync.store only (no module runs its own settings SQL)."""
+    import sync
+
+    modules_here = {p.stem for p in (ROOT / "sync").glob("*.py") if p.stem != "__init__"}
+    modules_here |= {p.parent.name for p in (ROOT / "sync").glob("*/__init__.py")}
+    assert sorted(sync.__all__) == sorted(modules_here)
+    assert all(f"``{name}``" in sync.__doc__ for name in modules_here)
+    stray = [
+        p.name
+        for p in (ROOT / "sync").rglob("*.py")
+        if p.name != "store.py" and "from settings where" in p.read_text()
+    ]
+    assert stray == []

@@ -13,6 +13,7 @@ import pytest
 from fieldreg import backup, records
 from fieldreg.db import DB_NAME, connect, setting
 from fieldreg.restore import RestoreRefused, restore
+from sync import store
 from tests.conftest import LiveServer, household_body
 from tests.test_server import token_for
 
@@ -145,7 +146,7 @@ def test_a_restore_over_usb_loses_nothing_whatever_the_order(tmp_path, order):
     assert phones == sorted(["0911 000 001", "0911 000 002", *["0911 9"] * len(later)])
     assert client.pending(station) == 0
     head = hq.execute("select max(seq), count(*) from changes where site = 'T3S'").fetchone()
-    assert head[0] == head[1] == int(client.get(station, "sync_acked"))  # gapless, all acked
+    assert head[0] == head[1] == int(store.setting(station, "sync_acked"))  # gapless, all acked
     station_ids = {r[0] for r in station.execute("select id from households")}
     assert {first["id"], *(h[0]["id"] for h in later)} <= station_ids
     hq.close()

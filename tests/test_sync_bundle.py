@@ -6,7 +6,7 @@ import pytest
 
 from fieldreg import bundles, records, syncing
 from fieldreg.errors import DomainError
-from sync import bundle, client, keys, tables
+from sync import bundle, client, keys, store, tables
 from tests.conftest import household_body
 from tests.test_sync_http import make_site
 
@@ -49,7 +49,9 @@ def test_bundles_out_of_order_are_held_then_applied(pair):
     early, _ = bundles.export_bundle(station)
     records.create_household(station, household_body(phone="0944 000 111"), "reg")
     with client.apply.transaction(station):
-        client.put(station, "sync_acked", "4")  # as if the first bundle had been acknowledged
+        store.put_setting(
+            station, "sync_acked", "4"
+        )  # as if the first bundle had been acknowledged
     late, _ = bundles.export_bundle(station)
     assert bundles.import_bundle(hq, late)["head"] == 0  # gap: held
     assert hq.execute("select count(*) from sync_pending").fetchone()[0] == 4
@@ -117,7 +119,7 @@ def test_hq_writes_a_bundle_back_for_the_station(pair, tmp_path):
     with pytest.raises(DomainError, match="another recipient"):
         bundles.import_bundle(other, back)  # sealed for T3S, signed by HQ: U4V cannot use it
     outcome = bundles.import_bundle(station, back)
-    assert outcome["head"] == 4 and int(client.get(station, "sync_acked")) == 4
+    assert outcome["head"] == 4 and int(store.setting(station, "sync_acked")) == 4
     assert records.get_person(station, code)["age_years"] == 44
     again = bundles.import_bundle(station, back)  # replay: harmless, and says so
     assert (again["changes"], again["applied"]) == (5, 0)

@@ -22,7 +22,7 @@ import sqlite_utils
 from fieldreg import records
 from fieldreg.db import write
 from fieldreg.migrations import migrations
-from sync import apply, authority, changelog, client, hlc, protocol, tables
+from sync import apply, authority, changelog, hlc, protocol, store, tables
 
 SCHEDULES = 200
 SEED = 20261125
@@ -150,7 +150,7 @@ OPS = [create] * 3 + [refused_unless_owned(edit)] * 4 + [triage] * 2 + [refused_
 def push(w: World, station: str, faulty: bool) -> None:
     """Send the station's unacknowledged changes in small batches through the channel."""
     db = w.at(station)
-    acked = int(client.get(db, "sync_acked", "0"))
+    acked = int(store.setting(db, "sync_acked", "0"))
     size = w.rng.randint(1, 4) if faulty else protocol.BATCH
     batches, after = [], acked
     while (changes := protocol.outgoing(db, station, after, size)) and len(batches) < 4:
@@ -187,11 +187,11 @@ def deliver_push(w: World, station: str, changes, faulty: bool) -> None:
 
 def checkpoint(w: World, station: str, key: str, value: int) -> None:
     db = w.db[station]
-    before = int(client.get(db, key, "0"))
-    after = client.advance(db, key, value)
+    before = int(store.setting(db, key, "0"))
+    after = store.advance(db, key, value)
     assert after >= before
     w.marks[station].append(
-        (int(client.get(db, "sync_acked", "0")), int(client.get(db, "sync_cursor", "0")))
+        (int(store.setting(db, "sync_acked", "0")), int(store.setting(db, "sync_cursor", "0")))
     )
 
 
@@ -199,7 +199,7 @@ def pull(w: World, station: str, faulty: bool) -> None:
     """Fetch what HQ has for the station, in small pages, through the channel."""
     for _ in range(6 if faulty else 10**6):
         db = w.at(station)
-        cursor = int(client.get(db, "sync_cursor", "0"))
+        cursor = int(store.setting(db, "sync_cursor", "0"))
         size = w.rng.randint(1, 6) if faulty else protocol.BATCH
         body = protocol.pull_payload(w.at(HQ), station, cursor, size)
         fate = w.rng.random() if faulty else 1.0
@@ -214,7 +214,7 @@ def pull(w: World, station: str, faulty: bool) -> None:
         for _ in range(2 if fate < 0.3 else 1):
             db = w.at(station)
             with apply.transaction(db):
-                cursor = int(client.get(db, "sync_cursor", "0"))
+                cursor = int(store.setting(db, "sync_cursor", "0"))
                 checkpoint(
                     w, station, "sync_cursor", protocol.take_pull(db, payload, changes, cursor)
                 )
@@ -249,7 +249,7 @@ def check(w: World) -> None:
     for station in STATIONS:
         own = {seq for site, seq in every if site == station}
         assert w.acked_seen[station] <= own
-        assert int(client.get(w.db[station], "sync_acked", "0")) == max(own, default=0)
+        assert int(store.setting(w.db[station], "sync_acked", "0")) == max(own, default=0)
         for earlier, later in zip(w.marks[station], w.marks[station][1:], strict=False):
             assert later[0] >= earlier[0] and later[1] >= earlier[1]
 

@@ -10,7 +10,7 @@ import pytest
 from fieldreg import bundles, conflicts, create_app, records, search_index, syncing
 from fieldreg.db import connect, prepare
 from fieldreg.errors import DomainError
-from sync import changelog, client, keys, protocol, tables
+from sync import changelog, client, keys, protocol, store, tables
 from tests.conftest import household_body
 
 
@@ -133,8 +133,8 @@ def test_station_refuses_an_ack_not_signed_by_hq(hq, station, tmp_path):
     records.create_household(station, household_body(), "reg")
     with pytest.raises(DomainError, match="Sync failed"):
         syncing.run_sync(station, url="http://127.0.0.1:9")  # nobody listens
-    assert "Sync failed" not in (client.get(station, "sync_last_error") or "x")
-    assert client.get(station, "sync_last_error")
+    assert "Sync failed" not in (store.setting(station, "sync_last_error") or "x")
+    assert store.setting(station, "sync_last_error")
     assert client.pending(station) == 4
 
 
@@ -147,10 +147,10 @@ def test_background_sync_once_and_switch(hq, station, tmp_path):
     records.create_household(station, household_body(), "reg")
     cred = {**client.credential(station), "hq_url": "http://127.0.0.1:9"}  # nobody listens
     with client.apply.transaction(station):
-        client.put(station, "sync_credential", json.dumps(cred))
+        store.put_setting(station, "sync_credential", json.dumps(cred))
     station_path = station.execute("pragma database_list").fetchone()[2]
     assert background.once(station_path) is False
-    assert client.get(station, "sync_last_error")
+    assert store.setting(station, "sync_last_error")
     lone = make_site(tmp_path / "lone", "W5X")
     assert background.once(lone.execute("pragma database_list").fetchone()[2]) is True
 
@@ -324,7 +324,7 @@ def test_a_laptop_clock_days_ahead_cannot_win_later_edits(hq, station, monkeypat
     records.update_person(station, code, {"given_name": "Zeinab"}, "reg")
     ahead["ms"] = 0
     assert sync(station, app).pushed == 1  # refused once, restamped, sent again
-    assert "1 changes to HQ's clock" in client.get(station, "sync_restamped")
+    assert "1 changes to HQ's clock" in store.setting(station, "sync_restamped")
     assert records.get_person(hq_db, code)["given_name"] == "Zeinab"
     records.update_person(hq_db, code, {"given_name": "Zaynab"}, "hq")  # later, at HQ
     sync(station, app)

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from fieldreg import records
 from fieldreg.cli import cli
 from fieldreg.db import connect
-from sync import client
+from sync import store
 from tests.conftest import LiveServer, household_body
 
 
@@ -71,7 +71,7 @@ def test_hq_killed_after_applying_then_resync(hq_dir, data_dir):
         assert failed.exit_code != 0 and "Sync failed" in failed.output
         crashing.proc.wait(10)
         assert crashing.proc.returncode == 3  # died after committing, before answering
-        assert people_at(hq_dir) == 3 and client.get(station, "sync_acked", "0") == "0"
+        assert people_at(hq_dir) == 3 and store.setting(station, "sync_acked", "0") == "0"
     finally:
         crashing.stop()
     server = LiveServer(hq_dir, role="hq")
@@ -80,7 +80,7 @@ def test_hq_killed_after_applying_then_resync(hq_dir, data_dir):
     try:
         done = run(data_dir, "sync")
         assert done.exit_code == 0, done.output
-        assert client.get(station, "sync_acked") == "4" and people_at(hq_dir) == 3
+        assert store.setting(station, "sync_acked") == "4" and people_at(hq_dir) == 3
     finally:
         server.stop()
         station.close()
@@ -107,7 +107,7 @@ def test_cli_bundle_export_import(hq_dir, data_dir, tmp_path):
     assert run(hq_dir, "bundle", "export", str(back), "--for", "T3S").exit_code == 0
     first = run(data_dir, "bundle", "import", str(back))
     assert first.exit_code == 0 and "1 new" in first.output
-    assert client.get(station, "sync_acked") == "4"
+    assert store.setting(station, "sync_acked") == "4"
     again = run(data_dir, "bundle", "import", str(back))  # issue 13: it said "1 new" again
     assert again.exit_code == 0 and "0 new" in again.output
     station.close()
