@@ -73,7 +73,7 @@ def _keys(person: dict) -> list[str]:
 def reindex_readings(db: Database) -> int:
     """Rewrite the keys of people with ث ذ ظ in a name (indexed before readings); say how many.
 
-    A station that registered people before names had readings (issue 15) runs this once.
+    Migration m301 runs it once on a station that registered people before names had readings.
     """
     letters = " or ".join(f"{part} glob '*[ثذظ]*'" for part in NAME_PARTS)
     rows = list(db.query(f"select rowid, * from people where deleted = 0 and ({letters})"))
