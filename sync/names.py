@@ -305,9 +305,11 @@ def _profile(name: str | None) -> tuple[str, str, str, tuple[tuple[str, ...], ..
     skel = skeleton(name)
     if not skel:
         return "", "", "", ()
-    tokens = tuple(reading_tokens(name))
+    norm = normalize(name)
+    # Most names have none of the three letters: their profile costs what it did before readings.
+    tokens = tuple(reading_tokens(name)) if _READ_LETTERS.search(norm) else ()
     readings = tokens if any(len(r) > 1 for r in tokens) else ()
-    return skel, _script(normalize(name)), spelling_form(name), readings
+    return skel, _script(norm), spelling_form(name), readings
 
 
 def similarity(a: str | None, b: str | None) -> float:
