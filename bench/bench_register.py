@@ -24,7 +24,17 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import ROOT, fieldreg, free_port, machine, median, percentile, start, wait_up
+from bench.common import (
+    ROOT,
+    fieldreg,
+    free_port,
+    machine,
+    median,
+    percentile,
+    process_cpu,
+    start,
+    wait_up,
+)
 
 # Each server gets this many seconds of the same traffic before it is measured: a station
 # starting up writes its first backup and fills its caches, which is not its steady state.
@@ -58,8 +68,8 @@ def household(rng: random.Random) -> dict:
     }
 
 
-def closed_loop(url: str, headers: dict, seconds: float, clients: int = 20) -> float:
-    """Return registrations/s with ``clients`` sending as fast as they are answered."""
+def closed_loop(url: str, headers: dict, seconds: float, clients: int = 20) -> tuple[float, int]:
+    """Return (registrations/s, registrations) with ``clients`` sending as fast as answered."""
     https = [httpx.Client(base_url=url, headers=headers, timeout=30) for _ in range(clients)]
     stop = time.monotonic() + seconds
     counts = [0] * clients
@@ -85,7 +95,7 @@ def closed_loop(url: str, headers: dict, seconds: float, clients: int = 20) -> f
         http.close()
     if errors:
         print(f"  errors: {len(errors)} (first {errors[:3]})", file=sys.stderr)
-    return sum(counts) / elapsed
+    return sum(counts) / elapsed, sum(counts)
 
 
 def open_loop(url: str, headers: dict, rate: float, seconds: float) -> list[float]:
@@ -157,19 +167,34 @@ def start_floor(work: Path) -> tuple:
 
 
 def run_throughput(work: Path, seconds: float, rounds: int) -> dict:
-    """Alternate floor and FieldReg runs; return the median throughputs and their ratio."""
+    """Alternate floor and FieldReg runs; return the median throughputs and their ratio.
+
+    Beside the rate, the server process's CPU per registration (user + system, from /proc):
+    on a shared machine the rate moves with the neighbours' load, the CPU a registration
+    costs much less.
+    """
     results: dict[str, list[float]] = {"floor": [], "fieldreg": []}
+    cpu: dict[str, list[float]] = {"floor": [], "fieldreg": []}
     for _ in range(rounds):
         for name, starter in (("floor", start_floor), ("fieldreg", start_fieldreg)):
             proc, url, headers = starter(work)
             try:
                 closed_loop(url, headers, WARM_UP_S)  # start-up: first backup, cold caches
-                results[name].append(closed_loop(url, headers, seconds))
+                before = process_cpu(proc.pid)
+                rate, done = closed_loop(url, headers, seconds)
+                results[name].append(rate)
+                cpu[name].append(1000 * (process_cpu(proc.pid) - before) / max(done, 1))
             finally:
                 proc.terminate()
                 proc.wait()
     floor, ours = median(results["floor"]), median(results["fieldreg"])
-    return {"floor_per_s": floor, "fieldreg_per_s": ours, "ratio": ours / floor, "runs": results}
+    return {
+        "floor_per_s": floor,
+        "fieldreg_per_s": ours,
+        "ratio": ours / floor,
+        "runs": results,
+        "cpu_ms": {name: median(values) for name, values in cpu.items()},
+    }
 
 
 def build_population(data: Path, people: int) -> None:
@@ -289,7 +314,9 @@ def run_registration(work: Path, seconds: float, rounds: int) -> None:
         t = run_throughput(Path(tmp), seconds, rounds)
         print(
             f"closed loop, 20 clients: floor {t['floor_per_s']:.0f}/s, FieldReg "
-            f"{t['fieldreg_per_s']:.0f}/s, ratio {t['ratio']:.2f} (target >= 0.5)"
+            f"{t['fieldreg_per_s']:.0f}/s, ratio {t['ratio']:.2f} (target >= 0.6); server CPU "
+            f"per registration: floor {t['cpu_ms']['floor']:.2f} ms, "
+            f"FieldReg {t['cpu_ms']['fieldreg']:.2f} ms"
         )
         proc, url, headers = start_fieldreg(Path(tmp))
         try:

@@ -60,6 +60,12 @@ def fieldreg(args: list[str], data: Path, env: dict | None = None) -> str:
     ).stdout
 
 
+def process_cpu(pid: int) -> float:
+    """Return the CPU seconds (user + system) a process has used so far (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     """Return the q-th percentile (0-100) of ``values``."""
     if not values:

@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from fieldreg import audit
 from fieldreg.config import ROLES
+from fieldreg.db import rows as db_rows
 from fieldreg.db import write
 from fieldreg.errors import Conflict, DomainError, NotFound
 from fieldreg.records import new_id
@@ -214,12 +215,12 @@ def start_session(db: Database, user: dict, device: str | None = None) -> tuple[
 
 def session_user(db: Database, secret: str, idle_minutes: int) -> dict | None:
     """Return the user and CSRF token of a live session, ending it if it sat idle too long."""
-    rows = list(
-        db.query(
-            "select s.id_hash, s.csrf, s.last_seen, u.id, u.username, u.role, u.disabled "
-            "from sessions s join users u on u.id = s.user_id where s.id_hash = ?",
-            [_digest(secret)],
-        )
+    # On every request: a plain read (sqlite-utils' query() wraps each in a savepoint).
+    rows = db_rows(
+        db,
+        "select s.id_hash, s.csrf, s.last_seen, u.id, u.username, u.role, u.disabled "
+        "from sessions s join users u on u.id = s.user_id where s.id_hash = ?",
+        [_digest(secret)],
     )
     if not rows or rows[0]["disabled"]:
         return None
@@ -282,11 +283,10 @@ def create_token(db: Database, name: str, role: str, actor: str | None = None) -
 
 def token_user(db: Database, secret: str) -> dict | None:
     """Return the identity behind a bearer token, or None if unknown or revoked."""
-    rows = list(
-        db.query(
-            "select id, name, role from api_tokens where token_hash = ? and revoked_at is null",
-            [_digest(secret)],
-        )
+    rows = db_rows(  # on every API request: a plain read, no savepoint
+        db,
+        "select id, name, role from api_tokens where token_hash = ? and revoked_at is null",
+        [_digest(secret)],
     )
     if not rows:
         return None

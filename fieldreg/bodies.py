@@ -11,10 +11,13 @@ can encode later. ``loads`` refuses all three (and NaN/Infinity, which are not J
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_DEPTH = 32  # our records nest 3 deep; the recursion limit is about 1,000
 MAX_DIGITS = 30  # no count, age or id of ours needs more
+# A lone surrogate can only come from a \\uD800-\\uDFFF escape: UTF-8 text cannot hold one.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class Unreadable(ValueError):
@@ -44,7 +47,10 @@ def loads(data: bytes | str) -> Any:
         value = json.loads(data, parse_int=_number, parse_constant=_constant)
     except RecursionError:
         raise Unreadable("The body is nested too deeply.") from None
-    _check(value)
+    # The walk is needed only where the text could hold what it refuses (issue 20: every
+    # registration passes here): fewer brackets than MAX_DEPTH cannot nest deeper.
+    if SURROGATE_ESCAPE.search(data) or data.count("[") + data.count("{") >= MAX_DEPTH:
+        _check(value)
     return value
 
 

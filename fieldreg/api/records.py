@@ -6,7 +6,7 @@ from flask import Response, abort, current_app
 
 from fieldreg import matches, medical, qr, records, search_index, stats
 from fieldreg.access import requires
-from fieldreg.api import Blueprint, actor, log_search, log_view, valid_code
+from fieldreg.api import Blueprint, actor, answer, log_search, log_view, valid_code
 from fieldreg.db import get_db
 from fieldreg.schemas.records import (
     HouseholdSchema,
@@ -30,7 +30,7 @@ blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Station reco
 def create_household(data):
     """Register a household; the same client_id again returns the first one."""
     household, created = records.create_household(get_db(), data, actor())
-    return household, (201 if created else 200)
+    return answer(household, 201 if created else 200)
 
 
 @blp.route("/households/<code>", methods=["GET"])
