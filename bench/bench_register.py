@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import os
 import queue
 import random
 import sys
@@ -274,12 +273,6 @@ def run_search(work: Path, people: int, queries: int = 300) -> dict:
         "matches_p95_ms": percentile(match_ms, 95),
         "server_cpu_ms_per_query": 1000 * server_cpu / queries,  # a search and a warning
     }
-
-
-def process_cpu(pid: int) -> float:
-    """Return the CPU seconds (user + system) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str] | None = None) -> None:
