@@ -1,4 +1,4 @@
-# FieldReg: make install | run | test | bench | lint | wheel | portable
+# FieldReg: make install | run | test | bench | mutate | lint | wheel | portable
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ HOST ?= 0.0.0.0
 PORT ?= 8000
 HTTPS_PORT ?= 8443
 
-.PHONY: install run test bench lint format clean messages wheel portable
+.PHONY: install run test bench mutate lint format clean messages wheel portable
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ bench: install
 	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(BIN)/python -m bench
 
+# Mutation testing of the modules where a silent mistake hurts people (slow; not part of test).
+mutate: install
+	$(BIN)/python -m bench.mutate
+
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
@@ -36,7 +40,7 @@ format: install
 
 # Re-extract page strings, merge them into the Arabic catalog, compile it (commit .po and .mo).
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o fieldreg/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output -o fieldreg/translations/messages.pot .
 	$(BIN)/pybabel update -i fieldreg/translations/messages.pot -d fieldreg/translations -l ar --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d fieldreg/translations
 

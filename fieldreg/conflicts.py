@@ -60,7 +60,24 @@ def stations(db: Database) -> list[dict]:
 
 
 # The permission (fieldreg.access.PERMISSIONS) a role needs to write each synced record table.
-WRITE_PERMISSION = {"households": "household:update", "people": "household:update"}
+WRITE_PERMISSION = {
+    "households": "household:update",
+    "people": "household:update",
+    "convoys": "convoys:manage",
+    "vehicles": "convoys:manage",
+    "tracing_cases": "tracing:decide",  # child protection edits and closes cases
+}
+# The permission a role needs to see a conflict's values at all: they are the record's own
+# (a tracing case's account of a lost child is not for analysts; issue 13). A table not
+# named here shows its conflicts to no role that is checked.
+READ_PERMISSION = {
+    "households": "household:read",
+    "people": "person:read",
+    "convoys": "convoys:read",
+    "vehicles": "convoys:read",
+    "record_owners": "sync:owners",
+    **dict.fromkeys(("tracing_cases", "tracing_photos", "tracing_matches"), "tracing:read"),
+}
 
 
 def open_count(db: Database) -> int:
@@ -71,10 +88,14 @@ def open_count(db: Database) -> int:
 def open_conflicts(
     db: Database, limit: int = 200, may: Callable[[str], bool] | None = None
 ) -> list[dict]:
-    """Return unresolved conflicts, oldest first, with values decoded (and ``may_resolve``)."""
+    """Return unresolved conflicts, oldest first, with values decoded (and ``may_resolve``);
+    with ``may``, only those of records the caller may read."""
+    readable = [t for t, needed in READ_PERMISSION.items() if may is None or may(needed)]
+    where = "" if may is None else f" and tbl in ({', '.join('?' * len(readable))})"
     rows = list(
         db.query(
-            "select * from sync_conflicts where resolved_at is null order by id limit ?", [limit]
+            f"select * from sync_conflicts where resolved_at is null{where} order by id limit ?",
+            [*(readable if may is not None else []), limit],
         )
     )
     for row in rows:

@@ -22,6 +22,7 @@ from fieldreg import audit, records, tags
 from fieldreg.db import insert_row, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from fieldreg.errors import Conflict, NotFound
+from fieldreg.schemas import messages as M
 from sync import changelog, tables
 
 CONVOY_FIELDS = (
@@ -137,12 +138,8 @@ def check_open(vehicle: dict, scan_kind: str, may_change_closed: bool) -> None:
     """Refuse a change to a closed side of a vehicle by someone who may not make it."""
     side = SIDE_OF_SCAN[scan_kind]
     if vehicle[f"{CLOSED_COLUMN[side]}_at"] and not may_change_closed:
-        what = "boarding" if side == "boarding" else "arrivals"
-        raise Conflict(
-            f"This vehicle's {what} are closed: ask a coordinator.",
-            {"vehicle": [f"{what.capitalize()} closed."]},
-            "vehicle_closed",
-        )
+        said = M.BOARDING_CLOSED if side == "boarding" else M.ARRIVALS_CLOSED
+        raise Conflict(str(said), {"vehicle": [str(said)]}, "vehicle_closed")
 
 
 def _rows(db: Database, tbl: str, record_id: str) -> list[dict]:

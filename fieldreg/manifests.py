@@ -29,6 +29,10 @@ from fieldreg.errors import DomainError
 ENCODINGS = {"auto": None, "utf-8": "utf-8", "utf-16": "utf-16", "windows-1256": "cp1256"}
 MAX_ROWS = 50_000
 MAX_COLUMNS = 100
+# A workbook is a zip: a few hundred KB may unpack to gigabytes (one cell of 300 MB was read
+# whole and stored; issue 13). The parts' declared sizes bound what zipfile will unpack.
+MAX_UNPACKED = 64 * 1024 * 1024
+MAX_CELL = 2000
 FIELDS = (
     "full_name", "given_name", "father_name", "mother_name", "family_name", "sex", "age_years",
     "date_of_birth", "phone", "id_number", "origin", "vehicle", "time", "their_id",
@@ -140,23 +144,35 @@ def _xlsx(data: bytes) -> tuple[list[str], list[list[str]]]:
     """Read the first sheet of an XLSX workbook, refusing formula cells."""
     from openpyxl import load_workbook
 
+    unreadable = refuse("This file is not a readable XLSX workbook.", "not_a_table")
     try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+        if sum(part.file_size for part in parts) > MAX_UNPACKED:
+            raise refuse("The workbook is too large once unpacked: split it.", "not_a_table")
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise refuse("This file is not a readable XLSX workbook.", "not_a_table") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError):
+        raise unreadable from None
     try:
-        lines = []
-        for number, row in enumerate(book.worksheets[0].iter_rows(), start=1):
-            cells = [_xlsx_cell(cell, number) for cell in row]
-            if any(cells):
-                lines.append(cells)
-            if len(lines) > MAX_ROWS + 1:
-                break
+        lines = _xlsx_lines(book.worksheets[0])
+    except SyntaxError:  # XML entities (refused by the parser) or a damaged sheet
+        raise unreadable from None
     finally:
         book.close()
     if not lines:
         raise refuse("The workbook's first sheet is empty.", "not_a_table")
     return lines[0], lines[1:]
+
+
+def _xlsx_lines(sheet) -> list[list[str]]:
+    """Return a sheet's non-empty rows as text cells (a row more than the most accepted)."""
+    lines = []
+    for number, row in enumerate(sheet.iter_rows(), start=1):
+        cells = [_xlsx_cell(cell, number) for cell in row]
+        if any(cells):
+            lines.append(cells)
+        if len(lines) > MAX_ROWS + 1:
+            break
+    return lines
 
 
 def _xlsx_cell(cell, row: int) -> str:
@@ -181,7 +197,7 @@ def _check(header: list[str], rows: list[list[str]], encoding: str) -> Table:
     """Refuse what does not look like a table; trim the rows to the header."""
     header = [cell.strip() for cell in header]
     width = len(header)
-    if not any(header) or width > MAX_COLUMNS:
+    if not any(header) or width > MAX_COLUMNS or max(map(len, header)) > MAX_CELL:
         raise refuse("The first row must name the columns (at most 100).", "not_a_table")
     if not rows:
         raise refuse("The file has a header but no data rows.", "not_a_table")
@@ -193,6 +209,9 @@ def _check(header: list[str], rows: list[list[str]], encoding: str) -> Table:
                      "not_a_table")  # fmt: skip
     for number, row in enumerate(rows, start=2):
         for cell in row:
+            if len(cell) > MAX_CELL:
+                raise refuse(f"Row {number} holds a cell longer than {MAX_CELL} characters: "
+                             "this is not a list of people.", "not_a_table")  # fmt: skip
             if _FORMULA.match(cell):
                 raise refuse(
                     f"Row {number} holds a formula ({cell[:20]!r}): remove it and import again.",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 SEX = (("female", _l("Female")), ("male", _l("Male")), ("unknown", _l("Unknown")))
 RELATIONSHIP = (
@@ -136,7 +137,12 @@ CASE_KIND = (
     ("household", _l("Registered family")),
     ("person", _l("Registered person")),
 )
-CASE_STATUS = (("open", _l("Open")), ("closed", _l("Closed")), ("erased", _l("Erased")))
+# "Open" is also a button (open a record): a case's state is another word in Arabic.
+CASE_STATUS = (
+    ("open", lazy_pgettext("case status", "Open")),
+    ("closed", _l("Closed")),
+    ("erased", _l("Erased")),
+)
 OUTCOME = (
     ("reunified", _l("Reunified")),
     ("family_traced", _l("Family traced: verification visit to come")),

@@ -18,7 +18,7 @@ import json
 
 from sqlite_utils import Database
 
-from fieldreg import audit, convoys, reconcile, syncing, tags
+from fieldreg import audit, bodies, convoys, reconcile, syncing, tags
 from fieldreg.db import rows as db_rows
 from fieldreg.db import setting, write
 from sync import keys
@@ -114,7 +114,7 @@ def sign(db: Database, convoy_id: str, actor: str | None) -> dict:
 def verify(data: bytes | dict, expected: str | None = None) -> dict:
     """Check a signed statement: intact and signed by the key it names (and the expected one)."""
     try:
-        signed = json.loads(data) if isinstance(data, bytes | str) else data
+        signed = bodies.loads(data) if isinstance(data, bytes | str) else data
         body, public = signed["statement"], signed["public_key"]
         valid = isinstance(body, dict) and keys.verify(public, signed["signature"],
                                                        canonical(body))  # fmt: skip

@@ -36,7 +36,7 @@ def attempt(db: Database, address: str, allowed_failures: int) -> int:
             if left > 0:
                 return int(left) + 1
         failures = (row[0] if row else 0) + 1
-        blocked = None
+        blocked = None  # pragma: no mutate (issue 16: an empty stamp is no block either)
         if failures >= allowed_failures:
             seconds = min(2 ** (failures - allowed_failures + 1), MAX_WAIT_SECONDS)
             blocked = (now + dt.timedelta(seconds=seconds)).isoformat()

@@ -386,6 +386,20 @@ def route_decision(db: Any, _tbl: str, _record_id: str, data: dict, station: str
 
 # How each tracing table syncs, and which rows another station needs whole (need to know:
 # a station owns its cases; a match found across stations concerns both). Notes stay home.
+# A decision closes the cases it names (at HQ, settle): a station's names one of its own.
+# A case's photo is set where the case was opened (refuse_foreign): its station's alone.
+CONCERNS = {
+    "tracing_decisions": (
+        ("case_id", "tracing_cases"),
+        ("target_id", "tracing_cases", "households", "people"),
+    ),
+    "tracing_photos": (("case_id", "tracing_cases"),),
+    # A proposal a station raises pairs one of its cases or people (tracing_match.may_propose).
+    "tracing_matches": (
+        ("case_id", "tracing_cases"),
+        ("target_id", "tracing_cases", "households", "people"),
+    ),
+}
 SYNC_RULES = {
     "tracing_cases": ("record", route_case),
     "tracing_notes": ("append", None),
@@ -400,6 +414,7 @@ def register() -> None:
     a person, and the children's figures to the dashboards and the situation report."""
     for tbl in TABLES:
         kind, route = SYNC_RULES[tbl]
-        tables.register(tbl, kind, route=route)
+        concerns = CONCERNS.get(tbl, ())
+        tables.register(tbl, kind, route=route, concerns=concerns)
     subject.provider("tracing", _held, _erase, _forget)
     stats.provide("tracing", tracing_figures.figures)

@@ -200,8 +200,19 @@ def store(db: Database, found: dict[str, list], cases: dict[str, dict]) -> int:
     made = 0
     with write(db):
         for (case_id, target_id), candidate in wanted.items():
-            made += propose(db, case_id, target_id, candidate, cases)
+            if may_propose(db, case_id, target_id):
+                made += propose(db, case_id, target_id, candidate, cases)
     return made
+
+
+def may_propose(db: Database, case_id: str, target_id: str) -> bool:
+    """Tell whether this site may raise a proposal on a pair: HQ any, a station one with a
+    side of its own (sync.authority; a pair of two other stations' records is HQ's to raise)."""
+    write_ = ("tracing_matches", match_id(case_id, target_id), "upsert",
+              {"case_id": case_id, "target_id": target_id})  # fmt: skip
+    return (
+        authority.hq_of(db) is None or authority.refusal(db, changelog.site_of(db), write_) is None
+    )
 
 
 def _stations(db: Database, case: dict, candidate) -> str:

@@ -95,8 +95,11 @@
     if (!detail.ok) {
       var already = body.code === "already_scanned";
       if (!already) scanned.delete(job.code);
-      show("error", already ? fill(T.tAlready, { code: job.code })
-        : fill(T.tRefused, { code: job.code }) + " " + (body.error || ""), job.li);
+      // The station's own words are English: say the known refusals in the page language.
+      var said = already ? fill(T.tAlready, { code: job.code })
+        : body.code === "vehicle_closed" ? T.tClosed
+        : fill(T.tRefused, { code: job.code }) + " " + (body.error || "");
+      show("error", said, job.li);
       tone("error");
       return;
     }

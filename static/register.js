@@ -13,7 +13,7 @@
   var rules = form.dataset.rules ? JSON.parse(form.dataset.rules) : null;
   var check = window.FieldRegCheck, outbox = window.FieldRegOutbox;
   var T = form.dataset;
-  var draft = null, lastSaved = null;
+  var draft = null, lastSaved = null, busy = false;
   var OWN = ["csrf_token", "action", "client_id"];
 
   function nextIndex() {
@@ -47,6 +47,10 @@
     var first = addMember(nextIndex()).querySelector("input");
     if (first) first.focus();
   });
+  // Offline, the service worker answers any page with this form (search, a household…): say
+  // so, or a registrar who opened search is left wondering why the register form came up.
+  var elsewhere = document.querySelector("[data-offline-elsewhere]");
+  if (elsewhere && ["/register", "/"].indexOf(location.pathname) < 0) elsewhere.hidden = false;
   if (!rules || !check || !outbox) return; // the form posts as it would without JavaScript
 
   // ---- what was typed ----
@@ -231,7 +235,11 @@
     var submitter = event.submitter;
     if (submitter && submitter.value === "add_member") return;
     event.preventDefault();
+    // A double tap must not register the family twice (the first save is still sealing), and
+    // a tap on Save with nothing typed after a save is not a mistake to shout about.
+    if (busy) return;
     var shown = document.querySelector("[data-saved-panel]");
+    if (shown && !shown.hidden && blank()) { form.querySelector('[name="given_name"]').focus(); return; }
     if (shown) shown.hidden = true; // the last household's panel is not this one's answer
     var pairs = check.normalise(collect(), rules);
     var result = check.check(pairs, rules, localToday());
@@ -239,11 +247,13 @@
     var anyway = submitter && submitter.value === "save_anyway";
     if (!anyway && Object.keys(result.warnings).length) { showProblems(result.warnings, "warning"); return; }
     clearMarks();
+    busy = true;
     form.setAttribute("aria-busy", "true");
     try {
       if (outbox.secure) await saveOnTablet(pairs, result.blocks);
       else await saveAtStation(pairs);
     } finally {
+      busy = false;
       form.removeAttribute("aria-busy");
     }
   });
@@ -275,6 +285,16 @@
       showProblems(got.errors, "error", got.message);
     }
   }
+
+  // A family half typed is not lost to a tap on the menu or the back button: the browser asks
+  // first (what was typed is not kept unsealed anywhere, so it cannot be brought back later).
+  var pristine = JSON.stringify(collect());
+  window.addEventListener("beforeunload", function (event) {
+    if (!busy && JSON.stringify(collect()) !== pristine) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
 
   var insecure = document.querySelector("[data-insecure-note]");
   if (insecure) insecure.hidden = outbox.secure;

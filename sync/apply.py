@@ -132,7 +132,8 @@ def _hold(db: Any, change: Change) -> None:
     db.execute(
         "insert or ignore into sync_pending (site, seq, hlc, tbl, record_id, op, data, prev) "
         "values (?,?,?,?,?,?,?,?)",
-        list(changelog.as_row(change, 0)[:8]),  # the changes row, without its position
+        # The changes row without its position (cut off, so any stand-in for it is alike).
+        list(changelog.as_row(change, 0)[:8]),  # pragma: no mutate
     )
 
 
@@ -256,7 +257,11 @@ def current_row(db: Any, tbl: str, record_id: str) -> dict | None:
     """Return a row of a synced table by id, as a dict (None if absent)."""
     cursor = db.conn.execute(f"select * from [{tbl}] where id = ?", [record_id])
     row = cursor.fetchone()
-    return None if row is None else {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+    if row is None:
+        return None
+    names = [d[0] for d in cursor.description]
+    # One name per value always: make mutate's strict=False / None / dropped changes nothing.
+    return dict(zip(names, row, strict=True))  # pragma: no mutate
 
 
 def _settle(db, change, name, value, old, held, knew, result) -> None:
@@ -285,9 +290,12 @@ def _write_row(db: Any, change: Change, current: dict | None, wins: dict, result
             return
     else:
         sets = ", ".join(f"[{k}] = ?" for k in wins)
-        db.conn.execute(
-            f"update [{change.tbl}] set {sets} where id = ?", [*wins.values(), change.record_id]
-        )
+        try:
+            db.conn.execute(
+                f"update [{change.tbl}] set {sets} where id = ?", [*wins.values(), change.record_id]
+            )
+        except db.conn.IntegrityError:  # e.g. a null where the record needs a value
+            raise Refused(f"{change.tbl} {change.record_id}: a value it cannot hold") from None
     result.touched.add((change.tbl, change.record_id))
 
 

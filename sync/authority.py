@@ -4,10 +4,15 @@
  a change from station S                     HQ takes it when
  ───────────────────────                     ────────────────
  append: a fact in time (triage, movement)   the fact's id is new, or S recorded it
+ a new fact or record acting on records      also: S owns one of the records it names
+ (a decision closes cases; a case's photo)   (``concerns``)
  upsert creating a record                    always: the creating site owns the record
+                                             (a record or fact S creates names S as its
+                                             ``station``, if it has one)
  upsert of an existing record                S owns the record; a non-owner may set only
                                              the columns that follow facts (a person's
-                                             presence follows movements, and its time)
+                                             presence follows movements, and its time),
+                                             to values they may hold
  delete: erase a record                      S owns the record
  delete: erase a fact                        S recorded it, or S owns what it is about
  anything in an hq_only table                never (ownership, deduplication decisions)
@@ -55,6 +60,28 @@ def _subject_owner(db: Any, entry: tables.Synced, record_id: str) -> str | None:
     return owner_of(db, table, row[0]) if row and row[0] else None
 
 
+def _owns_one(db: Any, site: str, entry: tables.Synced, data: dict, made: dict | None) -> bool:
+    """Tell whether a fact names at least one record ``site`` owns (its ``concerns``)."""
+    for column, *names in entry.concerns:
+        record_id = data.get(column)
+        for tbl in names if isinstance(record_id, str) else ():
+            owner = (made or {}).get((tbl, record_id)) or owner_of(db, tbl, record_id)
+            if owner == site:
+                return True
+    return False
+
+
+def _odd_value(entry: tables.Synced, data: dict) -> str | None:
+    """Say which value of an open column another station may not set (None: all may be)."""
+    allowed = dict(entry.open_values)
+    for column, value in data.items():
+        if column in allowed and value not in allowed[column]:
+            return f"{column} cannot be {str(value)[:40]!r}"
+        if not isinstance(value, str | None):
+            return f"{column} takes text"
+    return None
+
+
 def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str | None:
     """Return why ``site`` may not make ``write`` (None when it may).
 
@@ -67,12 +94,17 @@ def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str |
         return f"{what}: only HQ writes {tbl}"
     key = (tbl, record_id)
     owner = (made or {}).get(key) or owner_of(db, tbl, record_id)
+    if owner is None and entry.concerns and not _owns_one(db, site, entry, data, made):
+        return f"{what}: it names no record of {site}"
+    if owner is None and op != "delete" and data.get("station", site) != site:
+        return f"{what}: it names {data['station']} as its station"
     if owner is None or owner == site:
         if made is not None and owner is None:
             made[key] = site
         return None
     if op == "upsert" and set(data) <= entry.open_columns:
-        return None  # a presence status that follows a fact the station recorded
+        bad = _odd_value(entry, data)  # a presence status that follows a fact it recorded
+        return f"{what}: {bad}" if bad else None
     if op == "delete" and entry.kind == "append":
         if _subject_owner(db, entry, record_id) == site:
             return None  # the owner of a person erases every fact about them
@@ -113,7 +145,9 @@ def guard_local(db: Any, site: str, writes: list[Write]) -> None:
     if hq_of(db) is None:
         return
     for write in writes:
-        if write[2] == "append":
+        entry = tables.get(write[0])
+        # A fact is anyone's to add, except in HQ's tables or one naming others' records.
+        if write[2] == "append" and not entry.concerns and not entry.hq_only:
             continue
         why = refusal(db, site, write)
         if why:

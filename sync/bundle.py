@@ -61,6 +61,26 @@ def inflate(data: bytes, limit: int) -> bytes:
     return plain
 
 
+def loads(text: bytes | str) -> Any:
+    """Parse JSON another site sent as strictly as a web body (raise ValueError): no nesting
+    that exhausts the parser, no lone surrogate (SQLite cannot store one; issue 13)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    stack = [value]
+    while stack:  # a loop, not recursion: the value may be as deep as the parser allowed
+        item = stack.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
 def _key(shared: bytes, eph_pub: bytes, recipient_pub: bytes) -> bytes:
     kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=eph_pub + recipient_pub, info=INFO)
     return kdf.derive(shared)
@@ -127,7 +147,7 @@ def open_bundle(
     """Check and decrypt a bundle; return its sender and payload, or raise BundleError."""
     header_bytes, body, signature = _split(data)
     try:
-        header = json.loads(header_bytes)
+        header = loads(header_bytes)
         sender = str(header["from"])
     except (ValueError, KeyError, TypeError):
         raise BundleError("The bundle's header is damaged.") from None
@@ -157,7 +177,7 @@ def _decrypt(
     except (InvalidTag, ValueError, KeyError):
         raise BundleError("The bundle cannot be decrypted with this site's key.") from None
     try:
-        return json.loads(inflate(plain, limit))
+        return loads(inflate(plain, limit))
     except (ValueError, zlib.error) as exc:
         if isinstance(exc, TooLarge):
             raise

@@ -34,7 +34,7 @@ class Timestamp:
         """Read a timestamp written by ``str()``; refuse any other shape."""
         if not isinstance(text, str) or not _FORMAT.fullmatch(text):
             raise ValueError(f"not an HLC timestamp: {text!r}")
-        millis, _, counter = text.partition(".")
+        millis, counter = text.split(".")
         return cls(int(millis), int(counter))
 
 
@@ -49,7 +49,7 @@ def wall_millis() -> int:
 def _next(millis: int, counter: int) -> Timestamp:
     """Return ``(millis, counter)``, carried into the next millisecond past MAX_COUNTER."""
     if counter > MAX_COUNTER:
-        return Timestamp(millis + 1, 0)
+        return Timestamp(millis + 1)  # counter 0
     return Timestamp(millis, counter)
 
 
@@ -57,7 +57,7 @@ def tick(last: Timestamp, now_ms: int | None = None) -> Timestamp:
     """Return the timestamp for a local event after ``last``."""
     now_ms = wall_millis() if now_ms is None else now_ms
     if now_ms > last.millis:
-        return Timestamp(now_ms, 0)
+        return Timestamp(now_ms)  # counter 0
     return _next(last.millis, last.counter + 1)
 
 

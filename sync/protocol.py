@@ -78,8 +78,20 @@ def _row(change: Change) -> list:
     ]
 
 
+SCALARS = (str, int, float, type(None))  # what a column holds (bool is an int)
+
+
 def _change(row: list) -> Change:
+    """Read one change; raise ValueError unless its parts have the shapes a site writes (a
+    value that is a list or an object, or a seq that is not a number, answered 500 at HQ)."""
     site, seq, stamp, tbl, record_id, op, data, prev = row
+    if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(data, dict):
+        raise ValueError("a change's seq is a number and its data an object")
+    for values in (data, prev or {}):
+        if not isinstance(values, dict) or not all(
+            isinstance(k, str) and isinstance(v, SCALARS) for k, v in values.items()
+        ):
+            raise ValueError("a change holds column values")
     return Change(str(site), seq, str(stamp), str(tbl), str(record_id), str(op), data, prev)
 
 
@@ -105,7 +117,7 @@ def encode(payload: dict[str, Any], changes: list[Change]) -> bytes:
 def decode(data: bytes, limit: int = HTTP_MAX_PLAIN) -> tuple[dict[str, Any], list[Change]]:
     """Unpack a compressed batch, or raise ProtocolError if any byte is wrong or missing."""
     try:
-        body = json.loads(bundle.inflate(data, limit))
+        body = bundle.loads(bundle.inflate(data, limit))
         if body.get("v") != VERSION:
             raise ProtocolError(f"unsupported batch version {body.get('v')!r}")
         changes = [_change(r) for r in body.pop("changes")]

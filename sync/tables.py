@@ -9,10 +9,14 @@ travel and merge like any other (the later version wins) but are bookkeeping, ne
 conflict for a person to review (``updated_at``: two edits of different fields both set it);
 ``hq_only`` tables are written by HQ alone (a station's change to one is refused at HQ);
 ``open_columns`` of a record may be set by any station holding it, not only its owner (they
-follow facts: a person's presence follows the movements any station records); ``about``
+follow facts: a person's presence follows the movements any station records), to text (or
+null), and to one of its ``open_values`` where the column has them; ``about``
 names the record a fact is about, ``(table, column)``: the owner of a person may erase the
 facts about them (sync.authority); ``shared`` columns are all HQ sends of it to a station
-that does not own it (``("*",)``: all of it; nothing by default; sync.need_to_know).
+that does not own it (``("*",)``: all of it; nothing by default; sync.need_to_know);
+``concerns`` names, for a fact or record that acts on others (a tracing decision closes two
+cases; a photo belongs to a case), ``(column, table, ...)``: the records it names, of which
+the station that creates it must own at least one.
 An append table with an ``hlc`` column gets there the clock of the change that recorded the
 fact, on every site (what orders facts: never a time a client sent).
 """
@@ -46,6 +50,10 @@ class Synced:
     # route(db, table, record_id, data, station) -> True: the station needs the row whole
     # although it does not own it (e.g. a tracing match found across two stations).
     route: Route | None = None
+    # ((column, table, ...), ...): a station's fact must name a record it owns (authority).
+    concerns: tuple[tuple[str, ...], ...] = ()
+    # ((column, (value, ...)), ...): what another station may set an open column to.
+    open_values: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 SYNCED: dict[str, Synced] = {}
@@ -62,6 +70,8 @@ def register(
     about: tuple[str, str] | None = None,
     shared: tuple[str, ...] = (),
     route: Route | None = None,
+    concerns: tuple[tuple[str, ...], ...] = (),
+    open_values: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> None:
     """Declare a synced table (idempotent; a second call may only repeat the first)."""
     if kind not in KINDS:
@@ -76,6 +86,8 @@ def register(
         about,
         frozenset(shared),
         route,
+        tuple(concerns),
+        tuple(open_values),
     )
     if SYNCED.get(name, entry) != entry:
         raise ValueError(f"table {name!r} is already registered differently")
@@ -85,6 +97,8 @@ def register(
 # Present, departed, transferred: follows the movements any station records (and the time
 # of that change); the only columns of another station's record a station may set.
 PRESENCE = ("status", "updated_at")
+# What a presence status may be (fieldreg.schemas.medical.STATUSES; sync imports no fieldreg).
+PRESENCE_VALUES = (("status", ("present", "departed", "transferred")),)
 ALL = ("*",)
 # What search and the duplicate warning need of another station's records (need to know).
 PEOPLE_SHARED = (
@@ -100,8 +114,10 @@ register(
     quiet=BOOKKEEPING,
     open_columns=PRESENCE,
     shared=HOUSEHOLDS_SHARED,
+    open_values=PRESENCE_VALUES,
 )
-register("people", "record", quiet=BOOKKEEPING, open_columns=PRESENCE, shared=PEOPLE_SHARED)
+register("people", "record", quiet=BOOKKEEPING, open_columns=PRESENCE, shared=PEOPLE_SHARED,
+         open_values=PRESENCE_VALUES)  # fmt: skip
 register("record_owners", "record", hq_only=True, shared=ALL)
 
 

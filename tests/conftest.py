@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings
 
 from fieldreg import auth, create_app, keyring
 from fieldreg.db import connect, prepare
@@ -26,6 +27,9 @@ os.environ["FIELDREG_PASSPHRASE"] = PASSPHRASE
 keyring.use_test_kdf()
 # Tests look at figures right after a write: no reuse of figures computed a moment ago.
 os.environ["FIELDREG_STATS_MAX_AGE_SECONDS"] = "0"
+# `make mutate` (bench/mutate.py) runs tests under mutmut's trampolines on a shared machine:
+# no deadline, and the same examples every run, so a mutant's verdict does not depend on luck.
+settings.register_profile("mutate", deadline=None, derandomize=True, database=None)
 
 
 @pytest.fixture

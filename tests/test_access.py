@@ -7,13 +7,16 @@ entry in the code's table (or a route declaring the wrong permission) fails here
 from __future__ import annotations
 
 import re
+from contextvars import copy_context
 from pathlib import Path
 
 import pytest
+from flask import g
 
-from fieldreg import access, db, keyring
+from fieldreg import access, audit, auth, db, keyring
 from fieldreg.config import ROLES
-from tests.conftest import PASSPHRASE, csrf_of, household_body
+from fieldreg.errors import Refused
+from tests.conftest import PASSPHRASE, PIN, csrf_of, household_body
 
 ROLES_DOC = (Path(__file__).resolve().parent.parent / "docs" / "roles.md").read_text()
 
@@ -151,3 +154,122 @@ def test_anonymous_gets_401_or_the_login_page_never_data(app, client, targets):
         if not ok:
             wrong.append((method, rule.rule, status))
     assert wrong == []
+
+
+# Each check of access.py on its own, at unit level, so that `make mutate` finds a fast test
+# failing for every changed comparison, cookie flag or header (issue 16).
+
+
+def test_a_misspelt_permission_fails_when_the_view_is_declared():
+    """Issue 16: a typo in @requires stops the app from starting instead of guarding nothing."""
+    with pytest.raises(KeyError, match="househod:create"):
+        access.requires("househod:create")
+    assert access.requires("search")(lambda: "ok").permission == "search"
+    assert access.public(lambda: "ok").permission is None  # docs/roles.md calls it "public"
+
+
+def test_each_request_names_its_address_and_the_tablets_label(app):
+    """Issue 16: the audit log gets the connection's address; a device label is cut to 64."""
+
+    def seen(headers):
+        with app.test_request_context(
+            "/search", headers=headers, environ_base={"REMOTE_ADDR": "10.1.2.3"}
+        ):
+            access.load_user()
+            return audit.current_address.get(), audit.current_device.get()
+
+    assert copy_context().run(seen, {"X-Device-Id": "t" * 80}) == ("10.1.2.3", "t" * 64)
+    assert copy_context().run(seen, {}) == ("10.1.2.3", None)
+
+
+def test_a_session_cookie_signs_in_its_user_unless_the_station_is_locked(app, db):
+    """Issue 16: the session's user and CSRF token, and nobody at all while locked."""
+    user = auth.add_user(db, "rana", "medic", PIN)
+    secret, csrf = auth.start_session(db, user)
+    cookie = {"Cookie": f"{access.SESSION_COOKIE}={secret}"}
+    with app.test_request_context("/search", headers=cookie):
+        access.load_user()
+        assert g.user == {"id": user["id"], "username": "rana", "role": "medic"}
+        assert g.csrf == csrf and access.csrf_token() == csrf
+    with app.test_request_context("/unlock", headers=cookie):
+        g.locked = True  # the gate found the station locked: its database cannot be read
+        access.load_user()
+        assert g.user is None
+
+
+@pytest.mark.parametrize("header", ["Bearer frt_no-such-token", "Bearer "])
+def test_an_unknown_bearer_token_is_answered_401(client, header):
+    response = client.get("/api/v1/stats", headers={"Authorization": header})
+    assert response.status_code == 401 and response.get_json()["code"] == "login_required"
+
+
+def csrf_refused(app, path="/register", method="POST", session=None, cookie=None, sent=None,
+                 in_form=False, user=None, via_token=False) -> bool:  # fmt: skip
+    """Run the CSRF check on one request; tell whether it was refused as csrf_expired."""
+    headers = {"Cookie": f"{access.CSRF_COOKIE}={cookie}"} if cookie else {}
+    if sent and not in_form:
+        headers["X-CSRF-Token"] = sent
+    form = {"csrf_token": sent} if sent and in_form else None
+    with app.test_request_context(path, method=method, headers=headers, data=form):
+        g.user = user or ({"role": "registrar"} if session else None)
+        g.csrf, g.via_token = session, via_token
+        try:
+            access.check_csrf()
+        except Refused as refused:
+            assert (refused.status, refused.code) == (400, "csrf_expired")
+            assert refused.message == (
+                "The form expired or came from elsewhere (CSRF). Reload and retry."
+            )
+            return True
+    return False
+
+
+def test_a_form_post_needs_the_token_it_was_rendered_with(app):
+    """Issue 16: the session's token (form field or the outbox's header), nothing else."""
+    assert not csrf_refused(app, session="s3cret", sent="s3cret", in_form=True)
+    assert not csrf_refused(app, session="s3cret", sent="s3cret")  # X-CSRF-Token
+    assert csrf_refused(app, session="s3cret")
+    assert csrf_refused(app, session="s3cret", sent="forged")
+    # a pre-login cookie cannot stand in for the session's token
+    assert csrf_refused(app, session="s3cret", cookie="old", sent="old")
+    # before login: the cookie's token, and only with a cookie
+    assert not csrf_refused(app, path="/login", cookie="c00kie", sent="c00kie", in_form=True)
+    assert csrf_refused(app, path="/login", cookie="c00kie", sent="other", in_form=True)
+    assert csrf_refused(app, path="/login", sent="c00kie", in_form=True)
+
+
+def test_reads_api_tokens_and_anonymous_api_calls_need_no_csrf_token(app):
+    """Issue 16: reading never needs a token; a signed-in browser's API post does."""
+    for method in ("GET", "HEAD", "OPTIONS"):
+        assert not csrf_refused(app, method=method, session="s3cret")
+    assert not csrf_refused(app, path="/api/v1/households", user={"role": "admin"},
+                            via_token=True)  # fmt: skip
+    assert not csrf_refused(app, path="/api/v1/households")  # no one signed in: a 401 follows
+    assert csrf_refused(app, path="/api/v1/households", session="s3cret")
+
+
+def set_cookie_header(app, base_url="http://localhost", headers=None, session=None) -> str:
+    """Render a form's token for one request; return the Set-Cookie header it answers with."""
+    with app.test_request_context("/login", base_url=base_url, headers=headers):
+        g.csrf = session
+        token = access.csrf_token()
+        response = access.set_csrf_cookie(app.response_class())
+    cookie = response.headers.get("Set-Cookie", "")
+    assert not cookie or cookie.startswith(f"{access.CSRF_COOKIE}={token};")
+    return cookie
+
+
+def test_an_anonymous_visitor_gets_the_cookie_its_form_carries(app):
+    """Issue 16: HttpOnly and SameSite=Strict always, Secure only over HTTPS (else no login)."""
+    flags = {part.strip() for part in set_cookie_header(app, "https://localhost").split(";")}
+    assert {"HttpOnly", "SameSite=Strict", "Secure"} <= flags
+    flags = {part.strip() for part in set_cookie_header(app).split(";")}
+    assert {"HttpOnly", "SameSite=Strict"} <= flags and "Secure" not in flags
+    assert set_cookie_header(app, session="s3cret") == ""  # signed in: the session's token
+    with app.test_request_context("/login"):
+        access.csrf_token()
+        g.csrf = "s3cret"  # a session known only after a form was rendered: still no cookie
+        assert "Set-Cookie" not in access.set_csrf_cookie(app.response_class()).headers
+    # a second login tab keeps the first one's token
+    second = set_cookie_header(app, headers={"Cookie": f"{access.CSRF_COOKIE}=first"})
+    assert second.startswith(f"{access.CSRF_COOKIE}=first;")

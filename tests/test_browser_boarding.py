@@ -86,9 +86,11 @@ def test_a_tablet_scans_a_bus_online_and_offline(tablet, station, bus):
     tablet.wait_for_selector("[data-board-code]")
     sami = bus["second"]["members"][1]["code"]
     scan(tablet, sami)
+    eventually(tablet, lambda: "Saved on this tablet" in verdict(tablet)[2])
     assert verdict(tablet)[0] == "queued"
     assert len(scans(station)) == 3
-    assert tablet.inner_text("[data-outbox-count]") == "2"
+    # The counter follows the outbox's store a moment after the seal: wait for it, then hold it.
+    eventually(tablet, lambda: tablet.inner_text("[data-outbox-count]") == "2")
     tablet.context.set_offline(False)
     eventually(tablet, lambda: len(scans(station)) == 5)
     eventually(tablet, lambda: tablet.inner_text("[data-outbox-count]") == "0")

@@ -20,7 +20,7 @@ from fieldreg import auth
 from fieldreg.db import connect, prepare
 from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, PIN, TABLET, screenshot
 from tests.conftest import LiveServer, free_port
-from tests.test_browser_offline import COUNT, households, ready, until
+from tests.test_browser_offline import COUNT, eventually, households, ready, until
 
 pytestmark = pytest.mark.browser
 
@@ -117,6 +117,8 @@ def test_the_https_address_keeps_an_offline_save_across_a_closed_tab(lan_browser
     context.set_offline(False)
     again = context.new_page()
     again.goto(origin + "/search")
+    # The page's count reads "0" before the outbox has looked: wait for the station first.
+    eventually(again, lambda: len(households(lan_station)) == before + 1, seconds=30)
     until(again, COUNT, "0")
     assert len(households(lan_station)) == before + 1
     context.close()

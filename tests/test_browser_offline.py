@@ -195,3 +195,19 @@ def test_a_new_release_replaces_the_cache_cleanly(tablet, station):
     tablet.context.set_offline(True)
     tablet.reload()
     assert tablet.is_visible("[name=given_name]")
+
+
+def test_a_page_that_needs_the_station_says_so_offline(tablet, station):
+    """Issue 14 (a newcomer offline): search opened the register form without a word, as if
+    the tap had gone astray; the form now says why it is there."""
+    ready(tablet)
+    assert tablet.is_hidden("[data-offline-elsewhere]")
+    tablet.context.set_offline(True)
+    tablet.goto(station.url + "/search?q=Maryam")
+    tablet.wait_for_selector("[name=given_name]")
+    assert tablet.is_visible("[data-offline-elsewhere]")
+    assert "only registering works" in tablet.inner_text("[data-offline-elsewhere]")
+    screenshot(tablet, "offline-search-says-why")
+    tablet.goto(station.url + "/register")
+    tablet.wait_for_selector("[name=given_name]")
+    assert tablet.is_hidden("[data-offline-elsewhere]")

@@ -225,3 +225,42 @@ def test_a_record_the_station_refuses_later_comes_back_as_a_draft(tablet, statio
     until(tablet, COUNT, "0")
     (row,) = households(station)
     assert row["device_id"], "the draft kept its own code block and ids"
+
+
+def test_a_double_tap_on_save_registers_the_family_once(tablet, station):
+    """Issue 14 (a tired registrar): two taps on Save before the first is sealed made two
+    households; a third tap on the emptied form hid the codes behind "Please correct"."""
+    ready(tablet)
+    tablet.fill("[name=given_name]", "Maryam")
+    tablet.fill("[name=age_years]", "34")
+    tablet.evaluate(
+        "() => { const b = document.querySelector('button[value=save]'); b.click(); b.click(); }"
+    )
+    until(tablet, "() => !!document.querySelector('[data-saved-panel] [data-hh-qr]:not([hidden])')")
+    until(tablet, COUNT, "0")
+    tablet.wait_for_timeout(1000)
+    assert len(households(station)) == 1
+    tablet.click("button[value=save]")
+    assert not tablet.is_hidden("[data-saved-panel]")
+    assert tablet.is_hidden("[data-form-summary]")
+    assert tablet.locator(".field-error").count() == 0
+
+
+def test_leaving_a_half_typed_family_asks_first(tablet, station):
+    """Issue 14 (a tired registrar checks search mid-family): a tap on a menu link dropped all
+    that was typed, without a word; after a save, leaving asks nothing."""
+    ready(tablet)
+    asked = []
+    tablet.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    tablet.fill("[name=given_name]", "Maryam")
+    tablet.click("[data-add-member]")
+    tablet.fill("[name='m1-given_name']", "Omar")
+    tablet.click("label.menu-button")
+    tablet.click(".menu-panel a[href='/search']", no_wait_after=True)
+    tablet.wait_for_timeout(500)
+    assert asked == ["beforeunload"] and tablet.url.endswith("/register")
+    assert tablet.input_value("[name='m1-given_name']") == "Omar"
+    tablet.click("button[value=save]")
+    until(tablet, COUNT, "0")
+    tablet.goto(station.url + "/search")
+    assert asked == ["beforeunload"] and tablet.url.endswith("/search")

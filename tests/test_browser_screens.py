@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from fieldreg import auth, records
+from fieldreg import auth, boarding, convoys, records
 from fieldreg.db import connect
 from fieldreg.schemas import records as schemas
 from tests.browser_fixtures import screenshot
@@ -104,7 +104,8 @@ def test_the_header_is_one_line_and_the_scan_field_on_a_phone(chromium, desk, la
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_no_page_scrolls_sideways_and_touch_targets_are_big_enough(chromium, desk, lang):
     """At 360 px: no page wider than the screen (wristbands, tablets and users were), and every
-    checkbox and radio button a target of at least 44 x 44 px (its label)."""
+    checkbox and radio button a target of at least 44 x 44 px (its label), and every fold that
+    opens (a <summary>: "Needs" was 24 px high, issue 14's newcomer)."""
     server, household = desk
     page = signed_in(chromium, server, lang)
     person = household["members"][0]["code"]
@@ -116,10 +117,12 @@ def test_no_page_scrolls_sideways_and_touch_targets_are_big_enough(chromium, des
         if width > PHONE["width"]:
             wide[path] = width
         targets = page.evaluate(
-            """() => [...document.querySelectorAll('input[type=checkbox], input[type=radio]')]
+            """() => [...document.querySelectorAll(
+                'input[type=checkbox], input[type=radio], main summary')]
               .filter(i => !i.classList.contains('menu-toggle'))
               .map(i => { const r = (i.closest('label') || i).getBoundingClientRect();
-                          return [i.name, Math.round(r.width), Math.round(r.height)]; })
+                          return [i.name || i.textContent.trim(), Math.round(r.width),
+                                  Math.round(r.height)]; })
               .filter(([_n, w, h]) => w < 44 || h < 44)"""
         )
         if targets:
@@ -141,4 +144,55 @@ def test_lock_now_asks_first(chromium, desk):
     assert page.url.endswith("/search")
     page.goto(server.url + "/register")
     assert page.url.endswith("/register"), "still unlocked"
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_convoy_pages_fit_a_phone(chromium, desk, lang):
+    """Issue 14 (a newcomer's convoy): at 360 px the reconciliation, the in-transit list and the
+    dashboard's convoy panel were wider than the screen, the last column out of its card."""
+    server, household = desk
+    db = connect(server.data / "fieldreg.db")
+    convoy = convoys.create_convoy(db, {"reference": "IDLIB-07", "agency": "SARC"}, "coord")
+    bus = {"convoy_id": convoy["id"], "kind": "ambulance", "label": "12345 إدلب"}
+    bus = convoys.create_vehicle(db, bus, "coord")
+    boarding.scan(db, bus["id"], {"code": household["code"], "kind": "board"}, "coord", True)
+    db.close()
+    page = signed_in(chromium, server, lang)
+    wide = {}
+    for path in (
+        f"/convoys/{convoy['id']}", f"/convoys/{convoy['id']}/reconciliation",
+        f"/convoys/vehicles/{bus['id']}", f"/convoys/vehicles/{bus['id']}/reconciliation",
+        f"/convoys/vehicles/{bus['id']}/scan?kind=arrive", "/convoys/transit", "/dashboard",
+    ):  # fmt: skip
+        page.goto(server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wide[path] = width
+    screenshot(page, f"convoy-dashboard-360-{lang}")
+    page.goto(server.url + f"/convoys/{convoy['id']}/reconciliation")
+    screenshot(page, f"convoy-reconciliation-360-{lang}")
+    assert wide == {}
+    lines = page.eval_on_selector_all(
+        "td.code",
+        """cells => cells.map(c => { const r = document.createRange(); r.selectNodeContents(c);
+             return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })""",
+    )
+    assert lines and set(lines) == {1}, lines  # no code broken over lines
+    page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_household_card_keeps_its_code_on_one_line(chromium, desk, lang):
+    """Issue 14 (a newcomer's card at 360 px): the household code broke after "K7M-"."""
+    server, household = desk
+    page = signed_in(chromium, server, lang)
+    page.goto(server.url + f"/households/{household['code']}/card")
+    lines = page.eval_on_selector(
+        ".card-head .code",
+        """c => { const r = document.createRange(); r.selectNodeContents(c);
+             return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }""",
+    )
+    assert lines == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.context.close()

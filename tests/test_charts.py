@@ -11,7 +11,7 @@ from fieldreg import charts, medical, movements, records
 from fieldreg.db import write
 from sync import apply, changelog
 from tests.conftest import household_body
-from tests.test_sync_http import make_site
+from tests.synckit import make_site
 
 HOSTILE = 'bus"><script>alert(1)</script><x class="'
 

@@ -23,7 +23,8 @@ import pytest
 from fieldreg import clusters, create_app, records, syncing
 from fieldreg.db import connect, write
 from tests.conftest import ROOT, AuthActions, household_body
-from tests.test_dedup_hq import LATIN, background, make_site
+from tests.synckit import make_site
+from tests.test_dedup_hq import LATIN, background
 
 PFIF = "{http://zesty.ca/pfif/1.4}"
 

@@ -2,6 +2,7 @@
 
 import string
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -66,3 +67,39 @@ def test_look_alikes_and_garbage_are_not_codes():
 def test_sequence_encoding_is_ordered_and_distinct():
     made = [codes.make_code("XYZ", n) for n in range(2000)]
     assert len(set(made)) == 2000
+
+
+def test_codes_printed_by_an_earlier_version_still_read():
+    """A wristband printed yesterday must scan today: the code of a number never changes.
+
+    Issue 16: a different check weight or digit order still passes every property above.
+    """
+    printed = {("K7M", 123456): "K7M-266GGB", ("ABC", 0): "ABC-222225", ("T3S", 1): "T3S-22223J",
+               ("XYZ", 31): "XYZ-22232J", ("ZZZ", codes.MAX_SEQ): "ZZZ-ZZZZZF"}  # fmt: skip
+    for (prefix, seq), code in printed.items():
+        assert codes.make_code(prefix.lower(), seq) == code
+        assert codes.parse(code) == code
+
+
+def test_a_station_prefix_is_exactly_three_code_characters():
+    """Issue 16: a four-character or look-alike prefix would make codes that never read back."""
+    assert codes.is_valid_prefix("K7M")
+    for bad in ["K7MX", "K7", "", "K0M", "KLM", "k7m"]:
+        assert not codes.is_valid_prefix(bad)
+
+
+def test_a_bad_prefix_or_sequence_is_refused_by_name():
+    """Issue 16: the refusal says which prefix or number was wrong (it ends up in a log)."""
+    with pytest.raises(ValueError, match="'K0M'"):
+        codes.make_code("K0M", 1)
+    for seq in (-1, codes.MAX_SEQ + 1):
+        with pytest.raises(ValueError, match=f"sequence {seq} out of range"):
+            codes.make_code("K7M", seq)
+
+
+def test_search_tells_a_code_from_a_name():
+    """Issue 16: what looks like a code is looked up as one; anything else is a name or phone."""
+    for text in ["K7M-266GGB", "k7m 266ggb", "K7M266GGC", " K7M.266_GGB "]:
+        assert codes.looks_like_code(text)
+    for text in ["Ahmad Halabi", "K7M-266GG", "K7M-266GGBB", "K7M-266GG0", "", None]:
+        assert not codes.looks_like_code(text)

@@ -61,6 +61,12 @@ def test_closing_a_vehicle_stops_registrars_at_its_door(client, auth_actions, db
     body = {"csrf_token": csrf, "given_name": "Huda", "vehicle_id": bus["id"], "action": "save"}
     refused = client.post("/register", data=body)
     assert refused.status_code == 409 and "vehicle_id" in form
+    client.set_cookie("lang", "ar")  # issue 14: the refusal was English on an Arabic page
+    refused = client.post("/register", data={**body, "csrf_token": auth_actions.csrf()})
+    assert "مغلق" in refused.get_data(as_text=True) and "closed" not in refused.get_data(
+        as_text=True
+    )
+    client.set_cookie("lang", "en")
     auth_actions.login("coordinator")
     client.post(f"/convoys/vehicles/{bus['id']}/reopen",
                 data={"csrf_token": auth_actions.csrf(), "side": "arrivals"})  # fmt: skip
@@ -84,3 +90,36 @@ def test_the_convoy_pages_speak_arabic(client, auth_actions, db):
         page = client.get(url).get_data(as_text=True)
         assert words in page and 'dir="rtl"' in page, url
         assert "Reconciliation" not in page and "Boarding" not in page, url
+
+
+def test_the_door_says_arrived_at_arrivals_in_the_page_language(client, auth_actions, db):
+    """Issue 14 (a newcomer at the arrivals door): an arrival was announced "صعد" (boarded) to
+    an Arabic tablet, and without JavaScript every scan was answered in English."""
+    convoy = convoys.create_convoy(db, {"reference": "C-7"}, "coord")
+    bus = convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus"}, "coord")
+    made = client.post("/api/v1/households", json=household_body(), headers=auth_actions.token())
+    code = made.get_json()["code"]
+    auth_actions.login("registrar")
+    client.set_cookie("lang", "ar")
+    door = f"/convoys/vehicles/{bus['id']}/scan?kind="
+    assert 'data-t-ok="وصل: {names}"' in client.get(door + "arrive").get_data(as_text=True)
+    assert 'data-t-ok="صعد: {names}"' in client.get(door + "board").get_data(as_text=True)
+    said = {}
+    for kind, typed in (("arrive", code), ("arrive", code), ("board", code[:-1] + "#")):
+        posted = client.post(door + kind, data={"csrf_token": auth_actions.csrf(), "code": typed})
+        page = posted.get_data(as_text=True)
+        said.setdefault(kind, []).append(page.split("data-board-result")[1].split("</div>")[0])
+    first, again = said["arrive"]
+    assert "وصل:" in first and "recorded" not in first
+    assert "ممسوح على هذه المركبة من قبل" in again and "Already" not in again
+    assert "رمز غير صالح" in said["board"][0] and "valid" not in said["board"][0]
+
+
+def test_a_convoy_of_one_vehicle_says_one_vehicle(client, auth_actions, db):
+    """Issue 14 (a newcomer's first convoy): the list said "1 vehicles"."""
+    convoy = convoys.create_convoy(db, {"reference": "C-8"}, "coord")
+    convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus"}, "coord")
+    auth_actions.login("coordinator")
+    page = client.get("/convoys/").get_data(as_text=True)
+    assert "· 1 vehicle" in page
+    assert "1 vehicles" not in page

@@ -73,6 +73,9 @@ def test_arabic_charts_mirror_and_use_chosen_digits(client, auth_actions, regist
     # the transport bar starts from the right edge in Arabic (labels on the reading side)
     svg = page[page.index('aria-label="الأسر حسب وسيلة النقل"') :]
     assert 'text-anchor="start">حافلة' in svg[:600]
+    # issue 14 (a newcomer's Arabic digits): the pyramid's age groups kept Western digits
+    pyramid = page[page.index('aria-label="الأشخاص حسب الجنس والعمر"') :].split("</svg>")[0]
+    assert "٠-٤" in pyramid and "18-59" not in pyramid
 
 
 def test_report_for_a_period_and_bad_dates(client, auth_actions, registered):

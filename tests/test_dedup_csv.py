@@ -148,3 +148,17 @@ def test_address_locality_and_postcode_are_compared(tmp_path: Path) -> None:
 def test_address_keys_fold_street_words_and_number_order() -> None:
     assert address_key("12 High Street") == address_key("High St. 12") == ("12 high st", "high st")
     assert address_key("Flat 3, 5 Rue de la Paix")[1] == address_key("5 rue de la paix")[1]
+
+
+def test_formula_ids_are_written_as_text(tmp_path: Path) -> None:
+    """Issue 13: a partner's ids such as '=HYPERLINK(...)' or '+1+cmd|x' came back as live
+    formulas in OUT.csv (every other file the program writes neutralises them)."""
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    hostile = ['=HYPERLINK("http://evil")', "+1+cmd|x", "@SUM(1)", "-2+3", "\t=1"]
+    lines = [f'"{h.replace(chr(34), chr(34) * 2)}",Omar{i},Halabi,male,9\n'
+             for i, h in enumerate(hostile)]  # fmt: skip
+    source.write_text("id,given_name,family_name,sex,age_years\n" + "".join(lines))
+    dedup_csv(source, out)
+    written = read_output(out)
+    assert len(written) == len(hostile) and "'+1+cmd|x" in written
+    assert all(cell.startswith("'") for row in written.items() for cell in row)

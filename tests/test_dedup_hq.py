@@ -11,8 +11,9 @@ from click.testing import CliRunner
 from bench.gen_population import generate
 from fieldreg import create_app, dedup, records, stats, syncing
 from fieldreg.cli import cli
-from fieldreg.db import connect, prepare, write
+from fieldreg.db import connect, write
 from tests.conftest import AuthActions, household_body
+from tests.synckit import make_site
 
 LATIN = [
     {"given_name": "Mohamad", "father_name": "Ahmad", "mother_name": "Fatima",
@@ -22,12 +23,6 @@ LATIN = [
     {"given_name": "Omar", "family_name": "Halabi", "sex": "male",
      "date_of_birth": "2016-04-05", "relationship": "child"},
 ]  # fmt: skip
-
-
-def make_site(path, code: str):
-    db = connect(prepare(path))
-    db.execute("update settings set value = ? where key = 'station_code'", [code])
-    return db
 
 
 def background(db, n: int = 300) -> None:

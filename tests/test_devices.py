@@ -112,6 +112,18 @@ def test_a_plain_record_from_an_insecure_page_is_accepted_and_validated(client, 
     assert db.table("households").count == 1
 
 
+def test_a_refusal_reaches_the_tablet_in_its_language(client, api, db):
+    """Issue 14 (a newcomer in Arabic): a tag already bound read "This tag is already bound."
+    in English in the form's summary and the outbox list; the field said it in Arabic."""
+    made = client.post("/api/v1/households", json=household_body(), headers=api).json
+    body = {"client_id": str(uuid.uuid4()), "fields": [["given_name", "Ali"]]}
+    body["fields"].append(["tag_code", made["members"][0]["code"]])
+    answer = client.post("/api/v1/outbox", json=body, headers={**api, "Accept-Language": "ar"})
+    assert answer.status_code == 409 and answer.json["code"] == "tag_in_use"
+    assert answer.json["error"] == answer.json["fields"]["tag_code"][0]
+    assert "مستخدَم" in answer.json["error"]
+
+
 def test_the_station_key_is_private_to_its_owner(app):
     devices.station_key(app.config["DATA"])
     path = devices.Path(app.config["DATA"]) / devices.KEY_FILE
@@ -158,3 +170,30 @@ def test_one_device_is_bounded_per_hour(client, api, db):
     db.execute("update codes set record_id = 'used' where device_id = ?", [device])
     refused = ask(client, api, device, 10)
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 3000
+
+
+def sealed_raw(monkeypatch, station_key: str, client_id: str, raw: str) -> dict:
+    """Seal raw text as a hostile tablet would (devices.seal writes only what JSON makes)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(devices.json, "dumps", lambda _record: raw)
+        return devices.seal(devices.unb64url(station_key), client_id, {})
+
+
+HOSTILE_SEALED = {
+    "deep": "[" * 5000 + "]" * 5000,
+    "lone surrogate": '{"fields": [["m1-given_name", "\\ud800"], ["m1-sex", "male"]]}',
+    "huge number": '{"fields": [], "n": ' + "9" * 5000 + "}",
+}
+
+
+def test_a_hostile_sealed_record_is_refused_not_a_500(client, api, db, monkeypatch):
+    """Issue 13: anyone with household:create gets the station's public key, so a sealed
+    record is a hostile body like any other: deep nesting or a lone surrogate answered 500."""
+    station_key = block(client, api, 1)["station_key"]
+    for name, raw in HOSTILE_SEALED.items():
+        for path in ("/api/v1/outbox", "/api/v1/outbox/open"):
+            sealed = sealed_raw(monkeypatch, station_key, str(uuid.uuid4()), raw)
+            response = client.post(path, json=sealed, headers=api)
+            assert response.status_code == 400, (name, path, response.status_code)
+            assert set(response.json) == {"error", "fields", "code"}
+    assert db.table("households").count == 0

@@ -137,3 +137,14 @@ def test_the_pages_map_compare_print_and_delete(client, auth_actions, ours, db):
     exported = db.execute("select count(*) from audit where action = 'export' and "
                           "tbl = 'foreign_lists'").fetchone()[0]  # fmt: skip
     assert exported == 1
+
+
+@pytest.mark.parametrize("mapping", ["[" * 5000 + "]" * 5000, '{"\\ud800": "given_name"}', "{"])
+def test_a_hostile_mapping_is_refused_and_imports_nothing(client, api, db, mapping):
+    """Issue 13: a deeply nested mapping field answered 500, after the list was imported."""
+    data = ("\n".join([HEADER, *ROWS]) + "\n").encode()
+    fields = {"file": (io.BytesIO(data), "sarc.csv"), "name": "SARC", "mapping": mapping}
+    answer = client.post("/api/v1/lists", data=fields, headers=api,
+                         content_type="multipart/form-data")  # fmt: skip
+    assert answer.status_code == 400 and answer.get_json()["fields"] == {"mapping": ["Not JSON."]}
+    assert db.execute("select count(*) from foreign_lists").fetchone()[0] == 0

@@ -17,17 +17,18 @@ from fieldreg.i18n import num
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "fieldreg/translations/ar/LC_MESSAGES"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS["lazy_pgettext"] = ((1, "c"), 2)  # a word that differs in Arabic by its context
 
 
-def page_strings() -> set[str]:
-    """Extract every translatable string from the templates and the Python code."""
+def page_strings() -> set[tuple[str, str | None]]:
+    """Extract every translatable string (with its context) from the templates and the code."""
     with open(ROOT / "babel.cfg") as fh:
         method_map, options_map = parse_mapping_cfg(fh)
     found = set()
     for _file, _line, message, _comments, _ctx in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add((message if isinstance(message, str) else message[0], _ctx))
     return found
 
 
@@ -37,8 +38,8 @@ def test_every_page_string_has_an_arabic_translation():
     strings = page_strings()
     assert len(strings) > 150
     bad = []
-    for text in sorted(strings):
-        message = catalog.get(text)
+    for text, context in sorted(strings, key=str):
+        message = catalog.get(text, context=context)
         if message is None or not message.string or message.fuzzy:
             bad.append(text)
     assert bad == [], "untranslated (run `make messages` and translate): " + repr(bad)

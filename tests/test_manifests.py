@@ -132,3 +132,40 @@ def test_a_refused_import_answers_its_code_and_changes_nothing(client, auth_acti
     shown = page.post("/lists/", data={"csrf_token": csrf, "file": (io.BytesIO(b"=1\n"), "a.csv")},
                       content_type="multipart/form-data")  # fmt: skip
     assert shown.status_code == 400 and b'data-code="not_a_table"' in shown.data
+
+
+def rewritten(data: bytes, member: str, change) -> bytes:
+    """Return a workbook with one of its parts rewritten (a hostile file made from a real one)."""
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as book:
+        for name in source.namelist():
+            part = source.read(name).decode()
+            book.writestr(name, change(part) if name == member else part)
+    return out.getvalue()
+
+
+LEVELS = "abcdefgh"
+LAUGHS = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+          + "".join(f'<!ENTITY {LEVELS[i + 1]} "{("&" + LEVELS[i] + ";") * 10}">'
+                    for i in range(len(LEVELS) - 1))
+          + "]>")  # fmt: skip
+HOSTILE_XLSX = {
+    "billion laughs": lambda sheet: LAUGHS + sheet.replace("<t>9</t>", "<t>&h;</t>"),
+    "external entity": lambda sheet: (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM '
+        '"file:///etc/hostname">]>' + sheet.replace("<t>9</t>", "<t>&e;</t>")
+    ),
+    "80 MB unpacked": lambda sheet: sheet.replace("<t>9</t>", f"<t>{'A' * 80_000_000}</t>"),
+    "a long cell": lambda sheet: sheet.replace("<t>9</t>", f"<t>{'A' * 5000}</t>"),
+}
+
+
+@pytest.mark.parametrize("change", HOSTILE_XLSX.values(), ids=HOSTILE_XLSX)
+def test_a_hostile_workbook_is_refused_not_a_500(change):
+    """Issue 13: entities in a sheet answered 500 (ParseError), and a few hundred KB that
+    unpack to a 300 MB cell were read whole into memory and stored."""
+    data = rewritten(xlsx([["name", "age"], ["Omar", "9"]]), "xl/worksheets/sheet1.xml", change)
+    assert len(data) < 2 * 1024 * 1024  # fits under the upload limit
+    assert refused(data, name="list.xlsx").code == "not_a_table"

@@ -187,6 +187,8 @@ def test_queue_page_for_a_medic_on_a_phone(client, api, auth_actions, hh):
     assert "data-queue" in page and "medical.js" in page and "<script>" not in page
     assert 'style="' not in page and "http://" not in page and "https://" not in page
     assert f"/people/{code}?from=queue" in page
+    age = hh["members"][0]["age_years"]  # issue 14: the age stood alone, a bare figure
+    assert f'<span class="muted">{age} years</span>' in page
     fragment = client.get("/medical/queue.part?status=all")
     assert fragment.status_code == 200 and code in fragment.get_data(as_text=True)
     assert "<html" not in fragment.get_data(as_text=True)
@@ -287,3 +289,27 @@ def test_a_triage_dated_in_the_future_does_not_stay_current(client, api, hh, db)
     assert medical.counts(db)["by_category"]["minor"] == 1
     mine = [c.hlc for c in changelog.changes_since(db, "T3S", 0) if c.tbl == "triage"]
     assert mine == [db.execute("select hlc from triage where id = ?", [later["id"]]).fetchone()[0]]
+
+
+def test_every_triage_colour_is_readable():
+    """Issue 14 (a medic in daylight): "Expectant" was white on grey, 3.3:1; every flag and
+    category button's text reaches WCAG AA's 4.5:1 on its colour."""
+    import re
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parent.parent / "static/app.css").read_text()
+    pairs = re.findall(r"\.cat-(\w+) \{ --cat: (#\w+); --cat-fg: (#\w+); \}", css)
+
+    def luminance(colour: str) -> float:
+        digits = colour.lstrip("#")
+        if len(digits) == 3:
+            digits = "".join(d * 2 for d in digits)
+        channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    ratios = {}
+    for name, back, fore in pairs:
+        light, dark = sorted((luminance(back), luminance(fore)), reverse=True)
+        ratios[name] = round((light + 0.05) / (dark + 0.05), 1)
+    assert len(ratios) == 5 and all(r >= 4.5 for r in ratios.values()), ratios

@@ -17,6 +17,7 @@ from tests.wheelkit import ROOT, Served, clean_env
 pytestmark = pytest.mark.slow
 CATALOG = ROOT / "fieldreg/translations/ar/LC_MESSAGES/messages.mo"
 TEST_ONLY = {"pytest", "hypothesis", "schemathesis", "playwright", "ruff", "libhxl", "splink"}
+TEST_ONLY |= {"mutmut"}  # make mutate
 
 
 def pins(path) -> dict[str, str]:

@@ -62,6 +62,17 @@ def test_login_and_logout(client, auth_actions):
     assert client.get("/register").status_code == 302
 
 
+def test_the_login_page_says_who_is_already_logged_in(client, auth_actions):
+    """Issue 14 (a newcomer's back button): back from the register page showed an empty login
+    form, as if the registrar had been logged out."""
+    assert "data-signed-in" not in client.get("/login").get_data(as_text=True)
+    auth_actions.login("registrar", "sami")
+    page = client.get("/login").get_data(as_text=True)
+    assert "You are logged in as sami." in page and 'href="/"' in page
+    client.set_cookie("lang", "ar")
+    assert "أنت مسجَّل الدخول باسم sami." in client.get("/login").get_data(as_text=True)
+
+
 def test_login_without_csrf_is_refused(client, auth_actions):
     auth_actions.user("registrar", "sami")
     response = client.post("/login", data={"username": "sami", "pin": PIN})
@@ -199,6 +210,8 @@ def test_search_and_scan_pages(client, auth_actions, api):
     auth_actions.login("registrar")
     page = client.get("/search", query_string={"q": "Mohammed Halabi"}).get_data(as_text=True)
     assert hh["members"][0]["code"] in page
+    age = hh["members"][0]["age_years"]  # issue 14: a bare figure beside the name
+    assert f'<span class="muted">{age} years</span>' in page
     scanned = client.get("/scan", query_string={"code": hh["code"].lower()})
     assert scanned.status_code == 302 and scanned.headers["Location"].endswith(hh["code"])
     person = client.get("/scan", query_string={"code": hh["members"][1]["code"]})
@@ -297,3 +310,18 @@ def test_the_form_reads_arabic_indic_digits_and_year_first_dates(client, auth_ac
     assert client.post("/register", data=form).status_code == 302
     row = next(db.query("select age_years, date_of_birth from people"))
     assert row == {"age_years": 9, "date_of_birth": "2016-05-04"}
+
+
+def test_a_household_page_in_arabic_lists_members_with_arabic_commas(client, auth_actions, api):
+    """Issue 14 (a newcomer in Arabic): members read "أنثى, 34 سنة" with a Latin comma, and a
+    member registered without a sex would have read "None"."""
+    from tests.conftest import household_body
+
+    body = household_body()
+    body["members"][0].pop("sex", None)
+    hh = client.post("/api/v1/households", json=body, headers=api).json
+    auth_actions.login("registrar")
+    client.set_cookie("lang", "ar")
+    page = client.get(f"/households/{hh['code']}").get_data(as_text=True)
+    members = re.findall(r'<span class="muted">([^<]*)</span>', page)
+    assert members and all("," not in m and "None" not in m and "، " in m for m in members)

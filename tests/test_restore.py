@@ -109,7 +109,7 @@ def test_a_restore_over_usb_loses_nothing_whatever_the_order(tmp_path, order):
     from fieldreg import bundles, syncing
     from fieldreg.errors import DomainError
     from sync import client
-    from tests.test_sync_http import make_site
+    from tests.synckit import make_site
 
     hq, station = make_site(tmp_path / "hq", "HQ2"), make_site(tmp_path / "st", "T3S")
     syncing.join(station, syncing.add_station(hq, "T3S", "", "http://hq"))

@@ -252,3 +252,8 @@ def test_a_coordinator_cannot_create_or_disable_an_admin(client, auth_actions, d
     )
     assert ok.status_code == 302
     assert [r["action"] for r in db.query("select action from audit")][-1] == "user_add"
+    # The page offers a coordinator only the roles it may grant (an admin sees admin too).
+    offered = client.get("/admin/users").get_data(as_text=True)
+    assert '<option value="coordinator"' in offered and '<option value="admin"' not in offered
+    auth_actions.login("admin", "root")
+    assert '<option value="admin"' in client.get("/admin/users").get_data(as_text=True)

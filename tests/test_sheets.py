@@ -105,3 +105,11 @@ def test_age_and_counts_stay_numbers_in_csv(db, client, api):
     rows = list(book["people"].iter_rows())
     age = rows[1][[c.value for c in rows[0]].index("age_years")]
     assert age.value == 41 and age.data_type == "n"
+
+
+def test_text_that_only_looks_odd_is_exported_as_typed():
+    """Issue 16: brackets, numbers in a list, a letter before a sign: no data lost or changed."""
+    assert sheets.cell("[urgent] call back") == "[urgent] call back"  # not JSON: kept
+    assert sheets.cell("[1, 2]") == "[1, 2]"  # a JSON list, but not of words: kept
+    assert sheets.cell("[urgent] =1+1") == "[urgent] =1+1"  # "[" first: not a formula
+    assert sheets.safe("X-ray") == "X-ray" and sheets.safe("XX=1") == "XX=1"

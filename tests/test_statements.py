@@ -106,3 +106,18 @@ def test_the_page_checks_an_uploaded_statement(client, auth_actions, db):
     api = client.post("/api/v1/statements/verify", data=signed,
                       headers=auth_actions.token("registrar")).get_json()  # fmt: skip
     assert api["valid"] and api["known_key"] == "this site"
+
+
+def test_a_hostile_statement_is_not_a_statement(client, auth_actions):
+    """Issue 13: a deeply nested body sent to be checked answered 500 (RecursionError)."""
+    headers = auth_actions.token("registrar")
+    for body in (b"[" * 5000 + b"]" * 5000, b'{"statement": "\\ud800"}', b"\xff\xfe"):
+        answer = client.post("/api/v1/statements/verify", data=body, headers=headers)
+        assert answer.status_code == 200 and answer.get_json()["valid"] is False
+    auth_actions.login("medic")
+    page = client.post(
+        "/convoys/verify",
+        data={"csrf_token": auth_actions.csrf(), "file": (io.BytesIO(b"[" * 5000), "c.json")},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 200 and b'data-verdict="invalid"' in page.data

@@ -159,3 +159,32 @@ def test_the_command_line_shows_its_progress(data_dir, db, tmp_path):
     assert "Exporting 2000 rows" in done.stderr and "2000 rows" in done.stdout
     assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 2001
     assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_csv_chunks_hold_every_byte_once_in_chunks_of_chunk_rows():
+    """Issue 16: the chunks join into exactly the CSV, each but the last CHUNK_ROWS lines."""
+    lines = [["id", "name"]] + [[n, f"شخص {n}"] for n in range(2 * streams.CHUNK_ROWS + 1)]
+    chunks = list(streams.csv_chunks(iter(lines)))
+    whole = io.StringIO()
+    csv.writer(whole).writerows(lines)
+    assert b"".join(chunks) == ("\ufeff" + whole.getvalue()).encode("utf-8")
+    sizes = [chunk.decode("utf-8").count("\r\n") for chunk in chunks]
+    assert sizes == [streams.CHUNK_ROWS, streams.CHUNK_ROWS, 2]
+
+
+def test_column_letters_go_on_past_z():
+    """Issue 16: an export with more than 26 columns names them AA, AB... as spreadsheets do."""
+    letters = [streams._column(n) for n in (0, 25, 26, 27, 51, 52, 701, 702)]
+    assert letters == ["A", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]
+
+
+def test_a_row_holds_typed_cells_and_no_empty_ones():
+    """Issue 16: numbers and yes/no as numbers, text escaped and cleaned, empty cells left out.
+
+    An empty text cell is not empty to a spreadsheet (COUNTA counts it).
+    """
+    row = streams._row_xml(3, [True, 2.5, "", None, "a<b\x01"], ["A", "B", "C", "D", "E"])
+    text = '<c r="E3" t="inlineStr"><is><t xml:space="preserve">a&lt;b</t></is></c>'
+    assert row == f'<row r="3"><c r="A3"><v>1</v></c><c r="B3"><v>2.5</v></c>{text}</row>'
+    # a line shorter than the columns seen so far (a short HXL row) is written as it is
+    assert streams._row_xml(2, ["x"], ["A", "B"]).startswith('<row r="2"><c r="A2" t="inl')

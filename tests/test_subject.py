@@ -249,7 +249,7 @@ def test_an_erasure_reaches_hq_and_the_other_stations(tmp_path):
     from fieldreg import create_app, medical, records, syncing
     from fieldreg.db import connect
     from sync import need_to_know, tables
-    from tests.test_sync_http import make_site
+    from tests.synckit import make_site
 
     make_site(tmp_path / "hq", "HQ2").close()
     hq = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
@@ -299,7 +299,7 @@ def test_a_record_created_and_erased_in_one_received_batch_leaves_no_trace(tmp_p
     from fieldreg import medical, records, syncing, wiring
     from fieldreg.db import write
     from sync import apply, changelog
-    from tests.test_sync_http import make_site
+    from tests.synckit import make_site
 
     wiring.wire()
     a, b = make_site(tmp_path / "a", "SA2"), make_site(tmp_path / "b", "SB3")

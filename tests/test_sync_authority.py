@@ -6,24 +6,20 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fieldreg import auth, bundles, create_app, medical, movements, records, subject, syncing
-from fieldreg.db import connect
+from fieldreg import auth, bundles, create_app, dedup, medical, movements, records, subject, syncing
+from fieldreg.db import connect, write
 from fieldreg.errors import DomainError
 from sync import authority, bundle, changelog, client, hlc, protocol
 from sync.changelog import Change
 from tests.conftest import household_body
-from tests.test_sync_http import make_site
+from tests.synckit import join_stations, make_hq
 
 
 @pytest.fixture
 def world(tmp_path):
     """HQ (HQ2) with stations A (T3S) and B (U4V); A registered a household, both synced."""
-    make_site(tmp_path / "hq", "HQ2").close()
-    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
-    hq = connect(app.config["DATABASE"])
-    a, b = make_site(tmp_path / "a", "T3S"), make_site(tmp_path / "b", "U4V")
-    for db, code in ((a, "T3S"), (b, "U4V")):
-        syncing.join(db, syncing.add_station(hq, code, code, "http://hq"))
+    app, hq = make_hq(tmp_path / "hq")
+    a, b = join_stations(hq, tmp_path, ("T3S", "U4V"), names=("a", "b")).values()
     made, _ = records.create_household(a, household_body(), "reg-a")
     medical.record_triage(a, made["members"][0]["code"], {"category": "delayed"}, "doc-a")
     world = {"app": app, "hq": hq, "a": a, "b": b, "made": made}
@@ -240,3 +236,224 @@ def test_retention_at_a_station_erases_its_own_people_only(world):
     assert b.execute("select count(*) from people where deleted = 0").fetchone()[0] == 0
     assert b.execute("select count(*) from people where given_name is not null").fetchone()[0] == 0
     assert mine["id"] not in left
+
+
+def test_who_may_edit_or_erase_what_here(world):
+    """HQ may write anything; a station its own records, and every fact about its people
+    (even one another station recorded), never another's record (issue 16: make mutate)."""
+    a, b, hq = world["a"], world["b"], world["hq"]
+    theirs = world["made"]["members"][0]
+    mine, _ = records.create_household(b, household_body(phone="0944 000 999"), "reg-b")
+    sync(world, b)
+    sync(world, a)
+    fact = medical.record_triage(a, mine["members"][0]["code"], {"category": "minor"}, "doc-a")
+    sync(world, a)
+    sync(world, b)
+    their_fact = a.execute("select id from triage where person_id = ?", [theirs["id"]])
+    their_fact = their_fact.fetchone()[0]
+    assert authority.may_write(hq, "people", theirs["id"]) is True
+    assert authority.may_write(hq, "triage", fact["id"]) is True
+    assert authority.may_write(b, "people", mine["members"][0]["id"]) is True
+    assert authority.may_write(b, "people", theirs["id"]) is False
+    assert authority.may_write(b, "triage", fact["id"]) is True  # recorded by A, about B's
+    assert authority.may_write(b, "triage", their_fact) is False
+    rewrite = ("triage", fact["id"], "upsert", {"category": "expectant"})
+    assert authority.refusal(b, "U4V", rewrite) == (
+        f"upsert of triage {fact['id']}: the record belongs to T3S"
+    )  # erasing a fact about its person is the owner's; rewriting it is not
+    assert authority.refusal(b, "U4V", ("triage", fact["id"], "append", {})) is not None
+
+
+def test_an_erased_fact_stays_its_recorders(world):
+    """Once a fact is gone from its table, only the station that recorded it may erase it."""
+    a = world["a"]
+    fact = a.execute("select id from triage").fetchone()[0]
+    with write(a):
+        changelog.record(a, "triage", fact, "delete", {"reason": "entered in error"})
+    assert a.execute("select count(*) from triage").fetchone()[0] == 0
+    why = authority.refusal(a, "U4V", ("triage", fact, "delete", {}))
+    assert why == f"delete of triage {fact}: the record belongs to T3S"
+    assert authority.refusal(a, "T3S", ("triage", fact, "delete", {})) is None
+
+
+def test_repeats_pass_and_a_station_cannot_append_what_only_hq_writes(world):
+    """HQ checks only what it has not applied yet; a station refuses itself a fact in an
+    HQ-only table before HQ would refuse its whole batch (issue 16: make mutate)."""
+    hq, b = world["hq"], world["b"]
+    changes = forged(b, [allowed_fact(world), *forbidden(world)["rename"]])
+    authority.check_batch(hq, "U4V", changes, head=changes[1].seq)  # both applied already
+    with pytest.raises(authority.NotOwner, match="belongs to T3S"):
+        authority.check_batch(hq, "U4V", changes, head=changes[0].seq)  # the rename is new
+    with pytest.raises(authority.NotOwner, match="only HQ writes dedup_decisions"), write(b):
+        changelog.record(b, "dedup_decisions", "d1", "append", {"verdict": "confirm"})
+    assert not b.execute("select 1 from changes where tbl = 'dedup_decisions'").fetchall()
+
+
+def test_a_station_cannot_close_anothers_tracing_cases_with_a_forged_decision(world):
+    """Issue 13: B's credential names two of A's cases in a "confirm": HQ would close both
+    (tracing_match.settle) and send them back closed. B owns neither, so HQ refuses."""
+    from fieldreg import tracing
+    from fieldreg.tracing_match import match_id
+
+    a, b, hq = world["a"], world["b"], world["hq"]
+    child = world["made"]["members"][2]["code"]
+    first = tracing.open_case(a, {"kind": "child", "person_code": child}, "cw-a")["id"]
+    second = tracing.open_case(a, {"kind": "enquiry", "given_name": "Layla"}, "cw-a")["id"]
+    sync(world, a)
+    row = {"id": records.new_id(), "match_id": match_id(first, second), "case_id": first,
+           "target_id": second, "verdict": "confirm", "outcome": "reunified", "note": None,
+           "actor": "mallory", "at": "2026-11-27T10:00:00+00:00"}  # fmt: skip
+    answer = push(world, b, forged(b, [("tracing_decisions", row["id"], "append", row)]))
+    assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    statuses = hq.execute("select distinct status from tracing_cases").fetchall()
+    assert statuses == [("open",)]
+    assert hq.execute("select count(*) from tracing_decisions").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("tbl", ["tracing_cases", "households"])
+def test_a_station_cannot_create_records_in_anothers_name(world, tbl):
+    """Issue 13: B's credential created a case (or a household) whose ``station`` said T3S:
+    HQ's caseworkers saw a child "registered at T3S" that T3S never saw."""
+    b, hq = world["b"], world["hq"]
+    record_id = records.new_id()
+    row = {"id": record_id, "station": "T3S", "status": "open" if tbl != "households" else
+           "present", "created_at": "2026-11-27T10:00:00+00:00"}  # fmt: skip
+    if tbl == "tracing_cases":
+        row.update({"kind": "enquiry", "given_name": "Forged", "siblings": "[]"})
+    else:
+        row["code"] = "T3S-ZZZZZZ"
+    answer = push(world, b, forged(b, [(tbl, record_id, "upsert", row)]))
+    assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    assert hq.execute(f"select count(*) from {tbl} where id = ?", [record_id]).fetchone()[0] == 0
+    honest = {**row, "station": "U4V", "id": records.new_id()}
+    assert push(world, b, forged(b, [(tbl, honest["id"], "upsert", honest)])).status_code == 200
+
+
+def test_a_station_refuses_itself_a_write_only_hq_makes(world, tmp_path):
+    """Issue 13: an analyst at a station linked two people (POST /api/v1/dedup/decisions):
+    the decision, HQ's alone, was recorded, and HQ refused every later batch of the station
+    (its registrations never reached HQ again). The station refuses it itself."""
+    b = world["b"]
+    first, second = (m["id"] for m in world["made"]["members"][:2])
+    pending = client.pending(b)
+    app = create_app({"DATA": str(tmp_path / "b"), "TESTING": True})
+    token = auth.create_token(b, "t", "analyst")
+    answer = app.test_client().post(
+        "/api/v1/dedup/decisions",
+        json={"a": first, "b": second, "verdict": "confirm"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 404 and set(answer.json) == {"error", "fields", "code"}
+    with pytest.raises(authority.NotOwner):  # and whatever path calls it, the rule holds
+        dedup.decide(b, first, second, "confirm", "analyst-b")
+    assert client.pending(b) == pending
+    records.create_household(b, household_body(), "reg-b")
+    assert sync(world, b).pushed > 0  # the station still syncs
+
+
+def hostile_bundle(db, monkeypatch, header: bytes | None = None, text: str = "") -> bytes:
+    """A batch sealed and signed with the station's own credential, whose bytes are hostile
+    (or, with ``header``, an unsigned header: it is read before the signature is checked)."""
+    import struct
+
+    if header is not None:
+        body, signature = b"x" * 16, b"\0" * bundle.SIG_LEN
+        return b"".join([bundle.MAGIC, struct.pack(">I", len(header)), header,
+                         struct.pack(">Q", len(body)), body, signature])  # fmt: skip
+    cred = client.credential(db)
+    with monkeypatch.context() as patch:
+        patch.setattr(bundle.json, "dumps", lambda *_args, **_kwargs: text)
+        return bundle.seal({}, cred["station"], cred["sign"], cred["hq_box_pub"])
+
+
+def test_hostile_bytes_in_a_stations_batch_are_refused_not_a_500(world, monkeypatch):
+    """Issue 13: a station's credential sent a batch nested 5,000 deep (or with a lone
+    surrogate in a change): HQ answered 500. Any station is as hostile as any client."""
+    hq, b = world["hq"], world["b"]
+    before = hq_state(hq)
+    change = (
+        '{"v":%d,"kind":"push","site":"U4V","changes":[{"site":"U4V","seq":%d,"hlc":"%s",'
+        '"tbl":"households","record_id":"h1","op":"upsert","data":{"id":"h1","code":"U4V-Z",'
+        '"station":"U4V","status":"present","notes":"\\ud800"}}]}'
+    )
+    seq, stamp = changelog.next_seq(b, "U4V"), str(hlc.Timestamp(hlc.wall_millis()))
+    station = {"Authorization": f"Station U4V:{client.credential(b)['token']}"}
+    for body in (
+        hostile_bundle(b, monkeypatch, header=b"[" * 5000 + b"]" * 5000),
+        hostile_bundle(b, monkeypatch, text="[" * 5000 + "]" * 5000),
+        hostile_bundle(b, monkeypatch, text=change % (protocol.VERSION, seq, stamp)),
+    ):
+        with httpx.Client(transport=httpx.WSGITransport(app=world["app"]),
+                          base_url="http://hq") as http:  # fmt: skip
+            answer = http.post("/api/v1/sync/push", content=body, headers=station)
+        assert 400 <= answer.status_code < 500, answer.status_code
+        assert set(answer.json()) == {"error", "fields", "code"}
+    assert hq_state(hq) == before
+
+
+def test_a_station_cannot_put_a_photo_on_anothers_case(world):
+    """Issue 13: B's credential created the photo of A's child's case (its id is derived from
+    the case's, so the first photo is a new record): HQ showed B's picture as A's child."""
+    from fieldreg import tracing, tracing_photos
+
+    a, b, hq = world["a"], world["b"], world["hq"]
+    child = world["made"]["members"][2]["code"]
+    case_id = tracing.open_case(a, {"kind": "child", "person_code": child}, "cw-a")["id"]
+    sync(world, a)
+    for photo_id in (tracing_photos.photo_id(case_id), records.new_id()):
+        row = {"id": photo_id, "case_id": case_id, "mime": "image/jpeg", "data": "AAAA",
+               "created_by": "mallory", "created_at": "2026-11-27T10:00:00+00:00",
+               "updated_at": "2026-11-27T10:00:00+00:00", "deleted": 0}  # fmt: skip
+        answer = push(world, b, forged(b, [("tracing_photos", photo_id, "upsert", row)]))
+        assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    assert hq.execute("select count(*) from tracing_photos").fetchone()[0] == 0
+
+
+def test_a_station_cannot_raise_a_proposal_on_anothers_records(world):
+    """Issue 13: B's credential created a "probable" match of A's enquiry with A's household
+    (found_by T3S): A received it, and its caseworker was asked to confirm a fabrication."""
+    from fieldreg import tracing
+    from fieldreg.tracing_match import match_id
+
+    a, b, hq = world["a"], world["b"], world["hq"]
+    body = {"kind": "enquiry", "given_name": "Omar", "family_name": "Halabi"}
+    case_id = tracing.open_case(a, body, "cw-a")["id"]
+    sync(world, a)
+    target, pair = world["made"]["id"], match_id(case_id, world["made"]["id"])
+    row = {"id": pair, "case_id": case_id, "target_kind": "household", "target_id": target,
+           "stations": "T3S", "found_by": "T3S", "found_at": "2026-11-27T10:00:00+00:00",
+           "updated_at": "2026-11-27T10:00:00+00:00", "deleted": 0, "score": 99.0,
+           "label": "probable", "reasons": "[]", "person_id": None}  # fmt: skip
+    answer = push(world, b, forged(b, [("tracing_matches", pair, "upsert", row)]))
+    assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    sync(world, a)
+    for db in (hq, a):
+        assert db.execute("select count(*) from tracing_matches").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("value", [None, ["x"], {"a": 1}], ids=["null", "list", "object"])
+def test_a_value_hq_cannot_store_refuses_the_batch_not_a_500(world, value):
+    """Issue 13: a station set the presence status of its person to null, a list or an
+    object: HQ answered 500. It is refused like any malformed batch, nothing applied."""
+    hq, a = world["hq"], world["a"]
+    person = world["made"]["members"][0]
+    before = hq_state(hq)
+    change = ("people", person["id"], "upsert", {"status": value})
+    answer = push(world, a, forged(a, [change]))
+    assert answer.status_code == 400 and answer.json()["code"] == "batch_refused"
+    assert hq_state(hq) == before
+    assert records.get_person(hq, person["code"])["status"] == "present"
+
+
+@pytest.mark.parametrize("value", ["<b>gone</b>", "deleted", 7])
+def test_another_stations_presence_status_takes_only_a_presence(world, value):
+    """Issue 13: the one column of A's person B may set (its presence, after a movement B
+    recorded) took any value from B's credential: the person then counted as neither
+    present nor gone on every dashboard."""
+    hq, b = world["hq"], world["b"]
+    person = world["made"]["members"][0]
+    answer = push(world, b, forged(b, [("people", person["id"], "upsert", {"status": value})]))
+    assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    assert records.get_person(hq, person["code"])["status"] == "present"
+    moved = ("people", person["id"], "upsert", {"status": "departed"})
+    assert push(world, b, forged(b, [moved])).status_code == 200

@@ -8,7 +8,7 @@ from fieldreg import bundles, records, syncing
 from fieldreg.errors import DomainError
 from sync import bundle, client, keys, store, tables
 from tests.conftest import household_body
-from tests.test_sync_http import make_site
+from tests.synckit import make_site
 
 
 @pytest.fixture

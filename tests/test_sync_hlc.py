@@ -104,3 +104,52 @@ def test_readings_stored_before_the_check_are_rewritten_the_same_way_everywhere(
     assert all(hlc.Timestamp.parse(stamp) for stamp in got)
     clock = db.execute("select value from settings where key = 'hlc'").fetchone()[0]
     assert clock == "0001764000000001.2345"
+
+
+# The clock's rules one by one (issue 16: `make mutate` finds a failing test for each change).
+T = hlc.Timestamp
+
+
+def test_a_local_event_takes_the_wall_clock_or_counts_on_from_the_last():
+    assert hlc.tick(T(1_000, 7), now_ms=1_001) == T(1_001, 0)  # the wall clock moved on
+    assert hlc.tick(T(1_000, 7), now_ms=1_000) == T(1_000, 8)  # the same millisecond
+    assert hlc.tick(T(1_000, 7), now_ms=400) == T(1_000, 8)  # the device clock went back
+    assert hlc.tick(T(1_000, hlc.MAX_COUNTER - 1), now_ms=0) == T(1_000, hlc.MAX_COUNTER)
+
+
+@pytest.mark.parametrize(
+    ("last", "remote", "now", "after"),
+    [
+        (T(5_000, 3), T(9_000, 2), 1_000, T(9_000, 3)),  # the remote clock is ahead
+        (T(9_000, 3), T(5_000, 8), 1_000, T(9_000, 4)),  # this site's clock is ahead
+        (T(9_000, 3), T(9_000, 8), 1_000, T(9_000, 9)),  # both at one millisecond
+        (T(9_000, 8), T(9_000, 3), 1_000, T(9_000, 9)),
+        (T(5_000, 3), T(6_000, 8), 7_000, T(7_000, 0)),  # the wall clock is ahead of both
+    ],
+)
+def test_a_received_reading_moves_the_clock_above_both(last, remote, now, after):
+    assert hlc.observe(last, remote, now_ms=now) == after
+
+
+def test_a_remote_clock_a_year_ahead_is_refused_and_the_limit_itself_is_not():
+    limit = T(1_000 + hlc.MAX_DRIFT_MS)
+    assert hlc.observe(hlc.ZERO, limit, now_ms=1_000) == T(limit.millis, 1)
+    with pytest.raises(ValueError, match="^remote clock is implausibly far ahead$"):
+        hlc.observe(hlc.ZERO, T(limit.millis + 1), now_ms=1_000)
+
+
+def test_the_wall_clock_is_read_in_milliseconds():
+    import time
+
+    assert abs(hlc.wall_millis() - time.time() * 1000) < 1_000
+    assert hlc.tick(hlc.ZERO).millis >= hlc.wall_millis() - 1_000  # without now_ms: the wall
+    ahead = hlc.observe(hlc.ZERO, T(1))
+    assert abs(ahead.millis - hlc.wall_millis()) < 1_000
+    assert hlc.ahead_ms(T(5_000), now_ms=2_000) == 3_000
+    assert abs(hlc.ahead_ms(T(hlc.wall_millis() + 60_000)) - 60_000) < 1_000
+
+
+def test_a_reading_reads_back_whole_and_a_refusal_quotes_it():
+    assert hlc.Timestamp.parse("0001764000000123.0042") == T(1_764_000_000_123, 42)
+    with pytest.raises(ValueError, match=r"^not an HLC timestamp: '9\.0'$"):
+        hlc.Timestamp.parse("9.0")

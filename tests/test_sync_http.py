@@ -8,17 +8,11 @@ import httpx
 import pytest
 
 from fieldreg import bundles, conflicts, create_app, records, search_index, syncing
-from fieldreg.db import connect, prepare
+from fieldreg.db import connect
 from fieldreg.errors import DomainError
 from sync import changelog, client, keys, protocol, store, tables
 from tests.conftest import household_body
-
-
-def make_site(path, code: str):
-    """Prepare a data folder with a given station code; return its connection."""
-    db = connect(prepare(path))
-    db.execute("update settings set value = ? where key = 'station_code'", [code])
-    return db
+from tests.synckit import make_site
 
 
 @pytest.fixture

@@ -13,11 +13,10 @@ import json
 import httpx
 import pytest
 
-from fieldreg import bundles, create_app, medical, movements, records, search_index, syncing
-from fieldreg.db import connect
+from fieldreg import bundles, medical, movements, records, search_index, syncing
 from sync import client, protocol, tables
 from tests.conftest import household_body
-from tests.test_sync_http import make_site
+from tests.synckit import join_stations, make_hq
 
 SECRETS = ("0933", "123 456", "Salaheddine", "Bab al-Salam", "shrapnel", "diabetes",
            "Ibn Sina", "relatives in Azaz", "pregnant")  # fmt: skip
@@ -28,12 +27,8 @@ SHARED_HOUSEHOLDS = set(tables.HOUSEHOLDS_SHARED)
 @pytest.fixture
 def world(tmp_path):
     """HQ, station A (T3S) with a household, triage and a movement, and station B (U4V)."""
-    make_site(tmp_path / "hq", "HQ2").close()
-    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
-    hq = connect(app.config["DATABASE"])
-    a, b = make_site(tmp_path / "a", "T3S"), make_site(tmp_path / "b", "U4V")
-    for db, code in ((a, "T3S"), (b, "U4V")):
-        syncing.join(db, syncing.add_station(hq, code, code, "http://hq"))
+    app, hq = make_hq(tmp_path / "hq")
+    a, b = join_stations(hq, tmp_path, ("T3S", "U4V"), names=("a", "b")).values()
     body = household_body(notes="relatives in Azaz", vulnerabilities=["pregnant"])
     made, _ = records.create_household(a, body, "reg-a")
     person = made["members"][0]["code"]

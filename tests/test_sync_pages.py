@@ -171,3 +171,45 @@ def test_the_conflicts_api_obeys_the_same_rule(hq_conflict, role, may):
         assert records.get_person(hq, code)["given_name"] == "Zeinab"
         if listed.status_code == 200:
             assert listed.json["conflicts"][0]["may_resolve"] is False
+
+
+@pytest.mark.parametrize("role, sees", [("analyst", False), ("caseworker", False),
+                                        ("coordinator", True)])  # fmt: skip
+def test_a_conflict_shows_its_values_only_to_roles_that_may_read_the_record(tmp_path, role, sees):
+    """Regression (issue 13): a conflict on a tracing case (what a lost child said) was listed
+    with both values to analysts, who may read only the counts of tracing."""
+    from fieldreg import create_app, tracing
+    from tests.test_sync_http import make_site
+
+    make_site(tmp_path / "hq", "HQ2").close()
+    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
+    hq = connect(app.config["DATABASE"])
+    station = make_site(tmp_path / "st", "T3S")
+    syncing.join(station, syncing.add_station(hq, "T3S", "Bab", "http://hq"))
+    case = tracing.open_case(station, {"kind": "enquiry", "given_name": "Layla"}, "cw")
+    syncing.run_sync(station, transport=httpx.WSGITransport(app=app))
+    everyone = tracing.Viewer("cw", True)
+    tracing.update_case(hq, case["id"], {"description": "scar on the left hand"}, everyone)
+    tracing.update_case(station, case["id"], {"description": "limps since the bombing"}, everyone)
+    syncing.run_sync(station, transport=httpx.WSGITransport(app=app))
+    assert hq.execute("select count(*) from sync_conflicts").fetchone()[0] == 1
+    http = app.test_client()
+    headers = AuthActions(http, hq).token(role)
+    listed = http.get("/api/v1/sync/conflicts", headers=headers)
+    auth = AuthActions(http, hq)
+    auth.login(role)
+    page = http.get("/sync/conflicts").get_data(as_text=True)
+    if role == "caseworker":  # no sync:conflicts at all
+        assert listed.status_code == 403
+    else:
+        shown = "scar on the left hand" in listed.get_data(as_text=True)
+        assert shown is sees and ("limps since" in page) is sees
+    if sees:  # and a role that may write the case may resolve it (none could: issue 13)
+        [row] = listed.json["conflicts"]
+        assert row["may_resolve"] is True
+        answer = http.post(f"/api/v1/sync/conflicts/{row['id']}", json={"choice": "lost"},
+                           headers=headers)  # fmt: skip
+        assert answer.status_code == 200
+        assert tracing.get_case(hq, case["id"], everyone)["description"] == row["lost"]
+    hq.close()
+    station.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+
+import pytest
 
 from fieldreg import auth, throttle
 from tests.conftest import csrf_of
@@ -48,3 +51,52 @@ def test_past_the_allowance_an_address_waits_and_a_success_clears_it(db):
     assert row[0] == 2  # a refused attempt is not counted again
     throttle.succeeded(db, "10.0.0.9")
     assert throttle.attempt(db, "10.0.0.9", 2) == 0
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move the throttle's clock by hand."""
+    now = [dt.datetime(2025, 3, 1, 8, 0, tzinfo=dt.UTC)]
+    monkeypatch.setattr(throttle, "_now", lambda: now[0])
+    return now
+
+
+def test_the_wait_doubles_after_each_further_attempt_and_stops_at_15_minutes(db, clock):
+    """Issue 16: 2, 4, 8, 16... seconds, each wait ending exactly when it says, capped."""
+    waits = []
+    for _ in range(14):
+        wait = throttle.attempt(db, "10.0.0.9", 1)
+        assert wait == 0  # each attempt comes exactly when the last wait ended
+        until = db.execute("select blocked_until from login_attempts").fetchone()[0]
+        until = dt.datetime.fromisoformat(until)
+        assert until.utcoffset() == dt.timedelta(0)  # stored in UTC, with its offset
+        waits.append((until - clock[0]).total_seconds())
+        clock[0] = until
+    assert waits == [2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900, 900, 900]
+
+
+def test_the_wait_is_rounded_up_until_the_block_ends(db, clock):
+    """Issue 16: half a second left is a 1 s wait, not a free attempt."""
+    throttle.attempt(db, "10.0.0.9", 1)  # blocked for 2 s
+    clock[0] += dt.timedelta(seconds=1.5)
+    assert throttle.attempt(db, "10.0.0.9", 1) == 1
+    clock[0] += dt.timedelta(seconds=0.5)
+    assert throttle.attempt(db, "10.0.0.9", 1) == 0
+
+
+def test_a_block_is_stamped_in_utc(db):
+    """Issue 16: a wait measured on the real clock, stored with its UTC offset."""
+    throttle.attempt(db, "10.0.0.9", 1)
+    until = db.execute("select blocked_until from login_attempts").fetchone()[0]
+    left = dt.datetime.fromisoformat(until) - dt.datetime.now(dt.UTC)
+    assert until.endswith("+00:00") and dt.timedelta(0) < left <= dt.timedelta(seconds=2)
+
+
+def test_a_coordinator_clears_one_address_or_all(db, clock):
+    """Issue 16: clearing one address leaves the others waiting; clearing all frees everyone."""
+    for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        throttle.attempt(db, address, 1)
+    throttle.clear(db, "10.0.0.1")
+    assert [throttle.attempt(db, a, 1) for a in ("10.0.0.1", "10.0.0.2")] == [0, 3]
+    throttle.clear(db)
+    assert db.execute("select count(*) from login_attempts").fetchone()[0] == 0

@@ -266,6 +266,20 @@ def test_the_tracing_pages_speak_arabic(client, auth_actions, roles):
         page = client.get(url).get_data(as_text=True)
         assert 'dir="rtl"' in page and "البحث عن الأسر" in page, url
         assert "Family tracing" not in page and "Candidates" not in page, url
+    page = client.get(f"/tracing/cases/{case['id']}").get_data(as_text=True)
+    # issue 14: an open case's state read "افتح" (the button's "Open!"), not "مفتوحة", and the
+    # link to the child's record was labelled "ابن أو ابنة" (the relationship "son or daughter")
+    assert 'data-status="open">مفتوحة' in page
+    assert "<dt>سجل الطفل</dt>" in page and "ابن أو ابنة" not in page
+
+
+def test_the_case_list_says_ages_and_emptiness_in_plain_words(client, auth_actions, roles):
+    """Issue 14 (a newcomer's case list): "1 years", and "No case yet." over closed cases."""
+    case = open_child(client, roles["registrar"], alone(client, roles["registrar"], "Rami", 1))
+    auth_actions.login("caseworker", "cw")
+    assert "· 1 year ·" in client.get("/tracing/").get_data(as_text=True)
+    client.post(f"/api/v1/tracing/cases/{case['id']}/close", json={}, headers=roles["caseworker"])
+    assert "No open case." in client.get("/tracing/").get_data(as_text=True)
 
 
 def test_a_case_of_another_station_is_changed_there_a_note_is_welcome(client, roles, db):
@@ -297,3 +311,15 @@ def test_a_case_with_dates_reads_back_as_dates(client, roles):
     assert (case["date_of_birth"], case["separated_on"]) == ("2016-05-04", "2026-10-20")
     listed = client.get("/api/v1/tracing/cases", headers=roles["caseworker"])
     assert listed.status_code == 200 and listed.get_json()["cases"][0]["separated_on"]
+
+
+def test_a_proposed_match_names_its_station_with_the_pages_comma(client, roles, auth_actions):
+    """Issue 14 (a newcomer in Arabic): the list of proposed matches read "(طلب بحث, K7M)"."""
+    reg = roles["registrar"]
+    open_child(client, reg, alone(client, reg))
+    client.post("/api/v1/households", json=FAMILY, headers=reg)
+    auth_actions.login("caseworker", "cw")
+    assert ", T3S)" in client.get("/tracing/").get_data(as_text=True)
+    client.set_cookie("lang", "ar")
+    page = client.get("/tracing/").get_data(as_text=True)
+    assert "، T3S)" in page and ", T3S)" not in page

@@ -4,11 +4,9 @@ station comes back to HQ, and a rejected pair is not proposed again anywhere."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from fieldreg import (
-    create_app,
     records,
     syncing,
     tracing,
@@ -16,40 +14,25 @@ from fieldreg import (
     tracing_lists,
     tracing_match,
 )
-from fieldreg.db import connect, prepare
 from sync import tables
+from tests.synckit import join_stations, make_hq, make_site, sync_with
 from tests.test_tracing import FAMILY, SAID
 
 CHILD = {"members": [{"given_name": "عمر", "sex": "male", "age_years": 7,
                       "relationship": "head"}]}  # fmt: skip
 
 
-def site(path, code: str):
-    """Prepare a data folder with a station code; return its connection."""
-    db = connect(prepare(path))
-    db.execute("update settings set value = ? where key = 'station_code'", [code])
-    return db
-
-
 @pytest.fixture
 def world(tmp_path):
     """HQ (an app) and two stations that joined it."""
-    site(tmp_path / "hq", "HQ2").close()
-    app = create_app({"DATA": str(tmp_path / "hq"), "ROLE": "hq", "TESTING": True})
-    hq = connect(app.config["DATABASE"])
-    stations = {}
-    for code in ("K7M", "P4R"):
-        db = site(tmp_path / code, code)
-        syncing.join(db, syncing.add_station(hq, code, code, "http://hq"))
-        stations[code] = db
+    app, hq = make_hq(tmp_path / "hq")
+    stations = join_stations(hq, tmp_path, ("K7M", "P4R"))
     yield app, hq, stations
     for db in (hq, *stations.values()):
         db.close()
 
 
-def sync(db, app):
-    """Push and pull one station against HQ."""
-    return syncing.run_sync(db, transport=httpx.WSGITransport(app=app))
+sync = sync_with
 
 
 def open_case(db, code: str) -> dict:
@@ -175,7 +158,7 @@ def test_a_station_outside_the_match_holds_nothing_of_the_case(world, tmp_path):
     child, _ = records.create_household(k7m, CHILD, "reg")
     case = open_case(k7m, child["members"][0]["code"])
     records.create_household(p4r, FAMILY, "reg")
-    q2r = site(tmp_path / "Q2R", "Q2R")
+    q2r = make_site(tmp_path / "Q2R", "Q2R")
     syncing.join(q2r, syncing.add_station(hq, "Q2R", "Q2R", "http://hq"))
     try:
         for db in (k7m, p4r, k7m, p4r, q2r):

@@ -36,6 +36,20 @@ from fieldreg import audit, bodies, codes
 from fieldreg.db import get_db
 from fieldreg.errors import InvalidCode, Refused
 
+# The OpenAPI request body of an endpoint that takes one photo (a QR tag, a case's picture).
+IMAGE_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"image": {"type": "string", "format": "binary"}},
+                "required": ["image"],
+            }
+        }
+    },
+}
+
 
 class StrictParser(FlaskParser):
     """webargs' parser, reading JSON bodies with fieldreg.bodies (hostile bodies get a 400)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import abort, current_app
+
 from fieldreg import dedup
 from fieldreg.access import requires
 from fieldreg.api import Blueprint, actor
@@ -32,4 +34,6 @@ def review(args):
 @blp.response(201, DecisionResultSchema())
 def decide(body):
     """Link a pair (confirm), keep it apart (reject) or withdraw the verdict (undo)."""
+    if current_app.config["ROLE"] != "hq":  # HQ's alone: a station's would stop its sync
+        abort(404, description="Deduplication decisions are HQ's: this is a station.")
     return dedup.decide(get_db(), body["a"], body["b"], body["verdict"], actor())

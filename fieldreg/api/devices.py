@@ -58,6 +58,9 @@ def deliver(envelope):
         raise DomainError(_("Some fields are not valid."), fields) from exc
     except DomainError as exc:
         exc.fields = forms.errors_for_form(exc.fields, blocks) if exc.fields else {}
+        if exc.fields:  # the tablet shows the message too: the fields' words are translated
+            said = (str(m) for messages in exc.fields.values() for m in messages)
+            exc.message = " ".join(dict.fromkeys(said))
         raise
     return household, (201 if created else 200)
 

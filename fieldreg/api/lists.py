@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Response, request
 from marshmallow import ValidationError
 
-from fieldreg import foreign, foreign_report
+from fieldreg import bodies, foreign, foreign_report
 from fieldreg.access import requires
 from fieldreg.api import Blueprint, actor
 from fieldreg.db import get_db
@@ -58,20 +56,27 @@ def import_list():
         meta = ListArgsSchema().load(request.form.to_dict())
     except ValidationError as exc:
         raise DomainError("Some fields are not valid.", exc.messages) from exc
-    data = upload.read()
+    mapping = _mapping(meta.get("mapping"))  # read first: a bad one imports nothing
     db = get_db()
-    found = foreign.import_list(db, upload.filename or "", data, meta, actor())
-    if meta.get("mapping"):
-        try:
-            mapping = json.loads(meta["mapping"])
-        except ValueError:
-            raise DomainError(
-                "The mapping is JSON: {column: field}.", {"mapping": ["Not JSON."]}
-            ) from None
-        if not isinstance(mapping, dict):
-            raise DomainError("The mapping is JSON: {column: field}.", {"mapping": ["Not a map."]})
+    found = foreign.import_list(db, upload.filename or "", upload.read(), meta, actor())
+    if mapping:
         found = foreign.reconcile_list(db, found["id"], mapping, None, actor())
     return found
+
+
+def _mapping(text: str | None) -> dict | None:
+    """Read the optional mapping field ({column: field}) as strictly as a JSON body."""
+    if not text:
+        return None
+    try:
+        mapping = bodies.loads(text)
+    except ValueError:  # malformed, or hostile (deep, a lone surrogate): bodies.Unreadable
+        raise DomainError(
+            "The mapping is JSON: {column: field}.", {"mapping": ["Not JSON."]}
+        ) from None
+    if not isinstance(mapping, dict):
+        raise DomainError("The mapping is JSON: {column: field}.", {"mapping": ["Not a map."]})
+    return mapping
 
 
 @blp.route("/lists/<list_id>", methods=["GET"])

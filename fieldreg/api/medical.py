@@ -6,7 +6,7 @@ from flask import request, url_for
 
 from fieldreg import medical, movements, records, scan
 from fieldreg.access import requires
-from fieldreg.api import Blueprint, actor, log_view, valid_code
+from fieldreg.api import IMAGE_BODY, Blueprint, actor, log_view, valid_code
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
 from fieldreg.schemas.medical import (
@@ -23,19 +23,6 @@ from fieldreg.schemas.records import HouseholdSchema, PersonSchema
 
 blp = Blueprint("medical_api", __name__, url_prefix="/api/v1", description="Triage, movements")
 scan_blp = Blueprint("scan_api", __name__, url_prefix="/api/v1", description="Scanning")
-
-PHOTO_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "properties": {"image": {"type": "string", "format": "binary"}},
-                "required": ["image"],
-            }
-        }
-    },
-}
 
 
 @blp.route("/people/<code>/triage", methods=["POST"])
@@ -119,7 +106,7 @@ def bind_tag(data, code):
 
 @scan_blp.route("/scan", methods=["POST"])
 @requires("search")
-@scan_blp.doc(requestBody=PHOTO_BODY)
+@scan_blp.doc(requestBody=IMAGE_BODY)
 @scan_blp.response(200, ScanResultSchema())
 def scan_photo():
     """Decode the tag in a photo (kept in memory, never stored); answer its record."""

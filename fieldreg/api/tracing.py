@@ -16,7 +16,7 @@ from fieldreg import (
     tracing_photos,
 )
 from fieldreg.access import requires
-from fieldreg.api import Blueprint, actor
+from fieldreg.api import IMAGE_BODY, Blueprint, actor
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError, NotFound
 from fieldreg.schemas.tracing import (
@@ -38,18 +38,6 @@ from fieldreg.schemas.tracing import (
 from fieldreg.stats import Period
 
 blp = Blueprint("tracing_api", __name__, url_prefix="/api/v1/tracing", description="Tracing")
-UPLOAD = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "properties": {"image": {"type": "string", "format": "binary"}},
-                "required": ["image"],
-            }
-        }
-    },
-}
 PFIF_BODY = {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}}
 
 
@@ -112,7 +100,7 @@ def add_note(data, case_id):
 
 @blp.route("/cases/<case_id>/photo", methods=["PUT"])
 @requires("tracing:open")
-@blp.doc(requestBody=UPLOAD)
+@blp.doc(requestBody=IMAGE_BODY)
 @blp.response(204)
 def put_photo(case_id):
     """Keep a photo for a case (multipart field ``image``); it replaces the one it had."""

@@ -25,6 +25,8 @@ NOT_A_CODE = _l("Not a valid code: a character is mistyped or two are swapped.")
 UNKNOWN_TAG = _l("This tag was not printed at this station.")
 TAG_IN_USE = _l("This tag or code is already used by someone else.")
 CODE_NOT_ISSUED = _l("This code was not given to this tablet.")
+BOARDING_CLOSED = _l("This vehicle's boarding is closed: ask a coordinator.")
+ARRIVALS_CLOSED = _l("This vehicle's arrivals are closed: ask a coordinator.")
 
 
 def text(max_length: int, **kwargs) -> fields.String:

@@ -10,6 +10,7 @@ from fieldreg.access import requires
 from fieldreg.config import ROLES
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
+from fieldreg.views.auth import pin_problems
 
 bp = Blueprint("admin", __name__)
 AUDIT_FILTERS = ("actor", "action", "tbl", "record_id", "address", "device", "since", "until")
@@ -29,17 +30,23 @@ def users():
         form = request.form
         _only_admins_touch_admins(form.get("role", ""))
         try:
+            if problems := pin_problems(form.get("pin", ""), form.get("role", "")):
+                raise DomainError("PIN refused.", {"pin": problems})
             auth.add_user(
                 db, form.get("username", ""), form.get("role", ""), form.get("pin", ""), actor()
             )
             return redirect(url_for("admin.users"))
         except DomainError as exc:
             errors = exc.fields or {"_": [exc.message]}
+            if "username" in errors:  # the domain's words: say them in the page language
+                errors["username"] = [_("1-40 letters or digits (and . or _).")]
     return render_template(
         "admin/users.html",
         users=auth.list_users(db),
         tokens=auth.list_tokens(db),
-        roles=ROLES,
+        roles=[
+            r for r in ROLES if r != "admin" or g.user["role"] == "admin"
+        ],  # offered only if granted
         errors=errors,
         form=request.form,
     ), (400 if errors else 200)
@@ -54,6 +61,8 @@ def user_action(user_id, action):
     if target is None:
         abort(404, description=_("No such user."))
     _only_admins_touch_admins(target["role"])
+    if action == "disable" and user_id == g.user["id"]:  # the station could be left with none
+        abort(409, description=_("You cannot disable your own account."))
     if action == "unlock":
         auth.unlock_user(db, user_id, actor())
         throttle.clear(db)

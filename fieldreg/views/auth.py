@@ -127,12 +127,19 @@ def _setup_problems(form, code: str) -> dict[str, list[str]]:
             errors[name] = [_("Required.")]
     if not codes.is_valid_prefix(code):
         errors["station_code"] = [_("Three characters from %(a)s.", a=codes.ALPHABET)]
-    if "pin" not in errors:
-        try:
-            auth.check_pin(form["pin"])
-        except DomainError:
-            errors["pin"] = [_("4 to 12 digits.")]
+    if "pin" not in errors and (problems := pin_problems(form["pin"], "coordinator")):
+        errors["pin"] = problems
     return errors
+
+
+def pin_problems(pin: str, role: str) -> list[str]:
+    """Say in the page language why auth.check_pin would refuse this PIN for this role."""
+    shortest = auth.LONG_PIN_ROLES.get(role, 4)
+    if not (pin.isdigit() and shortest <= len(pin) <= 12):
+        return [_("%(n)s to 12 digits.", n=shortest)]
+    if auth.weak_pin(pin):
+        return [_("Too easy to guess: no repeated digit, run or common PIN such as 1234.")]
+    return []
 
 
 def _create_station(db, form, code: str) -> dict:

@@ -22,14 +22,61 @@ def _kind() -> str:
     return kind
 
 
+def scan_words(kind: str) -> dict[str, str]:
+    """Return what the scan page says of a scan, in the page language, with {names}, {code}
+    and {vehicle} left for the tablet (boarding.js) or the page itself to fill in."""
+    names, code, vehicle = "{names}", "{code}", "{vehicle}"
+    if kind == "arrive":
+        ok = _("Arrived: %(names)s", names=names)
+        warning = _(
+            "Arrived: %(names)s. Also scanned on %(vehicle)s!", names=names, vehicle=vehicle
+        )
+    else:
+        ok = _("Boarded: %(names)s", names=names)
+        warning = _(
+            "Boarded: %(names)s. Also scanned on %(vehicle)s!", names=names, vehicle=vehicle
+        )
+    return {
+        "ok": ok,
+        "warning": warning,
+        "unknown": _(
+            "Unknown tag %(code)s: recorded, and matched when its record arrives.", code=code
+        ),
+        "already": _("Already scanned on this vehicle: %(code)s", code=code),
+        "invalid": _("Not a valid code (check the typing): %(code)s", code=code),
+        "closed": _("This side of the vehicle is closed: only a coordinator can still scan."),
+        "queued": _(
+            "Saved on this tablet: %(code)s; sent when the station is reachable.", code=code
+        ),
+        "sending": _("Sending %(code)s…", code=code),
+        "refused": _("Refused: %(code)s", code=code),
+    }
+
+
+def _said(words: dict, code: str, result=None, error=None) -> str:
+    """Say what the last scan sent without JavaScript did (the domain speaks English)."""
+    if error is not None:
+        key = {"invalid_code": "invalid", "already_scanned": "already"}.get(error.code)
+        key = "closed" if error.code == "vehicle_closed" else key or "refused"
+        return words[key].replace("{code}", code)
+    names = ", ".join(p["name"] for p in result["added"])
+    where = ", ".join(sorted({e["vehicle"] for e in result["elsewhere"]}))
+    said = words[result["status"]].replace("{names}", names).replace("{vehicle}", where)
+    return said.replace("{code}", result["code"])
+
+
 def _scan_page(vehicle_id: str, kind: str, result=None, error=None, status: int = 200):
     """Render the scan page of a vehicle, with what the last scan did."""
     db = get_db()
     found = convoys.get_vehicle(db, vehicle_id)
+    words = scan_words(kind)
+    code = request.form.get("code", "")
     return render_template(
         "convoys/scan.html",
         vehicle=found,
         kind=kind,
+        words=words,
+        said=_said(words, code, result, error) if result or error else "",
         counts=boarding.counts(db, found),
         scanned=boarding.scanned_codes(db, vehicle_id, kind),
         closed=bool(found["boarding_closed_at" if kind == "board" else "arrival_closed_at"]),

@@ -46,7 +46,7 @@ def chart_set(figures: dict) -> dict:
         ),
         "pyramid": charts.pyramid(
             [
-                (g, row.get("female", 0), row.get("male", 0))
+                (fmt(g), row.get("female", 0), row.get("male", 0))
                 for g, row in figures["by_age_group"].items()
             ],
             (_("Female"), _("Male")),

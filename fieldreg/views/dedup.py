@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from fieldreg import dedup
@@ -55,6 +55,8 @@ def pair():
 @requires("dedup:review")
 def decide():
     """Link, keep apart or undo with one tap, then go back where the reviewer came from."""
+    if current_app.config["ROLE"] != "hq":
+        abort(404, description="Deduplication decisions are HQ's: this is a station.")
     form = request.form
     dedup.decide(get_db(), form.get("a", ""), form.get("b", ""), form.get("verdict", ""),
                  g.user["username"] if g.get("user") else None)  # fmt: skip

@@ -153,6 +153,18 @@ def read_people(path: str | Path) -> tuple[list[dict], CsvReport]:
     return people, report
 
 
+# What a spreadsheet would run as a formula (the rule of fieldreg.sheets, which sync/ may
+# not import): such a cell is written with a leading apostrophe, as text (issue 13).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def as_text(value: str) -> str:
+    """Return a cell a spreadsheet shows as text, never runs as a formula."""
+    if value.startswith(FORMULA_STARTS) or value.lstrip(" ").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def dedup_csv(
     in_path: str | Path,
     out_path: str | Path,
@@ -165,6 +177,8 @@ def dedup_csv(
     with open(out_path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "cluster_id"])
-        writer.writerows((person["id"], clusters[person["id"]]) for person in people)
+        writer.writerows(
+            (as_text(person["id"]), as_text(clusters[person["id"]])) for person in people
+        )
     report.clusters = len(set(clusters.values()))
     return report
