@@ -85,3 +85,20 @@ def test_their_levantine_spelling_matches_our_arabic():
     )))  # fmt: skip
     assert (found["r0"].status, found["r0"].ours) == ("matched", ["o5"])
     assert found["r1"].status == "only_theirs"
+
+
+def test_two_of_their_rows_alike_only_crosswise_are_two_people():
+    """Issue 15: their "Ahmed Mohamad Al-Ibrahim" and "Ebrahim Mohamad Al-Ahmadi" (given and
+    family names swapped, ten years apart) are two of ours, not one person written twice."""
+    ours = OURS + [
+        {"id": "o5", "given_name": "Ahmad", "father_name": "Mohammed", "family_name": "Ibrahim",
+         "sex": "male", "age_years": 46},
+        {"id": "o6", "given_name": "إبراهيم", "father_name": "محمد", "family_name": "أحمدي",
+         "sex": "male", "age_years": 55},
+    ]  # fmt: skip
+    result = link(ours, theirs(
+        ("Ahmed", "Mohamad", "Al-Ibrahim", "male", 45),
+        ("Ebrahim", "Mohamad", "Al-Ahmadi", "male", 55),
+    ))  # fmt: skip
+    groups = sorted((sorted(g.rows), g.status, g.ours) for g in result.groups)
+    assert groups == [(["r0"], "matched", ["o5"]), (["r1"], "matched", ["o6"])]

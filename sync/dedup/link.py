@@ -22,7 +22,8 @@ as two relatives a priori (the fields tell them apart: siblings differ in given 
 
 A pair whose names plainly differ in one field (not a spelling, sound or typo apart) is never
 linked, only proposed: two cousins share given name, family name and age, not father's name;
-two rows of their own list must agree in sound on every name to be one person. A row of
+two rows of their own list must agree in sound on every name, in the same columns (not by
+swapping given and family names), to be one person. A row of
 theirs and a person of ours that are each other's best candidate gain a bonus: each person is
 in each list once.
 Each of their rows links to its single best candidate of ours above the link threshold (never
@@ -109,8 +110,11 @@ def link(ours: People, theirs: People, settings: Settings | None = None) -> Link
     weight[a >= n_ours] += np.log2(within / model.random_match)
     # A name that plainly differs (not a spelling, a sound or a typo away) leaves a pair for a
     # person to look at, however strong the rest: cousins share given name, family and age.
-    # Two rows of their own list, written by one agency's clerks, agree in sound on every name.
-    clash, within_theirs = np.zeros(len(a), bool), a >= n_ours
+    # Two rows of their own list, written by one agency's clerks, agree in sound on every name,
+    # each in its own column: given and family names that agree only crosswise are more often
+    # two people (Ahmed ... Al-Ibrahim, Ibrahim ... Al-Ahmadi) than one clerk's swap.
+    within_theirs = a >= n_ours
+    clash = within_theirs & comp.swapped
     for name in NAME_FIELDS:
         level = comp.levels[name]
         clash |= (level == 0) | (within_theirs & (level == 1))
