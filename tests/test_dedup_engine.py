@@ -167,3 +167,30 @@ def test_a_reading_never_makes_two_arabic_names_one() -> None:
     result = run(people + generate(300, seed=3))
     assert result.explain("t", "s").fields["given"]["level"] in ("different", "similar")
     assert result.explain("t", "l").fields["given"]["level"] == "same sound"
+
+
+def samer_trio(more_samers: int) -> list[dict]:
+    """Return ثامر and سامر of one family and age, a Latin "Samer" of it, and more سامر."""
+    base = {"father_name": "خالد", "family_name": "الحلبي", "sex": "male", "age_years": 30}
+    fathers = ("عمر", "علي", "حسن", "يوسف", "محمود", "خليل", "نبيل", "بلال", "جمال", "وليد")
+    return [
+        {"id": "t", "given_name": "ثامر", **base},
+        {"id": "s", "given_name": "سامر", **base},
+        {"id": "l", "given_name": "Samer", **base, "family_name": "Halabi"},
+    ] + [
+        {"id": f"x{i}", "given_name": "سامر", "father_name": fathers[i % 10],
+         "family_name": "النجار", "sex": "male", "age_years": 20 + i}
+        for i in range(more_samers)
+    ]  # fmt: skip
+
+
+def test_a_latin_name_read_from_arabic_weighs_less_than_its_plain_spelling() -> None:
+    """Issue 15: "Samer" is سامر's plain spelling and only a reading of ثامر: weaker for ثامر,
+    and the weaker the more people the data holds who write سامر in Arabic."""
+    gaps = []
+    for more in (0, 40):
+        result = run(samer_trio(more) + generate(300, seed=3))
+        read, plain = result.explain("t", "l"), result.explain("s", "l")
+        assert read.fields["given"]["level"] == plain.fields["given"]["level"] == "same sound"
+        gaps.append(plain.fields["given"]["weight"] - read.fields["given"]["weight"])
+    assert 1 < gaps[0] < gaps[1] - 1

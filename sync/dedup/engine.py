@@ -47,7 +47,7 @@ from sync.dedup.clusters import (
 from sync.dedup.compare import BATCH, Comparisons, SimilarityCache, compare, concat, subset
 from sync.dedup.features import People, Vocab, build_features, sorted_isin
 from sync.dedup.learn import estimate
-from sync.dedup.model import name_frequencies
+from sync.dedup.model import arabic_name_counts, name_frequencies
 from sync.dedup.result import DedupResult
 from sync.dedup.review import Decisions
 from sync.dedup.settings import Progress, Settings
@@ -90,6 +90,7 @@ class DedupIndex:
         comp = compare(self.ft, a, b, self.sims)
         self.model = estimate(comp, self._random_comparisons(), len(self.ft), self.ft)
         self.model.tf = name_frequencies(self.ft, len(self.vocab))
+        self.model.arabic_counts = arabic_name_counts(self.ft, self.sims.arabic, len(self.vocab))
         report("scoring", 0.8)
         self.pairs, self.weight = self._keep(comp)
         self.candidate_count = len(a)

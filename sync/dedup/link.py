@@ -42,7 +42,7 @@ from sync.dedup.clusters import UnionFind
 from sync.dedup.compare import SimilarityCache, compare
 from sync.dedup.features import NAME_FIELDS, People, Vocab, build_features, count
 from sync.dedup.learn import estimate
-from sync.dedup.model import name_frequencies
+from sync.dedup.model import arabic_name_counts, name_frequencies
 from sync.dedup.settings import Settings
 
 PROBABLE_SHOWN = 3  # candidates kept per probable group
@@ -101,6 +101,7 @@ def link(ours: People, theirs: People, settings: Settings | None = None) -> Link
     rb = rng.integers(n_ours, n_ours + n_theirs, size)
     model = estimate(comp, compare(ft, ra, rb, sims), n_ours + n_theirs)
     model.tf = name_frequencies(ft, len(vocab))
+    model.arabic_counts = arabic_name_counts(ft, sims.arabic, len(vocab))
     model.shares.update(match=0.5, related=0.5)
     expected = max(MATCHED * min(n_ours, n_theirs), 1.0)
     model.random_match = min(expected / max(n_ours * n_theirs, 1), 0.5)
