@@ -221,11 +221,11 @@ def arabic_name_counts(ft: FeatureTable, is_arabic, vocab_size: int) -> dict[str
     for name in NAME_FIELDS:
         known = np.flatnonzero(ft.skel[name] >= 0)
         arabic = known[is_arabic(ft.norm[name][known])]
-        counts[name] = np.bincount(ft.skel[name][arabic], minlength=vocab_size).astype(float)
+        counts[name] = np.bincount(ft.skel[name][arabic], minlength=vocab_size).astype(np.int32)
     return counts
 
 
 def _count(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Return table[codes], 0 for codes the table does not know (interned after it)."""
     inside = (codes >= 0) & (codes < len(table))
-    return np.where(inside, table[np.clip(codes, 0, max(len(table) - 1, 0))], 0.0)
+    return np.where(inside, table[np.clip(codes, 0, max(len(table) - 1, 0))], 0).astype(float)
