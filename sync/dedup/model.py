@@ -125,7 +125,8 @@ class Model:
             table = np.append(np.log2(self.m[name] / other[name]), 0.0)  # -1 (null) -> 0
             weight = table[level].astype(np.float32)
             if name in read:
-                weight += read[name]
+                rows, cost = read[name]
+                weight[rows] += cost
             if alternative == "unrelated" and name in NAME_FIELDS and self.tf:
                 agree = level >= 2
                 weight[agree] += self._agreement_tf(ft, comp, name, agree).astype(np.float32)
@@ -147,8 +148,8 @@ class Model:
         codes, theirs, swapped = self._agreeing_skeletons(ft, comp, name, agree)
         return self.tf_adjustment(name, codes, swapped, theirs)
 
-    def reading_weights(self, ft: FeatureTable, comp: Comparisons) -> dict[str, np.ndarray]:
-        """Return, per name field, what agreeing only through a reading (ث ذ ظ) costs a pair.
+    def reading_weights(self, ft: FeatureTable, comp: Comparisons) -> dict[str, tuple]:
+        """Return, per name field, the pairs agreeing only through a reading (ث ذ ظ), and cost.
 
         log2(own / (own + other)): own people write the Arabic name in Arabic letters, other
         people write in Arabic a name whose own skeleton is the Latin side's (ثامر and سامر
@@ -169,9 +170,8 @@ class Model:
             arabic = np.where(a_arabic, codes[read], theirs[read])
             latin = np.where(a_arabic, theirs[read], codes[read])
             own = np.maximum(_count(counts[name], arabic), 1.0)
-            weight = np.zeros(len(level), np.float32)
-            weight[agree[read]] = np.log2(own / (own + _count(counts[name], latin)))
-            found[name] = weight
+            cost = np.log2(own / (own + _count(counts[name], latin))).astype(np.float32)
+            found[name] = (agree[read], cost)
         return found
 
     def prior(self, alternative: str) -> float:
