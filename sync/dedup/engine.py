@@ -15,7 +15,9 @@
       │                  locality from different to same; sex, phone, id, origin same or not
       │ model (learn.py) Fellegi–Sunter, learned from the data: u from random pairs (exact for
       ▼                  equal dates, phones, ids), r from people registered together if any,
-    match weights        m from anchor pairs or EM, shares by EM; term frequencies of names
+    match weights        m from anchor pairs or EM, shares by EM; term frequencies of names;
+      │                  a name alike only by a reading (ثامر / Samer) weighs by the share of
+      │                  Arabic-written people who bear it against the Latin spelling's own name
       │ household        registrations with several likely pairs are one household: all their
       ▼ context          members are compared, their pairs gain a bonus; a pair alone between
     adjusted weights     two families loses one; one person per registration (best pair only)
