@@ -159,5 +159,13 @@ def register_and_board(page, url: str, codes: dict, suffix: str) -> None:
     page.fill("[data-board-code]", head)
     page.press("[data-board-code]", "Enter")
     page.wait_for_selector("[data-board-log] li")
+    until(page, "() => document.querySelector('[data-board-result]').dataset.state === 'ok'")
     screenshot(page, f"walk-boarding-scanned-{suffix}")
     assert "Huda" in page.inner_text("[data-board-result]")
+    # Each code in the verdict stays on one line (a 360 px phone broke it after its dash).
+    whole = (
+        "[...document.querySelectorAll('[data-board-result] .code')]"
+        ".map(c => c.getClientRects().length)"
+    )
+    lines = page.evaluate(whole)
+    assert lines and set(lines) == {1}, lines
