@@ -120,6 +120,12 @@ WALK = (
 )
 
 
+OFF_SCREEN = """width => [...document.querySelectorAll('main a, main button')]
+  .filter(e => e.offsetParent !== null)
+  .filter(e => { const r = e.getBoundingClientRect(); return r.right > width + 1 || r.left < -1; })
+  .map(e => e.textContent.trim())"""
+
+
 @pytest.mark.parametrize("lang, size", [("ar", PHONE), ("en", TABLET)])
 def test_a_walk_through_the_desk(chromium, desk, lang, size):
     """Every page of the desk opens, fits the screen, and is kept as a screenshot for review."""
@@ -135,6 +141,10 @@ def test_a_walk_through_the_desk(chromium, desk, lang, size):
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > size["width"]:
             wide[name] = width
+        # A link or button only reachable by scrolling a table sideways is a link not seen.
+        hidden = page.evaluate(OFF_SCREEN, size["width"])
+        if hidden:
+            wide[name] = hidden
         screenshot(page, f"walk-{name}-{size['width']}-{lang}")
     assert wide == {}
     register_and_board(page, server.url, codes, f"{size['width']}-{lang}")
