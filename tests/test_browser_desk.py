@@ -179,3 +179,24 @@ def register_and_board(page, url: str, codes: dict, suffix: str) -> None:
     )
     lines = page.evaluate(whole)
     assert lines and set(lines) == {1}, lines
+
+
+@pytest.mark.parametrize("lang, size", [("ar", PHONE), ("en", TABLET)])
+def test_every_page_of_the_menu_fits_the_screen(chromium, desk, lang, size):
+    """Each page a coordinator's menu offers opens, and none hides a link past the screen."""
+    server = desk[0]
+    page = signed_in(chromium, server, lang, size)
+    menu = page.evaluate("[...document.querySelectorAll('.menu-panel nav a')].map(a => a.href)")
+    assert len(menu) >= 10
+    wide = {}
+    for url in menu:
+        assert page.goto(url).status == 200, url
+        page.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
+        name = url.split("/", 3)[3].strip("/").replace("/", "-") or "home"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        hidden = page.evaluate(OFF_SCREEN, size["width"])
+        if width > size["width"] or hidden:
+            wide[name] = (width, hidden)
+        screenshot(page, f"menu-{name}-{size['width']}-{lang}")
+    assert wide == {}
+    page.context.close()
