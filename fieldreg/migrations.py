@@ -839,3 +839,14 @@ def m300_tracing(db):
         create index tracing_decisions_match on tracing_decisions(match_id, at);
         """
     )
+
+
+@migrations()
+def m310_record_ids_across_tables(db):
+    """Index the field versions by record id: an id names one record, whatever its table.
+
+    HQ and the stations refuse a new record (a vehicle, a person) whose client-made id another
+    table already holds (sync.authority.other_table), so that ownership, which belongs to
+    (table, id), cannot be borrowed through a shared id (issue 13).
+    """
+    db.execute("create index if not exists sync_meta_record on sync_meta(record_id)")
