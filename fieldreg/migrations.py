@@ -850,3 +850,26 @@ def m310_record_ids_across_tables(db):
     (table, id), cannot be borrowed through a shared id (issue 13).
     """
     db.execute("create index if not exists sync_meta_record on sync_meta(record_id)")
+
+
+@migrations()
+def m311_sync_quarantine(db):
+    """Keep the changes HQ refused, with its reason, and those an admin set aside (audit).
+
+    A change HQ refuses for ever (a write of HQ's own tables recorded before the station
+    checked them) blocks every later push; an admin sets it aside (sync.repair.set_aside):
+    it moves, whole, into ``sync_quarantine`` and the later changes are numbered down.
+    """
+    db.executescript(
+        """
+        create table if not exists sync_refusals (
+            seq integer primary key, hlc text not null, reason text not null, at text not null
+        );
+        create table if not exists sync_quarantine (
+            id integer primary key autoincrement, site text not null, seq integer not null,
+            hlc text not null, tbl text not null, record_id text not null, op text not null,
+            data text not null, prev text, reason text, refused_at text,
+            set_aside_at text not null, set_aside_by text
+        );
+        """
+    )

@@ -39,7 +39,15 @@ Write = tuple[str, str, str, dict]  # (table, record id, op, data): a change's w
 
 
 class NotOwner(ValueError):
-    """A write of a record (or fact) that belongs to another station; nothing was applied."""
+    """A write of a record (or fact) that belongs to another station; nothing was applied.
+
+    ``seq`` is the sending station's number of the change refused (None for a local write),
+    so that the station can show it and an admin can set it aside (sync.repair).
+    """
+
+    def __init__(self, message: str, seq: int | None = None):
+        super().__init__(message)
+        self.seq = seq
 
 
 def owner_of(db: Any, tbl: str, record_id: str) -> str | None:
@@ -152,7 +160,7 @@ def check_batch(db: Any, sender: str, changes: list, head: int) -> None:
             if first != change.tbl:
                 why = f"upsert of {change.tbl} {change.record_id}: its id names a {first} record"
         if why:
-            raise NotOwner(f"station {sender} cannot write this: {why}")
+            raise NotOwner(f"station {sender} cannot write this: {why}", change.seq)
 
 
 def hq_of(db: Any) -> str | None:
