@@ -873,3 +873,17 @@ def m311_sync_quarantine(db):
         );
         """
     )
+
+
+@migrations()
+def m312_tracing_entries(db):
+    """Remember who wrote each field of a tracing case here, and with which change.
+
+    A registrar who opened a case sees only what they entered (issue 19): a field whose
+    current version is the one they wrote. Local to the site (never synced): a registrar sees
+    only the cases they opened at this station.
+    """
+    db.execute(
+        "create table if not exists tracing_entries (case_id text not null, field text not "
+        "null, actor text, version text not null, primary key (case_id, field))"
+    )

@@ -111,6 +111,8 @@ class TracingCaseViewSchema(TracingCaseFieldsSchema):
     matched_at = fields.String(allow_none=True)
     reunified_at = fields.String(allow_none=True)
     closed_at = fields.String(allow_none=True)
+    # For a registrar: child protection added to the case (what is not shown, issue 19).
+    others_added = fields.Boolean()
 
 
 class TracingCaseListArgsSchema(StrippedSchema):
