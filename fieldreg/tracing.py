@@ -104,7 +104,14 @@ def open_case(db: Database, data: dict, actor: str | None) -> dict:
 
 
 def _flag_child(db: Database, person: dict, separation: str, actor: str | None) -> None:
-    """Mark the child as unaccompanied or separated on its own record, if not yet."""
+    """Mark the child as unaccompanied or separated on its own record, if not yet.
+
+    A child registered at another station stays that station's record (sync authority): the
+    case, a new record of this station, says the separation; the child's record is not
+    flagged here (its owner, or HQ, flags it).
+    """
+    if not authority.may_write(db, "people", person["id"]):
+        return
     flags = set(json.loads(person["vulnerabilities"] or "[]"))
     wanted = VULNERABILITY[separation]
     if wanted not in flags:

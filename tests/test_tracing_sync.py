@@ -14,7 +14,8 @@ from fieldreg import (
     tracing_lists,
     tracing_match,
 )
-from sync import tables
+from sync import authority, tables
+from sync.authority import NotOwner
 from tests.synckit import join_stations, make_hq, make_site, sync_with
 from tests.test_tracing import FAMILY, SAID
 
@@ -171,3 +172,32 @@ def test_a_station_outside_the_match_holds_nothing_of_the_case(world, tmp_path):
         assert all(row["father_name"] is None and row["given_name"] is None for row in outside)
     finally:
         q2r.close()
+
+
+def test_a_child_registered_at_another_station_gets_a_case_here(world):
+    """A case is a new record of the station that opens it (and an enquiry too); the child's
+    record stays its owner's, and only the case's opener (and HQ) change the case."""
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    code = child["members"][0]["code"]
+    sync(k7m, app)
+    sync(p4r, app)
+    case = open_case(p4r, code)
+    assert (case["person_code"], case["station"]) == (code, "P4R")
+    sought = {"kind": "enquiry", "person_code": code, "given_name": "Ahmad",
+              "relationship": "child"}  # fmt: skip
+    enquiry = tracing.open_case(p4r, sought, "reg")
+    at_hq_case = tracing.open_case(hq, {"kind": "child", "person_code": code, **SAID}, "cw-hq")
+    sync(p4r, app)  # HQ takes P4R's new cases about K7M's child
+    held = {r["id"]: r["station"] for r in hq.query("select id, station from tracing_cases")}
+    assert held == {case["id"]: "P4R", enquiry["id"]: "P4R", at_hq_case["id"]: "HQ2"}
+    assert authority.owner_of(hq, "tracing_cases", case["id"]) == "P4R"
+    assert authority.owner_of(hq, "people", child["members"][0]["id"]) == "K7M"
+    tracing.update_case(p4r, case["id"], {"carer": "Umm Khaled"}, tracing.Viewer("cw", True))
+    sync(p4r, app)
+    assert hq.execute("select carer from tracing_cases where id = ?",
+                      [case["id"]]).fetchone()[0] == "Umm Khaled"  # fmt: skip
+    with pytest.raises(NotOwner):  # the child's own record is still K7M's
+        records.update_person(p4r, code, {"given_name": "Omar"}, "reg")
+    assert k7m.execute("select count(*) from tracing_cases").fetchone()[0] == 0  # need to know
