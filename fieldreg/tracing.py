@@ -23,7 +23,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from fieldreg import audit, records, stats, subject, tags, tracing_entries, tracing_figures
+from fieldreg import (
+    audit,
+    provenance,
+    records,
+    stats,
+    subject,
+    tags,
+    tracing_entries,
+    tracing_figures,
+)
 from fieldreg.db import insert_row, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from fieldreg.errors import Conflict, NotFound
@@ -254,12 +263,21 @@ def case_view(db: Database, row: dict, viewer: Viewer) -> dict:
     view["household_code"] = codes[0]["household_code"] if codes else None
     notes = db_rows(db, "select * from tracing_notes where case_id = ? order by at", [row["id"]])
     here = setting(db, "station_code")  # a note's actor is its station's word: mine are here
-    view["notes"] = [n for n in notes if viewer.sees_all
-                     or (n["actor"] == viewer.username and n["station"] == here)]  # fmt: skip
+    view["notes"] = provenance.mark(db, "tracing_notes", [
+        n for n in notes if viewer.sees_all
+        or (n["actor"] == viewer.username and n["station"] == here)])  # fmt: skip
+    view["decisions"] = _decisions(db, row["id"]) if viewer.sees_all else []
     view["has_photo"] = viewer.sees_all and bool(
         db_rows(db, "select 1 from tracing_photos where case_id = ? and deleted = 0", [row["id"]])
     )
     return view
+
+
+def _decisions(db: Database, case_id: str) -> list[dict]:
+    """Return the decisions on a case's pairs, oldest first, each with the station that sent it."""
+    found = db_rows(db, "select * from tracing_decisions where case_id = ? or target_id = ? "
+                    "order by at", [case_id, case_id])  # fmt: skip
+    return provenance.mark(db, "tracing_decisions", found)
 
 
 def get_case(db: Database, case_id: str, viewer: Viewer, audited: bool = True) -> dict:

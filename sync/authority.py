@@ -66,6 +66,26 @@ def owner_of(db: Any, tbl: str, record_id: str) -> str | None:
     return row[0] if row else None
 
 
+def senders(db: Any, tbl: str, record_ids: list[str]) -> dict[str, str]:
+    """Return, by id, the site whose change first wrote each record or fact here.
+
+    At HQ this is proven: HQ takes a station's change only under that station's own
+    credential and signature, stamped with its code. What the change says of its author
+    (an ``actor``, a ``found_by``) is that station's word only.
+    """
+    found: dict[str, str] = {}
+    ids = list(dict.fromkeys(i for i in record_ids if i))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = db.execute(
+            "select record_id, site from changes where tbl = ? and record_id in "
+            f"({','.join('?' * len(chunk))}) order by recv desc",
+            [tbl, *chunk],
+        ).fetchall()
+        found.update(dict(rows))  # the earliest (last in this order) wins
+    return found
+
+
 def other_table(db: Any, tbl: str, record_id: str) -> str | None:
     """Return another synced record table that holds a record with this id (None: none does).
 
