@@ -19,9 +19,13 @@ from fieldreg.errors import Conflict, Forbidden
 from sync import changelog, client, repair
 
 
-def refused(db: Database) -> list[dict]:
-    """Return this station's changes HQ refused (and still holds back every push)."""
-    return repair.refused(db, changelog.site_of(db))
+def refused(db: Database, own_check: bool = True) -> list[dict]:
+    """Return this station's changes HQ refused (each holds back every later push).
+
+    ``own_check``: also those this station's own check of the rule refuses (reads every
+    unsent change: the command line does it, the page shows what HQ said).
+    """
+    return repair.refused(db, changelog.site_of(db), own_check)
 
 
 def quarantined(db: Database) -> list[dict]:

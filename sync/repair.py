@@ -108,26 +108,30 @@ def note_refusal(db: Any, site: str, seq: int, reason: str, at: str) -> None:
         )
 
 
-def refused(db: Any, site: str) -> list[dict]:
-    """Return this site's unacknowledged changes HQ refused (or this site's own check of the
-    authority rule would: over USB, HQ's reason stays at HQ), oldest first."""
+def refused(db: Any, site: str, own_check: bool = True) -> list[dict]:
+    """Return this site's unacknowledged changes HQ refused, oldest first, with HQ's reason.
+
+    ``own_check`` adds those this site's own check of the authority rule refuses (over USB,
+    HQ's reason stays at HQ); it reads every unsent change, so a page leaves it to the CLI.
+    """
     acked = int(store.setting(db, "sync_acked", "0"))
     told = {
-        seq: (hlc_, reason, at)
-        for seq, hlc_, reason, at in db.execute(
+        seq: (stamp, reason, at)
+        for seq, stamp, reason, at in db.execute(
             "select seq, hlc, reason, at from sync_refusals where seq > ?", [acked]
         ).fetchall()
     }
+    where = "" if own_check else f" and seq in ({','.join('?' * len(told))})"
     found = []
     for seq, stamp, tbl, record_id, op, data in db.execute(
-        "select seq, hlc, tbl, record_id, op, data from changes where site = ? and seq > ? "
-        "order by seq",
-        [site, acked],
+        f"select seq, hlc, tbl, record_id, op, data from changes where site = ? and seq > ?"
+        f"{where} order by seq",
+        [site, acked, *([] if own_check else told)],
     ).fetchall():
         hq = told.get(seq)
         if hq and hq[0] == stamp:
             reason, at = hq[1], hq[2]
-        elif why := _own_check(db, site, (tbl, record_id, op, json.loads(data))):
+        elif own_check and (why := _own_check(db, site, (tbl, record_id, op, json.loads(data)))):
             reason, at = f"this station's own check: {why}", None
         else:
             continue

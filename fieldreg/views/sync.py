@@ -28,7 +28,7 @@ def panel():
     if current_app.config["ROLE"] == "hq":
         return redirect(url_for("sync.stations"))
     state = conflicts.status(get_db())
-    refused = quarantine.refused(get_db()) if state.get("joined") else []
+    refused = quarantine.refused(get_db(), own_check=False) if state.get("joined") else []
     return render_template(
         "sync/panel.html",
         state=state,
