@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from fieldreg import audit, create_app, quarantine, records
+from fieldreg import audit, create_app, quarantine, records, subject
 from fieldreg.db import write
 from fieldreg.errors import Conflict, DomainError
 from sync import changelog
@@ -21,9 +21,9 @@ from tests.synckit import join_stations, make_hq, sync_with
 from tests.test_cli_commands import fr
 
 
-def record_old_hole(db) -> str:
+def record_old_hole(db, a: str = "p-1", b: str = "p-2") -> str:
     """Record, as stations once could, an analyst's decision HQ alone may write."""
-    row = {"id": records.new_id(), "a": "p-1", "b": "p-2", "verdict": "same",
+    row = {"id": records.new_id(), "a": a, "b": b, "verdict": "same",
            "actor": "analyst", "at": "2026-11-20T10:00:00+00:00"}  # fmt: skip
     with write(db):
         db.execute("insert into dedup_decisions (id, a, b, verdict, actor, at) "
@@ -124,3 +124,16 @@ def test_the_sync_page_lists_the_refused_change_and_an_admin_sets_it_aside(stuck
     assert quarantine.refused(station) == [] and quarantine.quarantined(station)
     sync_with(station, app)
     assert held_at_hq(stuck["hq"], stuck["later"])
+
+
+def test_erasing_a_person_empties_a_set_aside_change_about_them(stuck):
+    """A quarantined change is kept for audit, but erasure reaches it like the log (issue 13)."""
+    station = stuck["station"]
+    person = stuck["later"]["members"][0]
+    decision = record_old_hole(station, person["id"], "p-2")
+    seq = next(c["seq"] for c in quarantine.refused(station) if c["record_id"] == decision)
+    quarantine.set_aside(station, seq, "admin1")
+    held = "select data from sync_quarantine where data like ?"
+    assert station.execute(held, [f"%{person['id']}%"]).fetchone()
+    subject.erase_person(station, person["code"], "admin1")
+    assert not station.execute(held, [f"%{person['id']}%"]).fetchone()
