@@ -2,17 +2,20 @@
 
 The language is the signed-in user's stored choice, else the ``lang`` cookie, else the
 browser's Accept-Language. Digits are Western (0-9) or Arabic-Indic (٠-٩), as the user
-prefers; the ``num`` filter writes every figure on a page accordingly.
+prefers; the ``num`` filter writes every figure on a page accordingly, and ``when`` every
+time, in the reader's local time (fieldreg/localtime.py).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import Flask, g, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlite_utils import Database
 
-from fieldreg import options, wristbands
+from fieldreg import localtime, options, wristbands
 from fieldreg.db import get_db, write
 
 LANGUAGES = ("en", "ar")
@@ -102,11 +105,26 @@ def ltr(value: object) -> str:
 
 
 def when(value: object, style: str | None = None) -> str:
-    """Show a stored time as 'YYYY-MM-DD HH:MM' (UTC) in the reader's digits, or '—'."""
+    """Show a stored time as 'YYYY-MM-DD HH:MM' in local time and the reader's digits."""
     if not value:
         return "—"
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    moment = value
+    if isinstance(value, str) and len(value) > 10:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            moment = value  # not a time we wrote: shown as it is
+    if isinstance(moment, dt.datetime):
+        moment = localtime.to_local(moment)
+    text = moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
     return ltr(num(text[:16].replace("T", " "), style))
+
+
+def vehicle_name(vehicle: dict) -> str:
+    """Name a vehicle in the page language: its label, else its plate, else kind and short id."""
+    kind = str(dict(options.VEHICLE).get(vehicle.get("kind"), vehicle.get("kind")))
+    kind = f"{kind} {str(vehicle.get('id', ''))[-6:]}"
+    return vehicle.get("label") or vehicle.get("plate") or kind
 
 
 def set_preferences(db: Database, user_id: str, lang: str | None, digit_style: str | None) -> None:
@@ -130,6 +148,7 @@ def init(app: Flask) -> None:
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["ltr"] = ltr
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["vehicle_name"] = vehicle_name
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["is_rtl"] = is_rtl
     app.jinja_env.globals["digit_style"] = digits

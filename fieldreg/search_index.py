@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from sqlite_utils import Database
 
-from fieldreg import codes
+from fieldreg import codes, wristbands
 from sync import names
 
 NAME_PARTS = ("given_name", "father_name", "mother_name", "family_name")
@@ -75,15 +75,25 @@ def hit(row: dict, score: float) -> dict:
         "household_code": row["household_code"],
         "name": full_name(row),
         "sex": row["sex"],
-        "age_years": row["age_years"],
+        "age_years": _age(row),
+        "status": row["status"],
         "score": round(score, 3),
     }
+
+
+def _age(row: dict) -> int | None:
+    """Return a hit's age in years: as typed, else from the date of birth (a registrar
+    looking for a child of ten registered with a birth date saw no age at all)."""
+    try:
+        return wristbands.age(row)
+    except ValueError:
+        return None  # a birth date that is not a date (an old import): no age rather than a 500
 
 
 # Only what a hit shows and a match compares: candidates are read by the hundred.
 PERSON_SELECT = (
     "select p.code, p.given_name, p.father_name, p.mother_name, p.family_name, p.sex, "
-    "p.age_years, h.code as household_code from people p "
+    "p.age_years, p.date_of_birth, p.status, h.code as household_code from people p "
     "join households h on h.id = p.household_id where p.deleted = 0 "
 )
 

@@ -9,7 +9,7 @@ var VERSION = "__VERSION__";
 var CACHE = "fieldreg-" + VERSION;
 var SHELL_PAGE = "/register";
 var STATIC = ["/static/app.css", "/static/register.js", "/static/outbox.js", "/static/header.js",
-  "/static/formcheck.js", "/static/favicon.svg", "/static/boarding.js"];
+  "/static/formcheck.js", "/static/favicon.svg", "/static/boarding.js", "/static/validity.js"];
 var SCAN_PAGE = /^\/convoys\/vehicles\/[^/]+\/scan$/;
 var NETWORK_WAIT_MS = 4000;
 

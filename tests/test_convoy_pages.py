@@ -123,3 +123,40 @@ def test_a_convoy_of_one_vehicle_says_one_vehicle(client, auth_actions, db):
     page = client.get("/convoys/").get_data(as_text=True)
     assert "· 1 vehicle" in page
     assert "1 vehicles" not in page
+
+
+def test_a_planned_departure_is_typed_and_shown_in_local_time(client, auth_actions, db):
+    auth_actions.login("coordinator")
+    client.set_cookie("tz", "Asia/Damascus")  # header.js writes the browser's zone (UTC+3)
+    form = client.get("/convoys/").get_data(as_text=True)
+    assert "Planned departure (local time)" in form and "(UTC)" not in form
+    made = client.post("/convoys/", data={"csrf_token": auth_actions.csrf(), "reference": "C-9",
+                                          "planned_departure": "2026-12-01T10:00"})  # fmt: skip
+    convoy_id = made.headers["Location"].rsplit("/", 1)[1]
+    assert convoys.get_convoy(db, convoy_id)["planned_departure"] == "2026-12-01T07:00:00+00:00"
+    assert "2026-12-01 10:00" in client.get(f"/convoys/{convoy_id}").get_data(as_text=True)
+    assert "2026-12-01 10:00" in client.get("/convoys/").get_data(as_text=True)
+    client.set_cookie("tz", "../../etc/passwd")  # not a zone: the station's own (UTC here)
+    assert "2026-12-01 07:00" in client.get(f"/convoys/{convoy_id}").get_data(as_text=True)
+
+
+def test_a_convoy_without_vehicles_says_so_without_an_empty_table(client, auth_actions, db):
+    convoy = convoys.create_convoy(db, {"reference": "C-5"}, "coord")
+    auth_actions.login("coordinator")
+    empty = client.get(f"/convoys/{convoy['id']}").get_data(as_text=True)
+    assert "No vehicle yet." in empty and "<table" not in empty
+    convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus", "label": "Bus 7"}, "c")
+    full = client.get(f"/convoys/{convoy['id']}").get_data(as_text=True)
+    assert "No vehicle yet." not in full and "<table" in full and "Bus 7" in full
+
+
+def test_a_vehicle_without_a_label_is_named_in_the_page_language(client, auth_actions, db):
+    """Issue 14's newcomer, second pass: an Arabic page named a bus "bus 7c354f"."""
+    convoy = convoys.create_convoy(db, {"reference": "C-6"}, "coord")
+    bus = convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus"}, "c")
+    auth_actions.login("coordinator")
+    client.set_cookie("lang", "ar")
+    for path in (f"/convoys/{convoy['id']}", f"/convoys/vehicles/{bus['id']}",
+                 f"/convoys/vehicles/{bus['id']}/scan?kind=board"):  # fmt: skip
+        page = client.get(path).get_data(as_text=True)
+        assert f"حافلة {bus['id'][-6:]}" in page and f"bus {bus['id'][-6:]}" not in page, path

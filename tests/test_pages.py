@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from fieldreg import codes
 from tests.conftest import PIN, csrf_of
 
@@ -325,3 +327,73 @@ def test_a_household_page_in_arabic_lists_members_with_arabic_commas(client, aut
     page = client.get(f"/households/{hh['code']}").get_data(as_text=True)
     members = re.findall(r'<span class="muted">([^<]*)</span>', page)
     assert members and all("," not in m and "None" not in m and "، " in m for m in members)
+
+
+def test_search_results_say_who_has_left_in_the_page_language(client, auth_actions, api):
+    hh = register(client, api)
+    gone, stays = hh["members"][0]["code"], hh["members"][1]["code"]
+    moved = client.post(f"/api/v1/people/{gone}/movements", json={"kind": "departed"}, headers=api)
+    assert moved.status_code == 201
+    auth_actions.login("registrar")
+    page = client.get("/search", query_string={"q": hh["code"]}).get_data(as_text=True)
+    rows = {m["code"]: re.search(rf"<li>(?:(?!</li>).)*{m['code']}", page, re.S)[0]
+            for m in hh["members"]}  # fmt: skip
+    assert 'data-status="departed">Left<' in rows[gone]
+    assert "data-status" not in rows[stays]
+    client.set_cookie("lang", "ar")
+    arabic = client.get("/search", query_string={"q": hh["code"]}).get_data(as_text=True)
+    assert 'data-status="departed">غادر<' in arabic
+    found = client.get("/api/v1/search", query_string={"q": gone}, headers=api).json
+    assert found["results"][0]["status"] == "departed"
+
+
+def test_the_household_edit_page_heads_its_needs_with_a_legend(client, auth_actions, api):
+    hh = register(client, api)
+    auth_actions.login("registrar")
+    page = client.get(f"/households/{hh['code']}/edit").get_data(as_text=True)
+    needs = re.search(r"<fieldset[^>]*>\s*<legend>([^<]*)</legend>(.*?)</fieldset>", page, re.S)
+    assert needs and needs[1] == "Household needs"
+    assert needs[2].count('name="household_vulnerabilities"') >= 3
+
+
+def person_edit(auth_actions, nxt=None):
+    data = {"csrf_token": auth_actions.csrf(), "given_name": "Muhammad", "sex": "male"}
+    return data if nxt is None else {**data, "next": nxt}
+
+
+def test_a_person_edit_returns_where_it_was_opened_and_never_off_the_site(
+    client, auth_actions, api
+):
+    hh = register(client, api)
+    person = hh["members"][0]["code"]
+    auth_actions.login("registrar")
+    opened = client.get(f"/people/{person}").get_data(as_text=True)
+    link = f"/people/{person}/edit?next=/people/{person}"
+    assert f'href="{link}"' in opened
+    form = client.get(link).get_data(as_text=True)
+    assert f'name="next" value="/people/{person}"' in form
+    assert f'class="button secondary" href="/people/{person}"' in form  # Cancel goes back too
+    page = f"/people/{person}"
+    back = client.post(f"{page}/edit", data=person_edit(auth_actions, page))
+    assert back.status_code == 302 and back.headers["Location"] == f"/people/{person}"
+    plain = client.post(f"/people/{person}/edit", data=person_edit(auth_actions))
+    assert plain.headers["Location"] == f"/households/{hh['code']}"
+    hostile = ["https://evil.example/", "//evil.example/", "/\\evil.example", "\\\\evil.example",
+               "/\t/evil.example", "javascript:alert(1)", "http:/evil.example"]  # fmt: skip
+    for nxt in hostile:
+        answer = client.post(f"/people/{person}/edit", data=person_edit(auth_actions, nxt))
+        assert answer.headers["Location"] == f"/households/{hh['code']}", nxt
+        page = client.get(f"/people/{person}/edit", query_string={"next": nxt})
+        form = page.get_data(as_text=True).split("<main>")[1]  # not the header's own links
+        assert "evil" not in form and f'href="/households/{hh["code"]}">Cancel' in form, nxt
+
+
+@pytest.mark.parametrize("nxt", ["/\\evil.example/", "/\t/evil.example/", "/\\/evil.example"])
+def test_login_never_follows_a_next_a_browser_reads_as_another_site(client, auth_actions, nxt):
+    auth_actions.user("registrar")
+    answer = client.post(
+        "/login",
+        query_string={"next": nxt},
+        data={"csrf_token": csrf_of(client), "username": "registrar", "pin": PIN},
+    )
+    assert answer.status_code == 302 and "evil" not in answer.headers["Location"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fieldreg import records, search_index
+from fieldreg import records, search_index, wristbands
 from tests.conftest import household_body
 
 
@@ -32,3 +32,16 @@ def test_a_change_that_keeps_the_keys_does_not_rewrite_the_index(db, client, api
     assert index_bytes(db) == before
     search_index.index_person(db, {**person, "given_name": "Omar"})
     assert index_bytes(db) != before
+
+
+def test_a_child_registered_with_a_birth_date_shows_an_age_in_search(db, client, api, auth_actions):
+    """Omar has a birth date and no typed age: search said no age at all (issue 14)."""
+    made = client.post("/api/v1/households", json=household_body(), headers=api).json
+    omar = made["members"][2]["code"]
+    expected = wristbands.age({"date_of_birth": "2016-05-04"})
+    hits = {h["code"]: h for h in search_index.search(db, "Omar Halabi")}
+    assert hits[omar]["age_years"] == expected >= 10
+    page = auth_actions.login().get("/search?q=Omar+Halabi").get_data(as_text=True)
+    assert f"{expected} years" in page
+    db.execute("update people set date_of_birth = 'not a date' where code = ?", [omar])
+    assert {h["code"]: h for h in search_index.search(db, omar)}[omar]["age_years"] is None

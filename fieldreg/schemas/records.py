@@ -236,6 +236,7 @@ class SearchHitSchema(Schema):
     name = fields.String()
     sex = fields.String()
     age_years = fields.Integer(allow_none=True)
+    status = fields.String(metadata={"description": "present, departed or transferred"})
     score = fields.Float()
     medical_flag = fields.String(allow_none=True)
     agreed = fields.List(fields.String())

@@ -18,21 +18,25 @@ bp = Blueprint("auth", __name__)
 LOCAL_ADDRESSES = {"127.0.0.1", "::1"}
 
 
-def _safe_next(target: str | None) -> str:
-    """Follow ?next= only to a path on this site."""
+def safe_next(target: str | None, default: str | None = None) -> str:
+    """Follow a ``next`` only to a path on this site (else ``default``, else home)."""
+    # Browsers read a backslash as a slash and drop tabs and newlines, so "/" + backslash +
+    # "evil.example" would leave the site like "//evil.example": refuse both, and controls.
     if (
         target
         and target.startswith("/")
         and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
         and not urlparse(target).netloc
     ):
         return target
-    return url_for("register.home")
+    return default or url_for("register.home")
 
 
 def _open_session(user: dict):
     secret, _csrf = auth.start_session(get_db(), user, request.headers.get("X-Device-Id"))
-    response = redirect(_safe_next(request.args.get("next")))
+    response = redirect(safe_next(request.args.get("next")))
     response.set_cookie(
         SESSION_COOKIE, secret, httponly=True, samesite="Strict", secure=request.is_secure
     )

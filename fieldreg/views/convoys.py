@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError
 
-from fieldreg import boarding, convoys, statements
+from fieldreg import boarding, convoys, localtime, statements
 from fieldreg.access import requires
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
@@ -53,8 +53,12 @@ def convoys_kinds() -> list[tuple[str, str]]:
 @requires("convoys:manage")
 def create():
     """Create a convoy from the form."""
+    form = request.form.to_dict()
+    for name in ("planned_departure", "departed_at"):  # typed in local time, kept in UTC
+        if name in form:
+            form[name] = localtime.from_local(form[name])
     try:
-        data = ConvoySchema(unknown=EXCLUDE).load(request.form.to_dict())
+        data = ConvoySchema(unknown=EXCLUDE).load(form)
     except ValidationError as exc:
         return index(request.form, _form_errors(exc), 400)
     made = convoys.create_convoy(get_db(), data, actor())

@@ -22,6 +22,7 @@ SHELL_FILES = (
     "header.js",
     "formcheck.js",
     "boarding.js",
+    "validity.js",
 )
 
 

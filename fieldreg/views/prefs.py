@@ -7,7 +7,7 @@ from flask import Blueprint, g, redirect, request
 from fieldreg import i18n
 from fieldreg.access import public
 from fieldreg.db import get_db
-from fieldreg.views.auth import _safe_next
+from fieldreg.views.auth import safe_next
 
 bp = Blueprint("prefs", __name__)
 ONE_YEAR = 365 * 24 * 3600
@@ -20,7 +20,7 @@ def set_preferences():
     lang, digits = request.form.get("lang"), request.form.get("digits")
     if g.get("user"):
         i18n.set_preferences(get_db(), g.user["id"], lang, digits)
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(safe_next(request.form.get("next")))
     for name, value, allowed in (("lang", lang, i18n.LANGUAGES), ("digits", digits, i18n.DIGITS)):
         if value in allowed:
             response.set_cookie(

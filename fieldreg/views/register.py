@@ -32,6 +32,7 @@ from fieldreg.schemas import records as schemas
 from fieldreg.views import medical as medical_views
 from fieldreg.views import offline as offline_views
 from fieldreg.views import tracing as tracing_views
+from fieldreg.views.auth import safe_next
 
 bp = Blueprint("register", __name__)
 
@@ -202,9 +203,16 @@ def edit_person(code):
     return _person_form(hh, person, request.form)
 
 
+def _back_to(hh: dict) -> str:
+    """Return where the form was opened from (a path on this site), else the household."""
+    default = url_for("register.household", code=hh["code"])
+    return safe_next(request.values.get("next"), default)
+
+
 def _person_form(hh: dict, person: dict | None, form: MultiDict):
     """Show and handle the one-person form (new member, or correction)."""
     errors: dict = {}
+    back = _back_to(hh)
     if request.method == "POST":
         data = forms.person_from_form(form, "")
         try:
@@ -215,7 +223,9 @@ def _person_form(hh: dict, person: dict | None, form: MultiDict):
                 data.pop("tag_code", None)
                 loaded = schemas.PersonUpdateSchema().load(data)
                 saved = records.update_person(get_db(), person["code"], loaded, actor())
-            return redirect(url_for("register.household", code=saved["household_code"]))
+            if person is None:
+                return redirect(url_for("register.household", code=saved["household_code"]))
+            return redirect(back)
         except ValidationError as exc:
             errors = exc.messages
         except DomainError as exc:
@@ -229,6 +239,7 @@ def _person_form(hh: dict, person: dict | None, form: MultiDict):
         values=values,
         errors=errors,
         schemas=schemas,
+        back=back,
     ), (400 if errors else 200)
 
 
