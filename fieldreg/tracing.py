@@ -8,8 +8,10 @@ the enquirer's name). Both are synced records (change log), every read and write
 
 Who sees what: caseworkers, coordinators and admins (``Viewer.sees_all``) see every case;
 a registrar sees only the cases they opened here, and of those only what they entered
-(never another's notes, a photo, candidates or matches). Matching is in tracing_match, the
-figures in tracing_figures, photos in tracing_photos, PFIF exchange in tracing_pfif.
+(tracing_entries: the fields whose current value they wrote, their own notes; never what
+a caseworker added, another's notes, a photo, candidates or matches). Matching is in
+tracing_match, the figures in tracing_figures, photos in tracing_photos, PFIF exchange in
+tracing_pfif.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from fieldreg import audit, records, stats, subject, tags, tracing_figures
+from fieldreg import (
+    audit,
+    provenance,
+    records,
+    stats,
+    subject,
+    tags,
+    tracing_entries,
+    tracing_figures,
+)
 from fieldreg.db import insert_row, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from fieldreg.errors import Conflict, NotFound
@@ -95,13 +106,21 @@ def open_case(db: Database, data: dict, actor: str | None) -> dict:
             names = (person["given_name"], person["father_name"], person["family_name"])
             row.setdefault("enquirer_name", " ".join(n for n in names if n))
         insert_row(db, "tracing_cases", row)
-        changelog.record_many(db, [("tracing_cases", case_id, "upsert", row)], fresh=True)
+        (change,) = changelog.record_many(db, [("tracing_cases", case_id, "upsert", row)], True)
+        tracing_entries.note(db, change, actor, [k for k in FIELDS if k in row])
         audit.log(db, actor, "tracing_open", "tracing_cases", case_id, data["kind"])
     return get_case(db, case_id, Viewer(actor, True), audited=False)
 
 
 def _flag_child(db: Database, person: dict, separation: str, actor: str | None) -> None:
-    """Mark the child as unaccompanied or separated on its own record, if not yet."""
+    """Mark the child as unaccompanied or separated on its own record, if not yet.
+
+    A child registered at another station stays that station's record (sync authority): the
+    case, a new record of this station, says the separation; the child's record is not
+    flagged here (its owner, or HQ, flags it).
+    """
+    if not authority.may_write(db, "people", person["id"]):
+        return
     flags = set(json.loads(person["vulnerabilities"] or "[]"))
     wanted = VULNERABILITY[separation]
     if wanted not in flags:
@@ -149,11 +168,14 @@ def update_case(db: Database, case_id: str, data: dict, viewer: Viewer) -> dict:
         if row["status"] != "open":
             raise Conflict("This case is closed.", code="case_closed")
         refuse_foreign(db, row)
-        changes = _columns(data)
+        # Only what changes is written (and becomes its writer's entry, tracing_entries).
+        changes = {k: v for k, v in _columns(data).items() if row.get(k) != v}
+        changes = tracing_entries.untouched(changes, _hidden(db, row, viewer))
         if changes:
             changes["updated_at"] = tags.now()
             update_row(db, "tracing_cases", case_id, changes)
-            changelog.record(db, "tracing_cases", case_id, "upsert", changes)
+            change = changelog.record(db, "tracing_cases", case_id, "upsert", changes)
+            tracing_entries.note(db, change, viewer.username, [k for k in changes if k in FIELDS])
             audit.log(db, viewer.username, "tracing_update", "tracing_cases", case_id,
                       ",".join(sorted(changes)))  # fmt: skip
     return get_case(db, case_id, viewer, audited=False)
@@ -213,9 +235,19 @@ def add_note(db: Database, case_id: str, text: str, viewer: Viewer) -> dict:
     return row
 
 
+def _hidden(db: Database, row: dict, viewer: Viewer) -> set[str]:
+    """Return the fields of a case the viewer did not write (a registrar sees only theirs)."""
+    if viewer.sees_all:
+        return set()
+    return set(FIELDS) - tracing_entries.own_fields(db, row["id"], viewer.username)
+
+
 def case_view(db: Database, row: dict, viewer: Viewer) -> dict:
-    """Shape a case row for its viewer (a registrar: their own notes, no photo)."""
+    """Shape a case row for its viewer (a registrar: what they entered, their notes, no photo)."""
     view = {k: row[k] for k in ("id", "kind", "status", "outcome", "station", "created_by")}
+    hidden = _hidden(db, row, viewer)
+    row = {**row, **{k: PURGED[k] for k in hidden}}  # what others added is not shown
+    view["others_added"] = bool(hidden)
     view.update({k: row[k] for k in FIELDS})
     view.update({k: row[k] for k in ("created_at", "updated_at", "matched_at", "reunified_at",
                                      "closed_at")})  # fmt: skip
@@ -230,11 +262,22 @@ def case_view(db: Database, row: dict, viewer: Viewer) -> dict:
     view["person_code"] = codes[0]["code"] if codes else None
     view["household_code"] = codes[0]["household_code"] if codes else None
     notes = db_rows(db, "select * from tracing_notes where case_id = ? order by at", [row["id"]])
-    view["notes"] = [n for n in notes if viewer.sees_all or n["actor"] == viewer.username]
+    here = setting(db, "station_code")  # a note's actor is its station's word: mine are here
+    view["notes"] = provenance.mark(db, "tracing_notes", [
+        n for n in notes if viewer.sees_all
+        or (n["actor"] == viewer.username and n["station"] == here)])  # fmt: skip
+    view["decisions"] = _decisions(db, row["id"]) if viewer.sees_all else []
     view["has_photo"] = viewer.sees_all and bool(
         db_rows(db, "select 1 from tracing_photos where case_id = ? and deleted = 0", [row["id"]])
     )
     return view
+
+
+def _decisions(db: Database, case_id: str) -> list[dict]:
+    """Return the decisions on a case's pairs, oldest first, each with the station that sent it."""
+    found = db_rows(db, "select * from tracing_decisions where case_id = ? or target_id = ? "
+                    "order by at", [case_id, case_id])  # fmt: skip
+    return provenance.mark(db, "tracing_decisions", found)
 
 
 def get_case(db: Database, case_id: str, viewer: Viewer, audited: bool = True) -> dict:
