@@ -260,7 +260,7 @@ def resend_cases(db: Database, case_ids) -> None:
     """Write the cases of a match across stations again, so the other station gets them whole.
 
     Need to know: a station holds another station's case only once a match concerns it
-    (tracing.route_case). It may have received the case's changes emptied before the match
+    (tracing_routes.route_case). It may have received the case's changes emptied before the match
     existed; writing the case's fields again (as HQ does on a handover) brings it whole.
     A station writes again only the cases it may change (its own); HQ writes any.
     """

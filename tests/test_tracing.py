@@ -9,7 +9,7 @@ import json
 import pytest
 from PIL import Image
 
-from fieldreg import auth, records, subject, tracing, tracing_match
+from fieldreg import auth, records, subject, tracing, tracing_match, tracing_routes
 from sync import tables
 
 FAMILY = {
@@ -214,7 +214,7 @@ def test_erasing_the_child_erases_its_tracing_data(client, roles, db):
 
 
 def test_every_tracing_table_syncs(app):
-    assert {t: tables.get(t).kind for t in tracing.TABLES} == {
+    assert {t: tables.get(t).kind for t in tracing_routes.TABLES} == {
         "tracing_cases": "record", "tracing_notes": "append", "tracing_photos": "record",
         "tracing_matches": "record", "tracing_decisions": "append"}  # fmt: skip
 

@@ -15,6 +15,7 @@ from fieldreg import (
     tracing_decide,
     tracing_lists,
     tracing_match,
+    tracing_routes,
 )
 from sync import authority, tables
 from sync.authority import NotOwner
@@ -71,7 +72,7 @@ def test_hq_finds_a_match_across_stations_and_routes_it_to_both(world):
                            [case["id"]]))  # fmt: skip
     assert (closed["status"], closed["outcome"]) == ("closed", "reunified")
     assert tracing_lists.proposals(hq) == []
-    assert set(tracing.TABLES) <= set(tables.SYNCED)
+    assert set(tracing_routes.TABLES) <= set(tables.SYNCED)
 
 
 def test_a_pair_rejected_at_a_station_is_not_proposed_again_at_hq(world):
