@@ -10,14 +10,25 @@ incremental run: 1,000 new records against an index of the rest.
 
     python -m bench.bench_dedup                      # 10k, 100k, 250k; both engines
     python -m bench.bench_dedup --sizes 10000 --engines fieldreg
+    python -m bench.bench_dedup --sizes 250000 --engines fieldreg@main,fieldreg \
+        --spellings levantine,plain                  # this engine against main's, two populations
+
+An engine named `fieldreg@REF` is FieldReg's engine as it is at git ref REF (its `sync/`
+exported with `git archive` and put first on the child's path), scored by this bench. Besides
+the figures of all records, the engine's figures on people with ث ذ ظ in a name written in
+Arabic ("ث ذ ظ": Osman / عثمان, issue 15) are given where the population has them.
 """
 
 import argparse
 import csv
+import io
+import itertools
 import json
 import os
+import re
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -27,6 +38,10 @@ from bench.gen_population import generate, write_csv
 
 ENGINES = ("fieldreg", "splink")
 INCREMENTAL = 1000
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE_CODE = "FIELDREG_BENCH_ENGINE_CODE"  # a folder whose sync/ the child imports first
+READ_LETTERS = re.compile("[ثذظ]")
+NAME_COLUMNS = ("given_name", "father_name", "mother_name", "family_name")
 
 
 def read_columns(path: str) -> dict[str, tuple]:
@@ -64,6 +79,17 @@ def scores(truth: list[str], labels: list[str]) -> dict:
     }
 
 
+def readings_subset(columns: dict[str, tuple], truth: list[str], labels: list[str]) -> dict:
+    """Return pair figures among the records of people with ث ذ ظ in an Arabic name, if any."""
+    names = zip(*(columns.get(c, ()) for c in NAME_COLUMNS), strict=True)
+    people = {t for t, row in zip(truth, names, strict=True) if READ_LETTERS.search(" ".join(row))}
+    keep = [i for i, t in enumerate(truth) if t in people]
+    if not keep:
+        return {}
+    subset = scores([truth[i] for i in keep], [labels[i] for i in keep])
+    return {"readings_" + k: subset[k] for k in ("records", "pair_recall", "pair_f1")}
+
+
 def run_fieldreg(path: str) -> dict:
     """Deduplicate the file with FieldReg's engine; return figures."""
     from sync.dedup import DedupIndex
@@ -73,7 +99,9 @@ def run_fieldreg(path: str) -> dict:
     index = DedupIndex.build(columns)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     clusters = index.result().cluster_ids()
-    figures = scores(list(columns["true_id"]), [clusters[i] for i in columns["id"]])
+    truth, labels = list(columns["true_id"]), [clusters[i] for i in columns["id"]]
+    figures = scores(truth, labels)
+    figures.update(readings_subset(columns, truth, labels))
     figures.update(index.result().summary())
     return {**figures, "dedup_seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2)}
 
@@ -158,6 +186,8 @@ def run_splink(path: str) -> dict:
 
 def child(mode: str, path: str) -> None:
     """Run one engine in this process and print its figures as JSON."""
+    if os.environ.get(ENGINE_CODE):
+        sys.path.insert(0, os.environ[ENGINE_CODE])
     runner = {"fieldreg": run_fieldreg, "splink": run_splink, "incremental": run_incremental}
     print(json.dumps({**runner[mode](path), "vm_hwm_mb": vm_hwm_mb()}))
 
@@ -175,14 +205,33 @@ def vm_hwm_mb() -> float:
     return 0.0
 
 
-def peak_rss_mb(mode: str, path: str, module: str = "bench.bench_dedup") -> tuple[dict, float]:
+def engine_code(engine: str, folder: str) -> tuple[str, dict]:
+    """Return (the engine's mode, its child's environment) for a name such as fieldreg@main.
+
+    The engine's ``sync/`` at that git ref is exported once into folder.
+    """
+    mode, _, ref = engine.partition("@")
+    if not ref:
+        return mode, {}
+    code = os.path.join(folder, "engine-" + re.sub(r"\W", "_", ref))
+    if not os.path.isdir(code):
+        archive = subprocess.run(["git", "archive", ref, "sync"], cwd=ROOT, capture_output=True,
+                                 check=True).stdout  # fmt: skip
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(code, filter="data")
+    return mode, {ENGINE_CODE: code}
+
+
+def peak_rss_mb(
+    mode: str, path: str, module: str = "bench.bench_dedup", env: dict | None = None
+) -> tuple[dict, float]:
     """Run one engine in a child process; return (its figures, its peak RSS in MB)."""
     with tempfile.TemporaryFile("w+") as errors:
         start = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, "-m", module, "--child", mode, path],
-            stdout=subprocess.PIPE, stderr=errors, text=True,
-            cwd=Path(__file__).resolve().parent.parent,
+            stdout=subprocess.PIPE, stderr=errors, text=True, cwd=ROOT,
+            env={**os.environ, **(env or {})},
         )  # fmt: skip
         out = process.stdout.read() if process.stdout else ""
         _, status, usage = os.wait4(process.pid, 0)
@@ -203,6 +252,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,250000")
     parser.add_argument("--engines", default=",".join(ENGINES) + ",incremental")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--spellings", default="levantine", help="levantine and/or plain")
     parser.add_argument("--out", default="bench/results/dedup.json")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "CSV"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -211,12 +261,16 @@ def main() -> None:
         return
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        for size in map(int, args.sizes.split(",")):
-            path = os.path.join(folder, f"people-{size}.csv")
-            write_csv(generate(size, args.seed), path)
-            for mode in args.engines.split(","):
-                figures, rss = peak_rss_mb(mode, path)
-                figures.update(size=size, peak_rss_mb=round(rss))
+        for size, spelling in itertools.product(
+            map(int, args.sizes.split(",")), args.spellings.split(",")
+        ):
+            path = os.path.join(folder, f"people-{size}-{spelling}.csv")
+            write_csv(generate(size, args.seed, levantine=spelling == "levantine"), path)
+            for engine in args.engines.split(","):
+                mode, env = engine_code(engine, folder)
+                figures, rss = peak_rss_mb(mode, path, env=env)
+                figures.update(engine=engine, size=size, spellings=spelling,
+                               peak_rss_mb=round(rss), load=os.getloadavg()[0])  # fmt: skip
                 results.append(figures)
                 print(json.dumps(figures), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -225,22 +279,31 @@ def main() -> None:
 
 
 def table(results: list[dict]) -> str:
-    """Return the results as a Markdown table."""
+    """Return the results as a Markdown table (CPU and ث ذ ظ columns where measured)."""
+    cpu = any("cpu_seconds" in r for r in results)
+    subset = any("readings_pair_f1" in r for r in results)
     head = (
         "| size | engine | pair P | pair R | pair F1 | people found / true | exact "
-        "| dedup s | process s | peak RSS MB |\n" + "|---" * 10 + "|"
+        + ("| ث ذ ظ R / F1 " if subset else "")
+        + "| dedup s "
+        + ("| CPU s " if cpu else "")
+        + "| process s | peak RSS MB |"
     )
-    lines = [head]
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for r in results:
+        size = _size(r["size"]) + (f" {r['spellings']}" if r.get("spellings") else "")
         if "error" in r:
-            lines.append(f"| {_size(r['size'])} | {r['engine']} | error: {r['error']} |")
+            lines.append(f"| {size} | {r['engine']} | error: {r['error']} |")
             continue
         lines.append(
-            f"| {_size(r['size'])} | {r['engine']} | {r['pair_precision']} | {r['pair_recall']} "
+            f"| {size} | {r['engine']} | {r['pair_precision']} | {r['pair_recall']} "
             f"| {r['pair_f1']} | {r['found_people']:,} / {r['true_people']:,} "
-            f"| {r['people_exactly_clustered']} | {r['dedup_seconds']} "
-            f"| {r['process_seconds']} | {r['peak_rss_mb']} |"
-        )
+            f"| {r['people_exactly_clustered']} "
+            + (f"| {r.get('readings_pair_recall', '')} / {r.get('readings_pair_f1', '')} "
+               if subset else "")
+            + f"| {r['dedup_seconds']} " + (f"| {r.get('cpu_seconds', '')} " if cpu else "")
+            + f"| {r['process_seconds']} | {r['peak_rss_mb']} |"
+        )  # fmt: skip
     return "\n".join(lines)
 
 

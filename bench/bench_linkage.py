@@ -10,17 +10,27 @@ precision, recall and F1 are counted on the clusters each engine returns.
 
     python -m bench.bench_linkage                                   # FEBRL 1-4, Latin 100k, 250k
     python -m bench.bench_linkage --datasets febrl3,latin-20000 --engines fieldreg,splink
+    python -m bench.bench_linkage --engines fieldreg@main,fieldreg     # against main's engine
 """
 
 import argparse
 import csv
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_dedup import peak_rss_mb, read_columns, scores, table, vm_hwm_mb
+from bench.bench_dedup import (
+    ENGINE_CODE,
+    engine_code,
+    peak_rss_mb,
+    read_columns,
+    scores,
+    table,
+    vm_hwm_mb,
+)
 
 ENGINES = ("fieldreg", "splink", "recordlinkage")
 DATASETS = "febrl1,febrl2,febrl3,febrl4,latin-100000,latin-250000"
@@ -99,6 +109,8 @@ def main(quick: bool = False) -> None:
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "CSV"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        if os.environ.get(ENGINE_CODE):  # fieldreg@REF: that ref's engine, this bench
+            sys.path.insert(0, os.environ[ENGINE_CODE])
         print(json.dumps({**run_engine(*args.child), "vm_hwm_mb": vm_hwm_mb()}))
         return
     results = []
@@ -107,8 +119,10 @@ def main(quick: bool = False) -> None:
             path = os.path.join(folder, f"{name}.csv")
             write_rows(dataset_rows(name, args.seed), path)
             for engine in args.engines.split(","):
-                figures, rss = peak_rss_mb(engine, path, module="bench.bench_linkage")
-                figures.update(size=name, peak_rss_mb=round(rss), load=os.getloadavg()[0])
+                mode, env = engine_code(engine, folder)
+                figures, rss = peak_rss_mb(mode, path, module="bench.bench_linkage", env=env)
+                figures.update(engine=engine, size=name, peak_rss_mb=round(rss),
+                               load=os.getloadavg()[0])  # fmt: skip
                 results.append(figures)
                 print(json.dumps(figures), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -4,12 +4,17 @@ Households (a head, often a spouse with her own family name, children carrying t
 name as father's name, sometimes a grandparent) draw names from Zipf-weighted lists, so common
 names are very common. Each registration of a household happens at one station, in Arabic or
 in Latin letters, with the spelling variants clerks really produce (Mohammed / Mohamad / Mhd,
-Al-Halabi / El Halabi / Halabi, عبد الرحمن / عبدالرحمن, hamza and ta marbuta dropped), typos,
-missing fields, estimated ages and swapped day/month. Most households are registered once,
-some two or three times (not always with every member), and some people register again on
-their own. Every record carries `true_id` (the person) and `true_household`.
+Othman / Osman, Haitham / Haysam, Al-Halabi / El Halabi / Halabi, عبد الرحمن / عبدالرحمن,
+hamza and ta marbuta dropped), typos, missing fields, estimated ages and swapped day/month.
+Most households are registered once, some two or three times (not always with every member),
+and some people register again on their own. Every record carries `true_id` (the person)
+and `true_household`.
 
-    python bench/gen_population.py 10000 out.csv [--seed 1]
+    python bench/gen_population.py 10000 out.csv [--seed 1] [--plain]
+
+`--plain` (generate(..., levantine=False)) leaves out the Levantine spellings of ث ذ ظ names
+(Osman, Haysam, Monzer, Moaz, Saer) and the names added with them: the population before
+issue 15.
 """
 
 import csv
@@ -91,17 +96,32 @@ TOWNS = """عفرين:Afrin اعزاز:Azaz جرابلس:Jarablus مارع:Marea
 عندان:Anadan تادف:Tadef دارة:Darat قباسين:Qabasin الميادين:Mayadin البوكمال:Bukamal عامودا:Amuda
 القامشلي:Qamishli الحسكة:Hasakah رأس_العين:Ras_al-Ain تل_أبيض:Tal_Abyad معرشورين:Maarshurin"""
 
+# How Syrians and Lebanese write names with ث ذ ظ (said s or t, z or d, z) beside the classical
+# th/dh spellings (issue 15), and a few more such names: ثامر, whose Levantine "Samer" is also
+# سامر's spelling, is a hard negative. `levantine=False` gives the population before issue 15.
+LEVANTINE_SPELLINGS = {
+    "عثمان": ["Othman", "Osman", "Usman", "Otman"], "هيثم": ["Haitham", "Haysam", "Haytham",
+    "Haisam"], "منذر": ["Munther", "Monzer", "Munzer", "Monther"], "معاذ": ["Muath", "Moaz",
+    "Muaz", "Moaaz"], "ثائر": ["Thaer", "Saer", "Thaier"], "غياث": ["Ghiath", "Ghiyas",
+    "Ghiyath"], "كوثر": ["Kawthar", "Kawsar", "Kausar"],
+}  # fmt: skip
+LEVANTINE_MALE = """ثامر:Thamer|Samer|Tamer:4 حذيفة:Huthaifa|Huzaifa|Hudhaifa:3
+كاظم:Kazem|Kadhim:2 ناظم:Nazem|Nadhim:2 حافظ:Hafez|Hafiz:3"""
+LEVANTINE_FEMALE = "ثريا:Thuraya|Soraya|Suraya:3 ذكرى:Zikra|Thikra|Dhikra:2"
+LEVANTINE_FAMILY = "ذياب:Diab|Thiab|Dhiab:4"
+
 ARTICLE_FAMILY_SHARE = 0.6
 ARABIC_SHARE = 0.55
 PAIR_TYPO = 0.05
 
 
-def parse(table: str) -> list[tuple[str, list[str], float]]:
+def parse(table: str, levantine: bool = False) -> list[tuple[str, list[str], float]]:
     """Parse 'arabic:Latin|Variant:weight' entries; '_' in Arabic is a space."""
     rows = []
     for entry in table.split():
         arabic, latin, weight = entry.replace("_", " ").split(":")
-        rows.append((arabic, latin.split("|"), float(weight)))
+        spellings = LEVANTINE_SPELLINGS.get(arabic) if levantine else None
+        rows.append((arabic, spellings or latin.split("|"), float(weight)))
     return rows
 
 
@@ -113,20 +133,27 @@ def parse_places(table: str) -> list[tuple[str, str]]:
 class Names:
     """Weighted draws of names and their written forms."""
 
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-        self.male, self.female = parse(MALE), parse(FEMALE)
-        self.family = parse(FAMILY) + self._derived_families()
+    def __init__(self, rng: random.Random, levantine: bool = True) -> None:
+        self.rng, self.levantine = rng, levantine
+        self.male = self._table(MALE, LEVANTINE_MALE)
+        self.female = self._table(FEMALE, LEVANTINE_FEMALE)
+        self.family = self._table(FAMILY, LEVANTINE_FAMILY) + self._derived_families()
         self.places = parse_places(PLACES)
         self._weights = {
             key: [w for *_, w in rows]
             for key, rows in (("m", self.male), ("f", self.female), ("l", self.family))
         }
 
+    def _table(self, table: str, levantine_names: str) -> list[tuple[str, list[str], float]]:
+        """Parse a name table, with the Levantine names and spellings in such a population."""
+        if not self.levantine:
+            return parse(table)
+        return parse(table + "\n" + levantine_names, levantine=True)
+
     def _derived_families(self) -> list[tuple[str, list[str], float]]:
         """Add a long tail of family names made from given names and places (Abu X, X-i)."""
         rows = []
-        for arabic, latin, weight in parse(MALE):
+        for arabic, latin, weight in self.male:
             if " " not in arabic:
                 rows.append(("أبو " + arabic, ["Abu " + v for v in latin[:1]], weight / 10))
                 rows.append((arabic + "ي", [latin[0] + "i"], weight / 12))
@@ -262,10 +289,13 @@ def write_person(truth: dict, reg: dict, rng: random.Random, today: date) -> dic
     return record
 
 
-def generate(n_records: int, seed: int = 1) -> list[dict]:
-    """Return about n_records registration records with ground-truth columns."""
+def generate(n_records: int, seed: int = 1, levantine: bool = True) -> list[dict]:
+    """Return about n_records registration records with ground-truth columns.
+
+    With levantine=False, names with ث ذ ظ are spelled as before issue 15 (th, dh only).
+    """
     rng = random.Random(seed)
-    names, today = Names(rng), date(2026, 11, 1)
+    names, today = Names(rng, levantine), date(2026, 11, 1)
     records: list[dict] = []
     hid = seq = 0
     while len(records) < n_records:
@@ -321,4 +351,4 @@ def write_csv(records: list[dict], path: str) -> None:
 if __name__ == "__main__":
     size, out = int(sys.argv[1]), sys.argv[2]
     seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
-    write_csv(generate(size, seed), out)
+    write_csv(generate(size, seed, "--plain" not in sys.argv), out)

@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "sync:conflicts": {"coordinator", "analyst", "admin"},
     # HQ hands a record over to another station (sync authority, issue 13).
     "sync:owners": {"coordinator", "admin"},
+    # A station sets aside a change HQ refuses for ever, kept in a quarantine (issue 13).
+    "sync:set_aside": {"admin"},
     # HQ deduplication: the review queue, linking or keeping apart, clusters of a person.
     "dedup:review": {"coordinator", "analyst", "admin"},
     # Convoys and vehicles (issue 18): counts for everyone, scanning at the door, names and

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from fieldreg import audit, records, tags
+from fieldreg import audit, ownership, records, tags
 from fieldreg.db import insert_row, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from fieldreg.errors import Conflict, NotFound
@@ -74,9 +74,13 @@ def _stamped(data: dict, names: tuple[str, ...], db: Database, actor: str | None
 
 
 def create_convoy(db: Database, data: dict, actor: str | None) -> dict:
-    """Create a convoy; the same client-made id again answers the convoy made the first time."""
+    """Create a convoy; the same client-made id again answers the convoy made the first time.
+
+    An id that names another station's convoy, or a record of another table, is refused
+    (409): a client-made id is an idempotency key, never a way to adopt a record (issue 13).
+    """
     with write(db):
-        if data.get("id") and _rows(db, "convoys", str(data["id"])):
+        if data.get("id") and ownership.claim_id(db, "convoys", str(data["id"])):
             return get_convoy(db, str(data["id"]))
         row = _stamped(data, CONVOY_FIELDS, db, actor)
         _create(db, "convoys", row, actor)
@@ -86,7 +90,7 @@ def create_convoy(db: Database, data: dict, actor: str | None) -> dict:
 def create_vehicle(db: Database, data: dict, actor: str | None) -> dict:
     """Add a vehicle to a convoy, or an unannounced one (no convoy, or announced false)."""
     with write(db):
-        if data.get("id") and _rows(db, "vehicles", str(data["id"])):
+        if data.get("id") and ownership.claim_id(db, "vehicles", str(data["id"])):
             return get_vehicle(db, str(data["id"]))
         if data.get("convoy_id"):
             convoy_row(db, str(data["convoy_id"]))

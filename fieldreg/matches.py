@@ -1,7 +1,8 @@
 """Possible matches while a registrar types: is this person already registered here?
 
-Candidates come from the search index (given and family name skeletons); each is scored on
-given, father's, mother's and family names (any script) and age. Cheap enough to run on
+Candidates come from the search index (given and family name skeletons, an Arabic name in
+each of its readings: عثمان as Osman too); each is scored on given, father's, mother's and
+family names (any script, names.similarity) and age. Cheap enough to run on
 every pause in typing.
 """
 
@@ -44,13 +45,12 @@ def score(wanted: dict, person: dict) -> tuple[float, list[str]]:
 
 def possible_matches(db: Database, wanted: dict, limit: int = 5) -> list[dict]:
     """Return registered people who may be the person being typed, best first."""
-    tokens = [*names.name_tokens(wanted.get("given_name"))[:1]]
-    tokens += names.name_tokens(wanted.get("family_name"))[-1:]
+    tokens = [*names.reading_tokens(wanted.get("given_name"))[:1]]
+    tokens += names.reading_tokens(wanted.get("family_name"))[-1:]
     if not tokens:
         return []
-    match = " ".join(f'"{tok}"*' for tok in tokens)
     found = []
-    for row in search_index.candidates(db, match):
+    for row in search_index.candidates(db, search_index.match_all(tokens)):
         likeness, agreed = score(wanted, row)
         if likeness >= THRESHOLD:
             hit = search_index.hit(row, likeness)

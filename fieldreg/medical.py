@@ -20,7 +20,7 @@ import json
 
 from sqlite_utils import Database
 
-from fieldreg import audit, committer, records, subject, tags, tallies
+from fieldreg import audit, committer, provenance, records, subject, tags, tallies
 from fieldreg.db import insert_row, write
 from fieldreg.schemas.medical import CATEGORIES, COLOURS
 from sync import changelog, tables
@@ -72,7 +72,8 @@ def history(db: Database, person_id: str) -> list[dict]:
     rows = db.query(
         "select * from triage where person_id = ? order by hlc desc, id desc", [person_id]
     )
-    return [entry_view(r) for r in rows]
+    # Each entry says which station sent it, if another did (its actor is that station's word).
+    return provenance.mark(db, "triage", [entry_view(r) for r in rows])
 
 
 def flags(db: Database, person_ids: list[str]) -> dict[str, str]:

@@ -839,3 +839,62 @@ def m300_tracing(db):
         create index tracing_decisions_match on tracing_decisions(match_id, at);
         """
     )
+
+
+@migrations()
+def m301_search_readings(db):
+    """Key people with ث ذ ظ in a name under its other readings too, as new ones are (issue 15)."""
+    # People indexed before names had readings would stay unfound by "Osman" or "Monzer" at a
+    # station upgraded in the field: the keys are computed in Python, so the index's own code
+    # rewrites them (a no-op on a new database).
+    from fieldreg import search_index
+
+    search_index.reindex_readings(db)
+
+
+@migrations()
+def m310_record_ids_across_tables(db):
+    """Index the field versions by record id: an id names one record, whatever its table.
+
+    HQ and the stations refuse a new record (a vehicle, a person) whose client-made id another
+    table already holds (sync.authority.other_table), so that ownership, which belongs to
+    (table, id), cannot be borrowed through a shared id (issue 13).
+    """
+    db.execute("create index if not exists sync_meta_record on sync_meta(record_id)")
+
+
+@migrations()
+def m311_sync_quarantine(db):
+    """Keep the changes HQ refused, with its reason, and those an admin set aside (audit).
+
+    A change HQ refuses for ever (a write of HQ's own tables recorded before the station
+    checked them) blocks every later push; an admin sets it aside (sync.repair.set_aside):
+    it moves, whole, into ``sync_quarantine`` and the later changes are numbered down.
+    """
+    db.executescript(
+        """
+        create table if not exists sync_refusals (
+            seq integer primary key, hlc text not null, reason text not null, at text not null
+        );
+        create table if not exists sync_quarantine (
+            id integer primary key autoincrement, site text not null, seq integer not null,
+            hlc text not null, tbl text not null, record_id text not null, op text not null,
+            data text not null, prev text, reason text, refused_at text,
+            set_aside_at text not null, set_aside_by text
+        );
+        """
+    )
+
+
+@migrations()
+def m312_tracing_entries(db):
+    """Remember who wrote each field of a tracing case here, and with which change.
+
+    A registrar who opened a case sees only what they entered (issue 19): a field whose
+    current version is the one they wrote. Local to the site (never synced): a registrar sees
+    only the cases they opened at this station.
+    """
+    db.execute(
+        "create table if not exists tracing_entries (case_id text not null, field text not "
+        "null, actor text, version text not null, primary key (case_id, field))"
+    )

@@ -12,7 +12,7 @@ import datetime as dt
 
 from sqlite_utils import Database
 
-from fieldreg import audit, committer, medical, records, subject, tags, tallies
+from fieldreg import audit, committer, medical, provenance, records, subject, tags, tallies
 from fieldreg.db import insert_row, update_row, write
 from fieldreg.errors import Conflict
 from sync import changelog, tables
@@ -151,7 +151,7 @@ def history(db: Database, household_id: str, person_id: str | None = None) -> li
         sql += " and m.person_id = ?"
         params.append(person_id)
     rows = db.query(sql + " order by m.at desc, m.id desc", params)
-    return [view(r, r["person_code"]) for r in rows]
+    return provenance.mark(db, "movements", [view(r, r["person_code"]) for r in rows])
 
 
 def counts(db: Database) -> dict:

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from fieldreg import audit, codes, tags
 from fieldreg.db import write
-from fieldreg.errors import DomainError, Forbidden, NotFound
+from fieldreg.errors import Conflict, DomainError, Forbidden, NotFound
 from sync import authority, changelog, client, tables
 
 
@@ -34,6 +34,21 @@ def _targets(db: Database, code: str) -> list[tuple[str, str]]:
     if person:
         return [("people", person[0])]
     raise NotFound("No household or person has this code.")
+
+
+def claim_id(db: Database, tbl: str, record_id: str) -> bool:
+    """Tell whether a client-made id names this site's own record of ``tbl`` (a retry).
+
+    Refuse (409 ``duplicate_id``) an id another table already holds, or a record of ``tbl``
+    another station owns: a client that chose an id never adopts someone else's record.
+    """
+    other = authority.other_table(db, tbl, record_id)
+    owner = authority.owner_of(db, tbl, record_id)
+    if other is None and owner in (None, changelog.site_of(db)):
+        return owner is not None
+    held = other or f"{tbl} of station {owner}"
+    raise Conflict(f"This id already names a record ({held}).", {"id": ["Already used."]},
+                   code="duplicate_id")  # fmt: skip
 
 
 def _check_station(db: Database, station: str) -> str:
@@ -65,6 +80,12 @@ def hand_over(db: Database, code: str, station: str, actor: str | None) -> dict:
 
 def _hand_one(db, tbl: str, record_id: str, station: str, previous: str | None, actor) -> None:
     """Record one handover, and write the record's fields again for its new owner."""
+    held = db.execute("select tbl from record_owners where id = ?", [record_id]).fetchone()
+    if held and held[0] != tbl:  # one row per id: never hand over a record of another table
+        raise Conflict(
+            f"The id of {tbl} {record_id} also names a record of {held[0]} handed over before.",
+            code="duplicate_id",
+        )
     row = {
         "id": record_id,
         "tbl": tbl,

@@ -16,7 +16,7 @@ from fieldreg.db import insert_row, insert_rows, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from fieldreg.errors import Conflict, DomainError, NotFound
 from fieldreg.schemas.records import MAX_MEMBERS
-from sync import changelog, names
+from sync import authority, changelog, names
 
 HOUSEHOLD_NESTED = {
     "arrival": {
@@ -209,6 +209,8 @@ def _refuse_taken_ids(db: Database, sent: list[str], person_ids: list[str]) -> N
     if sent:
         marks = ",".join("?" for _ in sent)
         taken = db_rows(db, f"select id from people where id in ({marks})", sent)
+        # An id another table holds (a vehicle's, a case's) is taken too: ids name one record.
+        taken += [pid for pid in sent if authority.other_table(db, "people", pid)]
     if taken or len(set(person_ids)) != len(person_ids):
         raise Conflict(
             "A person with this id already exists.", {"members": ["Duplicate id."]}, "duplicate_id"

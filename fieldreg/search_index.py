@@ -1,8 +1,10 @@
 """Find people by code, phone or name in any script. Owns the ``people_search`` index.
 
 Names are indexed by their cross-script skeleton tokens (sync.names), so "محمد الحلبي",
-"محمّد الحلبى" and "Mohamad Halabi" share keys. The index narrows to candidates; rapidfuzz
-(through names.similarity) ranks them.
+"محمّد الحلبى" and "Mohamad Halabi" share keys. An Arabic token with another reading
+(names.READINGS) is indexed under each, and an Arabic query asks for any of them, so "Osman"
+finds عثمان and عثمان finds Osman. The index narrows to candidates; rapidfuzz (through
+names.similarity) ranks them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from functools import lru_cache
 
 from sqlite_utils import Database
 
-from fieldreg import codes
+from fieldreg import codes, wristbands
 from sync import names
 
 NAME_PARTS = ("given_name", "father_name", "mother_name", "family_name")
@@ -20,8 +22,24 @@ MAX_CANDIDATES = 400
 
 @lru_cache(maxsize=100_000)
 def _tokens(name: str | None) -> tuple[str, ...]:
-    """Return a name's skeleton tokens; given names repeat a lot, so remember them."""
-    return tuple(names.name_tokens(name))
+    """Return a name's keys, each token in every reading; given names repeat, so remember."""
+    return tuple(key for readings in names.reading_tokens(name) for key in readings)
+
+
+def match_all(tokens: list[tuple[str, ...]]) -> str:
+    """Return an FTS5 query for names having every token (as a prefix) in one of its readings."""
+    return " AND ".join(_any_of(readings) for readings in tokens)
+
+
+def match_any(tokens: list[tuple[str, ...]]) -> str:
+    """Return an FTS5 query for names having any of the tokens, in any reading."""
+    return " OR ".join(_any_of(readings) for readings in tokens)
+
+
+def _any_of(readings: tuple[str, ...]) -> str:
+    """Return an FTS5 expression for one token in any of its readings."""
+    keys = " OR ".join(f'"{key}"*' for key in readings)
+    return f"({keys})" if len(readings) > 1 else keys
 
 
 def full_name(person: dict) -> str:
@@ -52,6 +70,18 @@ def _keys(person: dict) -> list[str]:
     return sorted({tok for part in NAME_PARTS for tok in _tokens(person.get(part))})
 
 
+def reindex_readings(db: Database) -> int:
+    """Rewrite the keys of people with ث ذ ظ in a name (indexed before readings); say how many.
+
+    Migration m301 runs it once on a station that registered people before names had readings.
+    """
+    letters = " or ".join(f"{part} glob '*[ثذظ]*'" for part in NAME_PARTS)
+    rows = list(db.query(f"select rowid, * from people where deleted = 0 and ({letters})"))
+    db.conn.executemany("delete from people_search where rowid = ?", [[r["rowid"]] for r in rows])
+    index_new_people(db, [(row["rowid"], row) for row in rows])
+    return len(rows)
+
+
 def unindex_person(db: Database, person_id: str) -> None:
     """Remove a person from the search index (erasure, deletion)."""
     db.execute(
@@ -75,16 +105,25 @@ def hit(row: dict, score: float) -> dict:
         "household_code": row["household_code"],
         "name": full_name(row),
         "sex": row["sex"],
-        "age_years": row["age_years"],
+        "age_years": _age(row),
         "status": row["status"],
         "score": round(score, 3),
     }
 
 
+def _age(row: dict) -> int | None:
+    """Return a hit's age in years: as typed, else from the date of birth (a registrar
+    looking for a child of ten registered with a birth date saw no age at all)."""
+    try:
+        return wristbands.age(row)
+    except ValueError:
+        return None  # a birth date that is not a date (an old import): no age rather than a 500
+
+
 # Only what a hit shows and a match compares: candidates are read by the hundred.
 PERSON_SELECT = (
     "select p.code, p.given_name, p.father_name, p.mother_name, p.family_name, p.sex, "
-    "p.age_years, p.status, h.code as household_code from people p "
+    "p.age_years, p.date_of_birth, p.status, h.code as household_code from people p "
     "join households h on h.id = p.household_id where p.deleted = 0 "
 )
 
@@ -107,13 +146,12 @@ def by_phone(db: Database, phone: str, limit: int) -> list[dict]:
 
 def by_name(db: Database, text: str, limit: int) -> list[dict]:
     """Find people whose names sound like ``text``, best first."""
-    tokens = names.name_tokens(text)
+    tokens = names.reading_tokens(text)
     if not tokens:
         return []
-    match = " ".join(f'"{tok}"*' for tok in tokens)
-    rows = candidates(db, match)
+    rows = candidates(db, match_all(tokens))
     if not rows and len(tokens) > 1:
-        rows = candidates(db, " OR ".join(f'"{tok}"*' for tok in tokens))
+        rows = candidates(db, match_any(tokens))
     scored = [(names.similarity(text, _name_for_query(r, len(tokens))), r) for r in rows]
     scored.sort(key=lambda pair: -pair[0])
     return [hit(r, score) for score, r in scored[:limit]]

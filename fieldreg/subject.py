@@ -133,6 +133,13 @@ def _redact_changes(db: Database, tbl: str, ids: list[str]) -> None:
         "record_id in (select value from json_each(?))",
         [tbl, wanted],
     )
+    # A change set aside (kept for audit) keeps no payload of an erased person either.
+    db.execute(
+        "update sync_quarantine set data = '{}' where (tbl = ? and record_id in "
+        "(select value from json_each(?))) or exists (select 1 from json_each("
+        "sync_quarantine.data) field where field.value in (select value from json_each(?)))",
+        [tbl, wanted, wanted],
+    )
     db.execute(
         "delete from sync_conflicts where tbl = ? and "
         "record_id in (select value from json_each(?))",

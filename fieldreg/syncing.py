@@ -190,7 +190,9 @@ def receive(
 def _refusal(exc: Exception, path: str) -> DomainError:
     """Return the domain error a refused batch answers, with its stable code."""
     if isinstance(exc, NotOwner):
-        return Forbidden(f"The batch was refused: {exc}.", code="not_owner")
+        # The change refused, by the station's own number: its admin can set it aside.
+        fields = {"seq": [str(exc.seq)]} if exc.seq is not None else None
+        return Forbidden(f"The batch was refused: {exc}.", fields, code="not_owner")
     if isinstance(exc, admission.ClockAhead):
         hint = (
             " Then import HQ's latest bundle at the station and export again."

@@ -8,8 +8,11 @@ the enquirer's name). Both are synced records (change log), every read and write
 
 Who sees what: caseworkers, coordinators and admins (``Viewer.sees_all``) see every case;
 a registrar sees only the cases they opened here, and of those only what they entered
-(never another's notes, a photo, candidates or matches). Matching is in tracing_match, the
-figures in tracing_figures, photos in tracing_photos, PFIF exchange in tracing_pfif.
+(tracing_entries: the fields whose current value they wrote, their own notes; never what
+a caseworker added, another's notes, a photo, candidates or matches). Matching is in
+tracing_match, the figures in tracing_figures, photos in tracing_photos, PFIF exchange in
+tracing_pfif, how the tables sync in tracing_routes, erasing a person's cases in
+tracing_erasure.
 """
 
 from __future__ import annotations
@@ -21,11 +24,23 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from fieldreg import audit, records, stats, subject, tags, tracing_figures
+from fieldreg import (
+    audit,
+    provenance,
+    records,
+    stats,
+    subject,
+    tags,
+    tracing_entries,
+    tracing_erasure,
+    tracing_figures,
+    tracing_routes,
+)
 from fieldreg.db import insert_row, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from fieldreg.errors import Conflict, NotFound
-from sync import authority, changelog, tables
+from fieldreg.tracing_erasure import cases_of
+from sync import authority, changelog
 
 FIELDS = ("separation", "given_name", "father_name", "mother_name", "family_name", "siblings",
           "sex", "age_years", "date_of_birth", "origin", "separated_place", "separated_on",
@@ -37,8 +52,6 @@ VULNERABILITY = {"unaccompanied": "unaccompanied_child", "separated": "separated
 # Personal columns a case loses when it is erased (the row stays as a tombstone).
 PURGED = {**dict.fromkeys(FIELDS, None), "siblings": "[]", "consent_share": 0, "assent": 0,
           "status": "erased", "deleted": 1}  # fmt: skip
-TABLES = ("tracing_cases", "tracing_notes", "tracing_photos", "tracing_matches",
-          "tracing_decisions")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -95,13 +108,21 @@ def open_case(db: Database, data: dict, actor: str | None) -> dict:
             names = (person["given_name"], person["father_name"], person["family_name"])
             row.setdefault("enquirer_name", " ".join(n for n in names if n))
         insert_row(db, "tracing_cases", row)
-        changelog.record_many(db, [("tracing_cases", case_id, "upsert", row)], fresh=True)
+        (change,) = changelog.record_many(db, [("tracing_cases", case_id, "upsert", row)], True)
+        tracing_entries.note(db, change, actor, [k for k in FIELDS if k in row])
         audit.log(db, actor, "tracing_open", "tracing_cases", case_id, data["kind"])
     return get_case(db, case_id, Viewer(actor, True), audited=False)
 
 
 def _flag_child(db: Database, person: dict, separation: str, actor: str | None) -> None:
-    """Mark the child as unaccompanied or separated on its own record, if not yet."""
+    """Mark the child as unaccompanied or separated on its own record, if not yet.
+
+    A child registered at another station stays that station's record (sync authority): the
+    case, a new record of this station, says the separation; the child's record is not
+    flagged here (its owner, or HQ, flags it).
+    """
+    if not authority.may_write(db, "people", person["id"]):
+        return
     flags = set(json.loads(person["vulnerabilities"] or "[]"))
     wanted = VULNERABILITY[separation]
     if wanted not in flags:
@@ -149,11 +170,14 @@ def update_case(db: Database, case_id: str, data: dict, viewer: Viewer) -> dict:
         if row["status"] != "open":
             raise Conflict("This case is closed.", code="case_closed")
         refuse_foreign(db, row)
-        changes = _columns(data)
+        # Only what changes is written (and becomes its writer's entry, tracing_entries).
+        changes = {k: v for k, v in _columns(data).items() if row.get(k) != v}
+        changes = tracing_entries.untouched(changes, _hidden(db, row, viewer))
         if changes:
             changes["updated_at"] = tags.now()
             update_row(db, "tracing_cases", case_id, changes)
-            changelog.record(db, "tracing_cases", case_id, "upsert", changes)
+            change = changelog.record(db, "tracing_cases", case_id, "upsert", changes)
+            tracing_entries.note(db, change, viewer.username, [k for k in changes if k in FIELDS])
             audit.log(db, viewer.username, "tracing_update", "tracing_cases", case_id,
                       ",".join(sorted(changes)))  # fmt: skip
     return get_case(db, case_id, viewer, audited=False)
@@ -213,9 +237,19 @@ def add_note(db: Database, case_id: str, text: str, viewer: Viewer) -> dict:
     return row
 
 
+def _hidden(db: Database, row: dict, viewer: Viewer) -> set[str]:
+    """Return the fields of a case the viewer did not write (a registrar sees only theirs)."""
+    if viewer.sees_all:
+        return set()
+    return set(FIELDS) - tracing_entries.own_fields(db, row["id"], viewer.username)
+
+
 def case_view(db: Database, row: dict, viewer: Viewer) -> dict:
-    """Shape a case row for its viewer (a registrar: their own notes, no photo)."""
+    """Shape a case row for its viewer (a registrar: what they entered, their notes, no photo)."""
     view = {k: row[k] for k in ("id", "kind", "status", "outcome", "station", "created_by")}
+    hidden = _hidden(db, row, viewer)
+    row = {**row, **{k: PURGED[k] for k in hidden}}  # what others added is not shown
+    view["others_added"] = bool(hidden)
     view.update({k: row[k] for k in FIELDS})
     view.update({k: row[k] for k in ("created_at", "updated_at", "matched_at", "reunified_at",
                                      "closed_at")})  # fmt: skip
@@ -230,11 +264,22 @@ def case_view(db: Database, row: dict, viewer: Viewer) -> dict:
     view["person_code"] = codes[0]["code"] if codes else None
     view["household_code"] = codes[0]["household_code"] if codes else None
     notes = db_rows(db, "select * from tracing_notes where case_id = ? order by at", [row["id"]])
-    view["notes"] = [n for n in notes if viewer.sees_all or n["actor"] == viewer.username]
+    here = setting(db, "station_code")  # a note's actor is its station's word: mine are here
+    view["notes"] = provenance.mark(db, "tracing_notes", [
+        n for n in notes if viewer.sees_all
+        or (n["actor"] == viewer.username and n["station"] == here)])  # fmt: skip
+    view["decisions"] = _decisions(db, row["id"]) if viewer.sees_all else []
     view["has_photo"] = viewer.sees_all and bool(
         db_rows(db, "select 1 from tracing_photos where case_id = ? and deleted = 0", [row["id"]])
     )
     return view
+
+
+def _decisions(db: Database, case_id: str) -> list[dict]:
+    """Return the decisions on a case's pairs, oldest first, each with the station that sent it."""
+    found = db_rows(db, "select * from tracing_decisions where case_id = ? or target_id = ? "
+                    "order by at", [case_id, case_id])  # fmt: skip
+    return provenance.mark(db, "tracing_decisions", found)
 
 
 def get_case(db: Database, case_id: str, viewer: Viewer, audited: bool = True) -> dict:
@@ -261,39 +306,6 @@ def list_cases(db: Database, viewer: Viewer, status: str = "open", kind: str | N
     return [case_view(db, row, viewer) for row in found]
 
 
-def cases_of(db: Database, person_id: str) -> list[dict]:
-    """Return the cases about (a child) or by (an enquirer) a person."""
-    return db_rows(db, "select * from tracing_cases where person_id = ? and deleted = 0",
-                   [person_id])  # fmt: skip
-
-
-def erase_rows(db: Database, tbl: str, ids: list[str], purged: dict | None = None,
-               record: bool = True) -> None:  # fmt: skip
-    """Erase rows of a tracing table, past changes emptied, with tombstones that sync.
-
-    ``record``: this site erases the person: a tombstone for every row it may write; a row
-    another site owns (HQ's proposal of a match) is erased here without one, as this site
-    may not write it (sync/authority.py). Otherwise the person was erased elsewhere: that
-    site's tombstones travel, and this site adds one only for the rows it owns itself (the
-    matches HQ proposed), so that they leave every station that holds them.
-    """
-    kind, site = tables.get(tbl).kind, changelog.site_of(db)
-    for record_id in ids:
-        if purged and kind == "record":
-            update_row(db, tbl, record_id, purged)
-        db.execute("update changes set data = '{}' where tbl = ? and record_id = ? and "
-                   "op != 'delete'", [tbl, record_id])  # fmt: skip
-        tombstone = (tbl, record_id, "delete", {"reason": "erased"})
-        if record:
-            mine = authority.refusal(db, site, tombstone) is None
-        else:  # forgetting: only what this site owns (HQ's proposals) needs its tombstone
-            mine = authority.owner_of(db, tbl, record_id) == site
-        if mine:
-            changelog.record(db, *tombstone)
-        if kind == "append":
-            db.execute(f"delete from {tbl} where id = ?", [record_id])
-
-
 def _held(db: Database, person: dict) -> dict:
     """Return the person's tracing cases with their notes, for 'everything held'."""
     viewer = Viewer(None, True)
@@ -302,119 +314,17 @@ def _held(db: Database, person: dict) -> dict:
 
 def _erase(db: Database, person: dict) -> None:
     """Erase the person's cases (as a child or an enquirer) and everything hanging on them."""
-    _erase_all(db, person, record=True)
+    tracing_erasure.erase_all(db, person, PURGED, record=True)
 
 
 def _forget(db: Database, person: dict) -> None:
     """Forget the tracing data of a person erased at another site (recording nothing new)."""
-    _erase_all(db, person, record=False)
-
-
-def _erase_all(db: Database, person: dict, record: bool) -> None:
-    """Erase or forget a person's cases, their notes, photos, matches and decisions."""
-    cases = [row["id"] for row in cases_of(db, person["id"])]
-    marks = ",".join("?" * len(cases))
-    about = [person["id"], *cases]
-    mark_about = ",".join("?" * len(about))
-    # A case erased by a tombstone that arrived in the same batch no longer names the person:
-    # the matches hanging on any erased case go too.
-    erased = "select id from tracing_cases where deleted = 1"
-    matches = [r["id"] for r in db_rows(db, "select id from tracing_matches where deleted = 0 "
-               f"and (case_id in ({mark_about}) or target_id in ({mark_about}) or person_id = ? "
-               f"or case_id in ({erased}) or target_id in ({erased}))",
-               [*about, *about, person["id"]])]  # fmt: skip
-    hanging = {
-        "tracing_notes": f"select id from tracing_notes where case_id in ({marks})",
-        "tracing_photos": f"select id from tracing_photos where deleted = 0 and case_id in "
-                          f"({marks})",
-        "tracing_decisions": f"select id from tracing_decisions where match_id in "
-                             f"({','.join('?' * len(matches))})",
-    }  # fmt: skip
-    for tbl, sql in hanging.items():
-        params = matches if tbl == "tracing_decisions" else cases
-        ids = [r["id"] for r in db_rows(db, sql, params)] if params else []
-        erase_rows(db, tbl, ids, {"data": "", "deleted": 1}, record)
-    erase_rows(db, "tracing_matches", matches, {"reasons": "[]", "deleted": 1}, record)
-    erase_rows(db, "tracing_cases", cases, PURGED, record)
-
-
-def _listed(stations: str | None, station: str) -> bool:
-    """Tell whether a match's ``stations`` (codes separated by spaces) name this station."""
-    return station in (stations or "").split()
-
-
-def _match_routed(db: Any, match_id: str | None, station: str, data: dict | None = None) -> bool:
-    """Tell whether a match concerns the station (its ``stations`` name it)."""
-    if data and "stations" in data:
-        return _listed(data["stations"], station)
-    row = db.execute("select stations from tracing_matches where id = ?", [match_id]).fetchone()
-    return bool(row) and _listed(row[0], station)
-
-
-def _case_routed(db: Any, case_id: str | None, station: str) -> bool:
-    """Tell whether a case is one side of a live match that concerns the station."""
-    rows = db.execute(
-        "select stations from tracing_matches where deleted = 0 and (case_id = ? or target_id = ?)",
-        [case_id, case_id],
-    ).fetchall()
-    return any(_listed(row[0], station) for row in rows)
-
-
-def route_match(db: Any, _tbl: str, record_id: str, data: dict, station: str) -> bool:
-    """Send a proposed match whole to both stations it concerns."""
-    return _match_routed(db, record_id, station, data)
-
-
-def route_case(db: Any, _tbl: str, record_id: str, _data: dict, station: str) -> bool:
-    """Send a case whole to the other station of a match it is part of (to verify it)."""
-    return _case_routed(db, record_id, station)
-
-
-def route_about_case(db: Any, tbl: str, record_id: str, data: dict, station: str) -> bool:
-    """Send a case's photo along with the case (caseworkers compare faces to verify)."""
-    case_id = data.get("case_id")
-    if case_id is None:
-        row = db.execute(f"select case_id from [{tbl}] where id = ?", [record_id]).fetchone()
-        case_id = row[0] if row else None
-    return _case_routed(db, case_id, station)
-
-
-def route_decision(db: Any, _tbl: str, _record_id: str, data: dict, station: str) -> bool:
-    """Send a decision on a match to both stations the match concerns."""
-    return _match_routed(db, data.get("match_id"), station)
-
-
-# How each tracing table syncs, and which rows another station needs whole (need to know:
-# a station owns its cases; a match found across stations concerns both). Notes stay home.
-# A decision closes the cases it names (at HQ, settle): a station's names one of its own.
-# A case's photo is set where the case was opened (refuse_foreign): its station's alone.
-CONCERNS = {
-    "tracing_decisions": (
-        ("case_id", "tracing_cases"),
-        ("target_id", "tracing_cases", "households", "people"),
-    ),
-    "tracing_photos": (("case_id", "tracing_cases"),),
-    # A proposal a station raises pairs one of its cases or people (tracing_match.may_propose).
-    "tracing_matches": (
-        ("case_id", "tracing_cases"),
-        ("target_id", "tracing_cases", "households", "people"),
-    ),
-}
-SYNC_RULES = {
-    "tracing_cases": ("record", route_case),
-    "tracing_notes": ("append", None),
-    "tracing_photos": ("record", route_about_case),
-    "tracing_matches": ("record", route_match),
-    "tracing_decisions": ("append", route_decision),
-}
+    tracing_erasure.erase_all(db, person, PURGED, record=False)
 
 
 def register() -> None:
     """Contribute the tracing tables to sync, the cases to what is held about (and erased of)
     a person, and the children's figures to the dashboards and the situation report."""
-    for tbl in TABLES:
-        kind, route = SYNC_RULES[tbl]
-        concerns = CONCERNS.get(tbl, ())
-        tables.register(tbl, kind, route=route, concerns=concerns)
+    tracing_routes.register_tables()
     subject.provider("tracing", _held, _erase, _forget)
     stats.provide("tracing", tracing_figures.figures)

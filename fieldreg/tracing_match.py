@@ -22,7 +22,7 @@ import uuid
 
 from sqlite_utils import Database
 
-from fieldreg import tags, tracing
+from fieldreg import provenance, tags, tracing
 from fieldreg.db import file_of, insert_row, set_setting, setting, update_row, write
 from fieldreg.db import rows as db_rows
 from sync import authority, changelog, client, tables
@@ -170,13 +170,14 @@ def settle(db: Database) -> None:
     A caseworker at one station confirms a child of hers with an enquiry of another
     station: she closes her case; the other is closed here at HQ when the decision arrives.
     """
-    for row in db_rows(db, "select d.case_id, d.target_id, d.outcome, d.actor from "
+    for row in db_rows(db, "select d.id, d.case_id, d.target_id, d.outcome, d.actor from "
                        "tracing_decisions d where d.verdict = 'confirm' and exists (select 1 "
                        "from tracing_cases c where c.id in (d.case_id, d.target_id) and "
                        "c.status = 'open' and c.deleted = 0)"):  # fmt: skip
+        # The actor is the sending station's word: the audit says which station sent it.
+        actor = provenance.sender_label(db, "tracing_decisions", row["id"], row["actor"])
         for case_id in (row["case_id"], row["target_id"]):
-            tracing.close_matched(db, case_id, row["outcome"] or "verification_visit",
-                                  row["actor"])  # fmt: skip
+            tracing.close_matched(db, case_id, row["outcome"] or "verification_visit", actor)
 
 
 def _merge(found: dict[str, list], more: dict[str, list]) -> None:
@@ -259,7 +260,7 @@ def resend_cases(db: Database, case_ids) -> None:
     """Write the cases of a match across stations again, so the other station gets them whole.
 
     Need to know: a station holds another station's case only once a match concerns it
-    (tracing.route_case). It may have received the case's changes emptied before the match
+    (tracing_routes.route_case). It may have received the case's changes emptied before the match
     existed; writing the case's fields again (as HQ does on a handover) brings it whole.
     A station writes again only the cases it may change (its own); HQ writes any.
     """

@@ -57,12 +57,25 @@
     } catch (e) { /* no audio device: the colour and the words remain */ }
   }
 
+  // Put a message in a node with each code in its own unbreakable span: a 360 px phone
+  // broke "T3S-2225FG" after its hyphen, and a half code reads as another code.
+  function render(node, text) {
+    node.textContent = "";
+    text.split(/([0-9A-Z]{3}-[0-9A-Z]{6})/).forEach(function (part, i) {
+      if (i % 2 === 0) { node.appendChild(document.createTextNode(part)); return; }
+      var span = document.createElement("span");
+      span.className = "code";
+      span.textContent = part;
+      node.appendChild(span);
+    });
+  }
+
   function show(state, text, li) {
     box.hidden = false;
     box.className = "scan-result " + state;
     box.dataset.state = state;
-    box.textContent = text;
-    if (li) { li.className = state; li.textContent = text; }
+    render(box, text);
+    if (li) { li.className = state; render(li, text); }
   }
 
   function entry(state, text) {

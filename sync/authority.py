@@ -8,7 +8,8 @@
  (a decision closes cases; a case's photo)   (``concerns``)
  upsert creating a record                    always: the creating site owns the record
                                              (a record or fact S creates names S as its
-                                             ``station``, if it has one)
+                                             ``station``, if it has one), unless its id
+                                             already names a record of another table
  upsert of an existing record                S owns the record; a non-owner may set only
                                              the columns that follow facts (a person's
                                              presence follows movements, and its time),
@@ -17,11 +18,13 @@
  delete: erase a fact                        S recorded it, or S owns what it is about
  anything in an hq_only table                never (ownership, deduplication decisions)
 ```
-The owner of a record is the station HQ handed it to (a row of ``record_owners``, written by
-HQ only and synced like any record), else the site whose change created it (the first change
-about it in the log). HQ itself may write everything. A station applies the same rule to its
-own writes before they are recorded (:func:`guard_local`), so an honest station never makes a
-change HQ would refuse; HQ refuses a batch holding one (nothing of it applied).
+The owner of a record is the station HQ handed it to (a row of ``record_owners`` for that
+table and id, written by HQ only and synced like any record), else the site whose change
+created it (the first change about it, in that table, in the log): ownership belongs to
+(table, id), never to an id alone. HQ itself may write everything. A station applies the
+same rule to its own writes before they are recorded (:func:`guard_local`), so an honest
+station never makes a change HQ would refuse; HQ refuses a batch holding one (nothing of it
+applied).
 """
 
 from __future__ import annotations
@@ -36,12 +39,24 @@ Write = tuple[str, str, str, dict]  # (table, record id, op, data): a change's w
 
 
 class NotOwner(ValueError):
-    """A write of a record (or fact) that belongs to another station; nothing was applied."""
+    """A write of a record (or fact) that belongs to another station; nothing was applied.
+
+    ``seq`` is the sending station's number of the change refused (None for a local write),
+    so that the station can show it and an admin can set it aside (sync.repair).
+    """
+
+    def __init__(self, message: str, seq: int | None = None):
+        super().__init__(message)
+        self.seq = seq
 
 
 def owner_of(db: Any, tbl: str, record_id: str) -> str | None:
     """Return the site that owns a record or fact here, or None if it is not known here."""
-    row = db.execute("select owner from record_owners where id = ?", [record_id]).fetchone()
+    # Ownership is a property of (table, id): a record of another table that happens to share
+    # the id (a vehicle whose client-made id names a handed-over person) owns nothing here.
+    row = db.execute(
+        "select owner from record_owners where id = ? and tbl = ?", [record_id, tbl]
+    ).fetchone()
     if row is not None:
         return row[0]
     row = db.execute(
@@ -49,6 +64,41 @@ def owner_of(db: Any, tbl: str, record_id: str) -> str | None:
         [tbl, record_id],
     ).fetchone()
     return row[0] if row else None
+
+
+def senders(db: Any, tbl: str, record_ids: list[str]) -> dict[str, str]:
+    """Return, by id, the site whose change first wrote each record or fact here.
+
+    At HQ this is proven: HQ takes a station's change only under that station's own
+    credential and signature, stamped with its code. What the change says of its author
+    (an ``actor``, a ``found_by``) is that station's word only.
+    """
+    found: dict[str, str] = {}
+    ids = list(dict.fromkeys(i for i in record_ids if i))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = db.execute(
+            "select record_id, site from changes where tbl = ? and record_id in "
+            f"({','.join('?' * len(chunk))}) order by recv desc",
+            [tbl, *chunk],
+        ).fetchall()
+        found.update(dict(rows))  # the earliest (last in this order) wins
+    return found
+
+
+def other_table(db: Any, tbl: str, record_id: str) -> str | None:
+    """Return another synced record table that holds a record with this id (None: none does).
+
+    An id names one record here, whatever its table: a client may choose the ids it creates
+    (idempotent retries), so a new record whose id another table already holds is refused.
+    """
+    rows = db.execute(
+        "select tbl from sync_meta where record_id = ? and tbl != ?", [record_id, tbl]
+    ).fetchall()
+    for (other,) in rows:
+        if other in tables.SYNCED and tables.SYNCED[other].kind == "record":
+            return other
+    return None
 
 
 def _subject_owner(db: Any, entry: tables.Synced, record_id: str) -> str | None:
@@ -98,6 +148,8 @@ def refusal(db: Any, site: str, write: Write, made: dict | None = None) -> str |
         return f"{what}: it names no record of {site}"
     if owner is None and op != "delete" and data.get("station", site) != site:
         return f"{what}: it names {data['station']} as its station"
+    if owner is None and op == "upsert" and (other := other_table(db, tbl, record_id)):
+        return f"{what}: its id already names a record of {other}"
     if owner is None or owner == site:
         if made is not None and owner is None:
             made[key] = site
@@ -117,13 +169,18 @@ def check_batch(db: Any, sender: str, changes: list, head: int) -> None:
     Changes numbered at or below ``head`` (already applied here) are repeats and pass.
     """
     made: dict[tuple[str, str], str] = {}
+    first_table: dict[str, str] = {}  # record id -> the table the batch first upserts it in
     for change in changes:
         if change.seq <= head:
             continue
         write = (change.tbl, change.record_id, change.op, change.data)
         why = refusal(db, sender, write, made)
+        if not why and change.op == "upsert":
+            first = first_table.setdefault(change.record_id, change.tbl)
+            if first != change.tbl:
+                why = f"upsert of {change.tbl} {change.record_id}: its id names a {first} record"
         if why:
-            raise NotOwner(f"station {sender} cannot write this: {why}")
+            raise NotOwner(f"station {sender} cannot write this: {why}", change.seq)
 
 
 def hq_of(db: Any) -> str | None:

@@ -81,11 +81,12 @@ class Report:
 
 
 class SyncFailed(RuntimeError):
-    """HQ answered with an error (``code`` is the error's stable code)."""
+    """HQ answered with an error (``code`` is the error's stable code, ``fields`` its fields)."""
 
-    def __init__(self, message: str, code: str | None = None):
+    def __init__(self, message: str, code: str | None = None, fields: dict | None = None):
         super().__init__(message)
         self.code = code
+        self.fields = fields or {}
 
 
 # HQ refusals the client repairs itself once, then sends again.
@@ -124,6 +125,7 @@ class Client:
             try:
                 ack = self._send(changes)
             except SyncFailed as exc:
+                self._note_refusal(exc)
                 if exc.code not in REPAIRABLE or exc.code in repaired:
                     raise
                 repaired.add(exc.code)
@@ -151,6 +153,13 @@ class Client:
         with store.transaction(self.db):
             reconcile(self.db, self.site, ack)
         return ack
+
+    def _note_refusal(self, exc: SyncFailed) -> None:
+        """Keep the change HQ refused for ever (``not_owner``) and HQ's reason, for an admin."""
+        seq = (exc.fields.get("seq") or [""])[0]
+        if exc.code == "not_owner" and str(seq).isdigit():
+            with store.transaction(self.db):
+                repair.note_refusal(self.db, self.site, int(seq), str(exc), stamp())
 
     def _hear_from_hq(self) -> dict:
         """Send an empty batch: HQ's ack says how far it holds this station, and its clock."""
@@ -237,10 +246,11 @@ def _octets() -> dict[str, str]:
 
 def _raise_for(answer: httpx.Response) -> None:
     if answer.status_code >= 400:
-        code = None
+        code, fields = None, None
         try:
             body = answer.json()
             message, code = body.get("error", answer.text), body.get("code")
+            fields = body.get("fields") if isinstance(body.get("fields"), dict) else None
         except ValueError:
             message = answer.text[:200]
-        raise SyncFailed(f"HQ answered {answer.status_code}: {message}", code)
+        raise SyncFailed(f"HQ answered {answer.status_code}: {message}", code, fields)

@@ -15,6 +15,17 @@ collapse (Hassan = حسن); a final H (ة, ه, -ah, -eh, ح) is dropped unless i
 The article (al-, el-, ال, ash-sh…) is dropped; compounds (عبد ال…, Abdul…, أبو…, …الدين,
 …eddine) are one token, with the article inside kept only before a "moon" letter, the way it
 is pronounced and therefore transliterated (Abdulkarim, but Abdurrahman).
+
+An Arabic name with ث, ذ or ظ also has other readings (READINGS), the sounds Syrians give
+those letters and the spellings they write with them:
+
+    skeleton("عثمان") -> "THMN"    reading_tokens("عثمان") -> [("THMN", "SMN", "TMN")]
+    skeleton("Osman") -> "SMN"     similarity("Osman", "عثمان") -> 1.0
+    skeleton("منذر")  -> "MNDHR"   reading_tokens("منذر")  -> [("MNDHR", "MNZR", "MNDR", "MNTHR")]
+
+A reading counts only across scripts (similarity, and the dedup levels, blocking keys and
+search keys built on it): the same two letters in one script are two names (ثامر / سامر,
+Thomas / Samas).
 """
 
 import re
@@ -43,6 +54,18 @@ _AR_CLASSES = {
     "غ": "GH", "ف": "F", "ق": "K", "ك": "K", "ل": "L", "م": "M", "ن": "N", "ه": "H",
     "پ": "B", "چ": "SH", "ڤ": "F", "گ": "J",
 }  # fmt: skip
+# Other readings of the three letters whose classical sounds Syrians and Lebanese do not make:
+# ث is said s or t, ذ z or d, ظ z (Osman, Haysam, Monzer, Moaz, Saer; Otman, Diab); English-style
+# spellings write ذ as th and ظ as dh (Munther, Muath, Kadhim). The dedup engine keys a whole
+# name under each reading; similarity reads each token the way the Latin name writes it. Only
+# ever against Latin letters: within Arabic, ثامر and سامر stay two names.
+READINGS: dict[str, dict[str, str]] = {
+    "levantine s/z": {"ث": "S", "ذ": "Z", "ظ": "Z"},
+    "levantine t/d": {"ث": "T", "ذ": "D", "ظ": "Z"},
+    "english th/dh": {"ث": "TH", "ذ": "TH", "ظ": "DH"},
+}
+_READING_CLASSES = [{**_AR_CLASSES, **letters} for letters in READINGS.values()]
+_READ_LETTERS = re.compile("[ثذظ]")
 _AR_SUN = set("تثدذرزسشصضطظلن")
 _AR_ARTICLE_EXCEPTIONS = {"الياس", "الهام", "الفت", "الماس"}
 _LATIN_CLASSES = {"q": "K", "c": "K", "k": "K", "p": "B", "v": "F", "x": "KS", "g": "J"}
@@ -105,7 +128,7 @@ def normalize(text: str | None) -> str:
     return " ".join(_join_compounds(_fold_chars(text).split()))
 
 
-def _arabic_plain(token: str) -> str:
+def _arabic_plain(token: str, classes: dict[str, str]) -> str:
     """Map a normalised Arabic token to consonant classes (a final ة/ه is a vowel)."""
     if len(token) > 2 and token.endswith("ه"):
         token = token[:-1]
@@ -114,7 +137,7 @@ def _arabic_plain(token: str) -> str:
         if char in "وي":
             out.append(("W" if char == "و" else "Y") if i == 0 else "")
         else:
-            out.append(_AR_CLASSES.get(char, char if char.isdigit() else ""))
+            out.append(classes.get(char, char if char.isdigit() else ""))
     return "".join(out)
 
 
@@ -137,20 +160,21 @@ def _latin_plain(token: str) -> str:
     return "".join(out)
 
 
-def _arabic_token(token: str) -> str:
+def _arabic_token(token: str, classes: dict[str, str] = _AR_CLASSES) -> str:
     """Return the consonant classes of one Arabic token, handling article and compounds."""
     if token.startswith("عبد") and len(token) > 3:
         rest = token[3:]
         if rest.startswith("ال") and len(rest) > 2:
-            return "BD" + ("" if rest[2] in _AR_SUN else "L") + _arabic_token(rest[2:])
-        return "BD" + _arabic_token(rest)
+            sun = "" if rest[2] in _AR_SUN else "L"
+            return "BD" + sun + _arabic_token(rest[2:], classes)
+        return "BD" + _arabic_token(rest, classes)
     if token.endswith("الدين") and len(token) > 6:
-        return _finish(_arabic_token(token[:-5])) + "DN"
+        return _finish(_arabic_token(token[:-5], classes)) + "DN"
     if token.startswith("ال") and len(token) > 3 and token not in _AR_ARTICLE_EXCEPTIONS:
-        rest = _arabic_token(token[2:])
+        rest = _arabic_token(token[2:], classes)
         if rest:
             return rest
-    return _arabic_plain(token)
+    return _arabic_plain(token, classes)
 
 
 def _latin_token(token: str) -> str:
@@ -199,6 +223,38 @@ def name_tokens(text: str | None) -> list[str]:
     return skeleton(text).split()
 
 
+@lru_cache(maxsize=50_000)
+def _token_readings(token: str) -> tuple[str, ...]:
+    """Return a normalised token's skeleton, then its skeleton under each of READINGS."""
+    standard = _token_skeleton(token)
+    if not _READ_LETTERS.search(token):
+        return (standard,) * (1 + len(READINGS))
+    return standard, *(_finish(_arabic_token(token, classes)) for classes in _READING_CLASSES)
+
+
+def readings_of_normalized(norm: str) -> tuple[str, ...]:
+    """Return the skeleton of a normalised name under each of READINGS ('' where unchanged)."""
+    if not _READ_LETTERS.search(norm):
+        return ("",) * len(READINGS)
+    tokens = [r for r in map(_token_readings, norm.split()) if r[0]]
+    standard = " ".join(r[0] for r in tokens)
+    whole = [" ".join(r[i] for r in tokens) for i in range(1, 1 + len(READINGS))]
+    return tuple("" if reading == standard else reading for reading in whole)
+
+
+def reading_tokens(text: str | None) -> list[tuple[str, ...]]:
+    """Return each skeleton token of a name with its other readings (the standard first)."""
+    tokens = map(_token_readings, normalize(text).split())
+    return [tuple(dict.fromkeys(r)) for r in tokens if r[0]]
+
+
+def _read_as(readings: tuple[tuple[str, ...], ...], other: str) -> str:
+    """Return an Arabic name's skeleton with each token in the reading nearest to other's."""
+    others = other.split() or [""]
+    chosen = [max(r, key=lambda x: max(fuzz.ratio(x, o) for o in others)) for r in readings]
+    return " ".join(chosen)
+
+
 def _script(text: str) -> str:
     """Return 'arabic', 'latin', 'mixed' or '' for a normalised name."""
     arabic, latin = bool(_ARABIC_RE.search(text)), bool(_LATIN_RE.search(text))
@@ -239,31 +295,43 @@ def form_of_normalized(norm: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def _profile(name: str | None) -> tuple[str, str, str]:
-    """Return what similarity compares of a name: skeleton, script, spelling form.
+def _profile(name: str | None) -> tuple[str, str, str, tuple[tuple[str, ...], ...]]:
+    """Return what similarity compares of a name: skeleton, script, spelling form, readings.
 
     Searches compare the query with hundreds of candidates whose names repeat a lot
     (Mohammed, Ahmad, al-Halabi): each name is normalised once, not once per comparison.
+    Readings are given only for a name that has other readings (ث ذ ظ).
     """
     skel = skeleton(name)
     if not skel:
-        return "", "", ""
-    return skel, _script(normalize(name)), spelling_form(name)
+        return "", "", "", ()
+    norm = normalize(name)
+    # Most names have none of the three letters: their profile costs what it did before readings.
+    tokens = tuple(reading_tokens(name)) if _READ_LETTERS.search(norm) else ()
+    readings = tokens if any(len(r) > 1 for r in tokens) else ()
+    return skel, _script(norm), spelling_form(name), readings
 
 
 def similarity(a: str | None, b: str | None) -> float:
-    """Return a 0..1 similarity of two names in any script."""
-    skel_a, script_a, form_a = _profile(a)
-    skel_b, script_b, form_b = _profile(b)
+    """Return a 0..1 similarity of two names in any script.
+
+    Across scripts, an Arabic name is read the way the Latin one is written (عثمان as Osman or
+    Othman) before their skeletons are compared; within a script, never.
+    """
+    skel_a, script_a, form_a, readings_a = _profile(a)
+    skel_b, script_b, form_b, readings_b = _profile(b)
     if not skel_a or not skel_b:
         return 0.0
-    skel_score = fuzz.token_sort_ratio(skel_a, skel_b) / 100
     if script_a != script_b or script_a == "mixed":
-        return skel_score
+        if readings_a and script_b == "latin":
+            skel_a = _read_as(readings_a, skel_b)
+        elif readings_b and script_a == "latin":
+            skel_b = _read_as(readings_b, skel_a)
+        return fuzz.token_sort_ratio(skel_a, skel_b) / 100
     form_score = fuzz.token_sort_ratio(form_a, form_b) / 100
     if script_a == "arabic":
         return form_score
-    return 0.5 * skel_score + 0.5 * form_score
+    return 0.5 * fuzz.token_sort_ratio(skel_a, skel_b) / 100 + 0.5 * form_score
 
 
 _COUNTRY_CODES = ("963", "961", "90")

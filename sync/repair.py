@@ -6,6 +6,13 @@
 - **Restamp** (after HQ refused a clock far ahead): changes stamped by a laptop whose clock
   runs ahead get readings just above HQ's clock, in the same order, everywhere they are
   named here (the log, field versions, tombstones, conflicts, a fact's ``hlc``).
+- **Set aside** (after HQ refused a change for ever): HQ refuses the whole batch holding a
+  change the station may not make (``sync.authority``: say, a deduplication decision recorded
+  at a station before stations checked HQ's tables), so every later push is refused too. HQ
+  names the change (its ``seq``) and why; the client keeps that in ``sync_refusals``. An
+  admin moves the change, whole, into ``sync_quarantine`` (kept for audit, never deleted)
+  and the later changes are numbered down by one, so the log stays gapless and they push.
+  What the change wrote stays in the station's own tables: HQ's later changes win as usual.
 Only changes nobody else has applied are touched: HQ took none of them (it refused them or
 holds others under their numbers), so no other site has them.
 """
@@ -15,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sync import changelog, hlc, store, tables
+from sync import authority, changelog, hlc, store, tables
 
 
 def renumber_own(db: Any, site: str, after: int, shift: int) -> int:
@@ -89,3 +96,76 @@ def _rename_versions(db: Any, site: str, after: int, records: set, moved: dict) 
     for old, new in moved.items():
         for column in ("kept_version", "lost_version"):
             db.execute(f"update sync_conflicts set {column} = ? where {column} = ?", [new, old])
+
+
+def note_refusal(db: Any, site: str, seq: int, reason: str, at: str) -> None:
+    """Remember that HQ refused this site's change ``seq``, and why (call in a transaction)."""
+    row = db.execute("select hlc from changes where site = ? and seq = ?", [site, seq]).fetchone()
+    if row:
+        db.execute(
+            "insert or replace into sync_refusals (seq, hlc, reason, at) values (?,?,?,?)",
+            [seq, row[0], reason, at],
+        )
+
+
+def refused(db: Any, site: str, own_check: bool = True) -> list[dict]:
+    """Return this site's unacknowledged changes HQ refused, oldest first, with HQ's reason.
+
+    ``own_check`` adds those this site's own check of the authority rule refuses (over USB,
+    HQ's reason stays at HQ); it reads every unsent change, so a page leaves it to the CLI.
+    """
+    acked = int(store.setting(db, "sync_acked", "0"))
+    told = {
+        seq: (stamp, reason, at)
+        for seq, stamp, reason, at in db.execute(
+            "select seq, hlc, reason, at from sync_refusals where seq > ?", [acked]
+        ).fetchall()
+    }
+    where = "" if own_check else f" and seq in ({','.join('?' * len(told))})"
+    found = []
+    for seq, stamp, tbl, record_id, op, data in db.execute(
+        f"select seq, hlc, tbl, record_id, op, data from changes where site = ? and seq > ?"
+        f"{where} order by seq",
+        [site, acked, *([] if own_check else told)],
+    ).fetchall():
+        hq = told.get(seq)
+        if hq and hq[0] == stamp:
+            reason, at = hq[1], hq[2]
+        elif own_check and (why := _own_check(db, site, (tbl, record_id, op, json.loads(data)))):
+            reason, at = f"this station's own check: {why}", None
+        else:
+            continue
+        found.append({"seq": seq, "hlc": stamp, "tbl": tbl, "record_id": record_id, "op": op,
+                      "reason": reason, "refused_at": at})  # fmt: skip
+    return found
+
+
+def _own_check(db: Any, site: str, write: tuple) -> str | None:
+    """Return why HQ would refuse one of this site's own changes, as far as known here."""
+    try:
+        return authority.refusal(db, site, write)
+    except KeyError:  # a table that no longer syncs: HQ refuses it too
+        return f"{write[0]} does not sync"
+
+
+def set_aside(db: Any, site: str, seq: int, by: str | None, at: str) -> dict:
+    """Move this site's unacknowledged change ``seq`` into the quarantine and number the later
+    ones down by one (call in a transaction); return what was set aside."""
+    if seq <= int(store.setting(db, "sync_acked", "0")):
+        raise ValueError(f"HQ already holds change {seq}: it cannot be set aside")
+    listed = {c["seq"]: c for c in refused(db, site)}
+    if seq not in listed:
+        raise ValueError(f"change {seq} is not one HQ refused (see the list of refused changes)")
+    db.execute(
+        "insert into sync_quarantine (site, seq, hlc, tbl, record_id, op, data, prev, reason, "
+        "refused_at, set_aside_at, set_aside_by) select site, seq, hlc, tbl, record_id, op, "
+        "data, prev, ?, ?, ?, ? from changes where site = ? and seq = ?",
+        [listed[seq]["reason"], listed[seq]["refused_at"], at, by, site, seq],
+    )
+    db.execute("delete from changes where site = ? and seq = ?", [site, seq])
+    db.execute("delete from sync_refusals where seq = ?", [seq])
+    renumber_own(db, site, seq, -1)
+    # The refusals of later changes follow their changes (through negatives, as above).
+    db.execute("update sync_refusals set seq = -(seq - 1) where seq > ?", [seq])
+    db.execute("update sync_refusals set seq = -seq where seq < 0")
+    return listed[seq]

@@ -22,6 +22,12 @@ CHROMIUM_ARGS = [
 TABLET = {"width": 360, "height": 740}
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 PIN = "246813"  # as in conftest
+# The links and buttons of a page's main part lying past the screen's edges (a link only
+# reachable by scrolling a table sideways is a link not seen): their words.
+OFF_SCREEN = """width => [...document.querySelectorAll('main a, main button')]
+  .filter(e => e.offsetParent !== null)
+  .filter(e => { const r = e.getBoundingClientRect(); return r.right > width + 1 || r.left < -1; })
+  .map(e => e.textContent.trim())"""
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +69,38 @@ def tablet(chromium, station):
     page.wait_for_url("**/register")
     yield page
     context.close()
+
+
+def coordinator_desk(tmp_path_factory, body: dict):
+    """Prepare a station T3S with a coordinator and one household; return (data, household)."""
+    from fieldreg import records
+    from fieldreg.db import prepare
+    from fieldreg.schemas import records as schemas
+
+    data = tmp_path_factory.mktemp("desk") / "data"
+    db = connect(prepare(data))
+    try:
+        db.execute("update settings set value = 'T3S' where key = 'station_code'")
+        auth.add_user(db, "coord", "coordinator", PIN)
+        household, _new = records.create_household(db, schemas.HouseholdSchema().load(body), "t")
+    finally:
+        db.close()
+    return data, household
+
+
+def signed_in(chromium, server, lang: str, size=TABLET, zone: str | None = None):
+    """A page signed in as the coordinator, in a language (and a time zone), at a size."""
+    options = {"timezone_id": zone} if zone else {}
+    context = chromium.new_context(viewport=size, locale="en-GB", **options)
+    context.set_default_timeout(10_000)
+    context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
+    page = context.new_page()
+    page.goto(server.url + "/login")
+    page.fill("[name=username]", "coord")
+    page.fill("[name=pin]", PIN)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
 
 
 def screenshot(page, name: str) -> Path:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from fieldreg import auth, boarding, convoys, records
+from fieldreg import boarding, convoys
 from fieldreg.db import connect
-from fieldreg.schemas import records as schemas
-from tests.browser_fixtures import screenshot
-from tests.conftest import PIN, LiveServer, household_body
+from tests.browser_fixtures import OFF_SCREEN, PIN, coordinator_desk, screenshot, signed_in
+from tests.conftest import LiveServer, household_body
 from tests.test_browser_offline import ready, until
 
 pytestmark = pytest.mark.browser
@@ -23,15 +22,8 @@ TABLET = {"width": 800, "height": 1280}
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
     """A station with a coordinator, a household of three and a convoy with one bus."""
-    from fieldreg.db import prepare
-
-    data = tmp_path_factory.mktemp("desk") / "data"
-    db = connect(prepare(data))
-    db.execute("update settings set value = 'T3S' where key = 'station_code'")
-    auth.add_user(db, "coord", "coordinator", PIN)
-    household, _new = records.create_household(
-        db, schemas.HouseholdSchema().load(household_body()), "t"
-    )
+    data, household = coordinator_desk(tmp_path_factory, household_body())
+    db = connect(data / "fieldreg.db")
     convoy = convoys.create_convoy(db, {"reference": "IDLIB-07", "agency": "SARC"}, "coord")
     bus = convoys.create_vehicle(db, {"convoy_id": convoy["id"], "kind": "bus"}, "coord")
     boarding.scan(db, bus["id"], {"code": household["code"], "kind": "board"}, "coord", True)
@@ -39,21 +31,6 @@ def desk(tmp_path_factory):
     server = LiveServer(data).start()
     yield server, household, convoy, bus
     server.stop()
-
-
-def signed_in(chromium, server, lang: str, size=PHONE, zone: str | None = None):
-    """A page signed in as the coordinator, in a language (and a time zone)."""
-    options = {"timezone_id": zone} if zone else {}
-    context = chromium.new_context(viewport=size, locale="en-GB", **options)
-    context.set_default_timeout(10_000)
-    context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
-    page = context.new_page()
-    page.goto(server.url + "/login")
-    page.fill("[name=username]", "coord")
-    page.fill("[name=pin]", PIN)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-    return page
 
 
 def test_a_convoy_is_planned_in_the_tablets_local_time(chromium, desk):
@@ -135,6 +112,10 @@ def test_a_walk_through_the_desk(chromium, desk, lang, size):
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > size["width"]:
             wide[name] = width
+        # A link or button only reachable by scrolling a table sideways is a link not seen.
+        hidden = page.evaluate(OFF_SCREEN, size["width"])
+        if hidden:
+            wide[name] = hidden
         screenshot(page, f"walk-{name}-{size['width']}-{lang}")
     assert wide == {}
     register_and_board(page, server.url, codes, f"{size['width']}-{lang}")
@@ -159,5 +140,34 @@ def register_and_board(page, url: str, codes: dict, suffix: str) -> None:
     page.fill("[data-board-code]", head)
     page.press("[data-board-code]", "Enter")
     page.wait_for_selector("[data-board-log] li")
+    until(page, "() => document.querySelector('[data-board-result]').dataset.state === 'ok'")
     screenshot(page, f"walk-boarding-scanned-{suffix}")
     assert "Huda" in page.inner_text("[data-board-result]")
+    # Each code in the verdict stays on one line (a 360 px phone broke it after its dash).
+    whole = (
+        "[...document.querySelectorAll('[data-board-result] .code')]"
+        ".map(c => c.getClientRects().length)"
+    )
+    lines = page.evaluate(whole)
+    assert lines and set(lines) == {1}, lines
+
+
+@pytest.mark.parametrize("lang, size", [("ar", PHONE), ("en", TABLET)])
+def test_every_page_of_the_menu_fits_the_screen(chromium, desk, lang, size):
+    """Each page a coordinator's menu offers opens, and none hides a link past the screen."""
+    server = desk[0]
+    page = signed_in(chromium, server, lang, size)
+    menu = page.evaluate("[...document.querySelectorAll('.menu-panel nav a')].map(a => a.href)")
+    assert len(menu) >= 10
+    wide = {}
+    for url in menu:
+        assert page.goto(url).status == 200, url
+        page.evaluate("document.querySelectorAll('main details').forEach(d => d.open = true)")
+        name = url.split("/", 3)[3].strip("/").replace("/", "-") or "home"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        hidden = page.evaluate(OFF_SCREEN, size["width"])
+        if width > size["width"] or hidden:
+            wide[name] = (width, hidden)
+        screenshot(page, f"menu-{name}-{size['width']}-{lang}")
+    assert wide == {}
+    page.context.close()

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from fieldreg import auth, boarding, convoys, records
+from fieldreg import boarding, convoys
 from fieldreg.db import connect
-from fieldreg.schemas import records as schemas
-from tests.browser_fixtures import screenshot
-from tests.conftest import PIN, LiveServer, household_body
+from tests.browser_fixtures import OFF_SCREEN, coordinator_desk, screenshot, signed_in
+from tests.conftest import LiveServer, household_body
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 740}
@@ -29,32 +28,11 @@ PAGES = (
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory):
     """A station with a coordinator and a household of three, served for the whole module."""
-    from fieldreg.db import prepare
-
-    data = tmp_path_factory.mktemp("desk") / "data"
-    db = connect(prepare(data))
-    db.execute("update settings set value = 'T3S' where key = 'station_code'")
-    auth.add_user(db, "coord", "coordinator", PIN)
     body = household_body(vulnerabilities=["female_headed_household"])
-    household, _new = records.create_household(db, schemas.HouseholdSchema().load(body), "t")
-    db.close()
+    data, household = coordinator_desk(tmp_path_factory, body)
     server = LiveServer(data).start()
     yield server, household
     server.stop()
-
-
-def signed_in(chromium, server, lang: str, size=PHONE):
-    """A phone-sized page signed in as the coordinator, in a language."""
-    context = chromium.new_context(viewport=size, locale="en-GB")
-    context.set_default_timeout(10_000)
-    context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
-    page = context.new_page()
-    page.goto(server.url + "/login")
-    page.fill("[name=username]", "coord")
-    page.fill("[name=pin]", PIN)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-    return page
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
@@ -114,8 +92,9 @@ def test_no_page_scrolls_sideways_and_touch_targets_are_big_enough(chromium, des
         page.goto(server.url + path.format(hh=household["code"], person=person))
         page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
         width = page.evaluate("document.documentElement.scrollWidth")
-        if width > PHONE["width"]:
-            wide[path] = width
+        hidden = page.evaluate(OFF_SCREEN, PHONE["width"])
+        if width > PHONE["width"] or hidden:
+            wide[path] = (width, hidden)
         targets = page.evaluate(
             """() => [...document.querySelectorAll(
                 'input[type=checkbox], input[type=radio], main summary')]

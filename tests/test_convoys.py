@@ -9,6 +9,8 @@ import pytest
 
 from fieldreg import convoys, create_app, syncing
 from fieldreg.db import connect, prepare
+from fieldreg.errors import Conflict
+from tests.conftest import household_body
 
 
 def make_convoy(client, headers, **extra) -> dict:
@@ -129,3 +131,36 @@ def test_convoys_reach_reception_and_unannounced_vehicles_reach_hq(network):
         False, "R3A", from_hq["id"])  # fmt: skip
     sync(st["D2P"], hq_app)
     assert convoys.get_vehicle(st["D2P"], truck["id"])["kind"] == "truck"
+
+
+def test_a_client_made_id_of_another_table_is_refused(client, api, db):
+    """issue 13: an id names one record; a vehicle cannot take a person's (or a case's) id."""
+    made = client.post("/api/v1/households", json=household_body(), headers=api).get_json()
+    person_id = made["members"][0]["id"]
+    convoy = make_convoy(client, api)
+    answer = client.post(f"/api/v1/convoys/{convoy['id']}/vehicles",
+                         json={"kind": "bus", "id": person_id}, headers=api)  # fmt: skip
+    assert answer.status_code == 409 and answer.get_json()["code"] == "duplicate_id"
+    assert client.post("/api/v1/convoys", json={"reference": "X", "id": made["id"]},
+                       headers=api).status_code == 409  # fmt: skip
+    assert not db.execute("select 1 from vehicles where id = ?", [person_id]).fetchone()
+    bus = add_vehicle(client, api, convoy["id"])
+    body = household_body()
+    body["members"][0]["id"] = bus["id"]  # and a person cannot take a vehicle's id
+    answer = client.post("/api/v1/households", json=body, headers=api)
+    assert answer.status_code == 409 and answer.get_json()["code"] == "duplicate_id"
+
+
+def test_a_client_made_id_of_another_stations_vehicle_is_refused_not_adopted(network):
+    """issue 13: a retry answers this station's own vehicle; another station's is a 409."""
+    hq_db, hq_app, st = network
+    theirs = convoys.create_vehicle(st["D2P"], {"kind": "bus", "label": "Theirs"}, "coord")
+    sync(st["D2P"], hq_app)
+    sync(st["R3A"], hq_app)
+    assert convoys.get_vehicle(st["R3A"], theirs["id"])["label"] == "Theirs"
+    with pytest.raises(Conflict) as refused:
+        convoys.create_vehicle(st["R3A"], {"id": theirs["id"], "kind": "van"}, "coord")
+    assert refused.value.code == "duplicate_id"
+    mine = convoys.create_vehicle(st["R3A"], {"id": str(uuid.uuid4()), "kind": "van"}, "coord")
+    again = convoys.create_vehicle(st["R3A"], {"id": mine["id"], "kind": "van"}, "coord")
+    assert again["id"] == mine["id"]  # the station's own: an idempotent retry

@@ -123,3 +123,74 @@ def test_thresholds_are_probabilities() -> None:
     assert 0 < settings.review_probability < settings.link_probability < 1
     assert Settings.weight(0.5) == 0
     assert np.isclose(Settings.weight(0.8), 2.0)
+
+
+def levantine_family(ids: str, script: str, station: str) -> list[dict]:
+    """Return a household whose names have ث or ذ: in Arabic, or as Syrians spell them."""
+    arabic = script == "arabic"
+    rows = [
+        ("عثمان" if arabic else "Osman", "منذر" if arabic else "Monzer", "male", 44),
+        ("كوثر" if arabic else "Kawsar", "ثائر" if arabic else "Saer", "female", 39),
+        ("معاذ" if arabic else "Moaz", "عثمان" if arabic else "Osman", "male", 15),
+        ("هيثم" if arabic else "Haysam", "عثمان" if arabic else "Osman", "male", 11),
+    ]  # fmt: skip
+    return [
+        {"id": f"{ids}{i}", "given_name": given, "father_name": father,
+         "family_name": "الحلبي" if arabic else "Halabi", "sex": sex, "age_years": age,
+         "household_id": f"{ids}-hh", "station": station}
+        for i, (given, father, sex, age) in enumerate(rows)
+    ]  # fmt: skip
+
+
+def test_levantine_spellings_link_across_stations() -> None:
+    """Issue 15: عثمان at one station and Osman at another are one person, by name."""
+    people = levantine_family("a", "arabic", "S1") + levantine_family("l", "latin", "S2")
+    people += generate(300, seed=3)
+    result = run(people)
+    clusters = result.cluster_ids()
+    for i in range(4):
+        assert clusters[f"a{i}"] == clusters[f"l{i}"], i
+    assert len({clusters[f"a{i}"] for i in range(4)}) == 4
+    why = result.explain("a0", "l0")
+    assert why.fields["given"]["level"] == "same sound"
+    assert why.fields["father"]["level"] == "same sound"
+
+
+def test_a_reading_never_makes_two_arabic_names_one() -> None:
+    """Issue 15: ثامر and سامر, both written in Arabic, are two names (not the same sound)."""
+    base = {"father_name": "خالد", "family_name": "الحلبي", "sex": "male", "age_years": 30}
+    people = [
+        {"id": "t", "given_name": "ثامر", **base},
+        {"id": "s", "given_name": "سامر", **base},
+        {"id": "l", "given_name": "Samer", **base, "family_name": "Halabi"},
+    ]
+    result = run(people + generate(300, seed=3))
+    assert result.explain("t", "s").fields["given"]["level"] in ("different", "similar")
+    assert result.explain("t", "l").fields["given"]["level"] == "same sound"
+
+
+def samer_trio(more_samers: int) -> list[dict]:
+    """Return ثامر and سامر of one family and age, a Latin "Samer" of it, and more سامر."""
+    base = {"father_name": "خالد", "family_name": "الحلبي", "sex": "male", "age_years": 30}
+    fathers = ("عمر", "علي", "حسن", "يوسف", "محمود", "خليل", "نبيل", "بلال", "جمال", "وليد")
+    return [
+        {"id": "t", "given_name": "ثامر", **base},
+        {"id": "s", "given_name": "سامر", **base},
+        {"id": "l", "given_name": "Samer", **base, "family_name": "Halabi"},
+    ] + [
+        {"id": f"x{i}", "given_name": "سامر", "father_name": fathers[i % 10],
+         "family_name": "النجار", "sex": "male", "age_years": 20 + i}
+        for i in range(more_samers)
+    ]  # fmt: skip
+
+
+def test_a_latin_name_read_from_arabic_weighs_less_than_its_plain_spelling() -> None:
+    """Issue 15: "Samer" is سامر's plain spelling and only a reading of ثامر: weaker for ثامر,
+    and the weaker the more people the data holds who write سامر in Arabic."""
+    gaps = []
+    for more in (0, 40):
+        result = run(samer_trio(more) + generate(300, seed=3))
+        read, plain = result.explain("t", "l"), result.explain("s", "l")
+        assert read.fields["given"]["level"] == plain.fields["given"]["level"] == "same sound"
+        gaps.append(plain.fields["given"]["weight"] - read.fields["given"]["weight"])
+    assert 1 < gaps[0] < gaps[1] - 1

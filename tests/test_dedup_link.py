@@ -73,3 +73,32 @@ def test_an_empty_list_links_nothing():
 def test_a_cousin_with_another_father_is_only_proposed_even_alone():
     (group,) = link(OURS, theirs(("Zainab", "Walid", "Haddad", "female", 30))).groups
     assert group.status == "probable" and group.candidates[0][0] == "o4"
+
+
+def test_their_levantine_spelling_matches_our_arabic():
+    """Issue 15: a convoy list's "Osman Monzer Halabi" is our عثمان منذر الحلبي."""
+    ours = OURS + [{"id": "o5", "given_name": "عثمان", "father_name": "منذر",
+                    "family_name": "الحلبي", "sex": "male", "age_years": 35}]  # fmt: skip
+    found = by_row(link(ours, theirs(
+        ("Osman", "Monzer", "Halabi", "male", 35),
+        ("Haysam", "Muaz", "Halabi", "male", 35),
+    )))  # fmt: skip
+    assert (found["r0"].status, found["r0"].ours) == ("matched", ["o5"])
+    assert found["r1"].status == "only_theirs"
+
+
+def test_two_of_their_rows_alike_only_crosswise_are_two_people():
+    """Issue 15: their "Ahmed Mohamad Al-Ibrahim" and "Ebrahim Mohamad Al-Ahmadi" (given and
+    family names swapped, ten years apart) are two of ours, not one person written twice."""
+    ours = OURS + [
+        {"id": "o5", "given_name": "Ahmad", "father_name": "Mohammed", "family_name": "Ibrahim",
+         "sex": "male", "age_years": 46},
+        {"id": "o6", "given_name": "إبراهيم", "father_name": "محمد", "family_name": "أحمدي",
+         "sex": "male", "age_years": 55},
+    ]  # fmt: skip
+    result = link(ours, theirs(
+        ("Ahmed", "Mohamad", "Al-Ibrahim", "male", 45),
+        ("Ebrahim", "Mohamad", "Al-Ahmadi", "male", 55),
+    ))  # fmt: skip
+    groups = sorted((sorted(g.rows), g.status, g.ours) for g in result.groups)
+    assert groups == [(["r0"], "matched", ["o5"]), (["r1"], "matched", ["o6"])]

@@ -69,3 +69,22 @@ def test_matches_are_few_and_relevant_on_a_busy_station(client, api, db):
     ).json["results"]
     assert 1 <= len(found) <= 5
     assert all(r["name"].startswith("Mohammed") for r in found)
+
+
+def test_matches_a_levantine_spelling_of_an_arabic_name(client, api):
+    """Issue 15: typing Osman Monzer Halabi warns about عثمان منذر الحلبي."""
+    member = {"given_name": "عثمان", "father_name": "منذر", "family_name": "الحلبي",
+              "sex": "male", "age_years": 35}  # fmt: skip
+    hh = client.post("/api/v1/households", json=household_body(members=[member]), headers=api).json
+    found = client.get(
+        "/api/v1/matches",
+        query_string={
+            "given_name": "Osman",
+            "father_name": "Monzer",
+            "family_name": "Halabi",
+            "age_years": 35,
+        },  # fmt: skip
+        headers=api,
+    ).json["results"]
+    assert found and found[0]["code"] == hh["members"][0]["code"]
+    assert {"given_name", "father_name", "family_name"} <= set(found[0]["agreed"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from fieldreg import search_index
 from fieldreg.migrations import migrations
 
 LEGACY = [
@@ -78,3 +79,19 @@ def test_a_database_of_the_previous_release_upgrades_with_its_rows(tmp_path):
     assert (person["given_name"], person["age_years"]) == ("محمد", 41)
     assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert db.execute("pragma foreign_key_check").fetchall() == []
+
+
+def test_an_upgraded_station_finds_its_older_people_by_their_other_readings(tmp_path):
+    """Issue 15: people keyed before names had readings are found as "Osman" after upgrading."""
+    db = old_database(tmp_path / "old.db")
+    now = "2026-11-26T10:00:00+00:00"
+    db["people"].insert({"id": "p2", "code": "T3S-00004Z", "household_id": "h1", "position": 1,
+                         "given_name": "عثمان", "family_name": "الحلبي", "sex": "male",
+                         "age_years": 12, "created_at": now, "updated_at": now})  # fmt: skip
+    # keyed as the previous release did: a skeleton per token, no other readings
+    for person_id, keys in (("p1", "HLB MHMD"), ("p2", "HLB THMN")):
+        rowid = db.execute("select rowid from people where id = ?", [person_id]).fetchone()[0]
+        db["people_search"].insert({"rowid": rowid, "person_id": person_id, "keys": keys})
+    migrations.apply(db)
+    assert [p["code"] for p in search_index.by_name(db, "Osman Halabi", 5)] == ["T3S-00004Z"]
+    assert [p["code"] for p in search_index.by_name(db, "Mohamad Halabi", 5)] == ["T3S-00003Y"]

@@ -2,7 +2,15 @@
 
 import pytest
 
-from sync.names import name_tokens, normalize, normalize_phone, similarity, skeleton
+from sync.names import (
+    name_tokens,
+    normalize,
+    normalize_phone,
+    reading_tokens,
+    readings_of_normalized,
+    similarity,
+    skeleton,
+)
 
 # Each row: spellings of one name, in Arabic and in Latin letters, that must share a skeleton.
 SAME_NAME = [
@@ -179,6 +187,51 @@ def test_similarity_ignores_order_and_is_symmetric() -> None:
 def test_skeleton_is_ascii_uppercase() -> None:
     key = skeleton("ثائر ذياب غياث خضر ظافر ضياء")
     assert key.replace(" ", "").isascii() and key == key.upper()
+
+
+# Issue 15: Syrians say ث as s or t, ذ as z or d, ظ as z, and write the names that way; English
+# spellings write ذ as th, ظ as dh. Each row: an Arabic name, then Latin spellings of it.
+LEVANTINE = [
+    ("عثمان", "Osman", "Usman", "Othman", "Otman"),
+    ("هيثم", "Haysam", "Haisam", "Haitham"),
+    ("منذر", "Monzer", "Munzer", "Munther", "Mundhir"),
+    ("معاذ", "Moaz", "Muaz", "Muath", "Muadh"),
+    ("ثائر", "Saer", "Thaer"),
+    ("كوثر", "Kawsar", "Kawthar"),
+    ("ذياب", "Diab", "Thiab", "Dhiab"),
+    ("كاظم", "Kazem", "Kadhim"),
+    ("حذيفة", "Huzaifa", "Hudhaifa", "Huthaifa"),
+]
+
+
+@pytest.mark.parametrize("spellings", LEVANTINE, ids=lambda row: row[1])
+def test_levantine_spellings_match_the_arabic_name_across_scripts(spellings) -> None:
+    arabic, *latin = spellings
+    for spelling in latin:
+        assert similarity(arabic, spelling) == similarity(spelling, arabic) == 1.0, spelling
+        assert skeleton(spelling) in reading_tokens(arabic)[0], spelling
+
+
+def test_readings_count_only_across_scripts() -> None:
+    assert similarity("ثامر", "سامر") < 0.8  # two names in Arabic
+    assert similarity("Thamer", "Samer") < 0.8
+    assert similarity("Thomas", "Samas") < 0.8
+    assert similarity("ثامر", "Samer") == 1.0  # a Syrian "Samer" may be ثامر
+    assert skeleton("عثمان") == "THMN" and skeleton("Osman") == "SMN"
+
+
+def test_each_token_of_a_full_name_is_read_its_own_way() -> None:
+    assert similarity("عثمان منذر الحلبي", "Osman Munther Al-Halabi") == 1.0
+    assert similarity("Haysam Monzer", "هيثم منذر") == 1.0
+    assert similarity("عثمان الحلبي", "Osman Hamwi") < 0.8
+
+
+def test_readings_of_a_whole_name_one_per_reading() -> None:
+    assert readings_of_normalized(normalize("عثمان الحلبي")) == ("SMN HLB", "TMN HLB", "")
+    assert readings_of_normalized(normalize("كاظم")) == ("", "", "KDHM")
+    assert readings_of_normalized(normalize("محمد")) == ("", "", "")
+    assert readings_of_normalized(normalize("Othman")) == ("", "", "")
+    assert reading_tokens("Othman Halabi") == [("THMN",), ("HLB",)]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,18 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from fieldreg import auth, bundles, create_app, dedup, medical, movements, records, subject, syncing
+from fieldreg import (
+    auth,
+    bundles,
+    create_app,
+    dedup,
+    medical,
+    movements,
+    ownership,
+    records,
+    subject,
+    syncing,
+)
 from fieldreg.db import connect, write
 from fieldreg.errors import DomainError
 from sync import authority, bundle, changelog, client, hlc, protocol
@@ -457,3 +468,31 @@ def test_another_stations_presence_status_takes_only_a_presence(world, value):
     assert records.get_person(hq, person["code"])["status"] == "present"
     moved = ("people", person["id"], "upsert", {"status": "departed"})
     assert push(world, b, forged(b, [moved])).status_code == 200
+
+
+def test_ownership_belongs_to_a_table_and_an_id_not_to_an_id_alone(world):
+    """issue 13: a record handed to B gives B no right over another table's record sharing
+    its id, and B cannot create one (a vehicle whose id is the household's)."""
+    hq, b, household = world["hq"], world["b"], world["made"]
+    ownership.hand_over(hq, household["code"], "U4V", "hq-admin")
+    assert authority.owner_of(hq, "households", household["id"]) == "U4V"
+    assert authority.owner_of(hq, "vehicles", household["id"]) is None
+    sync(world, b)
+    before = hq_state(hq)
+    vehicle = {"kind": "bus", "station": "U4V", "created_at": "2026-11-27T10:00:00+00:00"}
+    answer = push(world, b, forged(b, [("vehicles", household["id"], "upsert", vehicle)]))
+    assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    assert "households" in answer.json()["error"] and hq_state(hq) == before
+
+
+def test_a_new_record_cannot_take_an_id_another_station_gave_a_record(world):
+    """issue 13: B cannot block or shadow A's person with a vehicle of the same id."""
+    hq, b = world["hq"], world["b"]
+    person = world["made"]["members"][0]
+    vehicle = {"kind": "bus", "station": "U4V", "created_at": "2026-11-27T10:00:00+00:00"}
+    answer = push(world, b, forged(b, [("vehicles", person["id"], "upsert", vehicle)]))
+    assert answer.status_code == 403 and answer.json()["code"] == "not_owner"
+    assert not hq.execute("select 1 from vehicles where id = ?", [person["id"]]).fetchone()
+    twice = [("convoys", "c-1", "upsert", {"reference": "X", "station": "U4V"}),
+             ("vehicles", "c-1", "upsert", {"kind": "bus", "station": "U4V"})]  # fmt: skip
+    assert push(world, b, forged(b, twice)).status_code == 403  # one id, two tables, one batch

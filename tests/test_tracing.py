@@ -9,7 +9,7 @@ import json
 import pytest
 from PIL import Image
 
-from fieldreg import auth, records, subject, tracing, tracing_match
+from fieldreg import auth, records, subject, tracing, tracing_match, tracing_routes
 from sync import tables
 
 FAMILY = {
@@ -214,7 +214,7 @@ def test_erasing_the_child_erases_its_tracing_data(client, roles, db):
 
 
 def test_every_tracing_table_syncs(app):
-    assert {t: tables.get(t).kind for t in tracing.TABLES} == {
+    assert {t: tables.get(t).kind for t in tracing_routes.TABLES} == {
         "tracing_cases": "record", "tracing_notes": "append", "tracing_photos": "record",
         "tracing_matches": "record", "tracing_decisions": "append"}  # fmt: skip
 
@@ -323,3 +323,50 @@ def test_a_proposed_match_names_its_station_with_the_pages_comma(client, roles, 
     client.set_cookie("lang", "ar")
     page = client.get("/tracing/").get_data(as_text=True)
     assert "، T3S)" in page and ", T3S)" not in page
+
+
+def test_a_registrar_does_not_see_what_a_caseworker_added_to_their_case(client, roles, db):
+    """issue 19: the registrar sees the case, its status and what they entered; a field a
+    caseworker added or changed after them is hidden (API), and their edit keeps it."""
+    reg, worker = roles["registrar"], roles["caseworker"]
+    case = open_child(client, reg, alone(client, reg))
+    path = f"/api/v1/tracing/cases/{case['id']}"
+    client.patch(path, headers=worker, json={"carer": "Foster family Haddad",
+                                              "father_name": "Ahmad Haddad"})  # fmt: skip
+    seen = client.get(path, headers=reg).get_json()
+    assert (seen["status"], seen["others_added"], seen["mother_name"]) == ("open", True, "زينب")
+    assert seen["carer"] is None and seen["father_name"] is None  # added, changed: hidden
+    assert "Haddad" not in json.dumps(seen)
+    listed = client.get("/api/v1/tracing/cases", headers=reg).get_json()["cases"]
+    assert "Haddad" not in json.dumps(listed)
+    mine = client.patch(path, headers=reg, json={"description": "red coat", "carer": None,
+                                                 "siblings": []}).get_json()  # fmt: skip
+    assert mine["description"] == "red coat" and "Haddad" not in json.dumps(mine)
+    full = client.get(path, headers=worker).get_json()
+    assert (full["carer"], full["description"], full["siblings"], full["others_added"]) == (
+        "Foster family Haddad",
+        "red coat",
+        [],
+        False,
+    )  # the hidden carer kept, theirs cleared
+
+
+def test_a_registrar_page_and_form_show_only_what_they_entered(client, auth_actions, db):
+    """issue 19, through the pages: the case page and the edit form of its registrar."""
+    made, _ = records.create_household(db, {"members": [
+        {"given_name": "عمر", "sex": "male", "age_years": 7}]}, "reg1")  # fmt: skip
+    case = tracing.open_case(db, {"kind": "child", "person_code": made["members"][0]["code"],
+                                  **SAID}, "reg1")  # fmt: skip
+    tracing.update_case(db, case["id"], {"carer": "Foster family Haddad"},
+                        tracing.Viewer("cw1", True))  # fmt: skip
+    auth_actions.login("registrar", "reg1")
+    page = client.get(f"/tracing/cases/{case['id']}").get_data(as_text=True)
+    assert "Haddad" not in page and "data-others-added" in page and "زينب" in page
+    form = client.get(f"/tracing/cases/{case['id']}/edit").get_data(as_text=True)
+    assert "Haddad" not in form and "حاجز الراموسة" in form
+    client.post(f"/tracing/cases/{case['id']}/edit",
+                data={"csrf_token": auth_actions.csrf(), "given_name": "عمر",
+                      "siblings": "سارة", "description": "red coat"})  # fmt: skip
+    kept = tracing.get_case(db, case["id"], tracing.Viewer("cw1", True), audited=False)
+    assert (kept["carer"], kept["description"], kept["siblings"]) == (
+        "Foster family Haddad", "red coat", ["سارة"])  # fmt: skip

@@ -7,14 +7,19 @@ from __future__ import annotations
 import pytest
 
 from fieldreg import (
+    audit,
+    auth,
     records,
     syncing,
     tracing,
     tracing_decide,
     tracing_lists,
     tracing_match,
+    tracing_routes,
 )
-from sync import tables
+from sync import authority, tables
+from sync.authority import NotOwner
+from tests.conftest import PIN, csrf_of
 from tests.synckit import join_stations, make_hq, make_site, sync_with
 from tests.test_tracing import FAMILY, SAID
 
@@ -67,7 +72,7 @@ def test_hq_finds_a_match_across_stations_and_routes_it_to_both(world):
                            [case["id"]]))  # fmt: skip
     assert (closed["status"], closed["outcome"]) == ("closed", "reunified")
     assert tracing_lists.proposals(hq) == []
-    assert set(tracing.TABLES) <= set(tables.SYNCED)
+    assert set(tracing_routes.TABLES) <= set(tables.SYNCED)
 
 
 def test_a_pair_rejected_at_a_station_is_not_proposed_again_at_hq(world):
@@ -171,3 +176,70 @@ def test_a_station_outside_the_match_holds_nothing_of_the_case(world, tmp_path):
         assert all(row["father_name"] is None and row["given_name"] is None for row in outside)
     finally:
         q2r.close()
+
+
+def test_a_child_registered_at_another_station_gets_a_case_here(world):
+    """A case is a new record of the station that opens it (and an enquiry too); the child's
+    record stays its owner's, and only the case's opener (and HQ) change the case."""
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    code = child["members"][0]["code"]
+    sync(k7m, app)
+    sync(p4r, app)
+    case = open_case(p4r, code)
+    assert (case["person_code"], case["station"]) == (code, "P4R")
+    sought = {"kind": "enquiry", "person_code": code, "given_name": "Ahmad",
+              "relationship": "child"}  # fmt: skip
+    enquiry = tracing.open_case(p4r, sought, "reg")
+    at_hq_case = tracing.open_case(hq, {"kind": "child", "person_code": code, **SAID}, "cw-hq")
+    sync(p4r, app)  # HQ takes P4R's new cases about K7M's child
+    held = {r["id"]: r["station"] for r in hq.query("select id, station from tracing_cases")}
+    assert held == {case["id"]: "P4R", enquiry["id"]: "P4R", at_hq_case["id"]: "HQ2"}
+    assert authority.owner_of(hq, "tracing_cases", case["id"]) == "P4R"
+    assert authority.owner_of(hq, "people", child["members"][0]["id"]) == "K7M"
+    tracing.update_case(p4r, case["id"], {"carer": "Umm Khaled"}, tracing.Viewer("cw", True))
+    sync(p4r, app)
+    assert hq.execute("select carer from tracing_cases where id = ?",
+                      [case["id"]]).fetchone()[0] == "Umm Khaled"  # fmt: skip
+    with pytest.raises(NotOwner):  # the child's own record is still K7M's
+        records.update_person(p4r, code, {"given_name": "Omar"}, "reg")
+    assert k7m.execute("select count(*) from tracing_cases").fetchone()[0] == 0  # need to know
+
+
+def test_hq_shows_which_station_sent_a_decision_and_a_note(world):
+    """The actor of a synced fact is its station's word; HQ shows the station that sent it
+    (proven by its credential) beside it: on the case, in the API and in HQ's audit log."""
+    app, hq, stations = world
+    k7m, p4r = stations["K7M"], stations["P4R"]
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    case = open_case(k7m, child["members"][0]["code"])
+    family, _ = records.create_household(p4r, FAMILY, "reg")
+    enquiry = tracing.open_case(p4r, {"kind": "enquiry", "relationship": "father",
+                                      "person_code": family["members"][0]["code"],
+                                      "given_name": "Omar", "sex": "male", "age_years": 7},
+                                "reg")  # fmt: skip
+    for db in (k7m, p4r, k7m):
+        sync(db, app)
+    tracing.add_note(k7m, case["id"], "father seen at Ramouseh", tracing.Viewer("reg1", True))
+    tracing_decide.decide(k7m, case["id"], enquiry["id"], "confirm", "reunified", None, "reg1")
+    sync(k7m, app)
+    seen = tracing.get_case(hq, case["id"], tracing.Viewer("hq-cw", True), audited=False)
+    (note,) = seen["notes"]
+    assert (note["actor"], note["station"], note["sent_by"]) == ("reg1", "K7M", "K7M")
+    (decision,) = seen["decisions"]
+    assert (decision["actor"], decision["sent_by"], decision["verdict"]) == (
+        "reg1", "K7M", "confirm")  # fmt: skip
+    closed = audit.entries(hq, action="tracing_matched", record_id=enquiry["id"])
+    assert [e["actor"] for e in closed] == ["reg1 at station K7M (as sent by K7M)"]
+    here = tracing.get_case(k7m, case["id"], tracing.Viewer("cw", True), audited=False)
+    assert here["notes"][0]["sent_by"] is None and here["decisions"][0]["sent_by"] is None
+    headers = {"Authorization": "Bearer " + auth.create_token(hq, "hq-cw", "caseworker")}
+    with app.test_client() as client:
+        api = client.get(f"/api/v1/tracing/cases/{case['id']}", headers=headers).get_json()
+        assert api["notes"][0]["sent_by"] == "K7M" and api["decisions"][0]["sent_by"] == "K7M"
+        auth.add_user(hq, "cw2", "caseworker", PIN)
+        client.post("/login", data={"username": "cw2", "pin": PIN,
+                                    "csrf_token": csrf_of(client)})  # fmt: skip
+        page = client.get(f"/tracing/cases/{case['id']}").get_data(as_text=True)
+    assert "at station K7M (as sent by K7M)" in page and "(as sent by K7M)" in page

@@ -4,7 +4,8 @@ One click group; every command reads the data folder from ``--data DIR`` given b
 ``FIELDREG_DATA``). The commands live in modules by area and are added here, in one list:
 
     station    init, serve, purge, recount          people    users, tokens
-    data       backup, restore, rekey, export       stations  stations, join, sync, bundle
+    data       backup, restore, rekey, export       stations  stations, join, sync, bundle,
+                                                              refused
     dedup      dedup, dedup-csv                     tracing   tracing match|export|import
     convoys    convoy list|sign|verify              doctor, launch: doctor, start
 """
@@ -55,6 +56,7 @@ COMMANDS = (
     stations.join,
     stations.sync,
     stations.bundle,
+    stations.refused,
     dedup.dedup,
     dedup.dedup_csv,
     tracing.tracing_group,

@@ -124,3 +124,46 @@ def bundle_import(obj: Context, file: Path) -> None:
             f"{outcome['restamped']} changes were stamped by a clock far ahead of HQ's and now "
             "carry HQ's time: set this laptop's clock right."
         )
+
+
+@click.group()
+def refused() -> None:
+    """Changes HQ refused: list them, set one aside (kept for audit) so the rest push."""
+
+
+@refused.command("list")
+@click.option("--set-aside", "show_set_aside", is_flag=True, help="List those set aside.")
+@click.pass_obj
+def refused_list(obj: Context, show_set_aside: bool) -> None:
+    """List this station's changes HQ refused, with HQ's reason (or those set aside)."""
+    from fieldreg import quarantine
+
+    db = obj.open()
+    if show_set_aside:
+        for row in quarantine.quarantined(db):
+            click.echo(
+                f"{row['seq']}\t{row['op']} {row['tbl']} {row['record_id']}"
+                f"\tset aside {row['set_aside_at']} by {row['set_aside_by'] or '-'}"
+                f"\t{row['reason']}"
+            )
+        return
+    found = quarantine.refused(db)
+    for row in found:
+        click.echo(f"{row['seq']}\t{row['op']} {row['tbl']} {row['record_id']}\t{row['reason']}")
+    if not found:
+        click.echo("HQ refused none of this station's changes.")
+
+
+@refused.command("set-aside")
+@click.argument("seq", type=int)
+@click.option("--by", "actor", default="cli", show_default=True, help="Who sets it aside.")
+@click.pass_obj
+def refused_set_aside(obj: Context, seq: int, actor: str) -> None:
+    """Move refused change SEQ into the quarantine (kept for audit); the later ones push."""
+    from fieldreg import quarantine
+
+    done = quarantine.set_aside(obj.open(), seq, actor)
+    click.echo(
+        f"Change {seq} ({done['op']} {done['tbl']} {done['record_id']}) set aside; "
+        "the later changes go to HQ at the next sync."
+    )

@@ -91,6 +91,24 @@ class TracingNoteViewSchema(TracingNoteSchema):
     actor = fields.String(allow_none=True)
     station = fields.String(allow_none=True)
     at = fields.String()
+    # The station that sent the note (proven by its credential; None: written here). The
+    # actor and station above are that station's word.
+    sent_by = fields.String(allow_none=True)
+
+
+class TracingDecisionViewSchema(StrippedSchema):
+    """A decision on one of a case's pairs, with the station that sent it (None: here)."""
+
+    id = fields.String()
+    match_id = fields.String()
+    case_id = fields.String()
+    target_id = fields.String()
+    verdict = fields.String()
+    outcome = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    actor = fields.String(allow_none=True)
+    at = fields.String()
+    sent_by = fields.String(allow_none=True)
 
 
 class TracingCaseViewSchema(TracingCaseFieldsSchema):
@@ -111,6 +129,10 @@ class TracingCaseViewSchema(TracingCaseFieldsSchema):
     matched_at = fields.String(allow_none=True)
     reunified_at = fields.String(allow_none=True)
     closed_at = fields.String(allow_none=True)
+    # For a registrar: child protection added to the case (what is not shown, issue 19).
+    others_added = fields.Boolean()
+    # Child protection only: the decisions on the case's pairs (a registrar gets none).
+    decisions = fields.List(fields.Nested(TracingDecisionViewSchema))
 
 
 class TracingCaseListArgsSchema(StrippedSchema):

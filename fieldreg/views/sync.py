@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
-from fieldreg import bodies, conflicts, field_labels, syncing
+from fieldreg import bodies, conflicts, field_labels, quarantine, syncing
 from fieldreg.access import allowed, requires
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
@@ -27,9 +27,26 @@ def panel():
     """Show the station's sync state: last success, pending changes, errors."""
     if current_app.config["ROLE"] == "hq":
         return redirect(url_for("sync.stations"))
+    state = conflicts.status(get_db())
+    refused = quarantine.refused(get_db(), own_check=False) if state.get("joined") else []
     return render_template(
-        "sync/panel.html", state=conflicts.status(get_db()), outcome=request.args.get("outcome")
+        "sync/panel.html",
+        state=state,
+        outcome=request.args.get("outcome"),
+        refused=refused,
+        may_set_aside=_may("sync:set_aside"),
     )
+
+
+@bp.post("/refused/<seq>")
+@requires("sync:set_aside")
+def set_aside(seq: str):
+    """Set aside a change HQ refuses for ever (kept in the quarantine), so the rest push."""
+    number = bodies.whole_number(seq, digits=18)
+    if number is None:
+        abort(404)
+    quarantine.set_aside(get_db(), number, _actor())
+    return redirect(url_for("sync.panel", outcome="set_aside"))
 
 
 @bp.post("/now")

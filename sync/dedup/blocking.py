@@ -8,13 +8,16 @@ neighbourhood of people of similar age instead of a quadratic explosion. How wid
 also depends on the data: a rule stops widening its windows once it has made PAIR_BUDGET pairs
 per person, so a population whose names crowd the keys gets narrower windows, not n² pairs.
 A rule on fields a population does not have (no postcode, no parents' names) makes no pairs.
+An Arabic name with another reading (names.READINGS: عثمان read as Osman) is keyed under each
+reading too, where that changes the key, so that it meets the Latin spellings of that reading.
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
-from sync.dedup.features import MISSING, FeatureTable, sorted_unique
+from sync.dedup.features import MISSING, NAME_FIELDS, FeatureTable, sorted_unique
 
 _HASH_MASK = (1 << 54) - 1
 # Pairs one rule may make per person, on average: crowded keys get narrower windows, so that
@@ -70,12 +73,48 @@ def _known(column: np.ndarray) -> np.ndarray:
     return np.where(column > 0, column, MISSING)
 
 
-def sort_keys(ft: FeatureTable, rule: str) -> tuple[np.ndarray, np.ndarray]:
-    """Return (sorted composite keys, row of each) for one rule; birth year breaks ties."""
-    key, valid = RULES[rule][0](ft)
-    rows = np.flatnonzero(valid)
+Readings = list[tuple[np.ndarray, FeatureTable]]
+
+
+def readings(ft: FeatureTable) -> Readings:
+    """Return, per other reading of names, the rows it changes and their keys' fields so read."""
+    found = []
+    for reading in range(ft.alt[NAME_FIELDS[0]].shape[1]):
+        changed = np.zeros(len(ft), bool)
+        for name in NAME_FIELDS:
+            changed |= ft.alt[name][:, reading] != MISSING
+        rows = np.flatnonzero(changed)
+        skel = {}
+        for name in NAME_FIELDS:
+            alt = ft.alt[name][rows, reading]
+            skel[name] = np.where(alt != MISSING, alt, ft.skel[name][rows])
+        columns = {column: getattr(ft, column)[rows] for column in ft.columns}
+        # Keys read skeletons and the other columns only: no spellings or forms needed.
+        part = replace(ft, ids=[ft.ids[i] for i in rows.tolist()], skel=skel, norm={}, form={},
+                       alt={}, **columns)  # fmt: skip
+        found.append((rows, part))
+    return found
+
+
+def sort_keys(
+    ft: FeatureTable, rule: str, read: Readings | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (sorted composite keys, row of each) for one rule; birth year breaks ties.
+
+    With the table's readings, a row is also keyed under each reading that changes its key.
+    """
+    make = RULES[rule][0]
+    key, valid = make(ft)
+    rows = [np.flatnonzero(valid)]
+    keys = [key[rows[0]]]
+    for read_rows, part in read or ():
+        read_key, read_valid = make(part)
+        changed = np.flatnonzero(read_valid & (read_key != key[read_rows]))
+        rows.append(read_rows[changed])
+        keys.append(read_key[changed])
+    rows, keys = np.concatenate(rows), np.concatenate(keys)
     year = np.clip(ft.birth_year[rows].astype(np.int64) - 1900, 0, 255)
-    composite = (key[rows] << 8) | year
+    composite = (keys << 8) | year
     order = np.argsort(composite, kind="stable")
     return composite[order], rows[order]
 
@@ -116,12 +155,18 @@ def unpack(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def candidate_pairs(ft: FeatureTable, scale: float = 1.0) -> np.ndarray:
     """Return the packed, unique candidate pairs of a table under every rule."""
-    found = [np.zeros(0, np.int64)]
+    found, read = [np.zeros(0, np.int64)], readings(ft)
     for rule, (_, window) in RULES.items():
-        keys, rows = sort_keys(ft, rule)
+        keys, rows = sort_keys(ft, rule, read)
         budget = round(PAIR_BUDGET * len(ft))
         found += window_pairs(keys >> 8, rows, max(1, round(window * scale)), budget)
-    return sorted_unique(np.concatenate(found))
+    return _distinct_pairs(found)
+
+
+def _distinct_pairs(found: list[np.ndarray]) -> np.ndarray:
+    """Return the unique packed pairs, without a row paired with itself under two readings."""
+    pairs = sorted_unique(np.concatenate(found))
+    return pairs[(pairs >> 32) != (pairs & 0xFFFFFFFF)]
 
 
 def household_member_pairs(
@@ -157,7 +202,8 @@ class BlockIndex:
 
     def __init__(self, ft: FeatureTable, scale: float = 1.0) -> None:
         self.scale = scale
-        self.sorted = {rule: sort_keys(ft, rule) for rule in RULES}
+        read = readings(ft)
+        self.sorted = {rule: sort_keys(ft, rule, read) for rule in RULES}
 
     def _window(self, rule: str) -> int:
         """Return the number of neighbours a rule looks at."""
@@ -165,10 +211,10 @@ class BlockIndex:
 
     def pairs_for(self, new: FeatureTable, offset: int) -> np.ndarray:
         """Return packed pairs of new rows (numbered from offset) with indexed and new rows."""
-        found = [np.zeros(0, np.int64)]
+        found, read = [np.zeros(0, np.int64)], readings(new)
         for rule, (keys, rows) in self.sorted.items():
             window = self._window(rule)
-            new_keys, new_rows = sort_keys(new, rule)
+            new_keys, new_rows = sort_keys(new, rule, read)
             found += window_pairs(new_keys >> 8, new_rows + offset, window)
             block = (new_keys >> 8) << 8
             lo = np.searchsorted(keys, block, "left")
@@ -180,12 +226,13 @@ class BlockIndex:
                 first = np.repeat(start - np.cumsum(counts) + counts, counts)
                 positions = first + np.arange(counts.sum())
                 found.append(_pack(np.repeat(new_rows + offset, counts), rows[positions]))
-        return sorted_unique(np.concatenate(found))
+        return _distinct_pairs(found)
 
     def add(self, new: FeatureTable, offset: int) -> None:
         """Merge the keys of new rows (numbered from offset) into the index (no re-sort)."""
+        read = readings(new)
         for rule, (keys, rows) in self.sorted.items():
-            new_keys, new_rows = sort_keys(new, rule)
+            new_keys, new_rows = sort_keys(new, rule, read)
             at = np.searchsorted(keys, new_keys, "right")
             self.sorted[rule] = (
                 np.insert(keys, at, new_keys),

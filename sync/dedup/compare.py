@@ -1,14 +1,16 @@
 """Comparison levels: how two people's fields agree, pair by pair, vectorised.
 
 Names: different / similar (typo) / same sound (one skeleton, e.g. محمد and Mohamad) / same
-spelling; given and family names are also compared crosswise, for clerks who swap them. Birth:
+spelling; given and family names are also compared crosswise, for clerks who swap them. An
+Arabic name compared with a Latin one is also taken in its other readings (names.READINGS):
+عثمان and Osman are the same sound; two Arabic names never are by a reading (ثامر / سامر). Birth:
 from different to the same date, with room for estimated ages and swapped day/month. Sex,
 phone, id number and origin: same or different. A field missing on either side is null (-1)
 and weighs nothing. Fuzzy scores come from rapidfuzz, once per distinct pair of values.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import process
@@ -95,7 +97,26 @@ class Comparisons:
     same_registration: np.ndarray
 
 
-def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims) -> np.ndarray:
+@dataclass
+class Readable:
+    """Who has a name with another reading (ث ذ ظ), per field, and which pairs of a batch."""
+
+    names: dict[str, np.ndarray]
+    anyone: np.ndarray
+    pairs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @classmethod
+    def of(cls, ft: FeatureTable) -> "Readable":
+        """Mark the people of a table whose names have other readings."""
+        names = {f: (ft.alt[f] != MISSING).any(axis=1) for f in NAME_FIELDS}
+        return cls(names, np.logical_or.reduce(list(names.values())))
+
+    def batch(self, a: np.ndarray, b: np.ndarray) -> "Readable":
+        """Return the marks with the pairs (a[i], b[i]) of a batch that involve such a name."""
+        return Readable(self.names, self.anyone, np.flatnonzero(self.anyone[a] | self.anyone[b]))
+
+
+def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims, readable: Readable):
     """Return name levels comparing field fa of a with field fb of b.
 
     Equal skeletons in one script but clearly different spellings (محمد / محمود, Mohammed /
@@ -118,8 +139,36 @@ def _name_levels(ft: FeatureTable, fa: str, fb: str, a, b, sims) -> np.ndarray:
     fuzzy = np.flatnonzero(level == 0)
     (spelling,) = sims(ft.norm[fa][a][fuzzy], ft.norm[fb][b][fuzzy])
     level[fuzzy[spelling >= SIMILAR_SPELLING]] = 1
+    rows = readable.pairs  # pairs where someone has a name with another reading: few
+    rows = rows[(level[rows] < 2) & ~null[rows]]
+    rows = rows[readable.names[fa][a[rows]] | readable.names[fb][b[rows]]]
+    if len(rows):
+        _raise_by_reading(ft, fa, fb, a[rows], b[rows], sims, level, rows)
     level[null] = -1
     return level
+
+
+def _raise_by_reading(ft: FeatureTable, fa: str, fb: str, a, b, sims, level, rows) -> None:
+    """Raise levels[rows] where a reading of an Arabic name sounds like the Latin one.
+
+    Only an Arabic name against a Latin one: "same sound" where a reading's skeleton equals
+    the Latin skeleton (عثمان / Osman), "similar" where one is a typo away (عثمان / Osmna).
+    """
+    arabic_a, arabic_b = sims.arabic(ft.norm[fa][a]), sims.arabic(ft.norm[fb][b])
+    keep = np.flatnonzero(arabic_a != arabic_b)
+    a, b, rows, a_read = a[keep], b[keep], rows[keep], arabic_a[keep]
+    readings = np.where(a_read[:, None], ft.alt[fa][a], ft.alt[fb][b])
+    written = np.where(a_read, ft.skel[fb][b], ft.skel[fa][a])
+    same = (readings == written[:, None]).any(axis=1)
+    level[rows[same]] = 2
+    rows, readings, written = rows[~same], readings[~same], written[~same]
+    for column in readings.T:
+        fuzzy = np.flatnonzero((column != MISSING) & (level[rows] == 0))
+        if not len(fuzzy):
+            continue
+        jaro, edit = sims(column[fuzzy], written[fuzzy], JaroWinkler.normalized_similarity,
+                          Indel.normalized_similarity)  # fmt: skip
+        level[rows[fuzzy[(jaro >= SIMILAR) | (edit >= SIMILAR_EDIT)]]] = 1
 
 
 def _birth_levels(ft: FeatureTable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -207,17 +256,20 @@ def concat(parts: list[Comparisons]) -> Comparisons:
 
 def compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCache) -> Comparisons:
     """Compare every pair (a[i], b[i]) field by field, in batches that bound memory."""
+    readable = Readable.of(ft)
     batches = [
-        _compare(ft, a[i : i + BATCH], b[i : i + BATCH], sims) for i in range(0, len(a), BATCH)
+        _compare(ft, a[i : i + BATCH], b[i : i + BATCH], sims, readable)
+        for i in range(0, len(a), BATCH)
     ]
-    return concat(batches) if batches else _compare(ft, a, b, sims)
+    return concat(batches) if batches else _compare(ft, a, b, sims, readable)
 
 
-def _compare(ft: FeatureTable, a: np.ndarray, b: np.ndarray, sims: SimilarityCache) -> Comparisons:
+def _compare(ft: FeatureTable, a, b, sims: SimilarityCache, readable: Readable) -> Comparisons:
     """Compare one batch of pairs field by field."""
-    levels = {f: _name_levels(ft, f, f, a, b, sims) for f in NAME_FIELDS}
-    given_x = _name_levels(ft, "given", "family", a, b, sims)
-    family_x = _name_levels(ft, "family", "given", a, b, sims)
+    readable = readable.batch(a, b)
+    levels = {f: _name_levels(ft, f, f, a, b, sims, readable) for f in NAME_FIELDS}
+    given_x = _name_levels(ft, "given", "family", a, b, sims, readable)
+    family_x = _name_levels(ft, "family", "given", a, b, sims, readable)
     straight = levels["given"].astype(np.int16) + levels["family"]
     swapped = given_x.astype(np.int16) + family_x >= straight + 3
     levels["given"] = np.where(swapped, given_x, levels["given"])
@@ -242,4 +294,4 @@ def name_levels(
     The same comparator the engine uses; family tracing compares across fields (a child's
     "father's name" against an adult's given name).
     """
-    return _name_levels(ft, fa, fb, a, b, sims)
+    return _name_levels(ft, fa, fb, a, b, sims, Readable.of(ft).batch(a, b))

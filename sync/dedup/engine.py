@@ -1,19 +1,23 @@
 """Deduplicate people by linking, explainably, in near-linear time.
 
     people (dicts, any script)
-      │ features         names -> codes of (spelling, cross-script skeleton, in-script form);
-      ▼                  birth date or year ± an estimate's slack; phone, id, origin, household;
-    FeatureTable         address (street + number), postcode, locality; every string interned
+      │ features         names -> codes of (spelling, cross-script skeleton, in-script form,
+      ▼                  other readings of ث ذ ظ); birth date or year ± an estimate's slack;
+    FeatureTable         phone, id, origin, household; address (street + number), postcode,
+      │                  locality; every string interned
       │ blocking         union of 15 keys (three of the four names, given+family either way,
       ▼                  phone+name, id, birth date, name+postcode/locality, address...), each a
-    candidate pairs      sorted neighbourhood: ~linear, never n²; a key on absent fields is empty
+    candidate pairs      sorted neighbourhood: ~linear, never n²; a key on absent fields is empty;
+      │                  an Arabic name is keyed under its other readings too (عثمان as Osman)
       │ compare          a level per field: names different / similar / same sound / same
       ▼                  spelling (also crosswise, for swapped names); birth from different
     comparison levels    to same date (one digit off, day/month swapped); address, postcode,
       │                  locality from different to same; sex, phone, id, origin same or not
       │ model (learn.py) Fellegi–Sunter, learned from the data: u from random pairs (exact for
       ▼                  equal dates, phones, ids), r from people registered together if any,
-    match weights        m from anchor pairs or EM, shares by EM; term frequencies of names
+    match weights        m from anchor pairs or EM, shares by EM; term frequencies of names;
+      │                  a name alike only by a reading (ثامر / Samer) weighs by the share of
+      │                  Arabic-written people who bear it against the Latin spelling's own name
       │ household        registrations with several likely pairs are one household: all their
       ▼ context          members are compared, their pairs gain a bonus; a pair alone between
     adjusted weights     two families loses one; one person per registration (best pair only)
@@ -45,7 +49,7 @@ from sync.dedup.clusters import (
 from sync.dedup.compare import BATCH, Comparisons, SimilarityCache, compare, concat, subset
 from sync.dedup.features import People, Vocab, build_features, sorted_isin
 from sync.dedup.learn import estimate
-from sync.dedup.model import name_frequencies
+from sync.dedup.model import arabic_name_counts, name_frequencies
 from sync.dedup.result import DedupResult
 from sync.dedup.review import Decisions
 from sync.dedup.settings import Progress, Settings
@@ -88,6 +92,7 @@ class DedupIndex:
         comp = compare(self.ft, a, b, self.sims)
         self.model = estimate(comp, self._random_comparisons(), len(self.ft), self.ft)
         self.model.tf = name_frequencies(self.ft, len(self.vocab))
+        self.model.arabic_counts = arabic_name_counts(self.ft, self.sims.arabic, len(self.vocab))
         report("scoring", 0.8)
         self.pairs, self.weight = self._keep(comp)
         self.candidate_count = len(a)

@@ -1,8 +1,9 @@
 """Comparable fields of people, as integer-coded numpy columns.
 
-Every string a comparison looks at (a name's normalised spelling, its cross-script skeleton, a
-phone, an origin) is interned in one `Vocab`, so comparing two people is comparing integers and
-a fuzzy comparison is made once per distinct pair of values, not once per pair of people.
+Every string a comparison looks at (a name's normalised spelling, its cross-script skeleton and
+the skeletons of its other readings, a phone, an origin) is interned in one `Vocab`, so
+comparing two people is comparing integers and a fuzzy comparison is made once per distinct
+pair of values, not once per pair of people.
 """
 
 import re
@@ -14,14 +15,17 @@ from functools import lru_cache
 import numpy as np
 
 from sync.names import (
+    READINGS,
     form_of_normalized,
     normalize,
     normalize_phone,
+    readings_of_normalized,
     skeleton,
     skeleton_of_normalized,
 )
 
 NAME_FIELDS = ("given", "father", "mother", "family")
+VIEWS = 3 + len(READINGS)  # spelling, skeleton, form, then a skeleton per other reading
 MISSING = -1
 SEX_CODES = {"female": 1, "f": 1, "male": 2, "m": 2}
 
@@ -72,10 +76,14 @@ def sorted_isin(values: np.ndarray, pool: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=500_000)
-def name_view(raw: str) -> tuple[str, str, str]:
-    """Return (normalised spelling, skeleton, in-script form) of a raw name."""
+def name_view(raw: str) -> tuple[str, ...]:
+    """Return (normalised spelling, skeleton, in-script form, *other readings) of a raw name.
+
+    The other readings are skeletons under each of names.READINGS, '' where unchanged.
+    """
     norm = normalize(raw)
-    return norm, skeleton_of_normalized(norm), form_of_normalized(norm)
+    readings = readings_of_normalized(norm)
+    return norm, skeleton_of_normalized(norm), form_of_normalized(norm), *readings
 
 
 @lru_cache(maxsize=100_000)
@@ -97,12 +105,17 @@ def birth_year_tolerance(age: int) -> int:
 
 @dataclass
 class FeatureTable:
-    """Comparable fields of n people; row i is people[i]."""
+    """Comparable fields of n people; row i is people[i].
+
+    ``alt[field]`` has one column per names.READINGS: the skeleton of the name under that
+    reading, MISSING where it is the standard one (every Latin name, most Arabic ones).
+    """
 
     ids: list[str]
     norm: dict[str, np.ndarray]
     skel: dict[str, np.ndarray]
     form: dict[str, np.ndarray]
+    alt: dict[str, np.ndarray]
     sex: np.ndarray
     dob: np.ndarray
     dob_swapped: np.ndarray
@@ -132,6 +145,7 @@ class FeatureTable:
             norm={f: np.concatenate([self.norm[f], other.norm[f]]) for f in NAME_FIELDS},
             skel={f: np.concatenate([self.skel[f], other.skel[f]]) for f in NAME_FIELDS},
             form={f: np.concatenate([self.form[f], other.form[f]]) for f in NAME_FIELDS},
+            alt={f: np.concatenate([self.alt[f], other.alt[f]]) for f in NAME_FIELDS},
             **joined,
         )
 
@@ -187,12 +201,12 @@ def build_features(people: People, vocab: Vocab, ref_year: int | None = None) ->
     ref_year = ref_year or date.today().year
     code = vocab.code
 
-    def name_codes(raw: str) -> tuple[int, int, int]:
-        spelled, key, form = name_view(raw) if raw else ("", "", "")
-        return code(spelled), code(key), code(form)
+    def name_codes(raw: str) -> tuple[int, ...]:
+        return tuple(map(code, name_view(raw))) if raw else (MISSING,) * VIEWS
 
     names = {
-        f: _mapped(people, f + "_name", name_codes, np.int32).reshape(-1, 3) for f in NAME_FIELDS
+        f: _mapped(people, f + "_name", name_codes, np.int32).reshape(-1, VIEWS)
+        for f in NAME_FIELDS
     }
     dates = _mapped(people, "date_of_birth", _date_fields, np.int32).reshape(-1, 3)
     ages = _mapped(people, "age_years", _age, np.int32)
@@ -202,9 +216,11 @@ def build_features(people: People, vocab: Vocab, ref_year: int | None = None) ->
     birth_year = np.where(dated, dates[:, 2], np.where(aged, ref_year - ages, 0))
     return FeatureTable(
         ids=[str(i if pid is None else pid) for i, pid in enumerate(column_of(people, "id"))],
-        norm={f: names[f][:, 0] for f in NAME_FIELDS},
-        skel={f: names[f][:, 1] for f in NAME_FIELDS},
-        form={f: names[f][:, 2] for f in NAME_FIELDS},
+        # Columns of their own: pairs gather them at random rows, a wide stride misses cache.
+        norm={f: names[f][:, 0].copy() for f in NAME_FIELDS},
+        skel={f: names[f][:, 1].copy() for f in NAME_FIELDS},
+        form={f: names[f][:, 2].copy() for f in NAME_FIELDS},
+        alt={f: names[f][:, 3:].copy() for f in NAME_FIELDS},
         sex=_mapped(people, "sex", lambda v: SEX_CODES.get(v.lower(), 0), np.int8),
         dob=dates[:, 0], dob_swapped=dates[:, 1],
         birth_year=birth_year.astype(np.int16),

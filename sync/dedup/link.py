@@ -1,7 +1,8 @@
 """Link another agency's list against ours with the deduplication engine's matching.
 
     ours (records)          theirs (a manifest, a head count)
-      │ features: one Vocab for both (names in any script -> spelling, skeleton, form)
+      │ features: one Vocab for both (names in any script -> spelling, skeleton, form,
+      │           other readings: their "Osman" meets our عثمان)
       ▼
     BlockIndex(ours) ── pairs_for(theirs) ─>  candidate pairs: theirs x ours, theirs x theirs
       │ compare            the same levels per field as dedup (cross-script names, swapped
@@ -21,7 +22,8 @@ as two relatives a priori (the fields tell them apart: siblings differ in given 
 
 A pair whose names plainly differ in one field (not a spelling, sound or typo apart) is never
 linked, only proposed: two cousins share given name, family name and age, not father's name;
-two rows of their own list must agree in sound on every name to be one person. A row of
+two rows of their own list must agree in sound on every name, in the same columns (not by
+swapping given and family names), to be one person. A row of
 theirs and a person of ours that are each other's best candidate gain a bonus: each person is
 in each list once.
 Each of their rows links to its single best candidate of ours above the link threshold (never
@@ -40,7 +42,7 @@ from sync.dedup.clusters import UnionFind
 from sync.dedup.compare import SimilarityCache, compare
 from sync.dedup.features import NAME_FIELDS, People, Vocab, build_features, count
 from sync.dedup.learn import estimate
-from sync.dedup.model import name_frequencies
+from sync.dedup.model import arabic_name_counts, name_frequencies
 from sync.dedup.settings import Settings
 
 PROBABLE_SHOWN = 3  # candidates kept per probable group
@@ -99,6 +101,7 @@ def link(ours: People, theirs: People, settings: Settings | None = None) -> Link
     rb = rng.integers(n_ours, n_ours + n_theirs, size)
     model = estimate(comp, compare(ft, ra, rb, sims), n_ours + n_theirs)
     model.tf = name_frequencies(ft, len(vocab))
+    model.arabic_counts = arabic_name_counts(ft, sims.arabic, len(vocab))
     model.shares.update(match=0.5, related=0.5)
     expected = max(MATCHED * min(n_ours, n_theirs), 1.0)
     model.random_match = min(expected / max(n_ours * n_theirs, 1), 0.5)
@@ -108,8 +111,11 @@ def link(ours: People, theirs: People, settings: Settings | None = None) -> Link
     weight[a >= n_ours] += np.log2(within / model.random_match)
     # A name that plainly differs (not a spelling, a sound or a typo away) leaves a pair for a
     # person to look at, however strong the rest: cousins share given name, family and age.
-    # Two rows of their own list, written by one agency's clerks, agree in sound on every name.
-    clash, within_theirs = np.zeros(len(a), bool), a >= n_ours
+    # Two rows of their own list, written by one agency's clerks, agree in sound on every name,
+    # each in its own column: given and family names that agree only crosswise are more often
+    # two people (Ahmed ... Al-Ibrahim, Ibrahim ... Al-Ahmadi) than one clerk's swap.
+    within_theirs = a >= n_ours
+    clash = within_theirs & comp.swapped
     for name in NAME_FIELDS:
         level = comp.levels[name]
         clash |= (level == 0) | (within_theirs & (level == 1))

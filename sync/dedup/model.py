@@ -16,6 +16,14 @@ field by field, so every weight can be shown as a reason. Against "unrelated", t
 that two random people are one (not the share among candidates: blocking already chose them),
 and a name agreement is adjusted by how common the shared name is, log2(u_agree / frequency):
 a shared "Mohammed" counts less than a shared "Zubayda".
+
+A name that agrees only through a reading of ث ذ ظ (عثمان read as Osman, ثامر as Samer) is
+evidence only in the share of that Latin spelling's writers who mean the Arabic name, counted in
+the data: of the people written in Arabic letters, those with the Arabic name against those with
+a name whose own skeleton is the Latin one (سامر is "Samer" without any reading). The weight of
+such an agreement, against either alternative, loses log2(own / (own + other)): nothing for
+Osman where no Arabic name is plainly "Osman", about two bits for Samer where سامر is three
+times as common as ثامر.
 """
 
 from dataclasses import dataclass, field
@@ -23,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sync.dedup.compare import Comparisons
-from sync.dedup.features import NAME_FIELDS, FeatureTable
+from sync.dedup.features import MISSING, NAME_FIELDS, FeatureTable
 
 M_START: dict[str, tuple[float, ...]] = {
     **{name: (0.03, 0.07, 0.4, 0.5) for name in NAME_FIELDS},
@@ -69,6 +77,8 @@ class Model:
     shares: dict[str, float]
     random_match: float = 1e-6
     tf: dict[str, np.ndarray] = field(default_factory=dict)
+    # Per name field and skeleton, how many people are written with it in Arabic letters.
+    arabic_counts: dict[str, np.ndarray] = field(default_factory=dict)
 
     def frequency(self, name: str, codes: np.ndarray) -> np.ndarray:
         """Return how common these skeletons are in one name field."""
@@ -78,34 +88,91 @@ class Model:
         return np.maximum(freq, table.min() if len(table) else 1e-6)
 
     def tf_adjustment(
-        self, name: str, codes: np.ndarray, swapped: np.ndarray | None = None
+        self,
+        name: str,
+        codes: np.ndarray,
+        swapped: np.ndarray | None = None,
+        other_codes: np.ndarray | None = None,
     ) -> np.ndarray:
         """Return the extra weight of agreeing on these name values, by their frequency.
 
         For a pair whose given and family names were swapped, it is not known which record
-        holds which, so the more common reading of the shared value counts.
+        holds which, so the more common reading of the shared value counts. Where the two
+        sides agree by sound with different skeletons (عثمان read as Osman), the name is as
+        common as both skeletons together.
         """
+        freq = self._frequency(name, codes, swapped)
+        if other_codes is not None:
+            read = np.flatnonzero(other_codes != codes)
+            turned = None if swapped is None else swapped[read]
+            freq[read] += self._frequency(name, other_codes[read], turned)
+        agree = self.u[name][2:].sum()
+        return np.clip(np.log2(agree / freq), *TF_BOUNDS)
+
+    def _frequency(self, name: str, codes: np.ndarray, swapped: np.ndarray | None) -> np.ndarray:
+        """Return the frequency of name values, the commoner field's for swapped pairs."""
         freq = self.frequency(name, codes)
         if swapped is not None and name in SWAPPABLE and swapped.any():
             other = SWAPPABLE[name]
             freq = np.where(swapped, np.maximum(freq, self.frequency(other, codes)), freq)
-        agree = self.u[name][2:].sum()
-        return np.clip(np.log2(agree / freq), *TF_BOUNDS)
+        return freq
 
-    def _against(self, ft: FeatureTable, comp: Comparisons, alternative: str) -> dict:
+    def _against(self, ft: FeatureTable, comp: Comparisons, alternative: str, read) -> dict:
         """Return per-field weights of the duplicate class against one alternative class."""
         other = self.u if alternative == "unrelated" else self.r
         parts: dict[str, np.ndarray] = {}
         for name, level in comp.levels.items():
             table = np.append(np.log2(self.m[name] / other[name]), 0.0)  # -1 (null) -> 0
             weight = table[level].astype(np.float32)
+            if name in read:
+                rows, cost = read[name]
+                weight[rows] += cost
             if alternative == "unrelated" and name in NAME_FIELDS and self.tf:
                 agree = level >= 2
-                codes = ft.skel[name][comp.a[agree]]
-                adjustment = self.tf_adjustment(name, codes, comp.swapped[agree])
-                weight[agree] += adjustment.astype(np.float32)
+                weight[agree] += self._agreement_tf(ft, comp, name, agree).astype(np.float32)
             parts[name] = weight
         return parts
+
+    def _agreeing_skeletons(self, ft: FeatureTable, comp: Comparisons, name: str, agree):
+        """Return the skeletons of a's and b's names agreeing in one field (b's swapped)."""
+        swapped = comp.swapped[agree]
+        codes, b = ft.skel[name][comp.a[agree]], comp.b[agree]
+        theirs = ft.skel[name][b]
+        if name in SWAPPABLE:  # b's value that a's agrees with is in the other field
+            turned = np.flatnonzero(swapped)
+            theirs[turned] = ft.skel[SWAPPABLE[name]][b[turned]]
+        return codes, theirs, swapped
+
+    def _agreement_tf(self, ft: FeatureTable, comp: Comparisons, name: str, agree) -> np.ndarray:
+        """Return the term-frequency adjustment of the pairs agreeing on one name field."""
+        codes, theirs, swapped = self._agreeing_skeletons(ft, comp, name, agree)
+        return self.tf_adjustment(name, codes, swapped, theirs)
+
+    def reading_weights(self, ft: FeatureTable, comp: Comparisons) -> dict[str, tuple]:
+        """Return, per name field, the pairs agreeing only through a reading (ث ذ ظ), and cost.
+
+        log2(own / (own + other)): own people write the Arabic name in Arabic letters, other
+        people write in Arabic a name whose own skeleton is the Latin side's (ثامر and سامر
+        against "Samer"). Zero where the two skeletons are one (no reading was needed).
+        """
+        counts = getattr(self, "arabic_counts", {})
+        found = {}
+        for name in NAME_FIELDS:
+            level = comp.levels[name]
+            agree = np.flatnonzero(level >= 2)
+            if name not in counts or not len(agree):
+                continue
+            codes, theirs, _ = self._agreeing_skeletons(ft, comp, name, agree)
+            read = np.flatnonzero((codes != theirs) & (codes != MISSING) & (theirs != MISSING))
+            if not len(read):
+                continue
+            a_arabic = (ft.alt[name][comp.a[agree[read]]] != MISSING).any(axis=1)
+            arabic = np.where(a_arabic, codes[read], theirs[read])
+            latin = np.where(a_arabic, theirs[read], codes[read])
+            own = np.maximum(_count(counts[name], arabic), 1.0)
+            cost = np.log2(own / (own + _count(counts[name], latin))).astype(np.float32)
+            found[name] = (agree[read], cost)
+        return found
 
     def prior(self, alternative: str) -> float:
         """Return the prior log-odds (bits) of a duplicate against one alternative.
@@ -121,8 +188,9 @@ class Model:
     def score(self, ft: FeatureTable, comp: Comparisons) -> tuple[np.ndarray, dict]:
         """Return (match weight in bits, per-field weights) of compared pairs."""
         totals, all_parts = [], []
+        read = self.reading_weights(ft, comp)
         for alternative in ("unrelated", "related"):
-            parts = self._against(ft, comp, alternative)
+            parts = self._against(ft, comp, alternative, read)
             prior = self.prior(alternative)
             totals.append(prior + sum(parts.values()))
             all_parts.append(parts)
@@ -142,3 +210,22 @@ def name_frequencies(ft: FeatureTable, vocab_size: int) -> dict[str, np.ndarray]
         tf[name] = counts / max(1, len(codes))
         tf[name][counts == 0] = 1 / max(1, len(codes))
     return tf
+
+
+def arabic_name_counts(ft: FeatureTable, is_arabic, vocab_size: int) -> dict[str, np.ndarray]:
+    """Return, per name field, how many people write each skeleton in Arabic letters.
+
+    ``is_arabic`` tells, for interned spellings, which are in Arabic script.
+    """
+    counts = {}
+    for name in NAME_FIELDS:
+        known = np.flatnonzero(ft.skel[name] >= 0)
+        arabic = known[is_arabic(ft.norm[name][known])]
+        counts[name] = np.bincount(ft.skel[name][arabic], minlength=vocab_size).astype(np.int32)
+    return counts
+
+
+def _count(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Return table[codes], 0 for codes the table does not know (interned after it)."""
+    inside = (codes >= 0) & (codes < len(table))
+    return np.where(inside, table[np.clip(codes, 0, max(len(table) - 1, 0))], 0).astype(float)

@@ -10,7 +10,8 @@ term-frequency adjustments on the names, the prior, and blocking rules made from
 
 What does not travel: the relatives class (Splink has two classes: the export weighs duplicates
 against unrelated people only), the household context (bonus, one person per registration),
-the in-script check of equal skeletons and the Indel fuzzy test. So the export is the model's
+the in-script check of equal skeletons, the Indel fuzzy test and the other readings of ث ذ ظ
+(عثمان and Osman are one sound here, two names there). So the export is the model's
 core, for counting at a scale where those refinements are done in a second pass, or not at all.
 """
 
