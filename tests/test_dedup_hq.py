@@ -258,3 +258,15 @@ def test_dedup_figures_in_the_chosen_digits(sites):
         text = re.sub(r"<[^>]+>", " ", html).replace("0933 123 456", "")  # a phone, as typed
         figures = re.findall(r"(?<![\w-])[0-9]+(?:[.][0-9]+)?%?(?![\w-])", text)
         assert not figures, (path, figures)
+
+
+def test_a_person_is_not_compared_with_itself(sites):
+    """HQ's first day: /dedup/pair?a=X&b=X showed a person beside itself, "Not linked", with
+    buttons to link or keep apart that the decision then refused."""
+    app, hq, _ = sites
+    dedup.full_run(hq)
+    client = app.test_client()
+    AuthActions(client, hq).login("analyst")
+    a = person_id(hq, "محمد")
+    answer = client.get(f"/dedup/pair?a={a}&b={a}")
+    assert answer.status_code == 400 and "Two people are needed" in answer.get_data(as_text=True)

@@ -47,7 +47,7 @@ def queue():
 def pair():
     """Show two people side by side: what agreed, what did not, and each field's weight."""
     a, b = request.args.get("a", ""), request.args.get("b", "")
-    if not a or not b:
+    if not a or not b or a == b:
         abort(400, description=_("Two people are needed: ?a=...&b=..."))
     return render_template(
         "dedup/pair.html", pair=dedup.explain(get_db(), a, b), field_names=FIELDS, levels=LEVELS
