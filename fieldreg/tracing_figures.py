@@ -1,9 +1,10 @@
 """Figures of separated and unaccompanied children, for the dashboards and the situation report.
 
 Per kind of separation (unaccompanied, separated): children registered (flagged on their
-record, or with a case), with an open case, matched (a relative confirmed: family traced or
-reunited), reunified; and the median days from a case's opening to the reunification. A
-period is a condition on the child's household's arrival, as for every other figure.
+record, or with a case, or the youngest of a household flagged when no member is), with an
+open case, matched (a relative confirmed: family traced or reunited), reunified; and the
+median days from a case's opening to the reunification. A period is a condition on the
+child's household's arrival, as for every other figure.
 """
 
 from __future__ import annotations
@@ -20,16 +21,27 @@ KINDS = ("unaccompanied", "separated")
 FLAGS = {"unaccompanied_child": "unaccompanied", "separated_child": "separated"}
 
 
+ALONE = "({v} like '%unaccompanied_child%' or {v} like '%separated_child%')"
+# A household flagged while none of its members is: its youngest member is the child alone
+# (a registrar ticked the flag under the household's needs, not the child's).
+HOUSEHOLD_ONLY = (
+    f"({ALONE.format(v='h.vulnerabilities')} and not exists (select 1 from people q where "
+    f"q.household_id = h.id and q.deleted = 0 and {ALONE.format(v='q.vulnerabilities')}) "
+    "and p.id = (select q.id from people q where q.household_id = h.id and q.deleted = 0 "
+    "order by q.age_years is null, q.age_years, q.position limit 1))"
+)
+
+
 def _children(db: Database, period: stats.Period) -> list[dict]:
     """Return each child alone once: its kind, and its latest case (if any)."""
     cond, params = period.where()
     rows = db.query(
-        "select p.id, p.vulnerabilities, c.separation, c.status, c.outcome, c.created_at, "
-        "c.reunified_at from people p join households h on h.id = p.household_id "
+        f"select p.id, case when {ALONE.format(v='p.vulnerabilities')} then p.vulnerabilities "
+        "else h.vulnerabilities end vulnerabilities, c.separation, c.status, c.outcome, "
+        "c.created_at, c.reunified_at from people p join households h on h.id = p.household_id "
         "left join tracing_cases c on c.person_id = p.id and c.kind = 'child' and c.deleted = 0 "
-        f"where p.deleted = 0{cond} and (p.vulnerabilities like '%unaccompanied_child%' or "
-        "p.vulnerabilities like '%separated_child%' or c.id is not null) "
-        "order by p.id, c.created_at",
+        f"where p.deleted = 0{cond} and ({ALONE.format(v='p.vulnerabilities')} or "
+        f"c.id is not null or {HOUSEHOLD_ONLY}) order by p.id, c.created_at",
         params,
     )
     latest = {row["id"]: row for row in rows}  # ordered: the last case of each child wins

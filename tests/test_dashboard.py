@@ -151,3 +151,16 @@ def test_a_child_alone_counts_once(client, auth_actions, api):
         assert '<div class="kpi alert"><b>1</b><span>Children alone' in page, path
     figures = client.get("/api/v1/stats", headers=api).get_json()
     assert figures["tracing"]["registered"]["total"] == 1
+
+
+def test_a_child_flagged_only_on_its_household_is_counted(client, auth_actions, api):
+    """A lone child whose registrar ticked "Unaccompanied child" under the household's needs
+    only is still a child alone (counted once, on the dashboard and in its table)."""
+    body = household_body(vulnerabilities=["unaccompanied_child"])
+    body["members"] = [{**body["members"][2], "relationship": "head"}]
+    assert client.post("/api/v1/households", json=body, headers=api).status_code == 201
+    auth_actions.login("coordinator")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert '<div class="kpi alert"><b>1</b><span>Children alone' in page
+    figures = client.get("/api/v1/stats", headers=api).get_json()["tracing"]
+    assert figures["registered"] == {"unaccompanied": 1, "separated": 0, "total": 1}
