@@ -46,6 +46,12 @@ PAGE_TITLES = {
 # The messages people meet on pages; the domain words them in English (the API's ``error``),
 # the page shows them translated. Werkzeug's own descriptions give way to a plain sentence.
 PAGE_MESSAGES = {
+    "PFIF carries names for family tracing: it cannot be pseudonymised.": _l(
+        "PFIF carries names for family tracing: it cannot be pseudonymised."
+    ),
+    "No such person.": _l("No such person."),
+    "A pair needs two different people.": _l("A pair needs two different people."),
+    "Deduplication has not run here yet.": _l("Deduplication has not run here yet."),
     "This person has already left the station.": _l("This person has already left the station."),
     "Everyone in this household has already left the station.": _l(
         "Everyone in this household has already left the station."

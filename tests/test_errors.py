@@ -75,3 +75,27 @@ def test_the_outbox_reads_the_code_not_the_english_words():
     outbox = (ROOT / "static/outbox.js").read_text()
     assert 'err.code === "csrf_expired"' in outbox
     assert "/CSRF/" not in outbox
+
+
+def test_hq_refusals_on_pages_are_in_the_page_language(tmp_path):
+    """HQ's first day: an Arabic page refusing a pseudonymised PFIF export, a pair of unknown
+    people or one person twice said so in English (the domain's words, not the page's)."""
+    from tests.conftest import AuthActions
+    from tests.synckit import make_hq
+
+    app, hq = make_hq(tmp_path / "hq")
+    client = app.test_client()
+    actions = AuthActions(client, hq)
+    actions.login("analyst")
+    client.set_cookie("lang", "ar")
+    answers = [
+        client.post("/exports", data={"format": "pfif", "kind": "people", "partner": "X",
+                                          "csrf_token": actions.csrf()}),
+        client.get("/dedup/pair?a=x&b=y"),
+        client.post("/dedup/decide", data={"a": "x", "b": "x", "verdict": "confirm",
+                                               "csrf_token": actions.csrf()}),
+    ]  # fmt: skip
+    assert [a.status_code for a in answers] == [409, 404, 400]
+    for answer in answers:
+        message = re.search(r'<p class="error"[^>]*>([^<]*)</p>', answer.get_data(as_text=True))
+        assert re.search("[\u0600-\u06ff]", message.group(1)), message.group(1)
