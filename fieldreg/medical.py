@@ -155,11 +155,12 @@ def current_referral(db: Database, person_id: str) -> dict | None:
     return rows[0]["referral"] if rows else None
 
 
-def counts(db: Database) -> dict:
-    """Return triage figures for the station's stats (running figures: fieldreg.tallies)."""
+def counts(db: Database, station: str | None = None) -> dict:
+    """Return triage figures of the people registered at a station (None: every station),
+    from the running figures (fieldreg.tallies)."""
     by_category = {c: 0 for c in CATEGORIES}
     waiting = 0
-    for category, wait, n in tallies.triage(db):
+    for category, wait, n in tallies.triage(db, station):
         if category in by_category:  # a category this version does not know is not counted
             by_category[category] += n
             waiting += n if wait else 0

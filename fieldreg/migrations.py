@@ -898,3 +898,298 @@ def m312_tracing_entries(db):
         "create table if not exists tracing_entries (case_id text not null, field text not "
         "null, actor text, version text not null, primary key (case_id, field))"
     )
+
+
+# A station's figures count what was registered there (issue 15, HQ's first day): every tally
+# a figure reads is keyed by the station of the person's (or household's) registration, so a
+# station leaves out the shared copies of other stations' people it holds for search, and HQ
+# sums over every station. Vulnerabilities are kept apart by whose flag they are (a person's
+# or a household's), so that the chart counts people and households, never flags.
+M340_STATION = "coalesce((select station from households where id = {p}.household_id), '')"
+M340_TRIGGERS = (
+    "tally_people_insert", "tally_people_delete", "tally_people_update",
+    "tally_households_insert", "tally_households_delete", "tally_households_update",
+    "tally_members_move", "tally_triage_entry_insert", "tally_triage_entry_delete",
+    "tally_triage_person_update", "tally_movements_entry_insert",
+    "tally_movements_entry_delete", "tally_movements_person_update",
+)  # fmt: skip
+M340_VULNERABLE = (
+    "json_each(case when json_type({v}) = 'array' then {v} else '[]' end)"  # a list, else none
+)
+M340_TABLES = """
+    create table tally_ages (
+        station text not null, age integer not null, dob text not null, sex text not null,
+        n integer not null, primary key (station, age, dob, sex)
+    ) without rowid;
+    create table tally_birth_years (
+        station text not null, year text not null, sex text not null, n integer not null,
+        primary key (station, year, sex)
+    ) without rowid;
+    create table tally_hours (
+        station text not null, hour text not null, households integer not null,
+        people integer not null, primary key (station, hour)
+    ) without rowid;
+    create table tally_vulnerabilities (
+        station text not null, kind text not null, name text not null, n integer not null,
+        primary key (station, kind, name)
+    ) without rowid;
+    create table tally_triage (
+        station text not null, category text not null, waiting integer not null,
+        n integer not null, primary key (station, category, waiting)
+    ) without rowid;
+    create table tally_departures (
+        station text not null, dest text not null, n integer not null, primary key (station, dest)
+    ) without rowid;
+"""
+
+
+def _m340_person_share(row: str, sign: str, when: str) -> str:
+    """Return the statements adding a person row's share (row: new or old) to the tallies."""
+    st = M340_STATION.format(p=row)
+    return f"""
+    insert into tally_people (station, status, sex, dest, n)
+      select coalesce(h.station, ''), coalesce({row}.status, ''), coalesce({row}.sex, ''),
+             case when {row}.status = 'present' then '' else coalesce(h.destination_kind, '') end,
+             {sign}
+      from (select 1) left join households h on h.id = {row}.household_id where {when}
+      on conflict do update set n = n + excluded.n;
+    insert into tally_ages (station, age, dob, sex, n)
+      select {st}, coalesce({row}.age_years, -1),
+             case when {row}.age_years is null then coalesce(date({row}.date_of_birth), '')
+                  else '' end,
+             coalesce({row}.sex, ''), {sign} where {when}
+      on conflict do update set n = n + excluded.n;
+    insert into tally_birth_years (station, year, sex, n)
+      select {st}, substr(date({row}.date_of_birth), 1, 4), coalesce({row}.sex, ''), {sign}
+      where {when} and {row}.age_years is null and date({row}.date_of_birth) is not null
+      on conflict do update set n = n + excluded.n;
+    insert into tally_hours (station, hour, households, people)
+      select coalesce(h.station, ''), coalesce(substr(h.arrived_at, 1, 13), ''), 0, {sign}
+      from (select 1) left join households h on h.id = {row}.household_id where {when}
+      on conflict do update set people = people + excluded.people;
+    insert into tally_vulnerabilities (station, kind, name, n)
+      select {st}, 'person', value, {sign}
+      from {M340_VULNERABLE.format(v=f"{row}.vulnerabilities")} where type = 'text' and {when}
+      on conflict do update set n = n + excluded.n;
+    insert into tally_totals (name, n) select 'people_deleted', {sign} where {row}.deleted != 0
+      on conflict do update set n = n + excluded.n;"""
+
+
+def _m340_household_share(row: str, sign: str, when: str) -> str:
+    """Return the statements adding a household row's own share to the tallies."""
+    return f"""
+    insert into tally_households (station, transport, dest, n)
+      select coalesce({row}.station, ''), coalesce({row}.transport, ''),
+             coalesce({row}.destination_kind, ''), {sign} where {when}
+      on conflict do update set n = n + excluded.n;
+    insert into tally_hours (station, hour, households, people)
+      select coalesce({row}.station, ''), coalesce(substr({row}.arrived_at, 1, 13), ''),
+             {sign}, 0 where {when}
+      on conflict do update set households = households + excluded.households;
+    insert into tally_vulnerabilities (station, kind, name, n)
+      select coalesce({row}.station, ''), 'household', value, {sign}
+      from {M340_VULNERABLE.format(v=f"{row}.vulnerabilities")} where type = 'text' and {when}
+      on conflict do update set n = n + excluded.n;"""
+
+
+def _m340_members_share(row: str, sign: str) -> str:
+    """Return the statements adding the members' shares that depend on their household."""
+    st, many = f"coalesce({row}.station, '')", f"{sign} * count(*)"
+    members = f"people p where p.household_id = {row}.id and p.deleted = 0"
+    return f"""
+    insert into tally_people (station, status, sex, dest, n)
+      select {st}, coalesce(p.status, ''), coalesce(p.sex, ''),
+             case when p.status = 'present' then '' else coalesce({row}.destination_kind, '') end,
+             {many} from {members} group by 1, 2, 3, 4
+      on conflict do update set n = n + excluded.n;
+    insert into tally_hours (station, hour, households, people)
+      select {st}, coalesce(substr({row}.arrived_at, 1, 13), ''), 0, {many}
+      from {members} having count(*) > 0
+      on conflict do update set people = people + excluded.people;
+    insert into tally_ages (station, age, dob, sex, n)
+      select {st}, coalesce(p.age_years, -1),
+             case when p.age_years is null then coalesce(date(p.date_of_birth), '') else '' end,
+             coalesce(p.sex, ''), {many} from {members} group by 1, 2, 3, 4
+      on conflict do update set n = n + excluded.n;
+    insert into tally_birth_years (station, year, sex, n)
+      select {st}, substr(date(p.date_of_birth), 1, 4), coalesce(p.sex, ''), {many}
+      from {members} and p.age_years is null and date(p.date_of_birth) is not null
+      group by 1, 2, 3 on conflict do update set n = n + excluded.n;
+    insert into tally_vulnerabilities (station, kind, name, n)
+      select {st}, 'person', j.value, {many}
+      from people p join {M340_VULNERABLE.format(v="p.vulnerabilities")} j
+      where p.household_id = {row}.id and p.deleted = 0 and j.type = 'text' group by 1, 2, 3
+      on conflict do update set n = n + excluded.n;
+    insert into tally_triage (station, category, waiting, n)
+      select {st}, e.category, {M122_WAITING}, {many} from people p join triage e
+      on e.id = {M123_LATEST.format(t="triage", p="p.id", but="")}
+      where p.household_id = {row}.id and p.deleted = 0 group by 1, 2, 3
+      on conflict do update set n = n + excluded.n;
+    insert into tally_departures (station, dest, n)
+      select {st}, coalesce(e.destination_kind, ''), {many} from people p join movements e
+      on e.id = {M122_LATEST.format(t="movements", p="p.id", but="")}
+      where p.household_id = {row}.id and p.deleted = 0 and p.status != 'present'
+      group by 1, 2 on conflict do update set n = n + excluded.n;"""
+
+
+def _m340_share(table: str, person: str, entry: str, sign: str) -> str:
+    """Return the statement adding a person's share, for an entry (an SQL id expression)."""
+    st = M340_STATION.format(p="p")
+    if table == "triage":
+        return f"""
+    insert into tally_triage (station, category, waiting, n)
+      select {st}, e.category, {M122_WAITING}, {sign} from triage e
+      join people p on p.id = {person} where e.id = {entry} and p.deleted = 0
+      on conflict do update set n = n + excluded.n;"""
+    return f"""
+    insert into tally_departures (station, dest, n)
+      select {st}, coalesce(e.destination_kind, ''), {sign} from movements e join people p
+      on p.id = {person} where e.id = {entry} and p.deleted = 0 and p.status != 'present'
+      on conflict do update set n = n + excluded.n;"""
+
+
+def _m340_old(table: str) -> str:
+    """Return the statement taking away the share of an erased latest entry."""
+    st = M340_STATION.format(p="p")
+    if table == "triage":
+        waiting = M122_WAITING.replace("e.", "old.")
+        return f"""
+    insert into tally_triage (station, category, waiting, n)
+      select {st}, old.category, {waiting}, -1 from people p
+      where p.id = old.person_id and p.deleted = 0 on conflict do update set n = n + excluded.n;"""
+    return f"""
+    insert into tally_departures (station, dest, n)
+      select {st}, coalesce(old.destination_kind, ''), -1 from people p
+      where p.id = old.person_id and p.deleted = 0 and p.status != 'present'
+      on conflict do update set n = n + excluded.n;"""
+
+
+def _m340_person(table: str, row: str, sign: str, pattern: str) -> str:
+    """Return the statement for a person's share as the row (old or new) of the person had it."""
+    latest, st = pattern.format(t=table, p=f"{row}.id", but=""), M340_STATION.format(p=row)
+    if table == "triage":
+        waiting = M122_WAITING.replace("p.", f"{row}.")
+        return f"""
+    insert into tally_triage (station, category, waiting, n)
+      select {st}, e.category, {waiting}, {sign} from triage e
+      where e.id = {latest} and {row}.deleted = 0 on conflict do update set n = n + excluded.n;"""
+    return f"""
+    insert into tally_departures (station, dest, n)
+      select {st}, coalesce(e.destination_kind, ''), {sign} from movements e
+      where e.id = {latest} and {row}.deleted = 0 and {row}.status != 'present'
+      on conflict do update set n = n + excluded.n;"""
+
+
+def _m340_entry_triggers(table: str, key: str) -> str:
+    """Return the triggers keeping a latest-entry tally for ``table`` (latest by ``key``)."""
+    newer = (
+        f"not exists (select 1 from {table} x where x.person_id = {{r}}.person_id and "
+        f"(x.{key} > {{r}}.{key} or (x.{key} = {{r}}.{key} and x.id > {{r}}.id)))"
+    )
+    pattern = M123_LATEST if key == "hlc" else M122_LATEST
+    latest = pattern.format(t=table, p="old.person_id", but="")
+    before = pattern.format(t=table, p="new.person_id", but=" and id != new.id")
+    return f"""
+    create trigger tally_{table}_entry_insert after insert on {table}
+    when {newer.format(r="new")} begin
+      {_m340_share(table, "new.person_id", before, "-1")}
+      {_m340_share(table, "new.person_id", "new.id", "1")}
+    end;
+    create trigger tally_{table}_entry_delete after delete on {table}
+    when {newer.format(r="old")} begin
+      {_m340_old(table)}
+      {_m340_share(table, "old.person_id", latest, "1")}
+    end;
+    create trigger tally_{table}_person_update
+    after update of status, deleted, household_id on people begin
+      {_m340_person(table, "old", "-1", pattern)}
+      {_m340_person(table, "new", "1", pattern)}
+    end;"""
+
+
+M340_FILL = f"""
+    insert into tally_ages (station, age, dob, sex, n)
+      select coalesce(h.station, ''), coalesce(p.age_years, -1),
+             case when p.age_years is null then coalesce(date(p.date_of_birth), '') else '' end,
+             coalesce(p.sex, ''), count(*)
+      from people p left join households h on h.id = p.household_id where p.deleted = 0
+      group by 1, 2, 3, 4;
+    insert into tally_birth_years (station, year, sex, n)
+      select coalesce(h.station, ''), substr(date(p.date_of_birth), 1, 4), coalesce(p.sex, ''),
+             count(*) from people p left join households h on h.id = p.household_id
+      where p.deleted = 0 and p.age_years is null and date(p.date_of_birth) is not null
+      group by 1, 2, 3;
+    insert into tally_hours (station, hour, households, people)
+      select station, hour, sum(households), sum(people) from (
+        select coalesce(station, '') station, coalesce(substr(arrived_at, 1, 13), '') hour,
+               1 households, 0 people from households where deleted = 0
+        union all
+        select coalesce(h.station, ''), coalesce(substr(h.arrived_at, 1, 13), ''), 0, 1
+        from people p left join households h on h.id = p.household_id where p.deleted = 0
+      ) group by 1, 2;
+    insert into tally_vulnerabilities (station, kind, name, n)
+      select t.station, t.kind, j.value, count(*) from (
+        select coalesce(station, '') station, 'household' kind, vulnerabilities v
+        from households where deleted = 0
+        union all select coalesce(h.station, ''), 'person', p.vulnerabilities from people p
+        left join households h on h.id = p.household_id where p.deleted = 0
+      ) t join {M340_VULNERABLE.format(v="t.v")} j where j.type = 'text' group by 1, 2, 3;
+    insert into tally_triage (station, category, waiting, n)
+      select coalesce(h.station, ''), e.category, {M122_WAITING}, count(*) from triage e
+      join people p on p.id = e.person_id left join households h on h.id = p.household_id
+      where p.deleted = 0 and e.id = {M123_LATEST.format(t="triage", p="e.person_id", but="")}
+      group by 1, 2, 3;
+    insert into tally_departures (station, dest, n)
+      select coalesce(h.station, ''), coalesce(e.destination_kind, ''), count(*)
+      from movements e join people p on p.id = e.person_id
+      left join households h on h.id = p.household_id
+      where p.deleted = 0 and p.status != 'present'
+      and e.id = {M122_LATEST.format(t="movements", p="e.person_id", but="")} group by 1, 2;
+"""
+
+
+@migrations()
+def m340_tallies_by_station(db):
+    """Key every running figure by the station of registration; vulnerabilities by whose flag."""
+    people_cols = "household_id, status, sex, age_years, date_of_birth, vulnerabilities, deleted"
+    household_cols = "station, transport, destination_kind, arrived_at, vulnerabilities, deleted"
+    moved = "station, destination_kind, arrived_at"
+    changed = " or ".join(f"old.{c} is not new.{c}" for c in moved.split(", "))
+    drops = "".join(f"drop trigger if exists {name};\n" for name in M340_TRIGGERS)
+    tables = ("ages", "birth_years", "hours", "vulnerabilities", "triage", "departures")
+    drops += "".join(f"drop table tally_{name};\n" for name in tables)
+    db.executescript(
+        f"""
+        {drops}
+        {M340_TABLES}
+        {M340_FILL}
+        create trigger tally_people_insert after insert on people begin
+          {_m340_person_share("new", "1", "new.deleted = 0")}
+        end;
+        create trigger tally_people_delete after delete on people begin
+          {_m340_person_share("old", "-1", "old.deleted = 0")}
+        end;
+        create trigger tally_people_update after update of {people_cols} on people begin
+          {_m340_person_share("old", "-1", "old.deleted = 0")}
+          {_m340_person_share("new", "1", "new.deleted = 0")}
+        end;
+        create trigger tally_households_insert after insert on households begin
+          {_m340_household_share("new", "1", "new.deleted = 0")}
+        end;
+        create trigger tally_households_delete after delete on households begin
+          {_m340_household_share("old", "-1", "old.deleted = 0")}
+        end;
+        create trigger tally_households_update after update of {household_cols} on households
+        begin
+          {_m340_household_share("old", "-1", "old.deleted = 0")}
+          {_m340_household_share("new", "1", "new.deleted = 0")}
+        end;
+        create trigger tally_members_move after update of {moved} on households
+        when {changed} begin
+          {_m340_members_share("old", "-1")}
+          {_m340_members_share("new", "1")}
+        end;
+        {_m340_entry_triggers("triage", "hlc")}
+        {_m340_entry_triggers("movements", "at")}
+        """
+    )

@@ -154,11 +154,12 @@ def history(db: Database, household_id: str, person_id: str | None = None) -> li
     return provenance.mark(db, "movements", [view(r, r["person_code"]) for r in rows])
 
 
-def counts(db: Database) -> dict:
-    """Return presence and departures by destination for the station's stats."""
-    presence = {"present": 0, "departed": 0, "transferred": 0, **tallies.statuses(db)}
+def counts(db: Database, station: str | None = None) -> dict:
+    """Return presence and departures by destination of the people registered at a station
+    (None: every station), for the figures."""
+    presence = {"present": 0, "departed": 0, "transferred": 0, **tallies.statuses(db, station)}
     # Where each person who is away went: their latest movement (running figures).
-    departures = {dest or "unknown": n for dest, n in tallies.departures(db).items()}
+    departures = {dest or "unknown": n for dest, n in tallies.departures(db, station).items()}
     return {"presence": presence, "departures_by_destination": departures}
 
 

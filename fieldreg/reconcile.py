@@ -87,15 +87,22 @@ def load(db: Database, period: stats.Period | None = None) -> Trips:
     trips = Trips(convoys.all_vehicles(db), clustered=found is not None)
     cond, params = _period(period, "at")
     scans = db_rows(
-        db, f"select vehicle_id, kind, person_id, code, at from convoy_scans where 1{cond}", params
+        db,
+        f"select vehicle_id, kind, person_id, code, at, station from convoy_scans where 1{cond}",
+        params,
     )
     codes = _resolved(db, {row["code"] for row in scans if not row["person_id"]})
+    own = _registered_at(db, period.station if period else None, scans, codes)
     for row in scans:
         ids = [row["person_id"]] if row["person_id"] else codes.get(row["code"])
         for pid in ids or [None]:
+            if own is not None and (own(pid) if pid else row["station"] != period.station):
+                continue
             key = clusters.cluster_of(found, pid) if pid else "code:" + row["code"]
             trips.add(row["vehicle_id"], row["kind"], key, pid or row["code"], row["at"])
     cond, params = _period(period, "h.arrived_at")
+    if period and period.station is not None:
+        cond, params = cond + " and h.station = ?", [*params, period.station]
     for row in db_rows(
         db,
         "select h.arrival_vehicle_id vid, p.id, h.arrived_at at from households h join people p "
@@ -106,6 +113,27 @@ def load(db: Database, period: stats.Period | None = None) -> Trips:
         trips.add(row["vid"], "arrive", clusters.cluster_of(found, row["id"]), row["id"],
                   row["at"] or "")  # fmt: skip
     return trips
+
+
+def _registered_at(db: Database, station: str | None, scans: list, codes: dict):
+    """Return a test telling a person registered elsewhere than ``station`` (None: no test).
+
+    A station's convoy figures count its own people (and the unknown tags scanned there),
+    never the shared copies of other stations' people it holds."""
+    if station is None:
+        return None
+    ids = list({row["person_id"] for row in scans if row["person_id"]}
+               | {pid for found in codes.values() for pid in found})  # fmt: skip
+    here: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            "select p.id from people p join households h on h.id = p.household_id "
+            f"where h.station = ? and p.id in ({marks})"
+        )
+        here.update(row["id"] for row in db_rows(db, sql, [station, *chunk]))
+    return lambda pid: pid not in here
 
 
 def _period(period: stats.Period | None, column: str) -> tuple[str, list]:

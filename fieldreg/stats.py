@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlite_utils import Database
 
@@ -41,14 +41,20 @@ HOURS_SHOWN = 24
 
 @dataclass(frozen=True)
 class Period:
-    """A half-open range of arrival times [since, until); None means unbounded."""
+    """A half-open range of arrival times [since, until); None means unbounded. ``station``
+    keeps what was registered at that station only (None: every station, as at HQ)."""
 
     since: str | None = None
     until: str | None = None
+    station: str | None = None
 
     def where(self, alias: str = "h") -> tuple[str, list[str]]:
-        """Return an SQL condition on the household's arrival time, and its parameters."""
+        """Return an SQL condition on the household's arrival time (and station), and its
+        parameters."""
         clauses, params = [], []
+        if self.station is not None:
+            clauses.append(f"{alias}.station = ?")
+            params.append(self.station)
         if self.since:
             clauses.append(f"{alias}.arrived_at >= ?")
             params.append(self.since)
@@ -106,16 +112,24 @@ AGE_GROUP_SQL = (
 
 
 def station_stats(db: Database, period: Period | None = None) -> dict:
-    """Return the station's figures, as on the dashboard and in /api/v1/stats.
+    """Return the station's figures, as on the dashboard and in /api/v1/stats: those of the
+    people and households registered here, never the shared copies of other stations' people
+    it holds for search (HQ's first day: K7M counted P4R's 6 among its own 8)."""
+    period = period or Period()
+    own = period.station if period.station is not None else setting(db, "station_code")
+    return _figures(db, replace(period, station=own or ""))
 
-    Without a period they come from the running tallies (``fieldreg.tallies``); for a period
+
+def _figures(db: Database, period: Period) -> dict:
+    """Return the figures of a period and station (every station: ``period.station`` None).
+
+    Without a time range they come from the running tallies (``fieldreg.tallies``); for one
     they are counted from the records of the households that arrived in it.
     """
-    period = period or Period()
     if period.since or period.until:
         parts = _counted(db, period)
     else:
-        parts = tallies.read(db, AGE_GROUPS)
+        parts = tallies.read(db, AGE_GROUPS, period.station)
     groups = parts.groups
     people = sum(n for *_keys, n in groups)
     by_status = _tally((status, n) for status, _sex, _dest, n in groups)
@@ -133,19 +147,19 @@ def station_stats(db: Database, period: Period | None = None) -> dict:
         "departed_by_destination": (
             departed_by_destination(db, period)
             if period.since or period.until
-            else _departed_tallied(db, people - by_status.get("present", 0))
+            else _departed_tallied(db, people - by_status.get("present", 0), period.station)
         ),
         "by_sex": _tally((sex, n) for _status, sex, _dest, n in groups),
         "by_age_group": _sadd(parts.ages),
         "by_transport": _tally(parts.by_transport.items()),
         "by_destination": _tally(parts.by_destination.items()),
-        "vulnerabilities": {
-            k: parts.vulnerabilities[k] for k in VULNERABILITY_ORDER if parts.vulnerabilities.get(k)
-        },  # fmt: skip
+        # People flagged (each once), and households flagged under the household's needs.
+        "vulnerabilities": _ordered(parts.vulnerabilities),
+        "household_vulnerabilities": _ordered(parts.household_vulnerabilities),
         "arrivals_per_hour": _per_hour(parts),
-        "triage": medical.counts(db),
+        "triage": medical.counts(db, period.station),
         "tracing": provided(db, "tracing", period),
-        **movements.counts(db),
+        **movements.counts(db, period.station),
         "convoys": provided(db, "convoys", period),
     }
 
@@ -172,7 +186,8 @@ def _counted(db: Database, period: Period) -> tallies.Parts:
         households=sum(n for *_keys, n in kinds),
         by_transport=tallies._sum((t, n) for t, _d, n in kinds),
         by_destination=tallies._sum((d, n) for _t, d, n in kinds),
-        vulnerabilities=vulnerabilities(db, period),
+        vulnerabilities=vulnerabilities(db, period, "person"),
+        household_vulnerabilities=vulnerabilities(db, period, "household"),
         hours=dict(hours),
         latest=latest[:13] if latest else None,
         earliest=earliest[:13] if earliest else None,
@@ -213,13 +228,13 @@ def departed_by_destination(db: Database, period: Period) -> dict[str, int]:
     return _tally(db.execute(sql, params).fetchall())
 
 
-def _departed_tallied(db: Database, away: int) -> dict[str, int]:
+def _departed_tallied(db: Database, away: int, station: str | None) -> dict[str, int]:
     """Count the people away by their latest movement's kind, from the running figures.
 
     The same figure as ``departed_by_destination``: someone away with no movement recorded
     counts under unknown.
     """
-    moved = tallies.departures(db)
+    moved = tallies.departures(db, station)
     unknown = away - sum(moved.values())
     return _tally([*moved.items(), ("unknown", unknown)])
 
@@ -242,17 +257,21 @@ def _sadd(ages: list[tuple]) -> dict[str, dict[str, int]]:
     return {label: dict(+counts) for label, counts in table.items()}
 
 
-def vulnerabilities(db: Database, period: Period) -> dict[str, int]:
-    """Count vulnerability flags on people and households of a period."""
+def vulnerabilities(db: Database, period: Period, kind: str = "person") -> dict[str, int]:
+    """Count the people (or households, kind "household") of a period flagged with each
+    vulnerability on their own record."""
     cond, params = period.where()
+    column, rows = ("p.vulnerabilities", PEOPLE) if kind == "person" else (
+        "h.vulnerabilities", HOUSEHOLDS)  # fmt: skip
     counts: Counter[str] = Counter()
-    for row in db.query(
-        f"select h.vulnerabilities v {HOUSEHOLDS} and h.vulnerabilities != '[]'{cond} "
-        f"union all select p.vulnerabilities v {PEOPLE} and p.vulnerabilities != '[]'{cond}",
-        params + params,
-    ):
-        counts.update(json.loads(row["v"]))
+    for row in db.query(f"select {column} v {rows} and {column} != '[]'{cond}", params):
+        counts.update(flag for flag in json.loads(row["v"]) if isinstance(flag, str))
     return dict(counts)
+
+
+def _ordered(counts: dict[str, int]) -> dict[str, int]:
+    """Return vulnerability counts in the dashboard's order, leaving out zeros."""
+    return {k: counts[k] for k in VULNERABILITY_ORDER if counts.get(k)}
 
 
 def _per_hour(parts: tallies.Parts) -> list[dict]:
@@ -273,7 +292,7 @@ def hq_stats(db: Database, period: Period | None = None) -> dict:
     for code, last_sync in (provided(db, "last_sync", period) or {}).items():
         stations.setdefault(code, {"station": code, "households": 0, "people": 0})
         stations[code]["last_sync"] = last_sync
-    figures = station_stats(db, period)
+    figures = _figures(db, replace(period, station=None))
     unique = provided(db, "unique", period)
     return {
         **figures,

@@ -65,7 +65,11 @@ def _days(opened: str, reunified: str) -> float:
 def figures(db: Database, period: stats.Period) -> dict | None:
     """Provide the children-alone figures (None where no child alone was ever registered)."""
     children = _children(db, period)
-    if not children and not _any_case(db):
+    # A station counts its own cases; HQ (no station) every station's.
+    own, params = (" and station = ?", [period.station]) if period.station is not None else ("", [])
+    if not children and not _count(
+        db, f"select count(*) n from tracing_cases where deleted = 0{own}", params
+    ):
         return None
     counts = {name: Counter() for name in ("registered", "open", "matched", "reunified")}
     days = []
@@ -83,20 +87,16 @@ def figures(db: Database, period: stats.Period) -> dict | None:
         **made,
         "median_days_to_reunification": round(statistics.median(days), 1) if days else None,
         "enquiries_open": _count(db, "select count(*) n from tracing_cases where kind = "
-                                 "'enquiry' and status = 'open' and deleted = 0"),
+                                 f"'enquiry' and status = 'open' and deleted = 0{own}", params),
         "matches_waiting": _count(db, "select count(*) n from tracing_matches m where "
                                   "m.deleted = 0 and m.label = 'probable' and not exists (select 1 "
                                   "from tracing_decisions d where d.match_id = m.id) and exists "
                                   "(select 1 from tracing_cases c where c.id = m.case_id and "
-                                  "c.status = 'open')"),
+                                  f"c.status = 'open'{own.replace('station', 'c.station')})",
+                                  params),
     }  # fmt: skip
 
 
-def _count(db: Database, sql: str) -> int:
+def _count(db: Database, sql: str, params: list | None = None) -> int:
     """Run a ``select count(*) n`` query."""
-    return next(db.query(sql))["n"]
-
-
-def _any_case(db: Database) -> bool:
-    """Tell whether any tracing case exists here."""
-    return bool(_count(db, "select count(*) n from tracing_cases where deleted = 0"))
+    return next(db.query(sql, params or []))["n"]

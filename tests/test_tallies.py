@@ -169,11 +169,6 @@ def test_ages_from_birth_dates_match_a_count_on_every_boundary(db):
     assert sum(tallied["unknown"].values()) >= 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: a station's figures count the shared copies of "
-    "other stations' people it holds for search (HQ's first day, hq3 report)",
-)
 def test_a_station_counts_its_own_registrations_only(tmp_path):
     """HQ's first day: after a sync, station K7M's dashboard said 14 people registered (8 of
     its own and P4R's 6, which it holds for search and duplicate warnings), its arrivals per
