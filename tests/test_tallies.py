@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import httpx
-import pytest
 
 from fieldreg import create_app, medical, movements, records, stats, subject, syncing, tallies
 from fieldreg.db import connect, prepare, write
@@ -181,3 +180,55 @@ def test_a_station_counts_its_own_registrations_only(tmp_path):
     figures = stats.station_stats(day["K7M"].db)
     assert sum(hour["people"] for hour in figures["arrivals_per_hour"]) == k7m["people"] == 8
     assert figures["people"] == k7m["people"]
+    # Every figure, not only the total: the station's own API equals HQ's count of the people
+    # and households registered at that station (HQ holds every station's records whole).
+    for code in ("K7M", "P4R"):
+        answer = day[code].api("coordinator", "GET", "/stats")
+        counted = stats.station_stats(day["hq"], stats.Period(station=code))
+        for key in set(counted) - {"station", "station_name", "generated_at"}:
+            assert answer[key] == counted[key], (code, key)
+    assert figures["triage"]["total"] == 1 and figures["convoys"]["people"]["boarded"] == 3
+    assert (
+        figures["vulnerabilities"]
+        == figures["household_vulnerabilities"]
+        == {"unaccompanied_child": 1}
+    )
+    assert stats.station_stats(day["P4R"].db)["vulnerabilities"] == {}
+
+
+def test_upgrade_keys_the_tallies_of_a_database_with_rows_by_station(tmp_path):
+    """Issue 15 (HQ's first day): a station upgraded with its own and other stations' people
+    in it counts only its own, with tallies equal to a recount, and HQ's sum stays whole."""
+    path = tmp_path / "old.db"
+    from fieldreg import keyring
+
+    db = connect(path, keyring.key_for(path, create=True))
+    migrations.apply(db, stop_before="m340_tallies_by_station")
+    with write(db):
+        db.execute("insert into settings values ('station_code', 'T3S')")
+        mine = register(db, vulnerabilities=["older_person_alone"],
+                        arrival={"at": "2026-11-20T08:10:00", "transport": "bus"})  # fmt: skip
+        theirs = register(db, members=[{"given_name": "Lina", "age_years": 9,
+                                        "vulnerabilities": ["separated_child"]}])  # fmt: skip
+        db.execute("update households set station = 'P4R' where id = ?", [theirs["id"]])
+    medical.record_triage(db, mine["members"][0]["code"], {"category": "delayed"}, "m")
+    medical.record_triage(db, theirs["members"][0]["code"], {"category": "immediate"}, "m")
+    movements.move_person(db, mine["members"][1]["code"], {"kind": "departed"}, "t")
+    migrations.apply(db)
+    assert tallies.recount(db) == [], "the migration filled the keyed tallies as a recount"
+    own = stats.station_stats(db)
+    assert (own["people"], own["households"], own["departed"]) == (3, 1, 1)
+    assert own["triage"]["by_category"]["immediate"] == 0 and own["triage"]["total"] == 1
+    assert own["household_vulnerabilities"] == {"older_person_alone": 1}
+    assert own["vulnerabilities"] == {}
+    assert own == {**stats.station_stats(db, EVERYTHING), "since": None,
+                   "generated_at": own["generated_at"]}  # fmt: skip
+    every = stats.hq_stats(db)
+    assert (every["people"], every["triage"]["total"]) == (4, 2)
+    assert every["vulnerabilities"] == {"separated_child": 1}
+    movements.move_household(db, theirs["code"], {"kind": "departed"}, "t")
+    with write(db):  # a household handed to this station: its members' shares follow it
+        db.execute("update households set station = 'T3S' where id = ?", [theirs["id"]])
+    assert stats.station_stats(db)["triage"]["total"] == 2
+    assert tallies.recount(db) == []
+    db.close()

@@ -273,7 +273,16 @@ class StatsSchema(Schema):
     by_age_group = fields.Dict(keys=fields.String(), values=fields.Dict())
     by_transport = fields.Dict(keys=fields.String(), values=fields.Integer())
     by_destination = fields.Dict(keys=fields.String(), values=fields.Integer())
-    vulnerabilities = fields.Dict(keys=fields.String(), values=fields.Integer())
+    vulnerabilities = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "people flagged with each vulnerability on their own record"},
+    )
+    household_vulnerabilities = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "households flagged with each vulnerability (their needs)"},
+    )
     arrivals_per_hour = fields.List(fields.Dict())
     triage = fields.Dict(allow_none=True)
     # Separated and unaccompanied children (family tracing); None where none was registered.
@@ -296,6 +305,14 @@ class StatsSchema(Schema):
     stations = fields.List(fields.Dict())
     review_queue = fields.Dict(allow_none=True)
     convoys = fields.Dict(allow_none=True)
+    unique_figures = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "HQ, after deduplication: wounded by triage category (the most "
+            "urgent latest triage of each person), vulnerabilities and children alone, "
+            "counted in unique people (clusters); None until deduplication has run"
+        },
+    )
 
 
 class ErrorSchema(Schema):
