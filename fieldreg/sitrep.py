@@ -65,6 +65,12 @@ def _key_figures(figures: dict) -> list[list]:
             key.append(["Possible duplicates waiting for review", unique["undecided"]])
     if figures.get("triage"):
         key.append(["Wounded (triaged)", figures["triage"].get("total")])
+    people = figures.get("unique_figures")
+    if people and figures.get("triage"):
+        key.append(["Wounded (unique people, after deduplication)", people["triage"]["total"]])
+    if people:
+        alone = people["children_alone"]["total"]
+        key.append(["Children alone (unique people, after deduplication)", alone])
     return key
 
 
@@ -113,9 +119,15 @@ def story(figures: dict) -> list:
             ],
         ),
     ]
+    # At HQ after deduplication, figures about people count unique people (clusters).
+    people, note = (figures["unique_figures"], " (unique people, after deduplication)") if (
+        figures.get("unique_figures")) else (figures, "")  # fmt: skip
     if figures.get("triage"):
-        parts += _counts("Wounded by triage category", figures["triage"].get("by_category", {}))
-    parts += _counts("Vulnerabilities", figures["vulnerabilities"])
+        by_category = people["triage"].get("by_category", {})
+        parts += _counts("Wounded by triage category" + note, by_category)
+    parts += _counts("Vulnerabilities" + note, people["vulnerabilities"])
+    needs = people.get("household_vulnerabilities", {})
+    parts += _counts("Vulnerabilities of households", needs, "Households")
     parts += _children_alone(figures.get("tracing"))
     parts += _counts("Transport", figures["by_transport"], "Households")
     parts += _counts("Intended destinations", figures["by_destination"], "Households")

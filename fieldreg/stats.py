@@ -71,7 +71,11 @@ Provider = Callable[[Database, Period], dict | None]
 #   "last_sync"    sync at HQ: {station: iso time of its last sync}
 #   "convoys"      convoys: vehicles expected, in transit, arrived; people per vehicle type
 #   "tracing"      family tracing: children alone registered, open, matched, reunified
-PROVIDERS = Registry("figure", names=("unique", "review_queue", "last_sync", "convoys", "tracing"))
+#   "unique_figures"  HQ after dedup: wounded, vulnerabilities, children alone in unique people
+PROVIDERS = Registry(
+    "figure",
+    names=("unique", "review_queue", "last_sync", "convoys", "tracing", "unique_figures"),
+)
 
 
 def provide(name: str, provider: Provider) -> None:
@@ -154,8 +158,8 @@ def _figures(db: Database, period: Period) -> dict:
         "by_transport": _tally(parts.by_transport.items()),
         "by_destination": _tally(parts.by_destination.items()),
         # People flagged (each once), and households flagged under the household's needs.
-        "vulnerabilities": _ordered(parts.vulnerabilities),
-        "household_vulnerabilities": _ordered(parts.household_vulnerabilities),
+        "vulnerabilities": ordered(parts.vulnerabilities),
+        "household_vulnerabilities": ordered(parts.household_vulnerabilities),
         "arrivals_per_hour": _per_hour(parts),
         "triage": medical.counts(db, period.station),
         "tracing": provided(db, "tracing", period),
@@ -269,7 +273,7 @@ def vulnerabilities(db: Database, period: Period, kind: str = "person") -> dict[
     return dict(counts)
 
 
-def _ordered(counts: dict[str, int]) -> dict[str, int]:
+def ordered(counts: dict[str, int]) -> dict[str, int]:
     """Return vulnerability counts in the dashboard's order, leaving out zeros."""
     return {k: counts[k] for k in VULNERABILITY_ORDER if counts.get(k)}
 
@@ -307,6 +311,8 @@ def hq_stats(db: Database, period: Period | None = None) -> dict:
         "undecided_pairs": unique["undecided"] if unique else None,
         "stations": list(stations.values()),
         "review_queue": provided(db, "review_queue", period),
+        # Figures about people in unique people (clusters), beside the registrations above.
+        "unique_figures": provided(db, "unique_figures", period),
     }
 
 

@@ -48,6 +48,11 @@ def _children(db: Database, period: stats.Period) -> list[dict]:
     return list(latest.values())
 
 
+def kinds(db: Database, period: stats.Period) -> dict[str, str]:
+    """Return each child alone of a period (person id) with its kind of separation."""
+    return {row["id"]: _kind(row) for row in _children(db, period)}
+
+
 def _kind(row: dict) -> str:
     """Return a child's kind of separation: its case's, else its record's flag."""
     if row["separation"] in KINDS:

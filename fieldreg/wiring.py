@@ -11,6 +11,8 @@
     reconcile          ->   stats (the convoy panel)
     tracing            ->   sync.tables (cases, notes, photos, matches, decisions),
                             subject (tracing cases held / erased), stats (children alone)
+    unique_figures     ->   stats (HQ: wounded, vulnerabilities, children alone in unique
+                            people, asking clusters)
 
 ``create_app`` and the command line both call ``wire()`` before anything else runs, so a
 command sees exactly what the web app sees. Nothing registers itself on import; a registry
@@ -30,9 +32,12 @@ from fieldreg import (
     reconcile,
     syncing,
     tracing,
+    unique_figures,
 )
 
-CONTRIBUTORS = (medical, movements, dedup, syncing, convoys, boarding, reconcile, tracing)
+CONTRIBUTORS = (
+    medical, movements, dedup, syncing, convoys, boarding, reconcile, tracing, unique_figures,
+)  # fmt: skip
 _lock = threading.Lock()
 
 

@@ -30,7 +30,7 @@ print(json.dumps({
 }))
 """
 WIRED = {
-    "figures": ["convoys", "last_sync", "review_queue", "tracing", "unique"],
+    "figures": ["convoys", "last_sync", "review_queue", "tracing", "unique", "unique_figures"],
     "parts": ["boarding", "dedup", "movements", "tracing", "triage"],
     "clusters": ["lookup", "members"],
     "tables": [

@@ -34,6 +34,8 @@ def chart_set(figures: dict) -> dict:
     """Draw the dashboard's charts in the page language and the reader's digits."""
     rtl, fmt, label = i18n.is_rtl(), i18n.num, i18n.label
     bars = lambda counts, cls="": [(label(k), n, cls or k) for k, n in counts.items()]  # noqa: E731
+    # At HQ after deduplication the figures about people count unique people (clusters).
+    people = figures.get("unique_figures") or figures
     drawn = {
         "arrivals": charts.columns(
             [
@@ -53,9 +55,7 @@ def chart_set(figures: dict) -> dict:
             _("People by sex and age"),
             fmt,
         ),
-        "vulnerabilities": charts.hbars(
-            bars(figures["vulnerabilities"], "vulnerable"), _("Vulnerabilities"), fmt, rtl
-        ),
+        "vulnerabilities": charts.hbars(_vulnerable(people), _("Vulnerabilities"), fmt, rtl),
         "transport": charts.hbars(
             bars(figures["by_transport"]), _("Households by transport"), fmt, rtl
         ),
@@ -68,9 +68,18 @@ def chart_set(figures: dict) -> dict:
     }
     if figures.get("triage"):
         drawn["triage"] = charts.hbars(
-            bars(figures["triage"].get("by_category", {})), _("Wounded by triage"), fmt, rtl
+            bars(people["triage"].get("by_category", {})), _("Wounded by triage"), fmt, rtl
         )
     return drawn
+
+
+def _vulnerable(figures: dict) -> list[tuple[str, int, str]]:
+    """Return the vulnerability bars: people flagged, then households flagged (so labelled),
+    each counted once, never the flags (a lone child's household carries the flag too)."""
+    rows = [(i18n.label(k), n, "vulnerable") for k, n in figures["vulnerabilities"].items()]
+    for key, n in figures.get("household_vulnerabilities", {}).items():
+        rows.append((_("%(need)s (households)", need=i18n.label(key)), n, "vulnerable"))
+    return rows
 
 
 def _figures(period: stats.Period | None = None) -> dict:
