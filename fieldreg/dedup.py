@@ -303,6 +303,16 @@ def person_clusters(db: Database, ids: Sequence[str] | None = None) -> dict[str,
     return found
 
 
+def duplicated(db: Database) -> dict[str, str] | None:
+    """Return the people of clusters with two non-deleted people or more, or None before any
+    run (the running count per cluster says which, without reading every cluster row)."""
+    if not has_run(db):
+        return None
+    return dict(db.execute(
+        "select person_id, cluster_id from dedup_clusters where cluster_id in "
+        "(select cluster_id from tally_clusters where n > 1)").fetchall())  # fmt: skip
+
+
 def members_of(db: Database, cluster_ids: Sequence[str]) -> dict[str, list[str]]:
     """Return the people of each of these clusters."""
     found: dict[str, list[str]] = {}
@@ -342,4 +352,4 @@ def register() -> None:
     subject.provider("dedup", _held, _erase, _erase)
     stats.provide("unique", unique)
     stats.provide("review_queue", open_reviews)
-    clusters.provide(person_clusters, members_of)
+    clusters.provide(person_clusters, members_of, duplicated)

@@ -68,9 +68,9 @@ def _key_figures(figures: dict) -> list[list]:
     people = figures.get("unique_figures")
     if people and figures.get("triage"):
         key.append(["Wounded (unique people, after deduplication)", people["triage"]["total"]])
-    if people:
-        alone = people["children_alone"]["total"]
-        key.append(["Children alone (unique people, after deduplication)", alone])
+    once = (figures.get("tracing") or {}).get("unique_registered")
+    if people and once:
+        key.append(["Children alone (unique people, after deduplication)", once["total"]])
     return key
 
 

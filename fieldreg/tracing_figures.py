@@ -15,7 +15,7 @@ from collections import Counter
 
 from sqlite_utils import Database
 
-from fieldreg import stats
+from fieldreg import clusters, stats
 
 KINDS = ("unaccompanied", "separated")
 FLAGS = {"unaccompanied_child": "unaccompanied", "separated_child": "separated"}
@@ -48,9 +48,19 @@ def _children(db: Database, period: stats.Period) -> list[dict]:
     return list(latest.values())
 
 
-def kinds(db: Database, period: stats.Period) -> dict[str, str]:
-    """Return each child alone of a period (person id) with its kind of separation."""
-    return {row["id"]: _kind(row) for row in _children(db, period)}
+def _unique(db: Database, children: list[dict]) -> dict | None:
+    """Count the children alone by kind, a child registered twice once (HQ, after
+    deduplication: each child's cluster, asked of fieldreg.clusters); None before it."""
+    found = clusters.person_clusters(db, [row["id"] for row in children])
+    if found is None:
+        return None
+    kinds: dict[str, str] = {}
+    for row in children:
+        key = clusters.cluster_of(found, row["id"])
+        if kinds.get(key) != "unaccompanied":  # unaccompanied at one station counts as such
+            kinds[key] = _kind(row)
+    counts = Counter(kinds.values())
+    return {**{kind: counts[kind] for kind in KINDS}, "total": sum(counts.values())}
 
 
 def _kind(row: dict) -> str:
@@ -90,6 +100,8 @@ def figures(db: Database, period: stats.Period) -> dict | None:
             for name, c in counts.items()}  # fmt: skip
     return {
         **made,
+        # HQ (every station) after deduplication: the children registered, once each.
+        "unique_registered": _unique(db, children) if period.station is None else None,
         "median_days_to_reunification": round(statistics.median(days), 1) if days else None,
         "enquiries_open": _count(db, "select count(*) n from tracing_cases where kind = "
                                  f"'enquiry' and status = 'open' and deleted = 0{own}", params),

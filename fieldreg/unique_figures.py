@@ -1,18 +1,20 @@
 """HQ's figures about people, counted in unique people after deduplication.
 
 Registrations are what stations recorded: one man triaged at both stations is two wounded
-registrations and one wounded person. After deduplication HQ counts, per cluster (asked of
-``fieldreg.clusters``, the one owner of clusters, never read from dedup's tables here):
+registrations and one wounded person. After deduplication HQ counts each cluster once:
 
-    triage            each cluster once, under the most urgent of its members' latest triage
-                      (waiting for care if any of those latest entries waits)
-    vulnerabilities   each cluster once per flag on any member's own record
+    triage            under the most urgent of its members' latest triage (waiting for care
+                      if any of those latest entries waits)
+    vulnerabilities   once per flag on any member's own record
     households        each household once per flag on its needs; registrations of one
                       household at two stations (sharing a member's cluster) count once
-    children alone    each child's cluster once (a child registered twice is one child)
+    children alone    once per child (``tracing_figures``: ``unique_registered``)
 
-None until deduplication has run, and at a station (``period.station`` set), whose figures
-count its own registrations.
+Only clusters of two or more can make the two counts differ, so each figure is the
+registrations' count with the surplus of those clusters folded (asked of
+``fieldreg.clusters``, the one owner of clusters): reading stays as cheap as the running
+figures however many people HQ holds. None until deduplication has run, and at a station
+(``period.station`` set), whose figures count its own registrations.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections import Counter, defaultdict
 
 from sqlite_utils import Database
 
-from fieldreg import clusters, stats, tracing_figures
+from fieldreg import clusters, medical, stats, tallies
 from fieldreg.migrations import M122_WAITING, M123_LATEST
 from fieldreg.schemas.medical import CATEGORIES
 
@@ -33,118 +35,121 @@ def figure(db: Database, period: stats.Period) -> dict | None:
     """Provide HQ's people figures in unique people (None before deduplication)."""
     if period.station is not None:
         return None
-    triaged = {row[0]: row[1:] for row in db.execute(
-        f"select e.person_id, e.category, {M122_WAITING} from triage e join people p "
-        f"on p.id = e.person_id where p.deleted = 0 and e.id = {LATEST}")}  # fmt: skip
-    flagged = _flagged(db, period)
-    alone = tracing_figures.kinds(db, period)
-    homes = _flagged_households(db, period)
-    members = {pid for pids, _flags in homes.values() for pid in pids}
-    wanted = sorted(set(triaged) | set(flagged) | set(alone) | members)
-    found = clusters.person_clusters(db, wanted)
-    if found is None:
+    twice = clusters.duplicated(db)
+    if twice is None:
         return None
-    cluster = lambda pid: clusters.cluster_of(found, pid)  # noqa: E731
+    ids = sorted(twice)
+    counted = period.since or period.until
     return {
-        "triage": _triage(triaged, cluster),
-        "vulnerabilities": stats.ordered(
-            {
-                flag: len({cluster(pid) for pid, flags in flagged.items() if flag in flags})
-                for flag in {f for flags in flagged.values() for f in flags}
-            }
-        ),  # fmt: skip
-        "household_vulnerabilities": _households(homes, cluster),
-        "children_alone": _children(alone, cluster),
+        "triage": _triage(medical.counts(db), _latest_triage(db, ids), twice),
+        "vulnerabilities": _people(db, period, ids, twice, counted),
+        "household_vulnerabilities": _households(db, period, ids, twice, counted),
     }
 
 
-def _triage(triaged: dict, cluster) -> dict:
-    """Count clusters by the most urgent latest triage of their members."""
+def _chunks(ids: list[str], size: int = 500):
+    """Yield ids a few hundred at a time, with their SQL placeholders."""
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        yield chunk, ",".join("?" * len(chunk))
+
+
+def _latest_triage(db: Database, ids: list[str]) -> dict[str, tuple]:
+    """Return the latest triage (category, waiting) of each of these non-deleted people."""
+    found: dict[str, tuple] = {}
+    for chunk, marks in _chunks(ids):
+        found.update((row[0], row[1:]) for row in db.execute(
+            f"select e.person_id, e.category, {M122_WAITING} from triage e join people p on "
+            f"p.id = e.person_id where p.deleted = 0 and e.person_id in ({marks}) "
+            f"and e.id = {LATEST}", chunk))  # fmt: skip
+    return found
+
+
+def _triage(raw: dict, latest: dict[str, tuple], twice: dict[str, str]) -> dict:
+    """Fold the registrations' triage counts to one per cluster: its most urgent category."""
+    by_category, waiting = dict(raw["by_category"]), raw["waiting"]
     worst: dict[str, str] = {}
-    waiting: set[str] = set()
-    for pid, (category, wait) in triaged.items():
-        if category not in CATEGORIES:
+    waits: set[str] = set()
+    for pid, (category, wait) in latest.items():
+        if category not in by_category:
             continue  # a category this version does not know is not counted
-        key = cluster(pid)
+        by_category[category] -= 1
+        waiting -= 1 if wait else 0
+        key = twice[pid]
         if key not in worst or CATEGORIES.index(category) < CATEGORIES.index(worst[key]):
             worst[key] = category
         if wait:
-            waiting.add(key)
-    by_category = {c: 0 for c in CATEGORIES}
-    by_category.update(Counter(worst.values()))
+            waits.add(key)
+    for category, n in Counter(worst.values()).items():
+        by_category[category] += n
     total = sum(by_category.values())
     return {"by_category": by_category, "flagged": total, "total": total,
-            "waiting": len(waiting)}  # fmt: skip
+            "waiting": waiting + len(waits)}  # fmt: skip
 
 
-def _flagged(db: Database, period: stats.Period) -> dict[str, set[str]]:
-    """Return each person flagged on their own record, with their flags."""
-    cond, params = period.where()
-    rows = db.execute(
-        f"select p.id, p.vulnerabilities {stats.PEOPLE} and p.vulnerabilities != '[]'{cond}",
-        params,
-    )
-    return {pid: flags for pid, raw in rows if (flags := _flags(raw))}
-
-
-def _flagged_households(db: Database, period: stats.Period) -> dict[str, tuple]:
-    """Return each household flagged under its needs: its members' ids and its flags."""
-    cond, params = period.where()
-    homes = {hid: ([], flags) for hid, raw in db.execute(
-        f"select h.id, h.vulnerabilities {stats.HOUSEHOLDS} and h.vulnerabilities != '[]'{cond}",
-        params) if (flags := _flags(raw))}  # fmt: skip
-    ids = list(homes)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for pid, hid in db.execute(
-            "select id, household_id from people where deleted = 0 and household_id in "
-            f"({','.join('?' * len(chunk))})", chunk):  # fmt: skip
-            homes[hid][0].append(pid)
-    return homes
-
-
-def _flags(raw: str | None) -> set[str]:
+def _flags(raw: str | None) -> list[str]:
     """Return the vulnerability flags stored as a JSON list (none if unreadable)."""
     try:
         found = json.loads(raw or "[]")
     except ValueError:
-        return set()
-    return {flag for flag in found if isinstance(flag, str)} if isinstance(found, list) else set()
+        return []
+    return [flag for flag in found if isinstance(flag, str)] if isinstance(found, list) else []
 
 
-def _households(homes: dict[str, tuple], cluster) -> dict[str, int]:
-    """Count flagged households per flag, households sharing a member's cluster as one."""
-    parent: dict[str, str] = {}
+def _people(db, period, ids: list[str], twice: dict[str, str], counted) -> dict[str, int]:
+    """Fold the people flagged with each vulnerability to one per cluster."""
+    raw = stats.vulnerabilities(db, period) if counted else tallies.vulnerabilities(db, "person")
+    cond, params = period.where()
+    members: dict[str, Counter] = defaultdict(Counter)
+    for chunk, marks in _chunks(ids):
+        for pid, flags in db.execute(
+            f"select p.id, p.vulnerabilities {stats.PEOPLE} and p.vulnerabilities != '[]' "
+            f"and p.id in ({marks}){cond}", [*chunk, *params]):  # fmt: skip
+            for flag in _flags(flags):
+                members[flag][twice[pid]] += 1
+    for flag, per_cluster in members.items():
+        raw[flag] -= sum(per_cluster.values()) - len(per_cluster)
+    return stats.ordered(raw)
 
-    def root(key: str) -> str:
-        while parent.get(key, key) != key:
-            key = parent[key]
-        return key
 
-    seen: dict[str, str] = {}
-    for hid, (pids, _flags) in homes.items():
-        for pid in pids:
-            other = seen.setdefault(cluster(pid), hid)
-            a, b = root(other), root(hid)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
+def _households(db, period, ids: list[str], twice: dict[str, str], counted) -> dict[str, int]:
+    """Fold the households flagged with each need: households sharing a member's cluster
+    (one family registered at two stations) count once."""
+    raw = (
+        stats.vulnerabilities(db, period, "household")
+        if counted
+        else tallies.vulnerabilities(db, "household")
+    )
+    cond, params = period.where()
+    homes: dict[str, list[str]] = {}
+    joined: dict[str, str] = {}
+    for chunk, marks in _chunks(ids):
+        for pid, hid, flags in db.execute(
+            f"select p.id, h.id, h.vulnerabilities {stats.PEOPLE} and h.vulnerabilities != '[]' "
+            f"and p.id in ({marks}){cond}", [*chunk, *params]):  # fmt: skip
+            homes[hid] = _flags(flags)
+            _join(joined, hid, joined.setdefault("cluster:" + twice[pid], hid))
     counts: dict[str, set[str]] = defaultdict(set)
-    for hid, (_pids, flags) in homes.items():
-        for flag in flags:
-            counts[flag].add(root(hid))
-    return stats.ordered({flag: len(found) for flag, found in counts.items()})
+    for hid, flags in homes.items():
+        for flag in set(flags):
+            counts[flag].add(_root(joined, hid))
+    for flag, found in counts.items():
+        raw[flag] -= len([h for h in homes if flag in homes[h]]) - len(found)
+    return stats.ordered(raw)
 
 
-def _children(alone: dict[str, str], cluster) -> dict[str, int]:
-    """Count children alone by kind, each child's cluster once (unaccompanied first)."""
-    kinds: dict[str, str] = {}
-    for pid, kind in alone.items():
-        key = cluster(pid)
-        if kinds.get(key) != "unaccompanied":
-            kinds[key] = kind
-    counts = Counter(kinds.values())
-    made = {kind: counts[kind] for kind in tracing_figures.KINDS}
-    return {**made, "total": sum(made.values())}
+def _root(parent: dict[str, str], key: str) -> str:
+    """Return the representative of a key's group (union-find)."""
+    while parent.get(key, key) != key:
+        key = parent[key]
+    return key
+
+
+def _join(parent: dict[str, str], a: str, b: str) -> None:
+    """Put two keys' groups together."""
+    ra, rb = _root(parent, a), _root(parent, b)
+    if ra != rb:
+        parent[max(ra, rb)] = min(ra, rb)
 
 
 def register() -> None:

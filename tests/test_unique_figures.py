@@ -15,7 +15,8 @@ def test_hq_counts_people_where_it_counts_people(tmp_path):
     assert answer["triage"]["total"] == 2, "registrations: the existing key keeps its meaning"
     people = answer["unique_figures"]
     assert people["triage"]["total"] == people["triage"]["by_category"]["immediate"] == 1
-    assert people["children_alone"] == {"unaccompanied": 1, "separated": 0, "total": 1}
+    once = answer["tracing"]["unique_registered"]
+    assert once == {"unaccompanied": 1, "separated": 0, "total": 1}
     assert people["vulnerabilities"] == {"unaccompanied_child": 1}
     assert people["household_vulnerabilities"] == {"unaccompanied_child": 1}
     assert answer["vulnerabilities"] == {"unaccompanied_child": 1}, "people, not flags"
@@ -37,3 +38,16 @@ def test_a_station_shows_its_registrations_without_a_unique_note(tmp_path):
     assert k7m.api("coordinator", "GET", "/stats").get("unique_figures") is None
     page = AuthActions(k7m.client, k7m.db).login("coordinator").get("/dashboard")
     assert "after deduplication" not in page.get_data(as_text=True)
+
+
+def test_a_cluster_counts_once_under_its_most_urgent_latest_triage():
+    """Two registrations of one person, re-triaged minor at one station: immediate, once."""
+    from fieldreg import unique_figures
+
+    raw = {"by_category": {"immediate": 1, "delayed": 1, "minor": 1, "expectant": 0, "dead": 0},
+           "waiting": 2}  # fmt: skip
+    folded = unique_figures._triage(raw, {"a": ("minor", 1), "b": ("immediate", 0)},
+                                    {"a": "c1", "b": "c1"})  # fmt: skip
+    assert folded["by_category"] == {"immediate": 1, "delayed": 1, "minor": 0, "expectant": 0,
+                                     "dead": 0}  # fmt: skip
+    assert (folded["total"], folded["waiting"]) == (2, 2), "the cluster waits: one of its own does"

@@ -32,7 +32,7 @@ print(json.dumps({
 WIRED = {
     "figures": ["convoys", "last_sync", "review_queue", "tracing", "unique", "unique_figures"],
     "parts": ["boarding", "dedup", "movements", "tracing", "triage"],
-    "clusters": ["lookup", "members"],
+    "clusters": ["duplicated", "lookup", "members"],
     "tables": [
         "convoy_scans", "convoys", "dedup_decisions", "households", "movements", "people",
         "record_owners", "tracing_cases", "tracing_decisions", "tracing_matches",

@@ -309,8 +309,9 @@ class StatsSchema(Schema):
         allow_none=True,
         metadata={
             "description": "HQ, after deduplication: wounded by triage category (the most "
-            "urgent latest triage of each person), vulnerabilities and children alone, "
-            "counted in unique people (clusters); None until deduplication has run"
+            "urgent latest triage of each person) and vulnerabilities counted in unique "
+            "people (clusters; children alone: tracing.unique_registered); None until "
+            "deduplication has run"
         },
     )
 
