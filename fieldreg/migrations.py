@@ -1193,3 +1193,12 @@ def m340_tallies_by_station(db):
         {_m340_entry_triggers("movements", "at")}
         """
     )
+
+
+@migrations()
+def m341_shared_clusters(db):
+    """Index the clusters of two people or more: HQ folds only those to count people once."""
+    db.execute(
+        "create index if not exists tally_clusters_shared on tally_clusters(cluster_id) "
+        "where n > 1"
+    )
