@@ -1199,6 +1199,5 @@ def m340_tallies_by_station(db):
 def m341_shared_clusters(db):
     """Index the clusters of two people or more: HQ folds only those to count people once."""
     db.execute(
-        "create index if not exists tally_clusters_shared on tally_clusters(cluster_id) "
-        "where n > 1"
+        "create index if not exists tally_clusters_shared on tally_clusters(cluster_id) where n > 1"
     )
