@@ -153,9 +153,11 @@ def test_hq_dashboard_at_1280_in_both_languages(tmp_path, browser):
                     "Unique people": figures["unique_people"],
                     "Registrations (households)": figures["households"],
                     "Unique households": figures["unique_households"],
-                    "Children alone": figures["tracing"]["registered"]["total"],
-                    "Wounded": figures["triage"]["total"]}  # fmt: skip
+                    "Children alone": figures["tracing"]["unique_registered"]["total"],
+                    "Wounded": figures["unique_figures"]["triage"]["total"]}  # fmt: skip
         assert {k: int(shown[k]) for k in expected} == expected
+        # Issue 15 (HQ's first day): the man triaged at both stations is one wounded person.
+        assert (figures["triage"]["total"], expected["Wounded"]) == (2, 1)
         assert figures["tracing"]["registered"]["total"] == 1 and figures["people"] == 14
         assert figures["unique_people"] == 9, figures["unique_people"]
         text = page.inner_text("body")
