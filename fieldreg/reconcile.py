@@ -13,24 +13,35 @@ unless the data is inconsistent. The manifest count (``expected``) has no names:
 the boarded count is given as a number (import the manifest as a list to see names).
 Across stations (at HQ): in transit (boarded, not arrived anywhere) and overdue (boarded more
 than N hours ago, not arrived anywhere).
+
+At HQ a boarded person with no arrival on any vehicle who was found at a station after the
+boarding through another record of their cluster (fieldreg/found_arrivals.py) has arrived:
+they count in ``arrived`` (``arrived_elsewhere`` says how many of those came so) and are named
+in their own list, "arrived elsewhere (found by deduplication)", never among the boarded and
+not arrived. The equation above still holds: they are in both ``boarded`` and ``arrived``.
+At a station (no clusters) nothing is found this way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from fieldreg import boarding, clusters, convoys, stats
+from fieldreg import boarding, clusters, convoys, found_arrivals, stats
 from fieldreg.db import rows as db_rows
+from fieldreg.errors import DomainError
 
 LISTS = (
     "boarded_not_arrived", "arrived_without_boarding", "on_two_vehicles", "counted_twice",
-    "unknown_tags",
+    "unknown_tags", "arrived_elsewhere",
 )  # fmt: skip
 SHOWN = 500  # names per list on a page; exports carry them all
+HOURS = (1, 168)  # overdue after: an hour to a week
+HOURS_REFUSED = "Overdue after: give a number of hours from 1 to 168."
 
 
 @dataclass
@@ -43,6 +54,7 @@ class Trips:
     last_board: dict[str, str] = field(default_factory=dict)
     records: dict[str, set] = field(default_factory=dict)
     clustered: bool = False
+    elsewhere: dict[str, dict] = field(default_factory=dict)
 
     def add(self, vehicle_id: str, kind: str, key: str, record: str, at: str) -> None:
         """Note that ``key`` (as record ``record``) boarded or arrived on a vehicle at ``at``."""
@@ -52,6 +64,10 @@ class Trips:
         self.records.setdefault(key, set()).add(record)
         if kind == "board" and at > self.last_board.get(key, ""):
             self.last_board[key] = at
+
+    def arrived(self, key: str) -> bool:
+        """Say whether ``key`` arrived anywhere: off a vehicle, or found by deduplication."""
+        return bool(self.where[key]["arrive"]) or key in self.elsewhere
 
     def people(self, vehicle_ids, kind: str) -> dict[str, set]:
         """Return who boarded (or arrived on) any of these vehicles, with their records."""
@@ -105,6 +121,15 @@ def load(db: Database, period: stats.Period | None = None) -> Trips:
     ):
         trips.add(row["vid"], "arrive", clusters.cluster_of(found, row["id"]), row["id"],
                   row["at"] or "")  # fmt: skip
+    if trips.clustered:
+        waiting = {
+            k: trips.last_board[k]
+            for k, seen in trips.where.items()
+            if seen["board"] and not seen["arrive"] and not k.startswith("code:")
+        }
+        on_board = {r for k in waiting for r in trips.records[k]}
+        trips.elsewhere = found_arrivals.find(db, waiting, set(found.values()), on_board,
+                                              period.until if period else None)  # fmt: skip
     return trips
 
 
@@ -126,8 +151,9 @@ def differences(trips: Trips, vehicle_ids: list[str]) -> dict:
     boarded, arrived = trips.people(inside, "board"), trips.people(inside, "arrive")
     went = [k for k in boarded if k not in arrived and trips.where[k]["arrive"]]
     came = [k for k in arrived if k not in boarded and trips.where[k]["board"]]
+    elsewhere = [k for k in boarded if k in trips.elsewhere]
     lists = {
-        "boarded_not_arrived": [k for k in boarded if not trips.where[k]["arrive"]],
+        "boarded_not_arrived": [k for k in boarded if not trips.arrived(k)],
         "arrived_without_boarding": [k for k in arrived if not trips.where[k]["board"]],
         "on_two_vehicles": [
             k for k in {**boarded, **arrived}
@@ -138,8 +164,9 @@ def differences(trips: Trips, vehicle_ids: list[str]) -> dict:
             if len(boarded.get(k, set()) | arrived.get(k, set())) > 1
         ],
         "unknown_tags": [k for k in {**boarded, **arrived} if k.startswith("code:")],
+        "arrived_elsewhere": elsewhere,
     }  # fmt: skip
-    gap = len(arrived) - len(boarded)
+    gap = len(arrived) + len(elsewhere) - len(boarded)
     named = len(lists["arrived_without_boarding"]) + len(came)
     named -= len(lists["boarded_not_arrived"]) + len(went)
     expected = [trips.vehicles[v]["expected"] for v in vehicle_ids if v in trips.vehicles]
@@ -148,7 +175,10 @@ def differences(trips: Trips, vehicle_ids: list[str]) -> dict:
     return {
         "expected": manifest,
         "boarded": len(boarded),
-        "arrived": len(arrived),
+        "arrived": len(arrived) + len(elsewhere),
+        "arrived_on_vehicle": len(arrived),
+        "arrived_elsewhere": len(elsewhere),
+        "clustered": trips.clustered,
         "boarded_records": sum(len(held) for held in boarded.values()),
         "arrived_records": sum(len(held) for held in arrived.values()),
         "lists": lists,
@@ -212,6 +242,7 @@ def _people(db: Database, keys: set[str], trips: Trips) -> dict[str, dict]:
             "boarded_on": _names(trips, trips.where[key]["board"]),
             "arrived_on": _names(trips, trips.where[key]["arrive"]),
             "boarded_at": trips.last_board.get(key),
+            "found": trips.elsewhere.get(key),
             "sort": (first["name"] or "~", first["code"]),
         }
     return described
@@ -243,16 +274,30 @@ def _person_rows(db: Database, ids: set[str]) -> dict[str, dict]:
     return found
 
 
+def overdue_hours(text: str | None, default: float) -> float:
+    """Read ``?hours=`` (the default when absent or empty), or refuse it (400): never a
+    silent fall-back that shows a list for another number of hours than was asked."""
+    if text is None or not text.strip():
+        return default
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = math.nan
+    if not HOURS[0] <= hours <= HOURS[1]:  # NaN fails too
+        raise DomainError(HOURS_REFUSED, {"hours": [HOURS_REFUSED]}, "invalid_fields")
+    return hours
+
+
 def overview(db: Database, hours: float, now: dt.datetime | None = None) -> dict:
     """Across everything known here: boarded, arrived, in transit and overdue people."""
     trips = load(db)
     now = now or dt.datetime.now(dt.UTC)
     cutoff = (now - dt.timedelta(hours=hours)).isoformat(timespec="seconds")
     boarded = {k for k, seen in trips.where.items() if seen["board"]}
-    arrived = {k for k, seen in trips.where.items() if seen["arrive"]}
+    arrived = {k for k in trips.where if trips.arrived(k)}
     waiting = boarded - arrived
     overdue = {k for k in waiting if trips.last_board[k] < cutoff}
-    people = _people(db, waiting, trips)
+    people = _people(db, waiting | set(trips.elsewhere), trips)
     by_time = lambda keys: [  # noqa: E731
         _public(p) for p in sorted((people[k] for k in keys), key=lambda p: p["boarded_at"])
     ]
@@ -263,9 +308,11 @@ def overview(db: Database, hours: float, now: dt.datetime | None = None) -> dict
         "in_transit": len(waiting - overdue),
         "overdue": len(overdue),
         "arrived_without_boarding": len(arrived - boarded),
+        "arrived_elsewhere": len(trips.elsewhere),
         "clustered": trips.clustered,
         "overdue_people": by_time(overdue),
         "in_transit_people": by_time(waiting - overdue),
+        "arrived_elsewhere_people": by_time(trips.elsewhere),
     }
 
 
@@ -278,21 +325,24 @@ def figure(db: Database, period: stats.Period) -> dict | None:
     kinds: dict[str, dict[str, int]] = {}
     for vid, row in trips.vehicles.items():
         seen = trips.facts.get(vid, {"board": {}, "arrive": {}})
-        state = "arrived" if seen["arrive"] else "in_transit" if seen["board"] else "expected"
+        found = [k for k in seen["board"] if k in trips.elsewhere]  # their trip ended too
+        landed = seen["arrive"] or found
+        state = "arrived" if landed else "in_transit" if seen["board"] else "expected"
         states[state] += 1
         tally = kinds.setdefault(row["kind"], {"vehicles": 0, "boarded": 0, "arrived": 0})
         tally["vehicles"] += 1
         tally["boarded"] += len(seen["board"])
-        tally["arrived"] += len(seen["arrive"])
+        tally["arrived"] += len(seen["arrive"]) + len(found)
     boarded = {k for k, seen in trips.where.items() if seen["board"]}
-    arrived = {k for k, seen in trips.where.items() if seen["arrive"]}
+    arrived = {k for k in trips.where if trips.arrived(k)}
     count = db_rows(db, "select count(*) n from convoys where deleted = 0")[0]["n"]
     return {
         "convoys": count,
         "vehicles": {"total": len(trips.vehicles), **states,
                      "unannounced": sum(not v["announced"] for v in trips.vehicles.values())},
         "people": {"boarded": len(boarded), "arrived": len(arrived),
-                   "in_transit": len(boarded - arrived)},
+                   "in_transit": len(boarded - arrived),
+                   "arrived_elsewhere": len(trips.elsewhere)},
         "by_vehicle_kind": kinds,
     }  # fmt: skip
 

@@ -151,6 +151,16 @@ def _opened(envelope: dict) -> dict:
     return data
 
 
+HOURS_PARAMETER = {
+    "in": "query",
+    "name": "hours",
+    "required": False,
+    "description": "overdue after this many hours (1 to 168; 400 otherwise); default: "
+    "FIELDREG_CONVOY_OVERDUE_HOURS",
+    "schema": {"type": "number", "minimum": reconcile.HOURS[0], "maximum": reconcile.HOURS[1]},
+}
+
+
 @blp.route("/vehicles/<vehicle_id>/reconciliation", methods=["GET"])
 @requires("convoys:reconcile")
 @blp.response(200, ReconciliationSchema())
@@ -169,12 +179,12 @@ def convoy_reconciliation(convoy_id):
 
 @blp.route("/transit", methods=["GET"])
 @requires("convoys:reconcile")
+@blp.doc(parameters=[HOURS_PARAMETER])
 @blp.response(200, OverviewSchema())
 def transit():
     """Across stations: who is in transit, arrived, and overdue (boarded > N hours ago)."""
-    hours = request.args.get("hours", type=float)
-    if hours is None or not 0 < hours <= 24 * 30:
-        hours = current_app.config["CONVOY_OVERDUE_HOURS"]
+    default = current_app.config["CONVOY_OVERDUE_HOURS"]
+    hours = reconcile.overdue_hours(request.args.get("hours"), default)
     return reconcile.overview(get_db(), hours)
 
 

@@ -131,7 +131,6 @@ def convoy_reconciliation(convoy_id):
 @requires("convoys:reconcile")
 def transit():
     """Who is in transit, who arrived, who is overdue (boarded over N hours ago)."""
-    hours = request.args.get("hours", type=float)
-    if hours is None or not 0 < hours <= 24 * 30:
-        hours = current_app.config["CONVOY_OVERDUE_HOURS"]
+    default = current_app.config["CONVOY_OVERDUE_HOURS"]
+    hours = reconcile.overdue_hours(request.args.get("hours"), default)
     return render_template("convoys/transit.html", o=reconcile.overview(get_db(), hours))
