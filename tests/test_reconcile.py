@@ -163,3 +163,28 @@ def test_issue_18_at_a_station_a_registration_elsewhere_changes_nothing(tmp_path
     assert (transit["arrived"], transit["arrived_elsewhere"], transit["clustered"]) == (0, 0, False)
     rec = day["k7m"].api("coordinator", "GET", f"/vehicles/{day['bus']['id']}/reconciliation")
     assert rec["lists"]["arrived_elsewhere"] == [] and rec["arrived"] == 0
+
+
+def test_issue_18_hq_counts_a_boarded_person_who_came_back_to_a_station_as_arrived(tmp_path):
+    """A man left K7M, boarded a bus there eight hours ago, and was recorded as come back to a
+    station (the movement "returned"): at HQ he arrived, found through his cluster's record."""
+    from fieldreg import create_app, dedup
+
+    app, hq = synckit.make_hq(tmp_path / "hq")
+    k7m_db = synckit.join_stations(hq, tmp_path, ["K7M"])["K7M"]
+    k7m = synckit.Site(create_app({"DATA": str(tmp_path / "K7M"), "TESTING": True}), k7m_db)
+    made = k7m.api("registrar", "POST", "/households", {"members": synckit.HALABI_AR[:1]})
+    code = made["members"][0]["code"]
+    bus = k7m.api("coordinator", "POST", "/vehicles", {"kind": "bus", "label": "Bus 3"})
+    k7m.api("registrar", "POST", f"/people/{code}/movements", {"kind": "departed"})
+    eight = (NOW - dt.timedelta(hours=8)).isoformat()
+    k7m.api("registrar", "POST", f"/vehicles/{bus['id']}/scans",
+            {"code": code, "kind": "board", "at": eight})  # fmt: skip
+    k7m.api("registrar", "POST", f"/people/{code}/movements", {"kind": "returned"})
+    synckit.sync_with(k7m.db, app)
+    dedup.full_run(hq)
+    transit = synckit.Site(app, hq).api("analyst", "GET", "/transit?hours=6")
+    assert transit["overdue_people"] == [] and transit["arrived_elsewhere"] == 1
+    [found] = transit["arrived_elsewhere_people"]
+    assert (found["found"]["how"], found["found"]["station"]) == ("returned", "K7M")
+    assert k7m.api("analyst", "GET", "/transit?hours=6")["overdue"] == 1  # a station: unchanged
