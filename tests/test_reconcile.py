@@ -154,6 +154,9 @@ def test_issue_18_hq_counts_a_boarded_man_registered_elsewhere_as_arrived(tmp_pa
         assert why["unexplained"] == 0
     people = hq.api("analyst", "GET", "/stats")["convoys"]["people"]
     assert people == {"boarded": 3, "arrived": 1, "in_transit": 2, "arrived_elsewhere": 1}
+    story = sitrep.story(stats.hq_stats(hq.db))
+    rows = [row for part in story for row in getattr(part, "_cellvalues", [])]
+    assert ["  of whom found by deduplication", 1] in rows
 
 
 def test_issue_18_at_a_station_a_registration_elsewhere_changes_nothing(tmp_path):
