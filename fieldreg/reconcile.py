@@ -11,8 +11,8 @@ trip is one person; two records of one person on one vehicle are "counted twice"
 holds by construction, so every difference is a list of names and ``unexplained`` is 0
 unless the data is inconsistent. The manifest count (``expected``) has no names: its gap to
 the boarded count is given as a number (import the manifest as a list to see names).
-Across stations (at HQ): in transit (boarded, not arrived anywhere) and overdue (boarded more
-than N hours ago, not arrived anywhere).
+Across stations (at HQ), fieldreg/transit.py: in transit (boarded, not arrived anywhere) and
+overdue (boarded more than N hours ago, not arrived anywhere).
 
 At HQ a boarded person with no arrival on any vehicle who was found at a station after the
 boarding through another record of their cluster (fieldreg/found_arrivals.py) has arrived:
@@ -24,8 +24,6 @@ At a station (no clusters) nothing is found this way.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -33,15 +31,12 @@ from sqlite_utils import Database
 
 from fieldreg import boarding, clusters, convoys, found_arrivals, stats
 from fieldreg.db import rows as db_rows
-from fieldreg.errors import DomainError
 
 LISTS = (
     "boarded_not_arrived", "arrived_without_boarding", "on_two_vehicles", "counted_twice",
     "unknown_tags", "arrived_elsewhere",
 )  # fmt: skip
 SHOWN = 500  # names per list on a page; exports carry them all
-HOURS = (1, 168)  # overdue after: an hour to a week
-HOURS_REFUSED = "Overdue after: give a number of hours from 1 to 168."
 
 
 @dataclass
@@ -221,14 +216,14 @@ def convoy(db: Database, convoy_id: str, limit: int | None = SHOWN) -> dict:
 def _named(db: Database, trips: Trips, found: dict, limit: int | None) -> dict:
     """Replace the keys in each list by who they are (name, code, station, vehicles)."""
     wanted = {k: v[:limit] if limit else v for k, v in found["lists"].items()}
-    people = _people(db, {k for keys in wanted.values() for k in keys}, trips)
+    people = describe(db, {k for keys in wanted.values() for k in keys}, trips)
     order = lambda keys: sorted(keys, key=lambda k: people[k]["sort"])  # noqa: E731
-    lists = {name: [_public(people[k]) for k in order(keys)] for name, keys in wanted.items()}
+    lists = {name: [public(people[k]) for k in order(keys)] for name, keys in wanted.items()}
     totals = {name: len(keys) for name, keys in found["lists"].items()}
     return {**found, "lists": lists, "list_sizes": totals}
 
 
-def _people(db: Database, keys: set[str], trips: Trips) -> dict[str, dict]:
+def describe(db: Database, keys: set[str], trips: Trips) -> dict[str, dict]:
     """Describe each key: a person (the first of their records), or an unknown code."""
     records = {key: sorted(trips.records[key]) for key in keys}
     info = _person_rows(db, {r for held in records.values() for r in held})
@@ -248,7 +243,7 @@ def _people(db: Database, keys: set[str], trips: Trips) -> dict[str, dict]:
     return described
 
 
-def _public(person: dict) -> dict:
+def public(person: dict) -> dict:
     """Drop the sort key from a described person."""
     return {k: v for k, v in person.items() if k != "sort"}
 
@@ -272,48 +267,6 @@ def _person_rows(db: Database, ids: set[str]) -> dict[str, dict]:
             found[row["id"]] = {"id": row["id"], "code": row["code"], "station": row["station"],
                                 "name": boarding.display_name(row)}  # fmt: skip
     return found
-
-
-def overdue_hours(text: str | None, default: float) -> float:
-    """Read ``?hours=`` (the default when absent or empty), or refuse it (400): never a
-    silent fall-back that shows a list for another number of hours than was asked."""
-    if text is None or not text.strip():
-        return default
-    try:
-        hours = float(text)
-    except ValueError:
-        hours = math.nan
-    if not HOURS[0] <= hours <= HOURS[1]:  # NaN fails too
-        raise DomainError(HOURS_REFUSED, {"hours": [HOURS_REFUSED]}, "invalid_fields")
-    return hours
-
-
-def overview(db: Database, hours: float, now: dt.datetime | None = None) -> dict:
-    """Across everything known here: boarded, arrived, in transit and overdue people."""
-    trips = load(db)
-    now = now or dt.datetime.now(dt.UTC)
-    cutoff = (now - dt.timedelta(hours=hours)).isoformat(timespec="seconds")
-    boarded = {k for k, seen in trips.where.items() if seen["board"]}
-    arrived = {k for k in trips.where if trips.arrived(k)}
-    waiting = boarded - arrived
-    overdue = {k for k in waiting if trips.last_board[k] < cutoff}
-    people = _people(db, waiting | set(trips.elsewhere), trips)
-    by_time = lambda keys: [  # noqa: E731
-        _public(p) for p in sorted((people[k] for k in keys), key=lambda p: p["boarded_at"])
-    ]
-    return {
-        "overdue_hours": hours,
-        "boarded": len(boarded),
-        "arrived": len(arrived),
-        "in_transit": len(waiting - overdue),
-        "overdue": len(overdue),
-        "arrived_without_boarding": len(arrived - boarded),
-        "arrived_elsewhere": len(trips.elsewhere),
-        "clustered": trips.clustered,
-        "overdue_people": by_time(overdue),
-        "in_transit_people": by_time(waiting - overdue),
-        "arrived_elsewhere_people": by_time(trips.elsewhere),
-    }
 
 
 def figure(db: Database, period: stats.Period) -> dict | None:

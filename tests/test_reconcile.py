@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from fieldreg import boarding, convoys, reconcile, records, sitrep, stats
+from fieldreg import boarding, convoys, reconcile, records, sitrep, stats, transit
 from fieldreg.db import write
 from tests import synckit
 from tests.conftest import household_body
@@ -99,11 +99,11 @@ def test_two_records_of_one_person_count_once_and_are_named_as_counted_twice(db,
 def test_overdue_is_boarded_longer_ago_than_n_hours_and_not_arrived_anywhere(db, planted):
     late = person(db, "Fadi")
     board(db, planted["two"], late, hours_ago=2)
-    found = reconcile.overview(db, hours=6)
+    found = transit.overview(db, hours=6)
     assert [p["name"] for p in found["overdue_people"]] == ["Badr Test"]
     assert [p["name"] for p in found["in_transit_people"]] == ["Fadi Test"]
     assert (found["boarded"], found["arrived"], found["arrived_without_boarding"]) == (5, 4, 1)
-    assert [p["name"] for p in reconcile.overview(db, hours=1)["overdue_people"]] == [
+    assert [p["name"] for p in transit.overview(db, hours=1)["overdue_people"]] == [
         "Badr Test", "Fadi Test"]  # fmt: skip
 
 
@@ -124,7 +124,7 @@ def test_the_dashboard_and_the_sitrep_have_a_convoy_panel(db, planted, client, a
 
 def test_no_vehicle_no_panel(db):
     assert stats.station_stats(db)["convoys"] is None
-    assert reconcile.overview(db, 6)["boarded"] == 0
+    assert transit.overview(db, 6)["boarded"] == 0
 
 
 def codes_of(people: list[dict]) -> set[str]:

@@ -7,6 +7,7 @@ from flask import current_app, g, request
 from marshmallow import ValidationError
 
 from fieldreg import boarding, convoys, devices, reconcile, statements
+from fieldreg import transit as in_transit
 from fieldreg.access import allowed, requires
 from fieldreg.api import Blueprint, actor
 from fieldreg.db import get_db
@@ -157,7 +158,7 @@ HOURS_PARAMETER = {
     "required": False,
     "description": "overdue after this many hours (1 to 168; 400 otherwise); default: "
     "FIELDREG_CONVOY_OVERDUE_HOURS",
-    "schema": {"type": "number", "minimum": reconcile.HOURS[0], "maximum": reconcile.HOURS[1]},
+    "schema": {"type": "number", "minimum": in_transit.HOURS[0], "maximum": in_transit.HOURS[1]},
 }
 
 
@@ -184,8 +185,8 @@ def convoy_reconciliation(convoy_id):
 def transit():
     """Across stations: who is in transit, arrived, and overdue (boarded > N hours ago)."""
     default = current_app.config["CONVOY_OVERDUE_HOURS"]
-    hours = reconcile.overdue_hours(request.args.get("hours"), default)
-    return reconcile.overview(get_db(), hours)
+    hours = in_transit.overdue_hours(request.args.get("hours"), default)
+    return in_transit.overview(get_db(), hours)
 
 
 @blp.route("/convoys/<convoy_id>/statement", methods=["GET"])
