@@ -50,6 +50,9 @@ PAGE_MESSAGES = {
         "PFIF carries names for family tracing: it cannot be pseudonymised."
     ),
     "No such person.": _l("No such person."),
+    "Overdue after: give a number of hours from 1 to 168.": _l(
+        "Overdue after: give a number of hours from 1 to 168."
+    ),
     "A pair needs two different people.": _l("A pair needs two different people."),
     "Deduplication has not run here yet.": _l("Deduplication has not run here yet."),
     "This person has already left the station.": _l("This person has already left the station."),

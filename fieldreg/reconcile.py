@@ -11,24 +11,30 @@ trip is one person; two records of one person on one vehicle are "counted twice"
 holds by construction, so every difference is a list of names and ``unexplained`` is 0
 unless the data is inconsistent. The manifest count (``expected``) has no names: its gap to
 the boarded count is given as a number (import the manifest as a list to see names).
-Across stations (at HQ): in transit (boarded, not arrived anywhere) and overdue (boarded more
-than N hours ago, not arrived anywhere).
+Across stations (at HQ), fieldreg/transit.py: in transit (boarded, not arrived anywhere) and
+overdue (boarded more than N hours ago, not arrived anywhere).
+
+At HQ a boarded person with no arrival on any vehicle who was found at a station after the
+boarding through another record of their cluster (fieldreg/found_arrivals.py) has arrived:
+they count in ``arrived`` (``arrived_elsewhere`` says how many of those came so) and are named
+in their own list, "arrived elsewhere (found by deduplication)", never among the boarded and
+not arrived. The equation above still holds: they are in both ``boarded`` and ``arrived``.
+At a station (no clusters) nothing is found this way.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from fieldreg import boarding, clusters, convoys, stats
+from fieldreg import boarding, clusters, convoys, found_arrivals, stats
 from fieldreg.db import rows as db_rows
 
 LISTS = (
     "boarded_not_arrived", "arrived_without_boarding", "on_two_vehicles", "counted_twice",
-    "unknown_tags",
+    "unknown_tags", "arrived_elsewhere",
 )  # fmt: skip
 SHOWN = 500  # names per list on a page; exports carry them all
 
@@ -43,6 +49,7 @@ class Trips:
     last_board: dict[str, str] = field(default_factory=dict)
     records: dict[str, set] = field(default_factory=dict)
     clustered: bool = False
+    elsewhere: dict[str, dict] = field(default_factory=dict)
 
     def add(self, vehicle_id: str, kind: str, key: str, record: str, at: str) -> None:
         """Note that ``key`` (as record ``record``) boarded or arrived on a vehicle at ``at``."""
@@ -52,6 +59,10 @@ class Trips:
         self.records.setdefault(key, set()).add(record)
         if kind == "board" and at > self.last_board.get(key, ""):
             self.last_board[key] = at
+
+    def arrived(self, key: str) -> bool:
+        """Say whether ``key`` arrived anywhere: off a vehicle, or found by deduplication."""
+        return bool(self.where[key]["arrive"]) or key in self.elsewhere
 
     def people(self, vehicle_ids, kind: str) -> dict[str, set]:
         """Return who boarded (or arrived on) any of these vehicles, with their records."""
@@ -112,6 +123,15 @@ def load(db: Database, period: stats.Period | None = None) -> Trips:
     ):
         trips.add(row["vid"], "arrive", clusters.cluster_of(found, row["id"]), row["id"],
                   row["at"] or "")  # fmt: skip
+    if trips.clustered:
+        waiting = {
+            k: trips.last_board[k]
+            for k, seen in trips.where.items()
+            if seen["board"] and not seen["arrive"] and not k.startswith("code:")
+        }
+        on_board = {r for k in waiting for r in trips.records[k]}
+        trips.elsewhere = found_arrivals.find(db, waiting, set(found.values()), on_board,
+                                              period.until if period else None)  # fmt: skip
     return trips
 
 
@@ -154,8 +174,9 @@ def differences(trips: Trips, vehicle_ids: list[str]) -> dict:
     boarded, arrived = trips.people(inside, "board"), trips.people(inside, "arrive")
     went = [k for k in boarded if k not in arrived and trips.where[k]["arrive"]]
     came = [k for k in arrived if k not in boarded and trips.where[k]["board"]]
+    elsewhere = [k for k in boarded if k in trips.elsewhere]
     lists = {
-        "boarded_not_arrived": [k for k in boarded if not trips.where[k]["arrive"]],
+        "boarded_not_arrived": [k for k in boarded if not trips.arrived(k)],
         "arrived_without_boarding": [k for k in arrived if not trips.where[k]["board"]],
         "on_two_vehicles": [
             k for k in {**boarded, **arrived}
@@ -166,8 +187,9 @@ def differences(trips: Trips, vehicle_ids: list[str]) -> dict:
             if len(boarded.get(k, set()) | arrived.get(k, set())) > 1
         ],
         "unknown_tags": [k for k in {**boarded, **arrived} if k.startswith("code:")],
+        "arrived_elsewhere": elsewhere,
     }  # fmt: skip
-    gap = len(arrived) - len(boarded)
+    gap = len(arrived) + len(elsewhere) - len(boarded)
     named = len(lists["arrived_without_boarding"]) + len(came)
     named -= len(lists["boarded_not_arrived"]) + len(went)
     expected = [trips.vehicles[v]["expected"] for v in vehicle_ids if v in trips.vehicles]
@@ -176,7 +198,10 @@ def differences(trips: Trips, vehicle_ids: list[str]) -> dict:
     return {
         "expected": manifest,
         "boarded": len(boarded),
-        "arrived": len(arrived),
+        "arrived": len(arrived) + len(elsewhere),
+        "arrived_on_vehicle": len(arrived),
+        "arrived_elsewhere": len(elsewhere),
+        "clustered": trips.clustered,
         "boarded_records": sum(len(held) for held in boarded.values()),
         "arrived_records": sum(len(held) for held in arrived.values()),
         "lists": lists,
@@ -219,14 +244,14 @@ def convoy(db: Database, convoy_id: str, limit: int | None = SHOWN) -> dict:
 def _named(db: Database, trips: Trips, found: dict, limit: int | None) -> dict:
     """Replace the keys in each list by who they are (name, code, station, vehicles)."""
     wanted = {k: v[:limit] if limit else v for k, v in found["lists"].items()}
-    people = _people(db, {k for keys in wanted.values() for k in keys}, trips)
+    people = describe(db, {k for keys in wanted.values() for k in keys}, trips)
     order = lambda keys: sorted(keys, key=lambda k: people[k]["sort"])  # noqa: E731
-    lists = {name: [_public(people[k]) for k in order(keys)] for name, keys in wanted.items()}
+    lists = {name: [public(people[k]) for k in order(keys)] for name, keys in wanted.items()}
     totals = {name: len(keys) for name, keys in found["lists"].items()}
     return {**found, "lists": lists, "list_sizes": totals}
 
 
-def _people(db: Database, keys: set[str], trips: Trips) -> dict[str, dict]:
+def describe(db: Database, keys: set[str], trips: Trips) -> dict[str, dict]:
     """Describe each key: a person (the first of their records), or an unknown code."""
     records = {key: sorted(trips.records[key]) for key in keys}
     info = _person_rows(db, {r for held in records.values() for r in held})
@@ -240,12 +265,13 @@ def _people(db: Database, keys: set[str], trips: Trips) -> dict[str, dict]:
             "boarded_on": _names(trips, trips.where[key]["board"]),
             "arrived_on": _names(trips, trips.where[key]["arrive"]),
             "boarded_at": trips.last_board.get(key),
+            "found": trips.elsewhere.get(key),
             "sort": (first["name"] or "~", first["code"]),
         }
     return described
 
 
-def _public(person: dict) -> dict:
+def public(person: dict) -> dict:
     """Drop the sort key from a described person."""
     return {k: v for k, v in person.items() if k != "sort"}
 
@@ -271,32 +297,6 @@ def _person_rows(db: Database, ids: set[str]) -> dict[str, dict]:
     return found
 
 
-def overview(db: Database, hours: float, now: dt.datetime | None = None) -> dict:
-    """Across everything known here: boarded, arrived, in transit and overdue people."""
-    trips = load(db)
-    now = now or dt.datetime.now(dt.UTC)
-    cutoff = (now - dt.timedelta(hours=hours)).isoformat(timespec="seconds")
-    boarded = {k for k, seen in trips.where.items() if seen["board"]}
-    arrived = {k for k, seen in trips.where.items() if seen["arrive"]}
-    waiting = boarded - arrived
-    overdue = {k for k in waiting if trips.last_board[k] < cutoff}
-    people = _people(db, waiting, trips)
-    by_time = lambda keys: [  # noqa: E731
-        _public(p) for p in sorted((people[k] for k in keys), key=lambda p: p["boarded_at"])
-    ]
-    return {
-        "overdue_hours": hours,
-        "boarded": len(boarded),
-        "arrived": len(arrived),
-        "in_transit": len(waiting - overdue),
-        "overdue": len(overdue),
-        "arrived_without_boarding": len(arrived - boarded),
-        "clustered": trips.clustered,
-        "overdue_people": by_time(overdue),
-        "in_transit_people": by_time(waiting - overdue),
-    }
-
-
 def figure(db: Database, period: stats.Period) -> dict | None:
     """Provide the dashboard's convoy panel (None where no vehicle is known)."""
     if not db_rows(db, "select 1 from vehicles where deleted = 0 limit 1"):
@@ -306,21 +306,24 @@ def figure(db: Database, period: stats.Period) -> dict | None:
     kinds: dict[str, dict[str, int]] = {}
     for vid, row in trips.vehicles.items():
         seen = trips.facts.get(vid, {"board": {}, "arrive": {}})
-        state = "arrived" if seen["arrive"] else "in_transit" if seen["board"] else "expected"
+        found = [k for k in seen["board"] if k in trips.elsewhere]  # their trip ended too
+        landed = seen["arrive"] or found
+        state = "arrived" if landed else "in_transit" if seen["board"] else "expected"
         states[state] += 1
         tally = kinds.setdefault(row["kind"], {"vehicles": 0, "boarded": 0, "arrived": 0})
         tally["vehicles"] += 1
         tally["boarded"] += len(seen["board"])
-        tally["arrived"] += len(seen["arrive"])
+        tally["arrived"] += len(seen["arrive"]) + len(found)
     boarded = {k for k, seen in trips.where.items() if seen["board"]}
-    arrived = {k for k, seen in trips.where.items() if seen["arrive"]}
+    arrived = {k for k in trips.where if trips.arrived(k)}
     count = db_rows(db, "select count(*) n from convoys where deleted = 0")[0]["n"]
     return {
         "convoys": count,
         "vehicles": {"total": len(trips.vehicles), **states,
                      "unannounced": sum(not v["announced"] for v in trips.vehicles.values())},
         "people": {"boarded": len(boarded), "arrived": len(arrived),
-                   "in_transit": len(boarded - arrived)},
+                   "in_transit": len(boarded - arrived),
+                   "arrived_elsewhere": len(trips.elsewhere)},
         "by_vehicle_kind": kinds,
     }  # fmt: skip
 

@@ -156,6 +156,8 @@ def _convoys(convoys: dict | None) -> list:
         ["People arrived", people["arrived"]],
         ["People in transit", people["in_transit"]],
     ]
+    if people.get("arrived_elsewhere"):  # HQ: of the arrived, found at a station by dedup
+        rows.insert(7, ["  of whom found by deduplication", people["arrived_elsewhere"]])
     kinds = [[words(kind), row["vehicles"], row["boarded"], row["arrived"]]
              for kind, row in convoys["by_vehicle_kind"].items()]  # fmt: skip
     return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import httpx
@@ -163,3 +164,39 @@ def first_day(root: Path) -> dict:
     for site in (k7m, p4r):
         sync_with(site.db, app)
     return {"app": app, "hq": hq, "K7M": k7m, "P4R": p4r, "bus": bus, "codes": codes}
+
+
+def boarded_then_registered_elsewhere(root) -> dict:
+    """Issue 18 (an HQ analyst's review): Mohamad is scanned onto Bus 12 at K7M eight hours ago
+    and registered at P4R in Latin letters without the bus (no tag, no vehicle picked); Ahmad
+    boards with him and is never seen again; Fatima boards now, after her P4R record was made.
+    Both stations sync and HQ runs deduplication, which links the Arabic and Latin records."""
+    from fieldreg import dedup
+
+    app, hq = make_hq(root / "hq")
+    dbs = join_stations(hq, root, ["K7M", "P4R"])
+    k7m, p4r = (Site(create_app({"DATA": str(root / c), "TESTING": True}), dbs[c])
+                for c in ("K7M", "P4R"))  # fmt: skip
+    family = k7m.api("registrar", "POST", "/households",
+                     {"members": HALABI_AR, "origin": {"district": "Aleppo"}})  # fmt: skip
+    alone = k7m.api("registrar", "POST", "/households", {"members": [
+        {"given_name": "Ahmad", "father_name": "Omar", "family_name": "Chami", "sex": "male",
+         "age_years": 50}]})  # fmt: skip
+    convoy = k7m.api("coordinator", "POST", "/convoys", {"reference": "CV-7"})
+    bus = k7m.api("coordinator", "POST", f"/convoys/{convoy['id']}/vehicles",
+                  {"kind": "bus", "label": "Bus 12", "expected": 4})  # fmt: skip
+    eight = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=8)).isoformat()
+    for who in (family["members"][0], alone["members"][0]):
+        k7m.api("registrar", "POST", f"/vehicles/{bus['id']}/scans",
+                {"code": who["code"], "kind": "board", "at": eight})  # fmt: skip
+    latin = p4r.api("registrar", "POST", "/households",
+                    {"members": HALABI_LATIN, "origin": {"district": "Aleppo"}})  # fmt: skip
+    k7m.api("registrar", "POST", f"/vehicles/{bus['id']}/scans",
+            {"code": family["members"][1]["code"], "kind": "board"})  # fmt: skip
+    for site in (k7m, p4r, k7m):
+        sync_with(site.db, app)
+    dedup.full_run(hq)
+    return {"hq": Site(app, hq), "k7m": k7m, "bus": bus, "convoy": convoy,
+            "man": family["members"][0]["code"], "wife": family["members"][1]["code"],
+            "alone": alone["members"][0]["code"],
+            "found_as": latin["members"][0]["code"]}  # fmt: skip

@@ -3,6 +3,8 @@ closing a vehicle, registering people who came on a vehicle, the pages in Arabic
 
 from __future__ import annotations
 
+import pytest
+
 from fieldreg import boarding, convoys
 from tests.conftest import household_body
 
@@ -160,3 +162,51 @@ def test_a_vehicle_without_a_label_is_named_in_the_page_language(client, auth_ac
                  f"/convoys/vehicles/{bus['id']}/scan?kind=board"):  # fmt: skip
         page = client.get(path).get_data(as_text=True)
         assert f"حافلة {bus['id'][-6:]}" in page and f"bus {bus['id'][-6:]}" not in page, path
+
+
+@pytest.mark.parametrize("hours", ["0", "-3", "abc", "169", "nan", "inf"])
+def test_issue_18_transit_refuses_hours_out_of_range_in_the_page_language(
+    client, auth_actions, hours
+):
+    """Issue 18: ?hours=0 (or a negative, or text) showed the list for 6 hours without a word."""
+    auth_actions.login("analyst")
+    client.set_cookie("lang", "ar")
+    page = client.get(f"/convoys/transit?hours={hours}")
+    assert page.status_code == 400
+    assert "اكتب عدد ساعات من 1 إلى 168" in page.get_data(as_text=True)
+
+
+def test_transit_takes_one_hour_to_a_week(client, auth_actions):
+    auth_actions.login("analyst")
+    for hours, shown in (("1", "1"), ("168", "168"), ("", "6"), (None, "6")):
+        page = client.get("/convoys/transit" + ("" if hours is None else f"?hours={hours}"))
+        assert page.status_code == 200, hours
+        assert f'name="hours" min="1" max="168" step="0.5" value="{shown}' in page.get_data(
+            as_text=True
+        )
+
+
+def test_issue_18_hq_pages_name_who_arrived_elsewhere_and_where(tmp_path):
+    """Issue 18 (HQ review): the transit page listed a man as overdue who sat in a tent at P4R;
+    now he is in his own line, with where and when he was found, in English and Arabic."""
+    from tests import synckit
+    from tests.conftest import AuthActions
+
+    day = synckit.boarded_then_registered_elsewhere(tmp_path)
+    client = day["hq"].app.test_client()
+    AuthActions(client, day["hq"].db).login("analyst")
+    transit = client.get("/convoys/transit").get_data(as_text=True)
+    overdue = transit.split("data-arrived-elsewhere-list")[0]
+    assert day["man"] not in overdue and day["alone"] in overdue
+    found = transit.split("data-arrived-elsewhere-list")[1]
+    assert day["man"] in found and day["found_as"] in found and "P4R" in found
+    assert "of which 1 found by deduplication at another station" in transit
+    rec = client.get(f"/convoys/vehicles/{day['bus']['id']}/reconciliation").get_data(as_text=True)
+    assert "Arrived elsewhere (found by deduplication) (1)" in rec
+    assert day["found_as"] in rec.split("data-arrived-elsewhere-list")[1]
+    assert "boarded, arrived elsewhere (found by deduplication)" in rec
+    client.set_cookie("lang", "ar")
+    rec = client.get(f"/convoys/{day['convoy']['id']}/reconciliation").get_data(as_text=True)
+    assert "وصلوا إلى مكان آخر (عُثر عليهم بإزالة التكرار)" in rec and "found by" not in rec
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "منهم ١ عُثر عليهم" in dashboard or "منهم 1 عُثر عليهم" in dashboard

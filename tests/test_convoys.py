@@ -164,3 +164,20 @@ def test_a_client_made_id_of_another_stations_vehicle_is_refused_not_adopted(net
     mine = convoys.create_vehicle(st["R3A"], {"id": str(uuid.uuid4()), "kind": "van"}, "coord")
     again = convoys.create_vehicle(st["R3A"], {"id": mine["id"], "kind": "van"}, "coord")
     assert again["id"] == mine["id"]  # the station's own: an idempotent retry
+
+
+@pytest.mark.parametrize("hours", ["0", "-3", "abc", "169", "nan", "1e9"])
+def test_issue_18_the_transit_api_refuses_hours_out_of_range(client, auth_actions, hours):
+    """Issue 18: ?hours=0 (or a negative, or text) answered the list for 6 hours, silently."""
+    answer = client.get(f"/api/v1/transit?hours={hours}", headers=auth_actions.token("analyst"))
+    assert answer.status_code == 400
+    said = answer.get_json()
+    assert said["code"] == "invalid_fields" and list(said["fields"]) == ["hours"]
+    assert "1 to 168" in said["error"]
+
+
+def test_the_transit_api_takes_one_hour_to_a_week(client, auth_actions):
+    headers = auth_actions.token("analyst")
+    for query, hours in (("?hours=1", 1), ("?hours=168", 168), ("?hours=2.5", 2.5), ("", 6)):
+        answer = client.get("/api/v1/transit" + query, headers=headers)
+        assert answer.status_code == 200 and answer.get_json()["overdue_hours"] == hours

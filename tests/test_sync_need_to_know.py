@@ -18,7 +18,7 @@ from sync import client, protocol, tables
 from tests.conftest import household_body
 from tests.synckit import join_stations, make_hq
 
-SECRETS = ("0933", "123 456", "Salaheddine", "Bab al-Salam", "shrapnel", "diabetes",
+SECRETS = ("933 123 456", "933123456", "Salaheddine", "Bab al-Salam", "shrapnel", "diabetes",
            "Ibn Sina", "relatives in Azaz", "pregnant")  # fmt: skip
 SHARED_PEOPLE = set(tables.PEOPLE_SHARED)
 SHARED_HOUSEHOLDS = set(tables.HOUSEHOLDS_SHARED)

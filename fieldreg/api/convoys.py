@@ -7,6 +7,7 @@ from flask import current_app, g, request
 from marshmallow import ValidationError
 
 from fieldreg import boarding, convoys, devices, reconcile, statements
+from fieldreg import transit as in_transit
 from fieldreg.access import allowed, requires
 from fieldreg.api import Blueprint, actor
 from fieldreg.db import get_db
@@ -151,6 +152,16 @@ def _opened(envelope: dict) -> dict:
     return data
 
 
+HOURS_PARAMETER = {
+    "in": "query",
+    "name": "hours",
+    "required": False,
+    "description": "overdue after this many hours (1 to 168; 400 otherwise); default: "
+    "FIELDREG_CONVOY_OVERDUE_HOURS",
+    "schema": {"type": "number", "minimum": in_transit.HOURS[0], "maximum": in_transit.HOURS[1]},
+}
+
+
 @blp.route("/vehicles/<vehicle_id>/reconciliation", methods=["GET"])
 @requires("convoys:reconcile")
 @blp.response(200, ReconciliationSchema())
@@ -169,13 +180,13 @@ def convoy_reconciliation(convoy_id):
 
 @blp.route("/transit", methods=["GET"])
 @requires("convoys:reconcile")
+@blp.doc(parameters=[HOURS_PARAMETER])
 @blp.response(200, OverviewSchema())
 def transit():
     """Across stations: who is in transit, arrived, and overdue (boarded > N hours ago)."""
-    hours = request.args.get("hours", type=float)
-    if hours is None or not 0 < hours <= 24 * 30:
-        hours = current_app.config["CONVOY_OVERDUE_HOURS"]
-    return reconcile.overview(get_db(), hours)
+    default = current_app.config["CONVOY_OVERDUE_HOURS"]
+    hours = in_transit.overdue_hours(request.args.get("hours"), default)
+    return in_transit.overview(get_db(), hours)
 
 
 @blp.route("/convoys/<convoy_id>/statement", methods=["GET"])

@@ -144,6 +144,13 @@ class ReconciliationSchema(Schema):
     expected = fields.Integer(allow_none=True)
     boarded = fields.Integer()
     arrived = fields.Integer()
+    arrived_on_vehicle = fields.Integer(
+        metadata={"description": "scanned off it, or registered as having come on it"}
+    )
+    arrived_elsewhere = fields.Integer(
+        metadata={"description": "of ``arrived``: found at a station by deduplication (HQ)"}
+    )
+    clustered = fields.Boolean()
     boarded_records = fields.Integer()
     arrived_records = fields.Integer()
     lists = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()))
@@ -160,9 +167,13 @@ class OverviewSchema(Schema):
     in_transit = fields.Integer()
     overdue = fields.Integer()
     arrived_without_boarding = fields.Integer()
+    arrived_elsewhere = fields.Integer(
+        metadata={"description": "of ``arrived``: found at a station by deduplication (HQ)"}
+    )
     clustered = fields.Boolean()
     overdue_people = fields.List(fields.Dict())
     in_transit_people = fields.List(fields.Dict())
+    arrived_elsewhere_people = fields.List(fields.Dict())
 
 
 class ListArgsSchema(Schema):

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request
 from flask_babel import gettext as _
 
 from fieldreg import boarding, convoys, reconcile
+from fieldreg import transit as in_transit
 from fieldreg.access import allowed, requires
 from fieldreg.db import get_db
 from fieldreg.errors import DomainError
@@ -131,7 +132,6 @@ def convoy_reconciliation(convoy_id):
 @requires("convoys:reconcile")
 def transit():
     """Who is in transit, who arrived, who is overdue (boarded over N hours ago)."""
-    hours = request.args.get("hours", type=float)
-    if hours is None or not 0 < hours <= 24 * 30:
-        hours = current_app.config["CONVOY_OVERDUE_HOURS"]
-    return render_template("convoys/transit.html", o=reconcile.overview(get_db(), hours))
+    default = current_app.config["CONVOY_OVERDUE_HOURS"]
+    hours = in_transit.overdue_hours(request.args.get("hours"), default)
+    return render_template("convoys/transit.html", o=in_transit.overview(get_db(), hours))
