@@ -157,8 +157,12 @@ def _figures(db: Database, period: Period) -> dict:
         "by_age_group": _sadd(parts.ages),
         "by_transport": _tally(parts.by_transport.items()),
         "by_destination": _tally(parts.by_destination.items()),
-        # People flagged (each once), and households flagged under the household's needs.
-        "vulnerabilities": ordered(parts.vulnerabilities),
+        # Flags on people and households together (the key's meaning since the first wave),
+        # then people flagged (each once) and households flagged under the household's needs.
+        "vulnerabilities": ordered(
+            Counter(parts.vulnerabilities) + Counter(parts.household_vulnerabilities)
+        ),
+        "person_vulnerabilities": ordered(parts.vulnerabilities),
         "household_vulnerabilities": ordered(parts.household_vulnerabilities),
         "arrivals_per_hour": _per_hour(parts),
         "triage": medical.counts(db, period.station),

@@ -3,12 +3,12 @@
 Registrations are what stations recorded: one man triaged at both stations is two wounded
 registrations and one wounded person. After deduplication HQ counts each cluster once:
 
-    triage            under the most urgent of its members' latest triage (waiting for care
-                      if any of those latest entries waits)
-    vulnerabilities   once per flag on any member's own record
-    households        each household once per flag on its needs; registrations of one
-                      household at two stations (sharing a member's cluster) count once
-    children alone    once per child (``tracing_figures``: ``unique_registered``)
+    triage                     under the most urgent of its members' latest triage
+                               (waiting for care if any of those latest entries waits)
+    person_vulnerabilities     once per flag on any member's own record
+    household_vulnerabilities  each household once per flag on its needs; registrations of
+                               one household at two stations (sharing a cluster) count once
+    children alone             once per child (``tracing_figures``: ``unique_registered``)
 
 Only clusters of two or more can make the two counts differ, so each figure is the
 registrations' count with the surplus of those clusters folded (asked of
@@ -42,7 +42,7 @@ def figure(db: Database, period: stats.Period) -> dict | None:
     counted = period.since or period.until
     return {
         "triage": _triage(medical.counts(db), _latest_triage(db, ids), twice),
-        "vulnerabilities": _people(db, period, ids, twice, counted),
+        "person_vulnerabilities": _people(db, period, ids, twice, counted),
         "household_vulnerabilities": _households(db, period, ids, twice, counted),
     }
 

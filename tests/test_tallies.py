@@ -189,7 +189,7 @@ def test_a_station_counts_its_own_registrations_only(tmp_path):
             assert answer[key] == counted[key], (code, key)
     assert figures["triage"]["total"] == 1 and figures["convoys"]["people"]["boarded"] == 3
     assert (
-        figures["vulnerabilities"]
+        figures["person_vulnerabilities"]
         == figures["household_vulnerabilities"]
         == {"unaccompanied_child": 1}
     )
@@ -220,12 +220,13 @@ def test_upgrade_keys_the_tallies_of_a_database_with_rows_by_station(tmp_path):
     assert (own["people"], own["households"], own["departed"]) == (3, 1, 1)
     assert own["triage"]["by_category"]["immediate"] == 0 and own["triage"]["total"] == 1
     assert own["household_vulnerabilities"] == {"older_person_alone": 1}
-    assert own["vulnerabilities"] == {}
+    assert own["person_vulnerabilities"] == {}
+    assert own["vulnerabilities"] == {"older_person_alone": 1}, "flags, as the key always said"
     assert own == {**stats.station_stats(db, EVERYTHING), "since": None,
                    "generated_at": own["generated_at"]}  # fmt: skip
     every = stats.hq_stats(db)
     assert (every["people"], every["triage"]["total"]) == (4, 2)
-    assert every["vulnerabilities"] == {"separated_child": 1}
+    assert every["person_vulnerabilities"] == {"separated_child": 1}
     movements.move_household(db, theirs["code"], {"kind": "departed"}, "t")
     with write(db):  # a household handed to this station: its members' shares follow it
         db.execute("update households set station = 'T3S' where id = ?", [theirs["id"]])

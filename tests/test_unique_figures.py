@@ -17,9 +17,10 @@ def test_hq_counts_people_where_it_counts_people(tmp_path):
     assert people["triage"]["total"] == people["triage"]["by_category"]["immediate"] == 1
     once = answer["tracing"]["unique_registered"]
     assert once == {"unaccompanied": 1, "separated": 0, "total": 1}
-    assert people["vulnerabilities"] == {"unaccompanied_child": 1}
+    assert people["person_vulnerabilities"] == {"unaccompanied_child": 1}
     assert people["household_vulnerabilities"] == {"unaccompanied_child": 1}
-    assert answer["vulnerabilities"] == {"unaccompanied_child": 1}, "people, not flags"
+    assert answer["person_vulnerabilities"] == {"unaccompanied_child": 1}, "people, not flags"
+    assert answer["vulnerabilities"] == {"unaccompanied_child": 2}, "flags, as the key said"
     assert {"unique_people", "unique_people_low", "unique_people_high", "people"} <= set(answer)
     client = AuthActions(hq.client, hq.db).login("analyst")
     page = client.get("/dashboard").get_data(as_text=True)

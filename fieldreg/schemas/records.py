@@ -276,6 +276,11 @@ class StatsSchema(Schema):
     vulnerabilities = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(),
+        metadata={"description": "flags of each vulnerability, on people and households"},
+    )
+    person_vulnerabilities = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
         metadata={"description": "people flagged with each vulnerability on their own record"},
     )
     household_vulnerabilities = fields.Dict(

@@ -76,7 +76,7 @@ def chart_set(figures: dict) -> dict:
 def _vulnerable(figures: dict) -> list[tuple[str, int, str]]:
     """Return the vulnerability bars: people flagged, then households flagged (so labelled),
     each counted once, never the flags (a lone child's household carries the flag too)."""
-    rows = [(i18n.label(k), n, "vulnerable") for k, n in figures["vulnerabilities"].items()]
+    rows = [(i18n.label(k), n, "vulnerable") for k, n in figures["person_vulnerabilities"].items()]
     for key, n in figures.get("household_vulnerabilities", {}).items():
         rows.append((_("%(need)s (households)", need=i18n.label(key)), n, "vulnerable"))
     return rows
