@@ -125,7 +125,7 @@ def story(figures: dict) -> list:
     if figures.get("triage"):
         by_category = people["triage"].get("by_category", {})
         parts += _counts("Wounded by triage category" + note, by_category)
-    parts += _counts("Vulnerabilities" + note, people["vulnerabilities"])
+    parts += _counts("Vulnerabilities" + note, people["person_vulnerabilities"])
     needs = people.get("household_vulnerabilities", {})
     parts += _counts("Vulnerabilities of households", needs, "Households")
     parts += _children_alone(figures.get("tracing"))

@@ -10,8 +10,8 @@ import pytest
 from fieldreg import charts, medical, movements, records
 from fieldreg.db import write
 from sync import apply, changelog
-from tests.conftest import household_body
-from tests.synckit import make_site
+from tests.conftest import AuthActions, household_body
+from tests.synckit import make_hq, make_site
 
 HOSTILE = 'bus"><script>alert(1)</script><x class="'
 
@@ -37,8 +37,10 @@ def test_columns_and_pyramid_escape_every_label():
 
 
 @pytest.fixture
-def synced(tmp_path, db):
-    """A household from another station whose coded fields were written around the forms."""
+def synced(tmp_path):
+    """HQ holding a household of station SA2 whose coded fields were written around the forms
+    (HQ counts every station's people: a station counts only its own, issue 15)."""
+    app, db = make_hq(tmp_path / "hq")
     other = make_site(tmp_path / "other", "SA2")
     made, _ = records.create_household(other, household_body(), "reg")
     medical.record_triage(other, made["members"][0]["code"], {"category": "delayed"}, "doc")
@@ -58,12 +60,13 @@ def synced(tmp_path, db):
         apply.apply_changes(db, changes, changelog.site_of(db))
     other.close()
     assert next(db.query("select transport from households"))["transport"] == HOSTILE
-    return made
+    yield app.test_client(), db
+    db.close()
 
 
 @pytest.mark.parametrize("path", ["/dashboard", "/dashboard/figures", "/report"])
-def test_a_synced_value_cannot_inject_markup_into_dashboards(client, auth_actions, synced, path):
-    auth_actions.login("coordinator")
+def test_a_synced_value_cannot_inject_markup_into_dashboards(synced, path):
+    client = AuthActions(*synced).login("coordinator")
     answer = client.get(path)
     assert answer.status_code == 200
     page = answer.get_data(as_text=True)
