@@ -45,6 +45,20 @@ def open_case(db, code: str) -> dict:
     return tracing.open_case(db, {"kind": "child", "person_code": code, **SAID}, "reg")
 
 
+def child_here_father_there(app, k7m, p4r) -> tuple[dict, dict]:
+    """A child's case at K7M and its father's enquiry at P4R, synced through HQ: (case, enquiry)."""
+    child, _ = records.create_household(k7m, CHILD, "reg")
+    case = open_case(k7m, child["members"][0]["code"])
+    family, _ = records.create_household(p4r, FAMILY, "reg")
+    enquiry = tracing.open_case(p4r, {"kind": "enquiry", "relationship": "father",
+                                      "person_code": family["members"][0]["code"],
+                                      "given_name": "Omar", "sex": "male", "age_years": 7},
+                                "reg")  # fmt: skip
+    for db in (k7m, p4r, k7m):
+        sync(db, app)
+    return case, enquiry
+
+
 def test_hq_finds_a_match_across_stations_and_routes_it_to_both(world):
     app, hq, stations = world
     k7m, p4r = stations["K7M"], stations["P4R"]
@@ -105,15 +119,7 @@ def test_a_pair_rejected_at_a_station_is_not_proposed_again_at_hq(world):
 def test_a_confirmation_across_stations_closes_each_case_where_it_may_be_changed(world):
     app, hq, stations = world
     k7m, p4r = stations["K7M"], stations["P4R"]
-    child, _ = records.create_household(k7m, CHILD, "reg")
-    case = open_case(k7m, child["members"][0]["code"])
-    family, _ = records.create_household(p4r, FAMILY, "reg")
-    enquiry = tracing.open_case(p4r, {"kind": "enquiry", "relationship": "father",
-                                      "person_code": family["members"][0]["code"],
-                                      "given_name": "Omar", "sex": "male", "age_years": 7},
-                                "reg")  # fmt: skip
-    for db in (k7m, p4r, k7m):
-        sync(db, app)
+    case, enquiry = child_here_father_there(app, k7m, p4r)
     tracing_decide.decide(k7m, case["id"], enquiry["id"], "confirm", "reunified", None, "cw")
     status = "select status, outcome from tracing_cases where id = ?"
     assert tuple(next(k7m.query(status, [case["id"]])).values()) == ("closed", "reunified")
@@ -212,15 +218,7 @@ def test_hq_shows_which_station_sent_a_decision_and_a_note(world):
     (proven by its credential) beside it: on the case, in the API and in HQ's audit log."""
     app, hq, stations = world
     k7m, p4r = stations["K7M"], stations["P4R"]
-    child, _ = records.create_household(k7m, CHILD, "reg")
-    case = open_case(k7m, child["members"][0]["code"])
-    family, _ = records.create_household(p4r, FAMILY, "reg")
-    enquiry = tracing.open_case(p4r, {"kind": "enquiry", "relationship": "father",
-                                      "person_code": family["members"][0]["code"],
-                                      "given_name": "Omar", "sex": "male", "age_years": 7},
-                                "reg")  # fmt: skip
-    for db in (k7m, p4r, k7m):
-        sync(db, app)
+    case, enquiry = child_here_father_there(app, k7m, p4r)
     tracing.add_note(k7m, case["id"], "father seen at Ramouseh", tracing.Viewer("reg1", True))
     tracing_decide.decide(k7m, case["id"], enquiry["id"], "confirm", "reunified", None, "reg1")
     sync(k7m, app)
